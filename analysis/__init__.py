@@ -1,0 +1,11 @@
+"""IVIG living meta-analysis: statistics, data, charts, text and the site build.
+
+The package is organised as the architecture (``../shared/docs/architecture.md``)
+describes: pure statistics in small modules (no pandas, no I/O), loading and
+validation of ``data/``, chart builders that take result objects, Jinja2 text,
+the results bundle, the command line and the renderer wrapper.
+"""
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"
