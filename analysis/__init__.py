@@ -8,4 +8,11 @@ the results bundle, the command line and the renderer wrapper.
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` is read from the single source, pyproject.toml (analysis.version).
+    if name == "__version__":
+        from analysis.version import current
+
+        return current()
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

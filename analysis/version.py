@@ -1,0 +1,144 @@
+"""The project's version: one source, read everywhere.
+
+The single source is ``[project] version`` in ``pyproject.toml``. It versions the
+*evidence*, following semantic versioning (https://semver.org): the major number
+changes when a conclusion changes, the minor number when trials are added, the
+patch number for corrections. ``CITATION.cff``, ``.zenodo.json``, the results
+bundle, the site footer and the PDF title page all take it from here;
+``python -m analysis release X.Y.Z`` is the one way to change it.
+
+:func:`stamp` adds the commit and a date to the version. The date is the
+commit's date (or ``SOURCE_DATE_EPOCH`` when set), never the wall clock, so two
+builds of the same commit produce the same bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+__all__ = [
+    "ROOT",
+    "SEMVER",
+    "Version",
+    "current",
+    "parse",
+    "stamp",
+]
+
+#: The repository root when the package runs from a checkout.
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Semantic version without pre-release or build parts: MAJOR.MINOR.PATCH, no leading zeros.
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+#: Distribution name in pyproject.toml, used when the package is installed without its source.
+DISTRIBUTION = "ivig-living-review"
+
+
+class Version(NamedTuple):
+    """A release number ``major.minor.patch``, ordered numerically."""
+
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def tag(self) -> str:
+        """The git tag of the release, ``vX.Y.Z``."""
+        return f"v{self}"
+
+
+def parse(text: str) -> Version:
+    """Parse ``X.Y.Z`` (an optional leading ``v`` is accepted) into a :class:`Version`.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a semantic version ``MAJOR.MINOR.PATCH``.
+    """
+    raw = text[1:] if text.startswith("v") else text
+    m = SEMVER.match(raw)
+    if m is None:
+        raise ValueError(f"not a semantic version MAJOR.MINOR.PATCH: {text!r}")
+    return Version(*(int(g) for g in m.groups()))
+
+
+def _root(root: Path | None) -> Path:
+    return Path(root).resolve() if root is not None else ROOT
+
+
+def current(root: Path | None = None) -> str:
+    """The project's version, from ``[project] version`` in ``root/pyproject.toml``.
+
+    Without a ``pyproject.toml`` (an installed package, no source tree) the
+    installed distribution's metadata is used.
+    """
+    path = _root(root) / "pyproject.toml"
+    if path.is_file():
+        with path.open("rb") as fh:
+            version = tomllib.load(fh)["project"]["version"]
+        parse(version)  # refuse a malformed single source early
+        return version
+    from importlib.metadata import version as dist_version
+
+    return dist_version(DISTRIBUTION)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "GIT_CEILING_DIRECTORIES": str(root.parent)},
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def _is_repo_root(root: Path) -> bool:
+    top = _git(root, "rev-parse", "--show-toplevel")
+    return top is not None and Path(top).resolve() == root
+
+
+def iso_utc(epoch: int) -> str:
+    """Seconds since the epoch as ISO 8601 in UTC, e.g. ``2026-11-25T04:33:00Z``."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stamp(root: Path | None = None) -> dict[str, str]:
+    """The version, commit and date that a build writes into its outputs.
+
+    Returns
+    -------
+    dict
+        ``version`` (:func:`current`), ``commit`` (``git rev-parse HEAD`` of the
+        repository whose root is ``root``, or ``"unknown"`` outside git) and
+        ``generated``: ``SOURCE_DATE_EPOCH`` if set, else the commit's committer
+        date, as ISO 8601 UTC (``"unknown"`` outside git without
+        ``SOURCE_DATE_EPOCH``). Never the wall clock: the same commit gives the
+        same stamp (https://reproducible-builds.org/specs/source-date-epoch/).
+    """
+    r = _root(root)
+    in_git = _is_repo_root(r)
+    commit = (_git(r, "rev-parse", "HEAD") if in_git else None) or "unknown"
+    source_date = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if source_date:
+        if not source_date.isdigit():
+            raise ValueError(f"SOURCE_DATE_EPOCH must be an integer: {source_date!r}")
+        generated = iso_utc(int(source_date))
+    else:
+        epoch = _git(r, "log", "-1", "--format=%ct", "HEAD") if in_git else None
+        generated = iso_utc(int(epoch)) if epoch else "unknown"
+    return {"version": current(r), "commit": commit, "generated": generated}
