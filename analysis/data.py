@@ -1,0 +1,175 @@
+"""Loading ``data/`` for the analysis: validated first, always.
+
+:func:`load_studies` runs the full validation of :mod:`analysis.validate` and
+raises :class:`DataError` listing every problem, so a broken file can never
+reach a pooled result or a page. :func:`primary` selects the rows of a
+comparison's primary analysis; :func:`datadictionary` renders the data
+dictionary from the descriptor, so the documentation cannot drift from the
+schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.cli import UserError
+from analysis.validate import (
+    COUNTS,
+    DATA_DIR,
+    PACKAGE,
+    PRIMARY_OUTCOMES,
+    WITH_COUNTS,
+    Problem,
+    package_fields,
+    validate,
+)
+
+__all__ = [
+    "COMPARATORS",
+    "DataError",
+    "datadictionary",
+    "included",
+    "load_studies",
+    "primary",
+]
+
+#: The three comparisons, in the order the publication presents them.
+COMPARATORS = ("placebo", "plasma_exchange", "corticosteroid")
+
+
+class DataError(UserError):
+    """The data failed validation. ``problems`` holds every error found.
+
+    The message lists every error, one ``file:row:column: rule (value)`` per line.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        n = len(self.problems)
+        head = (
+            f"{n} data error{'s' if n != 1 else ''}; fix them and run `python -m analysis validate`"
+        )
+        super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
+
+
+def load_studies(data_dir: Path | None = None) -> pd.DataFrame:
+    """Validate and load ``studies.csv``.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path, optional
+        Directory holding ``studies.csv`` (descriptor and bibliography beside it,
+        or the project's); default the project's ``data/``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial comparison, columns in the schema's order. Integer
+        columns (counts, year) are nullable ``Int64``; text columns are pandas
+        ``string`` dtype with ``<NA>`` for blanks (test with ``pd.notna``).
+        ``df.attrs["warnings"]`` holds the validator's warnings as strings.
+
+    Raises
+    ------
+    DataError
+        When any validation error is found (all of them are listed).
+    """
+    report = validate(data_dir)
+    if report.errors:
+        raise DataError(report.errors)
+    columns = [f["name"] for f in report.fields]
+    df = pd.DataFrame.from_records(list(report.records), columns=columns)
+    for f in report.fields:
+        col = f["name"]
+        if f.get("type", "string") == "integer":
+            df[col] = pd.array(list(df[col]), dtype="Int64")
+        else:
+            df[col] = pd.array(list(df[col]), dtype="string")
+    df.attrs["warnings"] = tuple(str(p) for p in report.warnings)
+    return df
+
+
+def included(
+    df: pd.DataFrame,
+    comparator: str,
+    outcome_types: Iterable[str] = PRIMARY_OUTCOMES,
+) -> pd.DataFrame:
+    """Rows of one comparison that can be pooled, for the given outcome types.
+
+    A row qualifies when its ``comparator`` matches, its status is verified or
+    derived, its ``outcome_type`` is one of ``outcome_types`` and all four counts
+    are present. Rows sorted by year, then study_id (the cumulative order).
+    """
+    if comparator not in COMPARATORS:
+        raise ValueError(f"comparator must be one of {', '.join(COMPARATORS)}: {comparator!r}")
+    types = set(outcome_types)
+    mask = (
+        (df["comparator"] == comparator)
+        & df["status"].isin(WITH_COUNTS)
+        & df["outcome_type"].isin(types)
+        & df[list(COUNTS)].notna().all(axis=1)
+    )
+    out = df.loc[mask.fillna(False).astype(bool)]
+    return out.sort_values(["year", "study_id"], kind="stable").reset_index(drop=True)
+
+
+def primary(df: pd.DataFrame, comparator: str) -> pd.DataFrame:
+    """The primary analysis of a comparison.
+
+    Rows with that ``comparator``, status verified or derived, ``outcome_type``
+    improvement or responder, and all four counts present; sorted by year, then
+    study_id.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        As returned by :func:`load_studies`.
+    comparator : {"placebo", "plasma_exchange", "corticosteroid"}
+    """
+    return included(df, comparator, PRIMARY_OUTCOMES)
+
+
+def _constraints(f: dict) -> str:
+    cons = f.get("constraints", {})
+    parts = []
+    if "enum" in cons:
+        parts.append(", ".join(f"`{v}`" for v in cons["enum"]))
+    if "minimum" in cons:
+        parts.append(f"≥ {cons['minimum']}")
+    if "maximum" in cons:
+        parts.append(f"≤ {cons['maximum']}")
+    if "pattern" in cons:
+        parts.append(f"pattern `{cons['pattern']}`")
+    if cons.get("unique"):
+        parts.append("unique")
+    return "; ".join(parts)
+
+
+def datadictionary(package: Path | None = None) -> str:
+    """The data dictionary as a Markdown table, rendered from the descriptor.
+
+    Parameters
+    ----------
+    package : pathlib.Path, optional
+        ``datapackage.json`` to read; default the project's.
+
+    Returns
+    -------
+    str
+        A Markdown table (column, type, required, allowed values, meaning),
+        ending with a newline.
+    """
+    fields = package_fields(DATA_DIR / PACKAGE if package is None else package)
+    lines = [
+        "| column | type | required | allowed values | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in fields:
+        req = "yes" if f.get("constraints", {}).get("required") else ""
+        desc = " ".join(str(f.get("description", "")).split()).replace("|", "\\|")
+        allowed = _constraints(f).replace("|", "\\|")
+        lines.append(f"| `{f['name']}` | {f.get('type', 'string')} | {req} | {allowed} | {desc} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,664 @@
+"""The rules for ``data/``: the Table Schema of ``datapackage.json`` plus the domain rules.
+
+:func:`validate` reads ``studies.csv`` (and the descriptor and bibliography that
+go with it), checks every cell and every row, and returns a :class:`Report`
+holding **all** problems, not just the first. Each problem prints as
+``file:row:column: rule broken (value)``, with rows numbered as a spreadsheet
+shows them (the header is row 1, the first trial row 2). Errors make the data
+unusable; warnings point a reviewer at something worth a look (a zero cell, a
+tiny arm, an outcome outside the primary analysis) and never fail a check.
+
+Schema rules (from the descriptor, so other tools apply the same ones):
+``required``, ``type`` (``string`` and ``integer``), ``enum``, ``minimum``,
+``maximum``, ``pattern`` (whole value), ``unique`` and the ``primaryKey``, the
+self-referencing foreign key of ``rereports``, and ``missingValues``.
+
+Domain rules (what a reviewer checks, see CONTRIBUTING.md): events never exceed
+the arm; counts present exactly when status is verified or derived; a verified
+or derived row has a source and a verbatim quote, an outcome type and a
+definition; a derived row shows its arithmetic in ``notes``; a crossover trial
+says whether its counts are first-period or paired (and paired counts are never
+pooled as independent arms); every study has a bibliography entry whose year
+and DOI agree with the row; the year is within the trial era (1980 to the
+current year); no trial enters an analysis twice through a re-report; risk of
+bias judgements are consistent and carry their provenance.
+
+References
+----------
+Frictionless Data, *Table Schema* and *Data Package* specifications,
+https://specs.frictionlessdata.io/.
+Sterne JAC et al. RoB 2: a revised tool for assessing risk of bias in
+randomised trials. BMJ 2019;366:l4898 (overall judgement algorithm).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from analysis import bibtex
+
+#: The project's data directory (``data/`` beside the ``analysis`` package).
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+STUDIES = "studies.csv"
+PACKAGE = "datapackage.json"
+BIBLIOGRAPHY = "references.bib"
+
+#: Refuse tables larger than this (the register is ~100 kB; 5 MB is a mistake).
+MAX_BYTES = 5_000_000
+#: The trial era: no randomised IVIG trial before this year.
+FIRST_YEAR = 1980
+#: An arm smaller than this is flagged for review.
+TINY_ARM = 10
+
+COUNTS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
+ARMS = (("ivig_improved", "ivig_total", "IVIG"), ("control_improved", "control_total", "control"))
+WITH_COUNTS = frozenset({"verified", "derived"})
+PRIMARY_OUTCOMES = frozenset({"improvement", "responder"})
+ROB_DOMAINS = ("rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5")
+#: Columns the domain rules (and the analysis) rely on; the descriptor must declare them.
+DOMAIN_COLUMNS = (
+    ("study_id", "author", "year", "disease", "comparator")
+    + COUNTS
+    + ("outcome_type", "outcome_definition", "design", "status", "pmid", "doi")
+    + ("source_url", "source_quote", "notes", "crossover_data", "rereports")
+    + ROB_DOMAINS
+    + ("rob_overall", "rob_source")
+)
+SUPPORTED_TYPES = frozenset({"string", "integer"})
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_CROSSOVER = re.compile(r"cross-?over", re.IGNORECASE)
+_ARITHMETIC = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[-+x×*/÷−]\s*[0-9]+(?:\.[0-9]+)?\s*=\s*[0-9]")
+_PATTERN_RULES = {
+    "doi": "malformed DOI: expected 10.NNNN/suffix, without https://doi.org/",
+    "pmid": "malformed PMID: expected digits only",
+    "study_id": "malformed study_id: expected Author + year (+ _suffix), e.g. Hahn1996",
+}
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule at one place.
+
+    Attributes
+    ----------
+    file : str
+        The file as the user named it (relative to the working directory when inside it).
+    row : int or None
+        Spreadsheet row (header = 1) or line (BibTeX); None for the whole file.
+    column : str
+        Column name (or BibTeX field / key); ``-`` for the whole row or file.
+    rule : str
+        The rule broken, in words.
+    value : str or None
+        The offending value as found (None when there is no single value to show).
+    severity : {"error", "warning"}
+    """
+
+    file: str
+    row: int | None
+    column: str
+    rule: str
+    value: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{'-' if self.row is None else self.row}:{self.column}"
+        tag = "warning: " if self.severity == "warning" else ""
+        what = "" if self.value is None else f" ({self.value})"
+        return f"{where}: {tag}{self.rule}{what}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    studies : pathlib.Path
+        The table checked.
+    package : pathlib.Path
+        The descriptor whose schema was applied.
+    bibliography : pathlib.Path
+        The bibliography checked against.
+    fields : tuple of dict
+        The schema's field descriptors, in order.
+    records : tuple of dict
+        One dict per data row: column -> typed value (``int`` for integer
+        columns, ``str`` otherwise, ``None`` when blank or unreadable).
+    problems : tuple of Problem
+        Every problem, errors and warnings, in file and row order.
+    """
+
+    studies: Path
+    package: Path
+    bibliography: Path
+    fields: tuple[dict, ...] = ()
+    records: tuple[dict, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+
+def display(path: Path) -> str:
+    """Name ``path`` as a user would: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def locate(path: Path | None = None) -> tuple[Path, Path, Path]:
+    """Find the table, descriptor and bibliography to check.
+
+    ``path`` is a directory holding ``studies.csv`` or a CSV file. The
+    descriptor and bibliography are taken from the same directory when present
+    there and from the project's ``data/`` otherwise (so a single edited CSV can
+    be checked against the shipped schema and references).
+    """
+    path = DATA_DIR if path is None else Path(path)
+    if path.is_dir():
+        folder, table = path, path / STUDIES
+    else:
+        folder, table = path.parent, path
+    package = folder / PACKAGE if (folder / PACKAGE).exists() else DATA_DIR / PACKAGE
+    bib = folder / BIBLIOGRAPHY if (folder / BIBLIOGRAPHY).exists() else DATA_DIR / BIBLIOGRAPHY
+    return table, package, bib
+
+
+def _show(value: str | None, limit: int = 60) -> str:
+    if value is None or value == "":
+        return "empty"
+    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, file: str, row: int | None, column: str, rule: str, value=None) -> None:
+        self.items.append(Problem(file, row, column, rule, value, "error"))
+
+    def warn(self, file: str, row: int | None, column: str, rule: str, value=None) -> None:
+        self.items.append(Problem(file, row, column, rule, value, "warning"))
+
+
+# --------------------------------------------------------------------------- descriptor
+
+
+def read_package(path: Path, out: _Collector) -> list[dict] | None:
+    """Read the descriptor and return its first resource's schema fields (None if unusable)."""
+    name = display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        out.error(name, None, "-", "file not found")
+        return None
+    except UnicodeDecodeError as exc:
+        out.error(name, None, "-", "not UTF-8 text", f"byte at offset {exc.start}")
+        return None
+    try:
+        pkg = json.loads(text)
+    except json.JSONDecodeError as exc:
+        out.error(name, exc.lineno, str(exc.colno), "invalid JSON", exc.msg)
+        return None
+    try:
+        resource = pkg["resources"][0]
+        schema = resource["schema"]
+        fields = schema["fields"]
+    except (KeyError, IndexError, TypeError):
+        out.error(name, None, "-", "no resources[0].schema.fields in the descriptor")
+        return None
+    ok = True
+    names = []
+    for i, f in enumerate(fields):
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+            out.error(name, None, f"fields[{i}]", "field without a name")
+            ok = False
+            continue
+        names.append(f["name"])
+        if f.get("type", "string") not in SUPPORTED_TYPES:
+            out.error(name, None, f["name"], "unsupported field type", str(f.get("type")))
+            ok = False
+        pattern = f.get("constraints", {}).get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                out.error(name, None, f["name"], "invalid pattern", str(exc))
+                ok = False
+    for col in DOMAIN_COLUMNS:
+        if col not in names:
+            out.error(name, None, col, "column missing from the schema")
+            ok = False
+    if schema.get("primaryKey") not in (["study_id"], "study_id"):
+        out.error(name, None, "primaryKey", "primary key must be study_id")
+        ok = False
+    if schema.get("missingValues", [""]) != [""]:
+        out.error(name, None, "missingValues", 'only [""] is supported')
+        ok = False
+    return fields if ok else None
+
+
+def package_fields(path: Path | None = None) -> list[dict]:
+    """The schema fields of the descriptor at ``path`` (default: the project's)."""
+    path = DATA_DIR / PACKAGE if path is None else Path(path)
+    out = _Collector()
+    fields = read_package(path, out)
+    if fields is None:
+        raise ValueError("; ".join(str(p) for p in out.items))
+    return fields
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _read_rows(path: Path, out: _Collector) -> list[tuple[int, list[str]]] | None:
+    """Decode and split the CSV. Returns (spreadsheet row, cells) pairs, header first."""
+    name = display(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        out.error(name, None, "-", "file not found")
+        return None
+    if size > MAX_BYTES:
+        out.error(name, None, "-", f"file too large: the limit is {MAX_BYTES} bytes", str(size))
+        return None
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        out.warn(name, 1, "-", "UTF-8 byte-order mark at the start of the file (ignored)")
+        raw = raw[3:]
+    if not raw.strip():
+        out.error(name, 1, "-", "empty file: expected a header row")
+        return None
+    text = raw.decode("utf-8", "surrogateescape")
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for cells in reader:
+            rows.append((len(rows) + 1, cells))
+    except csv.Error as exc:
+        out.error(name, len(rows) + 1, "-", "malformed CSV (check quotes)", str(exc))
+    return rows
+
+
+def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
+    """Apply one field's type and constraints to one cell; return the typed value."""
+    col = f["name"]
+    cons = f.get("constraints", {})
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
+        raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if raw == "":
+        if cons.get("required"):
+            out.error(name, row, col, "required value missing", "empty")
+        return None
+    if raw != raw.strip():
+        out.warn(name, row, col, "space at the start or end of the value", _show(raw))
+    value: int | str = raw
+    if f.get("type", "string") == "integer":
+        if not _INTEGER.fullmatch(raw):
+            out.error(name, row, col, "not an integer", _show(raw))
+            return None
+        value = int(raw)
+        if "minimum" in cons and value < cons["minimum"]:
+            out.error(name, row, col, f"below the minimum {cons['minimum']}", raw)
+        if "maximum" in cons and value > cons["maximum"]:
+            out.error(name, row, col, f"above the maximum {cons['maximum']}", raw)
+    if "enum" in cons and value not in cons["enum"]:
+        allowed = ", ".join(str(v) for v in cons["enum"])
+        hint = difflib.get_close_matches(raw.strip().lower(), [str(v) for v in cons["enum"]], 1)
+        rule = f"not one of {allowed}" + (f"; did you mean {hint[0]}?" if hint else "")
+        out.error(name, row, col, rule, _show(raw))
+        return None
+    if "pattern" in cons and not re.fullmatch(cons["pattern"], raw):
+        rule = _PATTERN_RULES.get(col, f"does not match the pattern {cons['pattern']}")
+        out.error(name, row, col, rule, _show(raw))
+        return None
+    return value
+
+
+def _check_header(header: list[str], fields: list[dict], name: str, out: _Collector) -> bool:
+    expected = [f["name"] for f in fields]
+    ok = True
+    seen: set[str] = set()
+    for i, h in enumerate(header, start=1):
+        shown = _show(h) if h else f"column {i}"
+        if h in seen:
+            out.error(name, 1, shown, "duplicate column name")
+            ok = False
+        seen.add(h)
+        if h not in expected:
+            hint = difflib.get_close_matches(h, expected, 1)
+            rule = "unknown column" + (f"; did you mean {hint[0]}?" if hint else "")
+            out.error(name, 1, shown, rule)
+            ok = False
+    for col in expected:
+        if col not in seen:
+            out.error(name, 1, "-", "missing column", col)
+            ok = False
+    if ok and header != expected:
+        first = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
+        out.error(
+            name, 1, header[first], f"columns not in the schema's order: expected {expected[first]}"
+        )
+        ok = False
+    return ok
+
+
+def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
+    header = rows[0][1]
+    width = len(header)
+    last_content = max((r for r, cells in rows if any(c.strip() for c in cells)), default=1)
+    records = []
+    by_name = {f["name"]: f for f in fields}
+    for row, cells in rows[1:]:
+        if not any(c.strip() for c in cells):
+            if row > last_content:
+                if row == last_content + 1:
+                    out.warn(name, row, "-", "blank line at the end of the file (ignored)")
+            else:
+                out.error(name, row, "-", "blank row inside the table")
+            continue
+        if len(cells) != width:
+            out.error(
+                name,
+                row,
+                "-",
+                f"row has {len(cells)} cells but the header has {width}"
+                " (a comma inside a value needs the value in double quotes)",
+                _show(",".join(cells), 80),
+            )
+            continue
+        rec = {
+            col: _parse_cell(by_name[col], raw, name, row, out)
+            for col, raw in zip(header, cells, strict=True)
+        }
+        records.append((row, rec))
+    return records
+
+
+def _unique(records, fields, name, out) -> None:
+    for f in fields:
+        if not f.get("constraints", {}).get("unique") and f["name"] != "study_id":
+            continue
+        first: dict = {}
+        for row, rec in records:
+            v = rec.get(f["name"])
+            if v is None:
+                continue
+            if v in first:
+                out.error(
+                    name,
+                    row,
+                    f["name"],
+                    f"duplicate value: already on row {first[v]}",
+                    _show(str(v)),
+                )
+            else:
+                first[v] = row
+
+
+def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) -> None:
+    status = r.get("status")
+    counted = status in WITH_COUNTS
+    if r.get("year") is not None:
+        if r["year"] < FIRST_YEAR:
+            out.error(name, row, "year", f"before the trial era ({FIRST_YEAR})", str(r["year"]))
+        elif r["year"] > this_year:
+            out.error(name, row, "year", f"after the current year {this_year}", str(r["year"]))
+    if status is not None:
+        for col in COUNTS:
+            if counted and r.get(col) is None:
+                out.error(name, row, col, f"count required when status is {status}", "empty")
+            if status == "pending" and r.get(col) is not None:
+                out.error(
+                    name, row, col, "count must be blank while status is pending", str(r[col])
+                )
+        if counted:
+            for col in ("source_url", "source_quote", "outcome_type", "outcome_definition"):
+                if r.get(col) is None:
+                    out.error(name, row, col, f"required when status is {status}", "empty")
+        if status == "derived" and not _ARITHMETIC.search(r.get("notes") or ""):
+            out.error(
+                name,
+                row,
+                "notes",
+                "a derived row must show its arithmetic in notes, e.g. '24 - 21 = 3'",
+                _show(r.get("notes"), 40),
+            )
+    for events, total, arm in ARMS:
+        e, n = r.get(events), r.get(total)
+        if e is not None and n is not None and e > n:
+            out.error(
+                name, row, events, f"more events than patients in the {arm} arm", f"{e} > {n}"
+            )
+    # crossover
+    design, cross = r.get("design") or "", r.get("crossover_data")
+    if cross is not None:
+        is_cross = bool(_CROSSOVER.search(design))
+        if is_cross and cross == "not_applicable":
+            out.error(
+                name,
+                row,
+                "crossover_data",
+                "design is a crossover: say first_period or paired",
+                cross,
+            )
+        if not is_cross and cross in ("first_period", "paired"):
+            out.error(
+                name,
+                row,
+                "crossover_data",
+                f"{cross} but the design is not a crossover",
+                _show(design, 40),
+            )
+        if cross == "unknown" and status is not None and status != "pending":
+            out.error(name, row, "crossover_data", "unknown is allowed only while pending", cross)
+        if cross == "paired":
+            for col in COUNTS:
+                if r.get(col) is not None:
+                    out.error(
+                        name,
+                        row,
+                        col,
+                        "paired crossover counts cannot be pooled as independent arms:"
+                        " leave the counts blank",
+                        str(r[col]),
+                    )
+    # risk of bias
+    domains = [r.get(d) for d in ROB_DOMAINS]
+    overall = r.get("rob_overall")
+    if None not in domains and overall is not None:
+        if "high" in domains and overall != "high":
+            out.error(name, row, "rob_overall", "must be high when a domain is high", overall)
+        elif "high" not in domains and "not_assessed" in domains and overall != "not_assessed":
+            out.error(
+                name,
+                row,
+                "rob_overall",
+                "must be not_assessed while a domain is not assessed",
+                overall,
+            )
+        elif overall == "low" and any(d != "low" for d in domains):
+            out.error(name, row, "rob_overall", "low needs every domain low", overall)
+        elif "not_assessed" not in domains and overall == "not_assessed":
+            out.error(name, row, "rob_overall", "every domain is judged: judge overall", overall)
+    judged = [d for d in (*domains, overall) if d is not None and d != "not_assessed"]
+    if judged and r.get("rob_source") is None:
+        out.error(name, row, "rob_source", "a risk-of-bias judgement needs its provenance", "empty")
+    # warnings a reviewer should look at
+    if counted and None not in (r.get(c) for c in COUNTS):
+        for events, total, arm in ARMS:
+            e, n = r[events], r[total]
+            if e == 0:
+                out.warn(name, row, events, f"zero cell: no events in the {arm} arm", f"0/{n}")
+            elif e == n:
+                out.warn(
+                    name,
+                    row,
+                    events,
+                    f"zero cell: every patient in the {arm} arm had the event",
+                    f"{e}/{n}",
+                )
+            if n < TINY_ARM:
+                out.warn(name, row, total, f"tiny arm: fewer than {TINY_ARM} patients", str(n))
+        if r.get("outcome_type") is not None and r["outcome_type"] not in PRIMARY_OUTCOMES:
+            out.warn(
+                name,
+                row,
+                "outcome_type",
+                "outside the primary analysis (improvement, responder): sensitivity analyses only",
+                r["outcome_type"],
+            )
+
+
+def _rereports(records, name, out) -> None:
+    rows = {rec["study_id"]: (row, rec) for row, rec in records if rec.get("study_id")}
+
+    def included(rec: dict) -> bool:
+        return rec.get("status") in WITH_COUNTS and all(rec.get(c) is not None for c in COUNTS)
+
+    for row, rec in records:
+        target = rec.get("rereports")
+        if target is None:
+            continue
+        if target == rec.get("study_id"):
+            out.error(name, row, "rereports", "a row cannot re-report itself", target)
+        elif target not in rows:
+            out.error(name, row, "rereports", "names no study_id in this file", _show(target))
+        elif included(rec) and included(rows[target][1]):
+            out.error(
+                name,
+                row,
+                "rereports",
+                f"re-reports a trial already counted on row {rows[target][0]}:"
+                " only one report of a trial may carry counts",
+                target,
+            )
+
+
+def _bibliography(path: Path, records, name, out) -> None:
+    bname = display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        out.error(bname, None, "-", "file not found")
+        return
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        out.error(bname, line, "-", "not UTF-8 text: save the file as UTF-8")
+        return
+    entries, syntax = bibtex.parse(text)
+    for s in syntax:
+        out.error(bname, s.line, "-", s.message)
+    keys: dict[str, bibtex.Entry] = {}
+    for e in entries:
+        if e.key in keys:
+            out.error(bname, e.line, e.key, f"duplicate key: first on line {keys[e.key].line}")
+            continue
+        keys[e.key] = e
+        if "doi" in e.fields and not re.fullmatch(r"10\.[0-9]{4,9}/\S+", e.fields["doi"]):
+            out.error(bname, e.field_lines["doi"], "doi", "malformed DOI", _show(e.fields["doi"]))
+        if "pmid" in e.fields and not re.fullmatch(r"[1-9][0-9]{0,8}", e.fields["pmid"]):
+            out.error(
+                bname, e.field_lines["pmid"], "pmid", "malformed PMID", _show(e.fields["pmid"])
+            )
+    for row, rec in records:
+        sid = rec.get("study_id")
+        if sid is None:
+            continue
+        entry = keys.get(sid)
+        if entry is None:
+            out.error(name, row, "study_id", f"no entry in {path.name}", sid)
+            continue
+        if rec.get("year") is not None and entry.fields.get("year") != str(rec["year"]):
+            out.error(
+                bname,
+                entry.field_lines.get("year", entry.line),
+                "year",
+                f"{sid}: year differs from {Path(name).name} row {row}",
+                f"{entry.fields.get('year', 'missing')} vs {rec['year']}",
+            )
+        bib_doi, row_doi = entry.fields.get("doi"), rec.get("doi")
+        if bib_doi and row_doi and bib_doi.lower() != row_doi.lower():
+            out.error(
+                bname,
+                entry.field_lines["doi"],
+                "doi",
+                f"{sid}: DOI differs from {Path(name).name} row {row}",
+                f"{bib_doi} vs {row_doi}",
+            )
+
+
+def validate(path: Path | str | None = None, *, this_year: int | None = None) -> Report:
+    """Check a data directory (or one CSV file) and collect every problem.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A directory with ``studies.csv`` or a CSV file; default the project's
+        ``data/``. See :func:`locate` for where the descriptor and bibliography
+        come from.
+    this_year : int, optional
+        The last allowed trial year; default the current UTC year.
+
+    Returns
+    -------
+    Report
+        All problems (errors first within each row, in file order) and the
+        typed records. Nothing on disk is written.
+    """
+    table, package, bib = locate(None if path is None else Path(path))
+    this_year = this_year or _dt.datetime.now(_dt.UTC).year
+    out = _Collector()
+    fields = read_package(package, out)
+    if fields is None:
+        return Report(table, package, bib, problems=tuple(out.items))
+    name = display(table)
+    rows = _read_rows(table, out)
+    if rows is None or not rows:
+        return Report(table, package, bib, tuple(fields), problems=tuple(out.items))
+    if not _check_header(rows[0][1], fields, name, out):
+        return Report(table, package, bib, tuple(fields), problems=tuple(out.items))
+    records = _records(rows, fields, name, out)
+    if not records:
+        out.error(name, 2, "-", "no trial rows below the header")
+    _unique(records, fields, name, out)
+    for row, rec in records:
+        _row_rules(row, rec, name, out, this_year)
+    _rereports(records, name, out)
+    _bibliography(bib, records, name, out)
+    order = {display(p): i for i, p in enumerate((package, table, bib))}
+    problems = sorted(
+        out.items,
+        key=lambda p: (order.get(p.file, 9), p.row or 0, p.severity == "warning"),
+    )
+    return Report(
+        table, package, bib, tuple(fields), tuple(rec for _, rec in records), tuple(problems)
+    )

@@ -1,0 +1,112 @@
+"""The loader and the shipped data: clean, typed, and equal to the curated register."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import UserError
+from analysis.data import DataError, included, load_studies, primary
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+REGISTER = ROOT.parent / "shared" / "data" / "trials_register.csv"
+
+
+def _register() -> list[dict[str, str]]:
+    with REGISTER.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_shipped_data_loads_with_typed_columns():
+    df = load_studies()
+    assert len(df) == 38
+    for col in ("ivig_improved", "ivig_total", "control_improved", "control_total", "year"):
+        assert str(df[col].dtype) == "Int64"
+    assert df["study_id"].is_unique
+    assert str(df["doi"].dtype) == "string"
+
+
+def test_every_register_fact_is_copied_unchanged():
+    """Counts, status and outcome type (and every other register column) equal the register's."""
+    register = _register()
+    assert len(register) == 38
+    with (DATA / "studies.csv").open(encoding="utf-8", newline="") as fh:
+        ours = {r["study_id"]: r for r in csv.DictReader(fh)}
+    assert [r["study_id"] for r in register] == list(ours)
+    for reg in register:
+        row = ours[reg["study_id"]]
+        for col, value in reg.items():
+            assert row[col] == value, (reg["study_id"], col)
+
+
+def test_counts_in_dataframe_equal_register():
+    df = load_studies().set_index("study_id")
+    for reg in _register():
+        for col in ("ivig_improved", "ivig_total", "control_improved", "control_total"):
+            got = df.at[reg["study_id"], col]
+            if reg[col] == "":
+                assert pd.isna(got), (reg["study_id"], col)
+            else:
+                assert int(got) == int(reg[col]), (reg["study_id"], col)
+
+
+def test_primary_placebo_selects_the_five_verified_improvement_trials():
+    df = load_studies()
+    got = primary(df, "placebo")
+    assert list(got["study_id"]) == [
+        "Vermeulen1993",
+        "Fazekas1997_AIMS",
+        "Mendell2001",
+        "Hughes2008_ICE",
+        "Dubey2020",
+    ]
+    assert (got["status"].isin(["verified", "derived"])).all()
+    assert got[["ivig_improved", "ivig_total"]].notna().all().all()
+    # Achiron 1998 (relapse_free) is outside the primary analysis ...
+    assert "Achiron1998" not in set(got["study_id"])
+    # ... but enters a sensitivity analysis that accepts relapse-free outcomes.
+    wide = included(df, "placebo", {"improvement", "responder", "relapse_free"})
+    assert "Achiron1998" in set(wide["study_id"])
+
+
+def test_primary_other_comparisons():
+    df = load_studies()
+    assert list(primary(df, "plasma_exchange")["study_id"]) == ["ElBayoumi2011"]
+    assert primary(df, "corticosteroid").empty  # Nobile-Orazio 2012 is treatment_success
+    steroid = included(df, "corticosteroid", {"treatment_success"})
+    assert list(steroid["study_id"]) == ["NobileOrazio2012_IMC"]
+    with pytest.raises(ValueError, match="comparator"):
+        primary(df, "surgery")
+
+
+def test_broken_data_never_loads_and_is_not_touched(tmp_path):
+    for name in ("studies.csv", "datapackage.json", "references.bib"):
+        shutil.copy(DATA / name, tmp_path / name)
+    path = tmp_path / "studies.csv"
+    text = path.read_text(encoding="utf-8")
+    # Vermeulen 1993: 4/15 -> 40/15 (events exceed the arm) and a bad DOI on the same row.
+    text = text.replace(",4,15,3,13,", ",40,15,3,13,", 1)
+    text = text.replace("10.1136/jnnp.56.1.36", "doi:10.1136/jnnp.56.1.36", 1)
+    path.write_text(text, encoding="utf-8")
+    before = _digest(tmp_path)
+    with pytest.raises(DataError) as info:
+        load_studies(tmp_path)
+    after = _digest(tmp_path)
+    assert before == after
+    err = info.value
+    assert isinstance(err, UserError)
+    shown = [str(p) for p in err.problems]
+    assert f"{path}:4:ivig_improved: more events than patients in the IVIG arm (40 > 15)" in shown
+    assert any(s.startswith(f"{path}:4:doi: malformed DOI") for s in shown)
+    assert len(err.problems) == 2
+    assert str(err).splitlines()[1:] == shown
