@@ -1,0 +1,250 @@
+"""``python -m analysis diff``: trials and pooled results between two versions.
+
+The diff is a pure function of two results bundles (and two sets of
+``studies.csv`` rows); these tests build the bundles in the documented shape
+(``../shared/docs/meta-cli.md``) and check what the report says.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import UserError
+from analysis.diff import (
+    Pooled,
+    Side,
+    compare,
+    diff_pooled,
+    diff_trials,
+    load_side,
+    pooled_results,
+    read_studies,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def meta(k, est, lo, hi, tau2=0.01, i2=12.0, measure="RR", ids=None, **extra):
+    """A meta-cli JSON object with the fields the diff reads."""
+    ids = ids or [f"S{i}" for i in range(k)]
+    obj = {
+        "measure": measure,
+        "k": k,
+        "excluded": [],
+        "studies": [{"study_id": s, "yi": 0.1, "vi": 0.2} for s in ids],
+        "common": {
+            "mh": {"estimate": est * 0.98, "ci_low": lo * 0.98, "ci_high": hi * 0.98, "p": 0.01},
+            "iv": {"estimate": est * 0.97, "ci_low": lo * 0.97, "ci_high": hi * 0.97, "p": 0.01},
+            "peto": None,
+        },
+        "heterogeneity": {"q": 3.0, "df": k - 1, "p": 0.4, "i2": i2, "h2": 1.1},
+        "random": {
+            "tau2_method": "REML",
+            "hk": False,
+            "estimate": est,
+            "ci_low": lo,
+            "ci_high": hi,
+            "p": 0.02,
+            "tau2": tau2,
+            "tau2_ci": [0, 1],
+            "i2": i2,
+            "i2_ci": [0, 80],
+            "pi_low": None,
+            "pi_high": None,
+        },
+        "small_study": {"egger": None, "begg": None, "trimfill": None},
+        "leave_one_out": [],
+        "cumulative": [],
+        "subgroups": None,
+    }
+    obj.update(extra)
+    return obj
+
+
+def bundle(version="1.0.0", commit="a" * 40, **comparisons):
+    base = {"placebo": None, "plasma_exchange": None, "corticosteroid": None}
+    base.update(comparisons)
+    return {
+        "version": version,
+        "commit": commit,
+        "generated": "2026-01-01T00:00:00Z",
+        "comparisons": base,
+    }
+
+
+def rows(*specs):
+    cols = [
+        "study_id",
+        "year",
+        "ivig_improved",
+        "ivig_total",
+        "control_improved",
+        "control_total",
+        "notes",
+    ]
+    return tuple(dict(zip(cols, spec, strict=True)) for spec in specs)
+
+
+BASE_ROWS = rows(
+    ("A1990", "1990", "10", "20", "5", "20", ""),
+    ("B1995", "1995", "12", "30", "10", "30", "old note"),
+    ("C2000", "2000", "8", "16", "6", "15", ""),
+)
+
+
+def test_added_trial_and_significance_flip():
+    before = bundle(placebo=meta(3, 1.40, 0.95, 2.10, ids=["A1990", "B1995", "C2000"]))
+    after = bundle(
+        version="1.1.0",
+        commit="b" * 40,
+        placebo=meta(4, 1.55, 1.12, 2.15, ids=["A1990", "B1995", "C2000", "D2010"]),
+    )
+    head_rows = BASE_ROWS + rows(("D2010", "2010", "20", "25", "9", "24", ""))
+    d = compare(Side("v1.0.0", before, BASE_ROWS), Side("HEAD", after, head_rows))
+    assert [(t.study_id, t.kind) for t in d.trials] == [("D2010", "added")]
+    random = next(c for c in d.pooled if c.ref.model.startswith("random"))
+    assert random.old.significant is False and random.new.significant is True
+    assert random.significance_changed and not random.direction_changed
+    assert d.membership["placebo"] == (("D2010",), ())
+    md = d.to_markdown()
+    assert "1 trial(s) added, 0 removed, 0 changed" in md
+    assert "Changes of significance or direction" in md
+    assert "significance: not significant → significant" in md
+    assert "RR 1.40 (0.95 to 2.10) → RR 1.55 (1.12 to 2.15)" in md
+    assert "3 → 4" in md
+    assert "Trials entering the analysis: D2010." in md
+    assert "| D2010 | added |" in md
+
+
+def test_corrected_count_lists_the_field():
+    head_rows = copy.deepcopy(BASE_ROWS)
+    head_rows[1]["ivig_improved"] = "13"
+    head_rows[1]["notes"] = "corrected from the full text " * 3
+    changes, added, removed = diff_trials(BASE_ROWS, head_rows)
+    assert [(c.study_id, c.kind) for c in changes] == [("B1995", "changed")]
+    assert [f[0] for f in changes[0].fields] == ["ivig_improved", "notes"]
+    assert changes[0].fields[0] == ("ivig_improved", "12", "13")
+    assert added == removed == ()
+    b = bundle(placebo=meta(3, 1.40, 1.05, 2.10))
+    a = bundle(placebo=meta(3, 1.43, 1.07, 2.12))
+    md = compare(Side("base", b, BASE_ROWS), Side("head", a, head_rows)).to_markdown()
+    assert "`ivig_improved`: 12 → 13" in md
+    assert "…" in md  # the long note is shortened, not dumped
+    assert "0 change(s) of statistical significance, 0 of direction" in md
+
+
+def test_removed_trial_and_new_column():
+    head_rows = tuple({**r, "rob_overall": "low"} for r in BASE_ROWS[:2])
+    changes, added, removed = diff_trials(BASE_ROWS, head_rows)
+    assert [(c.study_id, c.kind) for c in changes] == [("C2000", "removed")]
+    assert added == ("rob_overall",) and removed == ()
+
+
+def test_direction_flip_on_risk_difference():
+    before = bundle(corticosteroid=meta(2, 0.05, -0.02, 0.12, measure="RD"))
+    after = bundle(corticosteroid=meta(3, -0.03, -0.09, 0.03, measure="RD"))
+    changes = diff_pooled(before, after)
+    random = next(c for c in changes if c.ref.model.startswith("random"))
+    assert random.direction_changed and not random.significance_changed
+    assert random.new.null == 0.0
+    md = compare(Side("a", before), Side("b", after)).to_markdown()
+    assert "direction: estimate above 0 → below 0" in md
+
+
+def test_ratio_null_is_one_not_zero():
+    p = Pooled("placebo", "primary", "random", "OR", 3, 0.5, 0.3, 0.9)
+    assert p.null == 1.0 and p.significant is True and p.direction == -1
+    q = Pooled("placebo", "primary", "random", "RR", 3, 1.2, 0.9, 1.6)
+    assert q.significant is False and q.direction == 1
+
+
+def test_comparison_appearing_from_null_and_sensitivity_keys():
+    before = bundle()
+    sens = {
+        "verified_only": meta(2, 1.3, 0.8, 2.0),
+        "tau2_methods": {"DL": {"estimate": 1.5, "ci_low": 1.0, "ci_high": 2.2, "k": 3}},
+    }
+    after = bundle(plasma_exchange=meta(3, 1.0, 0.7, 1.4, **sens))
+    d = compare(Side("a", before), Side("b", after))
+    labels = {(c.ref.analysis, c.ref.model) for c in d.pooled}
+    assert ("primary", "random effects (REML)") in labels
+    assert ("verified_only", "random effects (REML)") in labels
+    assert ("tau2_methods/DL", "pooled") in labels
+    assert all(c.old is None and c.changed for c in d.pooled)
+    assert not d.flagged  # nothing to flip when there was no result before
+    md = d.to_markdown()
+    assert "IVIG vs plasma exchange" in md and "| new |" in md
+    assert "Trial-level data (`studies.csv`) are not available" in md
+
+
+def test_identical_bundles_report_no_change():
+    b = bundle(placebo=meta(3, 1.4, 1.1, 2.0))
+    d = compare(Side("a", b, BASE_ROWS), Side("b", copy.deepcopy(b), BASE_ROWS))
+    assert d.unchanged and not d.flagged
+    assert "No change in the trial data or in any pooled result." in d.to_markdown()
+
+
+def test_all_comparisons_empty():
+    md = compare(Side("a", bundle()), Side("b", bundle())).to_markdown()
+    assert "Neither side has a pooled result" in md
+
+
+def test_pooled_results_read_every_model_and_skip_nulls():
+    b = bundle(placebo=meta(3, 1.4, 1.1, 2.0), corticosteroid=None)
+    models = [(p.comparison, p.model) for p in pooled_results(b)]
+    assert models == [
+        ("placebo", "random effects (REML)"),
+        ("placebo", "common effect (MH)"),
+        ("placebo", "common effect (IV)"),
+    ]
+
+
+def test_cli_on_two_results_files(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps(bundle(placebo=meta(3, 1.4, 0.9, 2.0))))
+    (tmp_path / "new.json").write_text(json.dumps(bundle(placebo=meta(4, 1.5, 1.1, 2.0))))
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "diff", "old.json", "new.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("## Results diff")
+    assert "**significance changed**" in proc.stdout
+
+
+def test_cli_bad_results_file_is_exit_2(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "diff", "bad.json", "bad.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "bad.json:1:2" in proc.stderr
+
+
+def test_results_file_without_comparisons_is_refused(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(UserError, match="not a results bundle"):
+        load_side(str(tmp_path / "x.json"))
+
+
+def test_unknown_revision_is_a_user_error():
+    with pytest.raises(UserError, match="git rev-parse"):
+        load_side("no-such-revision-xyz", ROOT)
+
+
+def test_read_studies_needs_study_id():
+    assert read_studies("study_id,year\nA,1990\n")[0] == {"study_id": "A", "year": "1990"}
+    with pytest.raises(UserError, match="study_id"):
+        read_studies("id,year\nA,1990\n", "x.csv")
