@@ -1,0 +1,103 @@
+"""Helpers for the batch axis shared by the estimators (private to the engine core).
+
+Every estimator takes study-level arrays of shape ``(..., k)``: the last axis holds the
+studies of one meta-analysis, the leading axes index analyses (leave-one-out subsets,
+cumulative steps, subgroups, trim-and-fill iterations). A boolean ``mask`` of the same
+shape says which studies belong to each analysis, so ragged batches share one array.
+
+Public API
+----------
+prepare(yi, vi, mask) -> Batch
+    Broadcast and clean the inputs: masked-out entries get ``yi = 0`` and ``vi = 1`` so
+    that they can never produce NaN; every sum multiplies by the mask.
+finish(value, single) -> float | None | numpy.ndarray
+    Turn an array figure into what a result object holds: a Python float (or None when
+    undefined) for a single analysis, an ndarray (NaN where undefined) for a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Batch", "prepare", "finish", "finish_array"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Cleaned study arrays of one batch of meta-analyses.
+
+    Attributes
+    ----------
+    y, v : numpy.ndarray
+        Effects and sampling variances, shape ``(..., k)``; masked-out entries hold 0 and 1.
+    m : numpy.ndarray
+        Boolean mask, shape ``(..., k)``.
+    mf : numpy.ndarray
+        The mask as float (1.0 / 0.0), for sums.
+    k : numpy.ndarray
+        Number of studies per analysis, shape ``(...)`` (int).
+    single : bool
+        True when the caller passed one analysis (1-D arrays).
+    """
+
+    y: np.ndarray
+    v: np.ndarray
+    m: np.ndarray
+    mf: np.ndarray
+    k: np.ndarray
+    single: bool
+
+
+def prepare(yi, vi, mask=None) -> Batch:
+    """Validate and broadcast ``yi``, ``vi`` and ``mask`` to a common shape ``(..., k)``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays do not broadcast, have no study axis, or an included study has a
+        non-finite effect or a non-positive or non-finite variance.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    if y.ndim == 0 or v.ndim == 0:
+        raise ValueError("yi and vi must have a study axis (shape (..., k))")
+    single = y.ndim == 1 and v.ndim == 1 and (mask is None or np.ndim(mask) == 1)
+    if mask is None:
+        m = np.ones(np.broadcast_shapes(y.shape, v.shape), dtype=bool)
+    else:
+        m = np.asarray(mask, dtype=bool)
+    shape = np.broadcast_shapes(y.shape, v.shape, m.shape)
+    y, v, m = (np.broadcast_to(a, shape) for a in (y, v, m))
+    bad_y = m & ~np.isfinite(y)
+    if bad_y.any():
+        raise ValueError(f"yi: non-finite effect at index {tuple(np.argwhere(bad_y)[0])}")
+    bad_v = m & ~(np.isfinite(v) & (v > 0))
+    if bad_v.any():
+        raise ValueError(
+            f"vi: sampling variance must be positive and finite "
+            f"(index {tuple(np.argwhere(bad_v)[0])})"
+        )
+    y = np.where(m, y, 0.0)
+    v = np.where(m, v, 1.0)
+    return Batch(y=y, v=v, m=m, mf=m.astype(float), k=m.sum(axis=-1), single=single)
+
+
+def finish(value, single: bool):
+    """Return a figure as a result object holds it.
+
+    Single analysis: a Python float, or None when the figure is NaN or infinite.
+    Batch: a float ndarray with NaN where the figure is undefined.
+    """
+    a = np.asarray(value, dtype=float)
+    if single:
+        x = float(a.reshape(-1)[0]) if a.size == 1 else float("nan")
+        return x if np.isfinite(x) else None
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def finish_array(value, single: bool) -> np.ndarray:
+    """Return a study-level figure (shape ``(..., k)``) as a float ndarray, NaN -> 0."""
+    a = np.asarray(value, dtype=float)
+    return np.where(np.isfinite(a), a, 0.0) if single else a

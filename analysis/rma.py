@@ -1,0 +1,220 @@
+"""Random-effects meta-analysis for a batch of analyses (``metafor::rma.uni``).
+
+Public API
+----------
+rma(yi, vi, method="REML", hk=False, mask=None, level=0.95, measure=None,
+    qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL) -> RandomEffects
+    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.tau2`),
+    pooled estimate with normal (z) or Hartung-Knapp (t, k - 1 df) inference, Cochran's
+    Q, model-based I² and H², the Cochrane prediction interval (t, k - 2 df), metafor's
+    prediction interval, and Q-profile CIs for tau², I² and H².
+METHODS (re-exported from analysis.tau2)
+
+Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
+analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from analysis.batch import finish, prepare
+from analysis.heterogeneity import (
+    h2_from_tau2,
+    i2_from_tau2,
+    q_gen,
+    qprofile_batch,
+    typical_variance,
+)
+from analysis.results import RandomEffects, natural
+from analysis.roots import R_TOL
+from analysis.tau2 import METHODS, tau2_batch
+
+__all__ = ["METHODS", "rma"]
+
+_EPS = float(np.finfo(float).eps)
+
+
+def rma(
+    yi,
+    vi,
+    method: str = "REML",
+    hk: bool = False,
+    mask=None,
+    level: float = 0.95,
+    measure: str | None = None,
+    qprofile: bool = True,
+    threshold: float = 1e-12,
+    maxiter: int = 100,
+    tol: float = R_TOL,
+) -> RandomEffects:
+    r"""Random-effects model: tau², pooled effect, tests, prediction and Q-profile intervals.
+
+    With :math:`w_i = 1/(v_i + \hat\tau^2)`: :math:`\hat\mu = \sum w_i y_i/\sum w_i`,
+    :math:`SE = (\sum w_i)^{-1/2}`, z test and Wald CI. Under Hartung-Knapp
+    (``hk=True``, metafor's ``test = "knha"``, no truncation):
+    :math:`SE_{HK}^2 = \sum w_i (y_i - \hat\mu)^2 / ((k-1)\sum w_i)` (0 when the weighted
+    residual sum is below machine epsilon), t distribution with k - 1 df.
+
+    - Cochran's Q uses :math:`w_i = 1/v_i`; ``i2`` and ``h2`` are model-based:
+      :math:`I^2 = 100\hat\tau^2/(\tilde v + \hat\tau^2)`, :math:`H^2 = 1 + \hat\tau^2/\tilde v`,
+      :math:`\tilde v = (k-1)/(\sum 1/v_i - \sum v_i^{-2}/\sum 1/v_i)` (as metafor).
+    - ``pi_low``/``pi_high``: :math:`\hat\mu \pm t_{k-2} \sqrt{\hat\tau^2 + SE^2}`, SE of
+      the z model (Higgins, Thompson & Spiegelhalter 2009; Cochrane Handbook 10.10.4.3;
+      IntHout et al. 2016); None for k < 3.
+    - ``pi_metafor_*``: ``predict.rma``: z quantile with the z SE, or
+      :math:`t_{k-1}` with the HK SE under HK.
+    - Q-profile CIs: :func:`analysis.heterogeneity.qprofile` (Viechtbauer 2007).
+
+    A single study (k = 1) gives the study's own estimate with tau², Q, I², H², their
+    CIs and the prediction interval None (HK inference is then undefined too).
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effects on the analysis scale and their sampling variances, shape ``(..., k)``.
+    method : str
+        tau² estimator, one of :data:`METHODS`.
+    hk : bool
+        Hartung-Knapp(-Sidik-Jonkman) inference.
+    mask : array_like of bool, optional
+        Studies in each analysis.
+    level : float
+        Confidence level of the CI, the prediction intervals and the Q-profile CIs.
+    measure : str, optional
+        "RR"/"OR" report ``estimate``, ``ci_*`` and ``pi_*`` on the exp scale.
+    qprofile : bool
+        Compute the Q-profile CIs (skip for speed when they are not needed).
+    threshold, maxiter, tol : float, int, float
+        Convergence controls of the tau² estimator (see :mod:`analysis.tau2`); ``tol``
+        also sets the Q-profile root search tolerance.
+
+    Returns
+    -------
+    RandomEffects
+
+    References
+    ----------
+    DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Control Clin Trials
+    7:177-188.
+    Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled
+    clinical trials with binary outcome. Stat Med 20:3875-3889.
+    Sidik K, Jonkman JN (2002). A simple confidence interval for meta-analysis.
+    Stat Med 21:3153-3159.
+    Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
+    Stat Med 21:1539-1558.
+    Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects
+    meta-analysis. J R Stat Soc A 172:137-159.
+    IntHout J, Ioannidis JPA, Rovers MM, Goeman JJ (2016). Plea for routinely presenting
+    prediction intervals in meta-analysis. BMJ Open 6:e010247.
+    Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in
+    meta-analysis. Stat Med 26:37-52.
+    Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package.
+    J Stat Softw 36(3) (``rma.uni``, ``predict.rma``, ``confint.rma.uni``).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level: must lie in (0, 1) (got {level})")
+    bt = prepare(yi, vi, mask)
+    k = bt.k
+    tau2, se_tau2, conv, iters = tau2_batch(bt, method, threshold, maxiter, tol)
+    t2 = np.where(conv, tau2, 0.0)
+    alpha = 1 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = bt.mf / (bt.v + t2[..., None])
+        sw = w.sum(-1)
+        b = (w * bt.y).sum(-1) / sw
+        se_z = np.sqrt(1 / sw)
+        z = stats.norm.isf(alpha / 2)
+        df = np.where(k > 1, k - 1, np.nan).astype(float)
+        if hk:
+            rss = (w * (bt.y - b[..., None]) ** 2).sum(-1)
+            s2w = np.where(rss <= _EPS, 0.0, rss / df)
+            se = np.sqrt(s2w / sw)
+            crit = stats.t.isf(alpha / 2, df)
+            stat = b / se
+            p = 2 * stats.t.sf(np.abs(stat), df)
+        else:
+            se = se_z
+            crit = z
+            stat = b / se
+            p = 2 * stats.norm.sf(np.abs(stat))
+        ci_lb = b - crit * se
+        ci_ub = b + crit * se
+        # heterogeneity of the inverse-variance model
+        q = q_gen(np.zeros(k.shape), bt.y, bt.v, bt.mf)
+        q = np.where(k > 1, np.maximum(q, 0.0), np.nan)
+        q_p = stats.chi2.sf(q, df)
+        vt = typical_variance(bt.v, bt.mf)
+        i2 = i2_from_tau2(t2, vt)
+        h2 = h2_from_tau2(t2, vt)
+        # prediction intervals
+        df_pi = np.where(k > 2, k - 2, np.nan).astype(float)
+        half = stats.t.isf(alpha / 2, df_pi) * np.sqrt(t2 + se_z**2)
+        pi_lb, pi_ub = b - half, b + half
+        half_m = crit * np.sqrt(t2 + se**2)
+        pi_m_lb, pi_m_ub = b - half_m, b + half_m
+        weights = 100 * w / sw[..., None]
+    if qprofile:
+        lb, ub, _ = qprofile_batch(bt, level, t2, tol)
+    else:
+        lb = ub = np.full(k.shape, np.nan)
+    multi = k > 1
+    tau2_out = np.where(multi, t2, np.nan)
+    se_tau2 = np.where(multi, se_tau2, np.nan)
+    i2 = np.where(multi, i2, np.nan)
+    h2 = np.where(multi, h2, np.nan)
+    lb = np.where(multi, lb, np.nan)
+    ub = np.where(multi, ub, np.nan)
+
+    def out(x):
+        x = np.where(conv, x, np.nan)
+        return finish(x, bt.single)
+
+    def nat(x):
+        return out(natural(x, measure))
+
+    s = bt.single
+    return RandomEffects(
+        method=method,
+        hk=hk,
+        measure=measure,
+        k=int(k) if s else k,
+        b=out(b),
+        se=out(se),
+        ci_lb=out(ci_lb),
+        ci_ub=out(ci_ub),
+        estimate=nat(b),
+        ci_low=nat(ci_lb),
+        ci_high=nat(ci_ub),
+        stat=out(stat),
+        p=out(p),
+        df=out(df) if hk else (None if s else np.full(k.shape, np.nan)),
+        tau2=out(tau2_out),
+        se_tau2=out(se_tau2),
+        i2=out(i2),
+        h2=out(h2),
+        q=finish(q, s),
+        q_df=finish(df, s),
+        q_p=finish(q_p, s),
+        pi_lb=out(pi_lb),
+        pi_ub=out(pi_ub),
+        pi_low=nat(pi_lb),
+        pi_high=nat(pi_ub),
+        pi_metafor_lb=out(pi_m_lb),
+        pi_metafor_ub=out(pi_m_ub),
+        pi_metafor_low=nat(pi_m_lb),
+        pi_metafor_high=nat(pi_m_ub),
+        tau2_ci_low=out(lb),
+        tau2_ci_high=out(ub),
+        i2_ci_low=out(i2_from_tau2(lb, vt)),
+        i2_ci_high=out(i2_from_tau2(ub, vt)),
+        h2_ci_low=out(h2_from_tau2(lb, vt)),
+        h2_ci_high=out(h2_from_tau2(ub, vt)),
+        weights=np.where(np.asarray(conv)[..., None], np.nan_to_num(weights), np.nan)
+        if not s
+        else np.nan_to_num(weights),
+        converged=bool(conv) if s else conv,
+        iterations=int(iters) if s else iters,
+        level=level,
+    )

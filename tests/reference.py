@@ -1,0 +1,68 @@
+"""Access to the R metafor reference results in ``../shared/reference``.
+
+The directory lies beside the repository clone (CI checks out ``shared/`` next to it):
+``<repo>/../shared/reference``. Each data set NAME has ``NAME.csv`` (the project's study
+schema) and ``NAME.json`` (what metafor 3.8-1 computes on it; see the README there).
+
+Public API
+----------
+REFERENCE_DIR : pathlib.Path
+names() -> list[str]                 data set names that have both a CSV and a JSON, sorted
+load_csv(name) -> dict[str, numpy.ndarray | list[str]]
+    columns of NAME.csv: study_id (list of str), year, ivig_improved, ivig_total,
+    control_improved, control_total (int arrays) and subgroup (list of str) when present
+load_json(name) -> dict              NAME.json parsed
+excluded(measure_block) -> list[str] the ``excluded_double_zero`` entry as a list
+    (R writes a single name as a bare string)
+is_error(value) -> bool              True for a ``{"error": ...}`` entry (to be skipped)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+_INT_COLUMNS = ("year", "ivig_improved", "ivig_total", "control_improved", "control_total")
+
+__all__ = ["REFERENCE_DIR", "names", "load_csv", "load_json", "excluded", "is_error"]
+
+
+def names() -> list[str]:
+    """Names of the reference data sets (both NAME.csv and NAME.json present)."""
+    return sorted(p.stem for p in REFERENCE_DIR.glob("*.json") if p.with_suffix(".csv").exists())
+
+
+@cache
+def load_csv(name: str) -> dict:
+    """Columns of ``NAME.csv``: integer count columns as arrays, text columns as lists."""
+    with open(REFERENCE_DIR / f"{name}.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out: dict = {"study_id": [r["study_id"] for r in rows]}
+    for col in _INT_COLUMNS:
+        out[col] = np.array([int(r[col]) for r in rows], dtype=np.int64)
+    if rows and "subgroup" in rows[0]:
+        out["subgroup"] = [r["subgroup"] for r in rows]
+    return out
+
+
+@cache
+def load_json(name: str) -> dict:
+    """``NAME.json`` parsed."""
+    return json.loads((REFERENCE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def excluded(block: dict) -> list[str]:
+    """``excluded_double_zero`` of a measure block as a list of study ids."""
+    x = block.get("excluded_double_zero", [])
+    return [x] if isinstance(x, str) else list(x)
+
+
+def is_error(value) -> bool:
+    """True for an entry metafor could not compute (``{"error": "..."}``)."""
+    return isinstance(value, dict) and set(value) == {"error"}
