@@ -54,8 +54,6 @@ BIBLIOGRAPHY = "references.bib"
 
 #: Refuse tables larger than this (the register is ~100 kB; 5 MB is a mistake).
 MAX_BYTES = 5_000_000
-#: The trial era: no randomised IVIG trial before this year.
-FIRST_YEAR = 1980
 #: An arm smaller than this is flagged for review.
 TINY_ARM = 10
 
@@ -78,6 +76,7 @@ SUPPORTED_TYPES = frozenset({"string", "integer"})
 _INTEGER = re.compile(r"-?[0-9]+")
 _CROSSOVER = re.compile(r"cross-?over", re.IGNORECASE)
 _ARITHMETIC = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[-+x×*/÷−]\s*[0-9]+(?:\.[0-9]+)?\s*=\s*[0-9]")
+_RANGE_RULES = {"year": "before the trial era: the first year allowed is {}"}
 _PATTERN_RULES = {
     "doi": "malformed DOI: expected 10.NNNN/suffix, without https://doi.org/",
     "pmid": "malformed PMID: expected digits only",
@@ -85,6 +84,22 @@ _PATTERN_RULES = {
 }
 
 Severity = Literal["error", "warning"]
+
+
+class _Invalid:
+    """A cell that broke its type or a constraint: present, but not usable by later rules."""
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+INVALID = _Invalid()
+
+
+def _val(r: dict, col: str):
+    """The usable value of a cell: None when blank or invalid."""
+    v = r.get(col)
+    return None if v is INVALID else v
 
 
 @dataclass(frozen=True)
@@ -303,7 +318,15 @@ def _read_rows(path: Path, out: _Collector) -> list[tuple[int, list[str]]] | Non
         for cells in reader:
             rows.append((len(rows) + 1, cells))
     except csv.Error as exc:
-        out.error(name, len(rows) + 1, "-", "malformed CSV (check quotes)", str(exc))
+        out.error(
+            name,
+            len(rows) + 1,
+            "-",
+            "malformed CSV: a double quote must open and close a whole value"
+            ' (write a quote inside a value as "")',
+            str(exc),
+        )
+        return None
     return rows
 
 
@@ -324,22 +347,25 @@ def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     if f.get("type", "string") == "integer":
         if not _INTEGER.fullmatch(raw):
             out.error(name, row, col, "not an integer", _show(raw))
-            return None
+            return INVALID
         value = int(raw)
         if "minimum" in cons and value < cons["minimum"]:
-            out.error(name, row, col, f"below the minimum {cons['minimum']}", raw)
+            rule = _RANGE_RULES.get(col, "below the minimum {}").format(cons["minimum"])
+            out.error(name, row, col, rule, raw)
+            return INVALID
         if "maximum" in cons and value > cons["maximum"]:
             out.error(name, row, col, f"above the maximum {cons['maximum']}", raw)
+            return INVALID
     if "enum" in cons and value not in cons["enum"]:
         allowed = ", ".join(str(v) for v in cons["enum"])
         hint = difflib.get_close_matches(raw.strip().lower(), [str(v) for v in cons["enum"]], 1)
         rule = f"not one of {allowed}" + (f"; did you mean {hint[0]}?" if hint else "")
         out.error(name, row, col, rule, _show(raw))
-        return None
+        return INVALID
     if "pattern" in cons and not re.fullmatch(cons["pattern"], raw):
         rule = _PATTERN_RULES.get(col, f"does not match the pattern {cons['pattern']}")
         out.error(name, row, col, rule, _show(raw))
-        return None
+        return INVALID
     return value
 
 
@@ -390,9 +416,8 @@ def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
                 name,
                 row,
                 "-",
-                f"row has {len(cells)} cells but the header has {width}"
-                " (a comma inside a value needs the value in double quotes)",
-                _show(",".join(cells), 80),
+                f"row has {len(cells)} cells but the header has {width}:"
+                " a value that contains a comma must be in double quotes",
             )
             continue
         rec = {
@@ -409,7 +434,7 @@ def _unique(records, fields, name, out) -> None:
             continue
         first: dict = {}
         for row, rec in records:
-            v = rec.get(f["name"])
+            v = _val(rec, f["name"])
             if v is None:
                 continue
             if v in first:
@@ -425,18 +450,16 @@ def _unique(records, fields, name, out) -> None:
 
 
 def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) -> None:
-    status = r.get("status")
+    status = _val(r, "status")
     counted = status in WITH_COUNTS
-    if r.get("year") is not None:
-        if r["year"] < FIRST_YEAR:
-            out.error(name, row, "year", f"before the trial era ({FIRST_YEAR})", str(r["year"]))
-        elif r["year"] > this_year:
-            out.error(name, row, "year", f"after the current year {this_year}", str(r["year"]))
+    year = _val(r, "year")
+    if year is not None and year > this_year:
+        out.error(name, row, "year", f"after the current year {this_year}", str(year))
     if status is not None:
         for col in COUNTS:
             if counted and r.get(col) is None:
                 out.error(name, row, col, f"count required when status is {status}", "empty")
-            if status == "pending" and r.get(col) is not None:
+            if status == "pending" and _val(r, col) is not None:
                 out.error(
                     name, row, col, "count must be blank while status is pending", str(r[col])
                 )
@@ -444,22 +467,22 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
             for col in ("source_url", "source_quote", "outcome_type", "outcome_definition"):
                 if r.get(col) is None:
                     out.error(name, row, col, f"required when status is {status}", "empty")
-        if status == "derived" and not _ARITHMETIC.search(r.get("notes") or ""):
+        if status == "derived" and not _ARITHMETIC.search(_val(r, "notes") or ""):
             out.error(
                 name,
                 row,
                 "notes",
                 "a derived row must show its arithmetic in notes, e.g. '24 - 21 = 3'",
-                _show(r.get("notes"), 40),
+                _show(_val(r, "notes"), 40),
             )
     for events, total, arm in ARMS:
-        e, n = r.get(events), r.get(total)
+        e, n = _val(r, events), _val(r, total)
         if e is not None and n is not None and e > n:
             out.error(
                 name, row, events, f"more events than patients in the {arm} arm", f"{e} > {n}"
             )
     # crossover
-    design, cross = r.get("design") or "", r.get("crossover_data")
+    design, cross = _val(r, "design") or "", _val(r, "crossover_data")
     if cross is not None:
         is_cross = bool(_CROSSOVER.search(design))
         if is_cross and cross == "not_applicable":
@@ -482,7 +505,7 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
             out.error(name, row, "crossover_data", "unknown is allowed only while pending", cross)
         if cross == "paired":
             for col in COUNTS:
-                if r.get(col) is not None:
+                if _val(r, col) is not None:
                     out.error(
                         name,
                         row,
@@ -492,8 +515,8 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
                         str(r[col]),
                     )
     # risk of bias
-    domains = [r.get(d) for d in ROB_DOMAINS]
-    overall = r.get("rob_overall")
+    domains = [_val(r, d) for d in ROB_DOMAINS]
+    overall = _val(r, "rob_overall")
     if None not in domains and overall is not None:
         if "high" in domains and overall != "high":
             out.error(name, row, "rob_overall", "must be high when a domain is high", overall)
@@ -510,10 +533,10 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
         elif "not_assessed" not in domains and overall == "not_assessed":
             out.error(name, row, "rob_overall", "every domain is judged: judge overall", overall)
     judged = [d for d in (*domains, overall) if d is not None and d != "not_assessed"]
-    if judged and r.get("rob_source") is None:
+    if judged and _val(r, "rob_source") is None:
         out.error(name, row, "rob_source", "a risk-of-bias judgement needs its provenance", "empty")
     # warnings a reviewer should look at
-    if counted and None not in (r.get(c) for c in COUNTS):
+    if counted and None not in (_val(r, c) for c in COUNTS):
         for events, total, arm in ARMS:
             e, n = r[events], r[total]
             if e == 0:
@@ -528,7 +551,7 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
                 )
             if n < TINY_ARM:
                 out.warn(name, row, total, f"tiny arm: fewer than {TINY_ARM} patients", str(n))
-        if r.get("outcome_type") is not None and r["outcome_type"] not in PRIMARY_OUTCOMES:
+        if _val(r, "outcome_type") is not None and r["outcome_type"] not in PRIMARY_OUTCOMES:
             out.warn(
                 name,
                 row,
@@ -539,16 +562,16 @@ def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) ->
 
 
 def _rereports(records, name, out) -> None:
-    rows = {rec["study_id"]: (row, rec) for row, rec in records if rec.get("study_id")}
+    rows = {rec["study_id"]: (row, rec) for row, rec in records if _val(rec, "study_id")}
 
     def included(rec: dict) -> bool:
-        return rec.get("status") in WITH_COUNTS and all(rec.get(c) is not None for c in COUNTS)
+        return _val(rec, "status") in WITH_COUNTS and all(_val(rec, c) is not None for c in COUNTS)
 
     for row, rec in records:
-        target = rec.get("rereports")
+        target = _val(rec, "rereports")
         if target is None:
             continue
-        if target == rec.get("study_id"):
+        if target == _val(rec, "study_id"):
             out.error(name, row, "rereports", "a row cannot re-report itself", target)
         elif target not in rows:
             out.error(name, row, "rereports", "names no study_id in this file", _show(target))
@@ -590,14 +613,14 @@ def _bibliography(path: Path, records, name, out) -> None:
                 bname, e.field_lines["pmid"], "pmid", "malformed PMID", _show(e.fields["pmid"])
             )
     for row, rec in records:
-        sid = rec.get("study_id")
+        sid = _val(rec, "study_id")
         if sid is None:
             continue
         entry = keys.get(sid)
         if entry is None:
             out.error(name, row, "study_id", f"no entry in {path.name}", sid)
             continue
-        if rec.get("year") is not None and entry.fields.get("year") != str(rec["year"]):
+        if _val(rec, "year") is not None and entry.fields.get("year") != str(rec["year"]):
             out.error(
                 bname,
                 entry.field_lines.get("year", entry.line),
@@ -605,7 +628,7 @@ def _bibliography(path: Path, records, name, out) -> None:
                 f"{sid}: year differs from {Path(name).name} row {row}",
                 f"{entry.fields.get('year', 'missing')} vs {rec['year']}",
             )
-        bib_doi, row_doi = entry.fields.get("doi"), rec.get("doi")
+        bib_doi, row_doi = entry.fields.get("doi"), _val(rec, "doi")
         if bib_doi and row_doi and bib_doi.lower() != row_doi.lower():
             out.error(
                 bname,
@@ -642,7 +665,7 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
         return Report(table, package, bib, problems=tuple(out.items))
     name = display(table)
     rows = _read_rows(table, out)
-    if rows is None or not rows:
+    if not rows:
         return Report(table, package, bib, tuple(fields), problems=tuple(out.items))
     if not _check_header(rows[0][1], fields, name, out):
         return Report(table, package, bib, tuple(fields), problems=tuple(out.items))
@@ -659,6 +682,5 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
         out.items,
         key=lambda p: (order.get(p.file, 9), p.row or 0, p.severity == "warning"),
     )
-    return Report(
-        table, package, bib, tuple(fields), tuple(rec for _, rec in records), tuple(problems)
-    )
+    clean = tuple({k: _val(rec, k) for k in rec} for _, rec in records)
+    return Report(table, package, bib, tuple(fields), clean, tuple(problems))

@@ -1,0 +1,523 @@
+"""The validator: every rule, every quirk of CSV files, exact messages, nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from analysis.data import DataError, datadictionary, load_studies
+from analysis.validate import MAX_BYTES, Problem, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+CORPUS = ROOT / "tests" / "data_corpus"
+
+# (entry in tests/data_corpus, exit status, stderr lines without the summary; {f} = the path)
+CASES = [
+    ("events_exceed_total.csv", 2, [
+        "{f}:2:ivig_improved: more events than patients in the IVIG arm (40 > 15)",
+    ]),
+    ("total_zero.csv", 2, [
+        "{f}:2:control_total: below the minimum 1 (0)",
+    ]),
+    ("count_not_integer.csv", 2, [
+        "{f}:2:ivig_total: not an integer (15.0)",
+    ]),
+    ("count_negative.csv", 2, [
+        "{f}:2:control_improved: below the minimum 0 (-3)",
+    ]),
+    ("counts_missing_verified.csv", 2, [
+        "{f}:2:control_improved: count required when status is verified (empty)",
+    ]),
+    ("counts_on_pending.csv", 2, [
+        "{f}:3:ivig_improved: count must be blank while status is pending (9)",
+        "{f}:3:ivig_total: count must be blank while status is pending (16)",
+        "{f}:3:control_improved: count must be blank while status is pending (5)",
+        "{f}:3:control_total: count must be blank while status is pending (14)",
+    ]),
+    ("verified_without_source.csv", 2, [
+        "{f}:2:source_url: required when status is verified (empty)",
+        "{f}:2:source_quote: required when status is verified (empty)",
+    ]),
+    ("outcome_missing_verified.csv", 2, [
+        "{f}:2:outcome_type: required when status is verified (empty)",
+        "{f}:2:outcome_definition: required when status is verified (empty)",
+    ]),
+    ("derived_without_arithmetic.csv", 2, [
+        "{f}:2:notes: a derived row must show its arithmetic in notes, e.g. '24 - 21 = 3'"
+        " (LOW CONFIDENCE, DERIVED from the follow…)",
+        "{f}:2:outcome_type: warning: outside the primary analysis (improvement, responder):"
+        " sensitivity analyses only (treatment_success)",
+    ]),
+    ("crossover_not_marked.csv", 2, [
+        "{f}:3:crossover_data: design is a crossover: say first_period or paired"
+        " (not_applicable)",
+    ]),
+    ("crossover_unknown_verified.csv", 2, [
+        "{f}:2:crossover_data: unknown is allowed only while pending (unknown)",
+    ]),
+    ("crossover_paired_with_counts.csv", 2, [
+        f"{{f}}:2:{col}: paired crossover counts cannot be pooled as independent arms:"
+        f" leave the counts blank ({v})"
+        for col, v in [
+            ("ivig_improved", 11), ("ivig_total", 17), ("control_improved", 6),
+            ("control_total", 17),
+        ]
+    ] + [
+        "{f}:2:outcome_type: warning: outside the primary analysis (improvement, responder):"
+        " sensitivity analyses only (relapse_free)",
+    ]),
+    ("parallel_marked_first_period.csv", 2, [
+        "{f}:2:crossover_data: first_period but the design is not a crossover (parallel)",
+    ]),
+    ("duplicate_study_id.csv", 2, [
+        "{f}:5:study_id: duplicate value: already on row 2 (Vermeulen1993)",
+    ]),
+    ("no_bibliography_entry.csv", 2, [
+        "{f}:2:study_id: no entry in references.bib (Vermeulen1994)",
+    ]),
+    ("year_before_era.csv", 2, [
+        "{f}:2:year: before the trial era: the first year allowed is 1980 (1975)",
+    ]),
+    ("year_not_integer.csv", 2, [
+        "{f}:2:year: not an integer (c. 1993)",
+    ]),
+    ("doi_malformed.csv", 2, [
+        "{f}:2:doi: malformed DOI: expected 10.NNNN/suffix, without https://doi.org/"
+        " (https://doi.org/10.1136/jnnp.56.1.36)",
+    ]),
+    ("pmid_malformed.csv", 2, [
+        "{f}:2:pmid: malformed PMID: expected digits only (PMID8429321)",
+    ]),
+    ("rereport_counted_twice.csv", 2, [
+        "{f}:3:rereports: re-reports a trial already counted on row 2: only one report of a"
+        " trial may carry counts (Fazekas1997_AIMS)",
+        "{f}:3:control_improved: warning: zero cell: no events in the control arm (0/20)",
+        "{f}:3:outcome_type: warning: outside the primary analysis (improvement, responder):"
+        " sensitivity analyses only (relapse_free)",
+    ]),
+    ("rereport_unknown_study.csv", 2, [
+        "{f}:3:rereports: names no study_id in this file (Strasser2000)",
+    ]),
+    ("enum_wrong_case.csv", 2, [
+        "{f}:2:comparator: not one of placebo, plasma_exchange, corticosteroid;"
+        " did you mean placebo? (Placebo)",
+    ]),
+    ("enum_unknown_status.csv", 2, [
+        "{f}:2:status: not one of verified, derived, pending (checked)",
+    ]),
+    ("required_missing.csv", 2, [
+        "{f}:2:author: required value missing (empty)",
+    ]),
+    ("rob_inconsistent.csv", 2, [
+        "{f}:3:rob_overall: must be high when a domain is high (not_assessed)",
+        "{f}:3:rob_source: a risk-of-bias judgement needs its provenance (empty)",
+    ]),
+    ("rob_without_provenance.csv", 2, [
+        "{f}:2:rob_source: a risk-of-bias judgement needs its provenance (empty)",
+    ]),
+    ("header_typo.csv", 2, [
+        "{f}:1:ivig_improvd: unknown column; did you mean ivig_improved?",
+        "{f}:1:-: missing column (ivig_improved)",
+    ]),
+    ("extra_column.csv", 2, [
+        "{f}:1:comments: unknown column",
+    ]),
+    ("columns_out_of_order.csv", 2, [
+        "{f}:1:disease: columns not in the schema's order: expected year",
+    ]),
+    ("empty.csv", 2, [
+        "{f}:1:-: empty file: expected a header row",
+    ]),
+    ("header_only.csv", 2, [
+        "{f}:2:-: no trial rows below the header",
+    ]),
+    ("latin1_bytes.csv", 2, [
+        "{f}:3:author: not UTF-8 text: save the file as UTF-8 (S\\xf8rensen)",
+    ]),
+    ("unquoted_comma.csv", 2, [
+        "{f}:3:-: row has 30 cells but the header has 29: a value that contains a comma"
+        " must be in double quotes",
+    ]),
+    ("unclosed_quote.csv", 2, [
+        "{f}:2:-: malformed CSV: a double quote must open and close a whole value"
+        " (write a quote inside a value as \"\") (',' expected after '\"')",
+    ]),
+    ("blank_row_inside.csv", 2, [
+        "{f}:3:-: blank row inside the table",
+    ]),
+    ("bom_utf8.csv", 0, [
+        "{f}:1:-: warning: UTF-8 byte-order mark at the start of the file (ignored)",
+    ]),
+    ("crlf_line_ends.csv", 0, []),
+    ("trailing_blank_line.csv", 0, [
+        "{f}:5:-: warning: blank line at the end of the file (ignored)",
+    ]),
+    ("quoted_commas.csv", 0, []),
+    ("whitespace_around_value.csv", 0, [
+        "{f}:2:author: warning: space at the start or end of the value (Vermeulen )",
+    ]),
+    ("bibliography_problems", 2, [
+        "{f}/references.bib:6:year: Vermeulen1993: year differs from studies.csv row 2"
+        " (1992 vs 1993)",
+        "{f}/references.bib:18:pmid: malformed PMID (88-13271)",
+        "{f}/references.bib:23:Hahn1996: duplicate key: first on line 13",
+    ]),
+    ("descriptor_invalid_json", 2, [
+        "{f}/datapackage.json:17:7: invalid JSON (Expecting ',' delimiter)",
+    ]),
+]  # fmt: skip
+
+_SUMMARY = re.compile(
+    r"(?P<file>.+): (?P<rows>\d+) rows?, (?P<e>\d+) errors?, (?P<w>\d+) warnings?"
+)
+
+
+def _digest(path: Path) -> dict[str, str]:
+    files = sorted(path.rglob("*")) if path.is_dir() else [path]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_corpus_is_large_and_every_entry_is_tested():
+    entries = {p.name for p in CORPUS.iterdir() if p.name != "README.md"}
+    assert entries == {name for name, _, _ in CASES}
+    broken = [name for name, status, _ in CASES if status == 2]
+    assert len(broken) >= 25
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    for name in entries:
+        assert f"`{name}" in readme, name
+
+
+@pytest.mark.parametrize(("name", "status", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_corpus_entry(name, status, expected):
+    rel = f"tests/data_corpus/{name}"
+    before = _digest(CORPUS / name)
+    data_before = _digest(DATA)
+    proc = _run(rel)
+    assert _digest(CORPUS / name) == before, "the validator changed a file"
+    assert _digest(DATA) == data_before
+    assert proc.returncode == status, proc.stderr
+    lines = proc.stderr.splitlines()
+    if status == 0:
+        summary = proc.stdout.strip()
+    else:
+        assert proc.stdout == ""
+        summary = lines.pop()
+    assert lines == [e.format(f=rel) for e in expected]
+    m = _SUMMARY.fullmatch(summary)
+    assert m, summary
+    assert int(m["e"]) == sum(": warning: " not in x for x in lines)
+    assert int(m["w"]) == sum(": warning: " in x for x in lines)
+    # errors are listed before warnings
+    kinds = [": warning: " in x for x in lines]
+    assert kinds == sorted(kinds)
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES if c[1] == 2])
+def test_loader_refuses_every_broken_entry(name):
+    path = CORPUS / name
+    before = _digest(path)
+    with pytest.raises(DataError) as info:
+        load_studies(path)
+    assert info.value.problems
+    assert all(p.severity == "error" for p in info.value.problems)
+    assert _digest(path) == before
+
+
+def test_quirky_but_valid_files_read_the_same_values():
+    """BOM, CRLF, a trailing blank line and quoted commas change nothing in the values."""
+    plain = validate(CORPUS / "events_exceed_total.csv").records  # same rows, one edit
+    for name in ("bom_utf8.csv", "crlf_line_ends.csv", "trailing_blank_line.csv"):
+        records = validate(CORPUS / name).records
+        assert len(records) == 3
+        assert records[1:] == plain[1:], name
+        assert records[0]["ivig_improved"] == 4 and plain[0]["ivig_improved"] == 40
+    quoted = validate(CORPUS / "quoted_commas.csv").records
+    assert quoted[1]["population"] == "optic neuritis (persistent visual loss, MS)"
+
+
+def test_shipped_data_is_clean_and_its_warnings_are_the_known_caveats(capsys):
+    proc = _run("data")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "data/studies.csv: 38 rows, 0 errors, 5 warnings\n"
+    warnings = proc.stderr.splitlines()
+    assert warnings == [
+        "data/studies.csv:9:outcome_type: warning: outside the primary analysis (improvement,"
+        " responder): sensitivity analyses only (treatment_success)",
+        "data/studies.csv:23:control_improved: warning: zero cell: no events in the control arm"
+        " (0/20)",
+        "data/studies.csv:23:outcome_type: warning: outside the primary analysis (improvement,"
+        " responder): sensitivity analyses only (relapse_free)",
+        "data/studies.csv:34:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
+        "data/studies.csv:34:control_total: warning: tiny arm: fewer than 10 patients (9)",
+    ]
+    # the default directory is the project's data/, from any working directory
+    assert _run(cwd=ROOT / "tests").returncode == 0
+
+
+def test_huge_file_is_refused_quickly(tmp_path):
+    big = tmp_path / "studies.csv"
+    head = (DATA / "studies.csv").read_bytes()
+    with big.open("wb") as fh:
+        while fh.tell() <= MAX_BYTES:
+            fh.write(head)
+    size = big.stat().st_size
+    before = _digest(big)
+    proc = _run(str(big))
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == (
+        f"{big}:-:-: file too large: the limit is {MAX_BYTES} bytes ({size})"
+    )
+    assert _digest(big) == before
+
+
+def test_many_problems_are_all_reported(tmp_path):
+    """Every error in one run, not just the first: 38 rows with a bad count each."""
+    text = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    out = [text[0]]
+    for line in text[1:]:
+        out.append(line.replace(",cidp,", ",CIDP,", 1).replace(",multiple_sclerosis,", ",ms,", 1))
+    path = tmp_path / "studies.csv"
+    path.write_text("".join(out), encoding="utf-8")
+    report = validate(path)
+    bad_rows = sorted(p.row for p in report.errors)
+    expected = [
+        i
+        for i, line in enumerate(text[1:], start=2)
+        if ",cidp," in line or ",multiple_sclerosis," in line
+    ]
+    assert bad_rows == expected
+    assert len(expected) > 15
+    assert all(p.column == "disease" for p in report.errors)
+
+
+def test_year_after_this_year(tmp_path):
+    src = (CORPUS / "events_exceed_total.csv").read_text(encoding="utf-8")
+    path = tmp_path / "studies.csv"
+    path.write_text(src.replace(",40,15,", ",4,15,").replace(",1993,", ",2031,", 1), "utf-8")
+    this_year = dt.datetime.now(dt.UTC).year
+    report = validate(path)
+    assert [str(p) for p in report.errors][0] == (
+        f"{path}:2:year: after the current year {this_year} (2031)"
+    )
+    later = validate(path, this_year=2031).errors  # now only the bibliography disagrees
+    assert [(Path(p.file).name, p.column, p.value) for p in later] == [
+        ("references.bib", "year", "1993 vs 2031")
+    ]
+
+
+def test_missing_files(tmp_path):
+    proc = _run(str(tmp_path / "nowhere.csv"))
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == f"{tmp_path / 'nowhere.csv'}:-:-: file not found"
+    shutil.copy(DATA / "studies.csv", tmp_path / "studies.csv")
+    (tmp_path / "references.bib").write_text("", encoding="utf-8")
+    report = validate(tmp_path)
+    assert len(report.errors) == 38
+    assert str(report.errors[0]) == (
+        f"{tmp_path / 'studies.csv'}:2:study_id: no entry in references.bib (Hughes2008_ICE)"
+    )
+
+
+def test_problem_format():
+    p = Problem("data/studies.csv", 7, "doi", "malformed DOI", "x")
+    assert str(p) == "data/studies.csv:7:doi: malformed DOI (x)"
+    w = Problem("f.csv", None, "-", "file too large", severity="warning")
+    assert str(w) == "f.csv:-:-: warning: file too large"
+
+
+# --------------------------------------------------------------------------- the descriptor
+
+_NAME = {"type": "string", "pattern": "^([-a-z0-9._/])+$"}
+_FIELD_TYPES = [
+    "string", "number", "integer", "boolean", "object", "array", "date", "time", "datetime",
+    "year", "yearmonth", "duration", "geopoint", "geojson", "any",
+]  # fmt: skip
+#: The parts of the Frictionless "tabular-data-package" profile our descriptor uses.
+TABULAR_DATA_PACKAGE = {
+    "type": "object",
+    "required": ["resources"],
+    "properties": {
+        "profile": {"const": "tabular-data-package"},
+        "name": _NAME,
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "licenses": {
+            "type": "array",
+            "items": {"type": "object", "anyOf": [{"required": ["name"]}, {"required": ["path"]}]},
+        },
+        "resources": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", "path", "profile", "schema"],
+                "properties": {
+                    "profile": {"const": "tabular-data-resource"},
+                    "name": _NAME,
+                    "path": {"type": "string", "pattern": "^(?!/)(?!.*\\.\\.)"},
+                    "format": {"type": "string"},
+                    "mediatype": {"type": "string", "pattern": "^(.+)/(.+)$"},
+                    "encoding": {"type": "string"},
+                    "dialect": {"type": "object"},
+                    "schema": {
+                        "type": "object",
+                        "required": ["fields"],
+                        "properties": {
+                            "fields": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "object",
+                                    "required": ["name"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "title": {"type": "string"},
+                                        "description": {"type": "string"},
+                                        "type": {"enum": _FIELD_TYPES},
+                                        "format": {"type": "string"},
+                                        "constraints": {
+                                            "type": "object",
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "required": {"type": "boolean"},
+                                                "unique": {"type": "boolean"},
+                                                "minimum": {"type": "integer"},
+                                                "maximum": {"type": "integer"},
+                                                "pattern": {"type": "string"},
+                                                "enum": {"type": "array", "minItems": 1},
+                                                "minLength": {"type": "integer"},
+                                                "maxLength": {"type": "integer"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            "primaryKey": {
+                                "oneOf": [
+                                    {"type": "string"},
+                                    {"type": "array", "items": {"type": "string"}},
+                                ]
+                            },
+                            "foreignKeys": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["fields", "reference"],
+                                    "properties": {
+                                        "reference": {
+                                            "type": "object",
+                                            "required": ["resource", "fields"],
+                                        }
+                                    },
+                                },
+                            },
+                            "missingValues": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_descriptor_is_a_tabular_data_package():
+    pkg = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    jsonschema.validate(pkg, TABULAR_DATA_PACKAGE)
+    resource = pkg["resources"][0]
+    assert (DATA / resource["path"]).is_file()
+    schema = resource["schema"]
+    names = [f["name"] for f in schema["fields"]]
+    assert len(names) == len(set(names))
+    assert set(schema["primaryKey"]) <= set(names)
+    for fk in schema["foreignKeys"]:
+        assert set(fk["fields"]) <= set(names)
+        assert set(fk["reference"]["fields"]) <= set(names)
+    # the header of studies.csv is the schema, in order
+    header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == names
+    # the register's columns come first, unchanged
+    register = (ROOT.parent / "shared" / "data" / "trials_register.csv").read_text("utf-8")
+    reg_header = register.splitlines()[0].split(",")
+    assert names[: len(reg_header)] == reg_header
+    assert {"rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"} <= set(names)
+
+
+def test_descriptor_rejects_what_the_schema_forbids():
+    """The jsonschema above has teeth: a wrong field type and a stray constraint fail it."""
+    pkg = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    pkg["resources"][0]["schema"]["fields"][0]["type"] = "text"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(pkg, TABULAR_DATA_PACKAGE)
+    pkg["resources"][0]["schema"]["fields"][0]["type"] = "string"
+    pkg["resources"][0]["schema"]["fields"][0]["constraints"]["required_when"] = "x"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(pkg, TABULAR_DATA_PACKAGE)
+
+
+def test_unsupported_descriptor_is_reported(tmp_path):
+    pkg = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    pkg["resources"][0]["schema"]["fields"][2]["type"] = "date"
+    del pkg["resources"][0]["schema"]["fields"][-1]
+    (tmp_path / "datapackage.json").write_text(json.dumps(pkg), encoding="utf-8")
+    shutil.copy(DATA / "studies.csv", tmp_path / "studies.csv")
+    proc = _run(str(tmp_path))
+    assert proc.returncode == 2
+    pkg_path = tmp_path / "datapackage.json"
+    assert proc.stderr.splitlines()[:2] == [
+        f"{pkg_path}:-:year: unsupported field type (date)",
+        f"{pkg_path}:-:rob_source: column missing from the schema",
+    ]
+
+
+# --------------------------------------------------------------------------- documentation
+
+
+def test_contributing_carries_the_generated_data_dictionary():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    begin, end = "<!-- data dictionary: begin -->\n", "<!-- data dictionary: end -->"
+    committed = text.split(begin, 1)[1].split(end, 1)[0]
+    assert committed == datadictionary(), (
+        "CONTRIBUTING.md's data dictionary differs from datapackage.json: regenerate it with "
+        "`python -m analysis validate --dictionary`"
+    )
+
+
+def test_dictionary_lists_every_field_and_the_cli_prints_it():
+    table = datadictionary()
+    pkg = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    for f in pkg["resources"][0]["schema"]["fields"]:
+        assert f"| `{f['name']}` | {f['type']} |" in table
+    assert "`some_concerns`" in table and "`first_period`" in table
+    proc = _run("--dictionary")
+    assert proc.returncode == 0
+    assert proc.stdout == table
+
+
+def test_readme_documents_the_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Contributing data", 1)[1]
+    assert "python -m analysis validate" in section
+    assert "CONTRIBUTING.md" in section
+    template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
+    assert "python -m analysis validate" in template
