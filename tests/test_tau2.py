@@ -1,0 +1,254 @@
+"""Tests of the tau² estimators, the random-effects model and the batch axis."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.effects import escalc
+from analysis.heterogeneity import qprofile
+from analysis.rma import METHODS, rma
+from analysis.roots import zeroin
+from analysis.tau2 import estimate_tau2
+from tests.reference import load_csv
+
+FIELDS = (
+    "b", "se", "ci_lb", "ci_ub", "estimate", "ci_low", "ci_high", "stat", "p", "df",
+    "tau2", "se_tau2", "i2", "h2", "q", "q_df", "q_p", "pi_lb", "pi_ub", "pi_low",
+    "pi_high", "pi_metafor_lb", "pi_metafor_ub", "tau2_ci_low", "tau2_ci_high",
+    "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high",
+)  # fmt: skip
+
+
+def _effects(name: str, measure: str):
+    d = load_csv(name)
+    es = escalc(
+        d["ivig_improved"], d["ivig_total"], d["control_improved"], d["control_total"], measure
+    )
+    return es.yi[es.included], es.vi[es.included]
+
+
+def _same(batch_value, single_value, label):
+    if single_value is None:
+        assert np.isnan(batch_value), f"{label}: batch {batch_value}, single None"
+    else:
+        assert batch_value == pytest.approx(single_value, rel=1e-9, abs=1e-12), label
+
+
+# --- R's uniroot, replayed -------------------------------------------------------------
+
+
+def test_zeroin_reproduces_r_uniroot_at_its_default_tolerance():
+    """Roots and iteration counts printed by R 4.2 ``uniroot`` with the default tol."""
+    r, conv, it = zeroin(
+        lambda x: x**2 - 2, np.array([0.0, 0.0]), np.array([2.0, 2.0]),
+        np.array([-2.0, -2.0]), np.array([2.0, 2.0]),
+    )  # fmt: skip
+    assert conv.all()
+    assert r[0] == pytest.approx(1.4142133199955025, rel=1e-15)
+    assert it[0] == 6
+    g = lambda x: np.exp(-x) - 0.3 * x  # noqa: E731
+    r, conv, it = zeroin(g, 0.0, 10.0, g(0.0), g(10.0))
+    assert float(r) == pytest.approx(1.10455718237584, rel=1e-14)
+    assert int(it) == 6
+
+
+def test_zeroin_batch_members_stop_independently():
+    targets = np.array([0.5, 2.0, 7.0])
+    f = lambda x: x - targets  # noqa: E731
+    r, conv, _ = zeroin(f, np.zeros(3), np.full(3, 10.0), -targets, 10 - targets, tol=1e-12)
+    assert conv.all()
+    np.testing.assert_allclose(r, targets, rtol=1e-11)
+
+
+# --- closed forms checked by hand ------------------------------------------------------
+
+
+def test_dl_by_hand():
+    yi = np.array([0.1, 0.5, -0.2, 0.9])
+    vi = np.array([0.04, 0.09, 0.05, 0.2])
+    w = 1 / vi
+    mu = (w * yi).sum() / w.sum()
+    q = (w * (yi - mu) ** 2).sum()
+    tau2 = max(0.0, (q - 3) / (w.sum() - (w**2).sum() / w.sum()))
+    fit = estimate_tau2(yi, vi, "DL")
+    assert fit.tau2 == pytest.approx(tau2, rel=1e-13)
+    res = rma(yi, vi, "DL")
+    ws = 1 / (vi + tau2)
+    assert res.b == pytest.approx((ws * yi).sum() / ws.sum(), rel=1e-13)
+    assert res.se == pytest.approx(ws.sum() ** -0.5, rel=1e-13)
+    assert res.q == pytest.approx(q, rel=1e-13)
+
+
+def test_he_and_hs_by_hand():
+    yi = np.array([0.3, -0.4, 0.8, 0.1, 1.2])
+    vi = np.array([0.1, 0.2, 0.15, 0.05, 0.3])
+    k = 5
+    he = (((yi - yi.mean()) ** 2).sum() - vi.sum() * (k - 1) / k) / (k - 1)
+    assert estimate_tau2(yi, vi, "HE").tau2 == pytest.approx(max(he, 0), rel=1e-13)
+    w = 1 / vi
+    q = (w * (yi - (w * yi).sum() / w.sum()) ** 2).sum()
+    assert estimate_tau2(yi, vi, "HS").tau2 == pytest.approx(max(0, (q - k) / w.sum()))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_reml_ml_pm_eb_solve_their_equations(method):
+    """Iterative estimators end at the root of their estimating equation."""
+    yi, vi = _effects("bcg", "RR")
+    tau2 = estimate_tau2(yi, vi, method).tau2
+    assert tau2 > 0
+    w = 1 / (vi + tau2)
+    mu = (w * yi).sum() / w.sum()
+    r2 = (yi - mu) ** 2
+    if method == "REML":
+        score = (w**2 * r2).sum() - w.sum() + (w**2).sum() / w.sum()
+        assert abs(score) < 1e-8 * w.sum()
+    if method == "ML":
+        assert abs((w**2 * r2).sum() - w.sum()) < 1e-8 * w.sum()
+    if method == "EB":
+        assert (w * r2).sum() == pytest.approx(len(yi) - 1, rel=1e-9)
+    if method == "PM":  # metafor's uniroot tolerance (about 1e-4)
+        assert (w * r2).sum() == pytest.approx(len(yi) - 1, rel=1e-3)
+
+
+def test_homogeneous_data_truncate_at_zero():
+    yi = np.array([0.2, 0.21, 0.19, 0.2])
+    vi = np.array([0.1, 0.1, 0.2, 0.3])
+    for method in METHODS:
+        res = rma(yi, vi, method)
+        if method == "SJ":  # tau0² Q(tau0²)/(k-1) is positive whenever the y differ
+            assert 0 < res.tau2 < 1e-6
+            continue
+        assert res.tau2 == pytest.approx(0.0, abs=1e-10), method
+        assert res.i2 == pytest.approx(0.0, abs=1e-7)
+        assert res.tau2_ci_low == 0.0
+
+
+# --- single analyses: floats and None ---------------------------------------------------
+
+
+def test_single_study_has_no_heterogeneity_figures():
+    res = rma([0.4], [0.09], "REML", measure="RR")
+    assert res.k == 1
+    assert res.b == pytest.approx(0.4)
+    assert res.estimate == pytest.approx(math.exp(0.4))
+    for field in ("tau2", "se_tau2", "i2", "h2", "q", "q_p", "pi_low", "tau2_ci_low"):
+        assert getattr(res, field) is None, field
+    hk = rma([0.4], [0.09], "REML", hk=True)
+    assert hk.ci_lb is None and hk.p is None
+
+
+def test_two_studies_have_no_cochrane_prediction_interval():
+    res = rma([0.4, 0.1], [0.09, 0.04], "DL")
+    assert res.pi_low is None and res.pi_high is None
+    assert res.pi_metafor_low is not None
+
+
+def test_single_results_hold_python_floats():
+    yi, vi = _effects("bcg", "OR")
+    res = rma(yi, vi, "REML", hk=True, measure="OR")
+    for field in FIELDS:
+        value = getattr(res, field)
+        assert value is None or type(value) is float, field
+    assert type(res.k) is int
+
+
+# --- the batch axis ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hk", [False, True])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("name", "measure"), [("bcg", "RR"), ("edge_zero_cells", "OR")])
+def test_leave_one_out_batch_equals_single_fits(name, measure, method, hk):
+    yi, vi = _effects(name, measure)
+    k = len(yi)
+    mask = ~np.eye(k, dtype=bool)
+    batch = rma(np.tile(yi, (k, 1)), np.tile(vi, (k, 1)), method, hk=hk, mask=mask)
+    assert batch.b.shape == (k,)
+    for i in range(k):
+        single = rma(np.delete(yi, i), np.delete(vi, i), method, hk=hk)
+        for field in FIELDS:
+            _same(getattr(batch, field)[i], getattr(single, field), f"omit {i}: {field}")
+        np.testing.assert_allclose(
+            np.delete(batch.weights[i], i), single.weights, rtol=1e-9, atol=1e-12
+        )
+        assert batch.weights[i, i] == 0
+
+
+@pytest.mark.parametrize("method", ["DL", "REML", "PM"])
+def test_cumulative_batch_equals_single_fits(method):
+    yi, vi = _effects("anand1999", "OR")
+    k = len(yi)
+    mask = np.tri(k, dtype=bool)  # row j holds studies 0..j
+    batch = rma(yi, vi, method, mask=mask)
+    for j in range(k):
+        single = rma(yi[: j + 1], vi[: j + 1], method)
+        for field in FIELDS:
+            _same(getattr(batch, field)[j], getattr(single, field), f"step {j}: {field}")
+
+
+def test_batch_of_two_dimensions():
+    yi, vi = _effects("bcg", "RR")
+    y = np.broadcast_to(yi, (2, 3, len(yi)))
+    res = rma(y, vi, "REML")
+    assert res.tau2.shape == (2, 3)
+    np.testing.assert_allclose(res.tau2, rma(yi, vi, "REML").tau2, rtol=1e-12)
+
+
+def test_qprofile_batch_equals_single():
+    yi, vi = _effects("collins1985a", "RR")
+    k = len(yi)
+    mask = ~np.eye(k, dtype=bool)
+    batch = qprofile(np.tile(yi, (k, 1)), vi, mask=mask)
+    for i in (0, k // 2, k - 1):
+        single = qprofile(np.delete(yi, i), np.delete(vi, i))
+        _same(batch.tau2_low[i], single.tau2_low, "tau2_low")
+        _same(batch.tau2_high[i], single.tau2_high, "tau2_high")
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="method"):
+        rma([0.1, 0.2], [0.1, 0.1], "XYZ")
+    with pytest.raises(ValueError, match="vi"):
+        rma([0.1, 0.2], [0.1, -0.1], "DL")
+    with pytest.raises(ValueError, match="yi"):
+        rma([0.1, np.nan], [0.1, 0.1], "DL")
+
+
+# --- properties -------------------------------------------------------------------------
+
+studies = st.integers(min_value=1, max_value=12).flatmap(
+    lambda k: st.tuples(
+        st.lists(st.floats(-3, 3, allow_nan=False), min_size=k, max_size=k),
+        st.lists(st.floats(1e-3, 5, allow_nan=False), min_size=k, max_size=k),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(studies, st.sampled_from(METHODS), st.booleans())
+def test_properties_of_random_effects(data, method, hk):
+    yi, vi = (np.array(x) for x in data)
+    res = rma(yi, vi, method, hk=hk, measure="OR")
+    for field in FIELDS:
+        value = getattr(res, field)
+        assert value is None or (type(value) is float and math.isfinite(value)), field
+    if res.tau2 is not None:
+        assert res.tau2 >= 0
+        assert 0 <= res.i2 <= 100
+    if res.ci_lb is not None:
+        assert res.ci_lb <= res.b <= res.ci_ub
+    if res.tau2_ci_low is not None:
+        assert res.tau2_ci_low <= res.tau2_ci_high
+    perm = np.random.default_rng(len(yi)).permutation(len(yi))
+    other = rma(yi[perm], vi[perm], method, hk=hk, measure="OR")
+    for field in ("b", "tau2", "se", "q"):
+        a, b = getattr(res, field), getattr(other, field)
+        if a is None:
+            assert b is None
+        else:
+            assert b == pytest.approx(a, rel=1e-6, abs=1e-9), field
