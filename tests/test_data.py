@@ -110,3 +110,51 @@ def test_broken_data_never_loads_and_is_not_touched(tmp_path):
     assert any(s.startswith(f"{path}:4:doi: malformed DOI") for s in shown)
     assert len(err.problems) == 2
     assert str(err).splitlines()[1:] == shown
+
+
+def test_bibliography_matches_the_rows_and_holds_the_reviews():
+    from analysis import bibtex
+
+    entries, problems = bibtex.parse((DATA / "references.bib").read_text(encoding="utf-8"))
+    assert problems == []
+    bib = {e.key: e for e in entries}
+    assert len(bib) == len(entries)  # no duplicate keys
+    df = load_studies()
+    for row in df.itertuples():
+        e = bib[row.study_id]
+        assert e.fields["year"] == str(row.year)
+        assert e.fields.get("doi") == (None if pd.isna(row.doi) else row.doi)
+        assert e.fields.get("pmid") == (None if pd.isna(row.pmid) else row.pmid)
+    assert bib["MoralesRuiz2022"].fields["doi"] == "10.1016/j.autrev.2021.103019"
+    assert bib["MoralesRuiz2022"].fields["journal"] == "Autoimmunity Reviews"
+    assert (bib["MoralesRuiz2022"].fields["volume"], bib["MoralesRuiz2022"].fields["number"]) == (
+        "21",
+        "3",
+    )
+    assert bib["Eftimov2013_CD001797"].fields["number"] == "CD001797"
+    assert bib["Hughes2014_CD002063"].fields["number"] == "CD002063"
+    assert bib["Olyaeemanesh2016"].fields["pmid"] == "27390706"
+    assert {"vanSchaik2002", "Fergusson2005"} <= set(bib)
+
+
+def test_caveats_of_the_register_are_encoded():
+    df = load_studies().set_index("study_id")
+    # crossover trials say which data they are; paired data never carries arm counts
+    assert df.at["Hughes2008_ICE", "crossover_data"] == "first_period"
+    assert df.at["Sorensen1997_crossover", "crossover_data"] == "paired"
+    assert df.loc["Sorensen1997_crossover", ["ivig_improved", "ivig_total"]].isna().all()
+    crossover = df["design"].fillna("").str.contains("crossover", case=False)
+    assert set(df.loc[crossover, "crossover_data"]) <= {"first_period", "paired", "unknown"}
+    assert (df.loc[~crossover & df["design"].notna(), "crossover_data"] == "not_applicable").all()
+    assert set(df.loc[df["crossover_data"] == "unknown", "status"]) == {"pending"}
+    # no row re-reports another today; AIMS is counted once
+    assert df["rereports"].isna().all()
+    # Mendell 2001: randomised arms 30 + 23, not the abstract's "n = 33"
+    assert (df.at["Mendell2001", "ivig_total"], df.at["Mendell2001", "control_total"]) == (30, 23)
+    # risk of bias: judged only with a stated provenance; overall never claimed
+    rob = ["rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5"]
+    judged = (df[rob] != "not_assessed").any(axis=1)
+    assert df.loc[judged, "rob_source"].notna().all()
+    assert df.loc[~judged, "rob_source"].isna().all()
+    assert (df["rob_overall"] == "not_assessed").all()
+    assert set(df.loc[judged].index) <= set(df.index[df["status"] != "pending"])

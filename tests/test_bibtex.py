@@ -1,0 +1,47 @@
+"""The small BibTeX reader used to check references.bib."""
+
+from analysis.bibtex import parse
+
+
+def test_fields_braces_quotes_and_lines():
+    text = (
+        "% a comment line\n"
+        "@string{lancet = {Lancet}}\n"
+        "@Article{Hahn1996,\n"
+        "  author = {Hahn and {van Doorn}},\n"
+        '  title = "A {CIDP} trial",\n'
+        "  year = 1996,\n"
+        "  note = {two\n    lines},\n"
+        "}\n"
+        "@misc{Other2001, year = {2001}}\n"
+    )
+    entries, problems = parse(text)
+    assert problems == []
+    assert [(e.kind, e.key, e.line) for e in entries] == [
+        ("article", "Hahn1996", 3),
+        ("misc", "Other2001", 10),
+    ]
+    hahn = entries[0]
+    assert hahn.fields == {
+        "author": "Hahn and {van Doorn}",
+        "title": "A {CIDP} trial",
+        "year": "1996",
+        "note": "two lines",
+    }
+    assert hahn.field_lines == {"author": 4, "title": 5, "year": 6, "note": 7}
+
+
+def test_unbalanced_braces_are_reported_and_parsing_resumes():
+    text = "@misc{A2000,\n  title = {open {inner,\n}\n@misc{B2001,\n  year = {2001},\n}\n"
+    entries, problems = parse(text)
+    assert [(p.line, p.message) for p in problems] == [
+        (2, "unbalanced braces or quotes in field title of entry A2000")
+    ]
+    # the broken field is dropped, and reading resumes at the next entry
+    assert [(e.key, e.fields) for e in entries] == [("A2000", {}), ("B2001", {"year": "2001"})]
+
+
+def test_entry_without_key():
+    entries, problems = parse("@article{, year = {1999}}\n")
+    assert entries == []
+    assert [(p.line, p.message) for p in problems] == [(1, "entry without a key")]
