@@ -278,10 +278,13 @@ def _walk(comparison: str, path: str, obj: object, measure: str) -> Iterator[Poo
             yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure)
     elif _is_pooled(obj):
         o: Mapping = obj  # type: ignore[assignment]
+        model = o.get("model") or o.get("method")
+        if not model and o.get("tau2_method"):
+            model = f"random effects ({o['tau2_method']}{', HK' if o.get('hk') else ''})"
         yield Pooled(
             comparison,
             path or "primary",
-            str(o.get("model") or o.get("method") or "pooled"),
+            str(model or "pooled"),
             str(o.get("measure") or measure),
             _int(o.get("k")),
             _num(o.get("estimate")),
@@ -309,9 +312,14 @@ def pooled_results(bundle: Mapping | None) -> list[Pooled]:
         c for c in comparisons if c not in COMPARISONS
     )
     out: list[Pooled] = []
+    unavailable = (bundle or {}).get("unavailable") or {}
     for name in names:
         if comparisons[name] is not None:
             out.extend(_walk(name, "", comparisons[name], "RR"))
+        elif isinstance(unavailable.get(name), Mapping):
+            # no primary analysis, but sensitivity analyses may exist (e.g. other outcomes)
+            sens = unavailable[name].get("sensitivity")
+            out.extend(_walk(name, "sensitivity", sens, "RR"))
     return out
 
 
@@ -436,6 +444,14 @@ def _cell(text: str) -> str:
     return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
 
 
+def _label(analysis: str) -> str:
+    """``sensitivity/tau2_methods/DL`` -> ``tau2 methods, DL`` (the primary stays ``primary``)."""
+    parts = analysis.split("/")
+    if parts[0] == "sensitivity" and len(parts) > 1:
+        parts = parts[1:]
+    return ", ".join(part.replace("_", " ") for part in parts)
+
+
 def _describe(side: Side) -> str:
     b = side.bundle or {}
     commit = str(b.get("commit") or "unknown")
@@ -480,7 +496,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             if c.direction_changed:
                 what.append(f"direction: estimate {_dir_word(o)} → {_dir_word(n)}")
             out.append(
-                f"- **{COMPARISONS.get(p.comparison, p.comparison)}**, {p.analysis}, {p.model}: "
+                f"- **{COMPARISONS.get(p.comparison, p.comparison)}**, {_label(p.analysis)}, "
+                f"{p.model}: "
                 f"{_effect(o)} → {_effect(n)}; {'; '.join(what)}."
             )
         out.append("")
@@ -533,7 +550,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             "| Analysis | Model | k | Estimate (95% CI) | τ² | I² (%) | Flag |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
-        for c in rows:
+        shown = [c for c in rows if c.ref.analysis == "primary" or c.changed]
+        for c in shown:
             o, n, p = c.old, c.new, c.ref
             k = _pair(
                 "–" if o is None or o.k is None else str(o.k),
@@ -553,10 +571,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             if not flags and c.changed:
                 flags.append("changed")
             out.append(
-                f"| {p.analysis} | {p.model} | {k} | {_pair(_effect(o), _effect(n))} "
+                f"| {_label(p.analysis)} | {p.model} | {k} | {_pair(_effect(o), _effect(n))} "
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
             )
         out.append("")
+        if len(rows) > len(shown):
+            out += [f"{len(rows) - len(shown)} further sensitivity result(s) unchanged.", ""]
     base_comps = set(((d.base.bundle or {}).get("comparisons") or {}).keys())
     empty = [
         COMPARISONS[c]
