@@ -83,6 +83,7 @@ def _result(method, measure, k, b, se, q, q_df, level, single, weights=None) -> 
     )
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def iv(yi, vi, mask=None, level: float = 0.95, measure: str | None = None) -> CommonEffect:
     r"""Inverse-variance common-effect estimate.
 
@@ -141,6 +142,7 @@ def _cells(ai, n1i, ci, n2i, mask):
     return a, n1 - a, c, n2 - c, n1, n2, m, mf, single
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def mh(
     ai,
     n1i,
@@ -228,6 +230,7 @@ def mh(
     return _result("MH", measure, m.sum(-1), est, se, q, (kq - 1).astype(float), level, single)
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def peto(ai, n1i, ci, n2i, mask=None, level: float = 0.95) -> CommonEffect:
     r"""Peto's one-step odds ratio.
 

@@ -48,10 +48,11 @@ def q_gen(tau2, y: np.ndarray, v: np.ndarray, mf: np.ndarray) -> np.ndarray:
     DerSimonian R, Kacker R (2007). Random-effects model for meta-analysis of clinical
     trials: an update. Contemp Clin Trials 28:105-114.
     """
-    w = mf / (v + np.asarray(tau2, dtype=float)[..., None])
-    sw = w.sum(axis=-1)
-    b = (w * y).sum(axis=-1) / sw
-    return (w * (y - b[..., None]) ** 2).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = mf / (v + np.asarray(tau2, dtype=float)[..., None])
+        sw = w.sum(axis=-1)
+        b = (w * y).sum(axis=-1) / sw
+        return (w * (y - b[..., None]) ** 2).sum(axis=-1)
 
 
 def typical_variance(v: np.ndarray, mf: np.ndarray) -> np.ndarray:
@@ -92,6 +93,7 @@ def _q_stats(bt: Batch):
     return q, np.where(ok, df, np.nan), p, i2, h2
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def heterogeneity(yi, vi, mask=None) -> Heterogeneity:
     r"""Cochran's Q test with Higgins' I² and H² (inverse-variance weights).
 
@@ -121,7 +123,15 @@ def heterogeneity(yi, vi, mask=None) -> Heterogeneity:
 
 
 def qprofile_batch(bt: Batch, level: float = 0.95, tau2=None, tol: float = R_TOL):
-    """Q-profile limits for tau² as arrays (NaN where undefined); see :func:`qprofile`."""
+    """Q-profile limits for tau² as arrays (NaN where undefined); see :func:`qprofile`.
+
+    Returns ``(tau2_low, tau2_high, vt)`` with ``vt`` the typical within-study variance.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _qprofile_batch(bt, level, tau2, tol)
+
+
+def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     k = bt.k
     shape = bt.y.shape[:-1]
     ok = k > 1
@@ -171,6 +181,7 @@ def qprofile_batch(bt: Batch, level: float = 0.95, tau2=None, tol: float = R_TOL
     return lb, ub, vt
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def qprofile(yi, vi, mask=None, level: float = 0.95, tau2=None, tol: float = R_TOL) -> QProfile:
     r"""Q-profile confidence interval for tau², and the implied intervals for I² and H².
 

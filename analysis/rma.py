@@ -36,6 +36,7 @@ __all__ = ["METHODS", "rma"]
 _EPS = float(np.finfo(float).eps)
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def rma(
     yi,
     vi,

@@ -114,11 +114,19 @@ def _se_pm(bt: Batch, tau2):
     return np.sqrt(2 * k**2 / (k - 1) / w.sum(axis=-1) ** 2)
 
 
-def _mad(y, m):
+def _median(x, m, k):
+    """Median of the masked entries of each member (sorting, no NaN machinery)."""
+    s = np.sort(np.where(m, x, np.inf), axis=-1)
+    lo = np.clip((k - 1) // 2, 0, None)[..., None]
+    hi = np.clip(k // 2, 0, None)[..., None]
+    med = (np.take_along_axis(s, lo, -1) + np.take_along_axis(s, hi, -1)) / 2
+    return np.where(k > 0, med[..., 0], np.nan)
+
+
+def _mad(y, m, k):
     """R's ``mad()``: 1.4826 * median(|y - median(y)|) per member (masked)."""
-    yn = np.where(m, y, np.nan)
-    med = np.nanmedian(yn, axis=-1, keepdims=True)
-    return 1.4826 * np.nanmedian(np.abs(yn - med), axis=-1)
+    med = _median(y, m, k)
+    return 1.4826 * _median(np.abs(y - med[..., None]), m, k)
 
 
 def _pm(bt: Batch, maxiter: int, tol: float):
@@ -127,7 +135,7 @@ def _pm(bt: Batch, maxiter: int, tol: float):
     ybar = _mean(bt.y, bt.mf, k)
     ymc = np.where(bt.m, bt.y - ybar[..., None], 0.0)
     target = (k - 1).astype(float)
-    tau2_max = np.maximum(100.0, 10 * _mad(bt.y, bt.m) ** 2)
+    tau2_max = np.maximum(100.0, 10 * _mad(bt.y, bt.m, k) ** 2)
 
     def f(x):
         return q_gen(x, ymc, bt.v, bt.mf) - target
@@ -219,6 +227,7 @@ def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
     return tau2, np.where(conv, se, np.nan), conv, iters
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def tau2_batch(
     bt: Batch,
     method: str = "REML",
@@ -237,7 +246,7 @@ def tau2_batch(
     shape = k.shape
     iters = np.zeros(shape, dtype=int)
     conv = np.ones(shape, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method == "DL":
             tau2, se = _dl(bt)
         elif method == "HE":
@@ -258,6 +267,7 @@ def tau2_batch(
     return tau2, se, conv, iters
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def estimate_tau2(
     yi,
     vi,
