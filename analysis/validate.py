@@ -678,9 +678,12 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
     order = {display(p): i for i, p in enumerate((package, table, bib))}
-    problems = sorted(
-        out.items,
-        key=lambda p: (order.get(p.file, 9), p.row or 0, p.severity == "warning"),
-    )
+    position = {f["name"]: i for i, f in enumerate(fields)}
+
+    def key(p: Problem) -> tuple:
+        in_row = position.get(p.column, len(position)) if p.file == name and (p.row or 0) > 1 else 0
+        return (order.get(p.file, 9), p.row or 0, p.severity == "warning", in_row)
+
+    problems = sorted(out.items, key=key)
     clean = tuple({k: _val(rec, k) for k in rec} for _, rec in records)
     return Report(table, package, bib, tuple(fields), clean, tuple(problems))

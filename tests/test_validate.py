@@ -521,3 +521,19 @@ def test_readme_documents_the_command():
     assert "CONTRIBUTING.md" in section
     template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
     assert "python -m analysis validate" in template
+
+
+def test_contributing_example_is_real_output(tmp_path):
+    """The example in CONTRIBUTING.md is what the command prints for the edit it describes."""
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    example = text.split("pasting its DOI as a link:\n\n```\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(DATA, tmp_path / "data")
+    csv_path = tmp_path / "data" / "studies.csv"
+    rows = csv_path.read_text(encoding="utf-8")
+    rows = rows.replace(",4,15,3,13,", ",40,15,3,13,", 1)
+    rows = rows.replace(",10.1136/jnnp.56.1.36,", ",https://doi.org/10.1136/jnnp.56.1.36,", 1)
+    csv_path.write_text(rows, encoding="utf-8")
+    proc = _run("data", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == example
