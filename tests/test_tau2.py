@@ -252,3 +252,27 @@ def test_properties_of_random_effects(data, method, hk):
             assert b is None
         else:
             assert b == pytest.approx(a, rel=1e-6, abs=1e-9), field
+
+
+def test_ragged_batch_with_empty_and_single_members_is_quiet():
+    import warnings
+
+    yi = np.tile([0.1, 0.5, -0.3, 0.2], (4, 1))
+    vi = np.array([0.1, 0.2, 0.1, 0.3])
+    mask = np.array([[1, 1, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]], dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in METHODS:
+            res = rma(yi, vi, method, hk=True, mask=mask)
+            assert res.k.tolist() == [4, 1, 0, 2]
+            assert np.isnan(res.b[2]) and np.isnan(res.tau2[1]) and np.isnan(res.ci_lb[1])
+            assert res.b[1] == pytest.approx(0.1)
+            assert np.isnan(res.pi_low[3]) and np.isfinite(res.pi_low[0])
+
+
+def test_non_convergence_gives_none_not_numbers():
+    yi, vi = _effects("bcg", "RR")
+    res = rma(yi, vi, "REML", maxiter=2)
+    assert res.converged is False
+    assert res.tau2 is None and res.b is None and res.ci_low is None
+    assert res.q is not None  # Cochran's Q does not depend on tau²
