@@ -380,7 +380,7 @@ def _check_header(header: list[str], fields: list[dict], name: str, out: _Collec
             ok = False
         seen.add(h)
         if h not in expected:
-            hint = difflib.get_close_matches(h, expected, 1)
+            hint = difflib.get_close_matches(h.strip().lower(), expected, 1)
             rule = "unknown column" + (f"; did you mean {hint[0]}?" if hint else "")
             out.error(name, 1, shown, rule)
             ok = False
