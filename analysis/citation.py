@@ -32,6 +32,7 @@ __all__ = [
     "load",
     "quarto_citation",
     "ris",
+    "write_downloads",
 ]
 
 CFF = "CITATION.cff"
@@ -215,3 +216,29 @@ def highwire_meta(root: Path | None = None, *, pdf_url: str | None = None) -> li
     if c.doi:
         tags.append(("citation_doi", c.doi))
     return tags
+
+
+def write_downloads(root: Path | None, out_dir: Path) -> list[Path]:
+    """Write the "cite this version" downloads into ``out_dir``; returns their paths.
+
+    ``citation.bib`` (:func:`bibtex`), ``citation.ris`` (:func:`ris`) and
+    ``CITATION.cff`` itself, each written atomically.
+    """
+    import os
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = (Path(root) if root is not None else ROOT) / CFF
+    texts = {
+        "citation.bib": bibtex(root),
+        "citation.ris": ris(root),
+        CFF: source.read_text(encoding="utf-8"),
+    }
+    written = []
+    for name, text in texts.items():
+        path = out_dir / name
+        tmp = out_dir / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        written.append(path)
+    return written

@@ -116,3 +116,11 @@ def test_missing_cff_is_a_user_error(tmp_path):
 
     with pytest.raises(UserError, match="CITATION.cff"):
         citation.load(tmp_path)
+
+
+def test_write_downloads(tmp_path):
+    paths = citation.write_downloads(ROOT, tmp_path / "cite")
+    assert sorted(p.name for p in paths) == ["CITATION.cff", "citation.bib", "citation.ris"]
+    assert (tmp_path / "cite" / "citation.bib").read_text() == citation.bibtex(ROOT)
+    assert (tmp_path / "cite" / "citation.ris").read_text() == citation.ris(ROOT)
+    assert not list((tmp_path / "cite").glob(".*.tmp"))
