@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.common import iv, mh, peto
 from analysis.effects import escalc
@@ -118,3 +120,60 @@ def test_bad_counts_are_refused():
         mh([5], [4], [1], [5], "RR")
     with pytest.raises(ValueError, match="measure"):
         mh([1], [4], [1], [5], "HR")
+
+
+# --- properties -------------------------------------------------------------------------
+
+
+@st.composite
+def tables(draw):
+    k = draw(st.integers(1, 8))
+    n1 = np.array(draw(st.lists(st.integers(1, 80), min_size=k, max_size=k)))
+    n2 = np.array(draw(st.lists(st.integers(1, 80), min_size=k, max_size=k)))
+    a = np.array([draw(st.integers(0, int(n))) for n in n1])
+    c = np.array([draw(st.integers(0, int(n))) for n in n2])
+    return a, n1, c, n2
+
+
+COMMON_FIELDS = ("b", "se", "ci_lb", "ci_ub", "estimate", "ci_low", "ci_high", "stat", "p",
+                 "q", "q_df", "q_p", "i2", "h2")  # fmt: skip
+
+
+def _all_finite_or_none(res):
+    for field in COMMON_FIELDS:
+        value = getattr(res, field)
+        assert value is None or (type(value) is float and math.isfinite(value)), field
+    if res.b is not None:
+        assert res.ci_lb <= res.b <= res.ci_ub
+    if res.i2 is not None:
+        assert 0 <= res.i2 <= 100
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables(), st.sampled_from(["RR", "OR", "RD"]))
+def test_properties_of_common_models(tab, measure):
+    a, n1, c, n2 = tab
+    perm = np.random.default_rng(len(a)).permutation(len(a))
+    fits = [
+        (mh(a, n1, c, n2, measure), mh(a[perm], n1[perm], c[perm], n2[perm], measure)),
+        (peto(a, n1, c, n2), peto(a[perm], n1[perm], c[perm], n2[perm])),
+    ]
+    es = escalc(a, n1, c, n2, measure)
+    if es.included.any():
+        fits.append(
+            (
+                iv(es.yi, es.vi, mask=es.included),
+                iv(es.yi[perm], es.vi[perm], mask=es.included[perm]),
+            )
+        )
+    for res, permuted in fits:
+        _all_finite_or_none(res)
+        _all_finite_or_none(permuted)
+        for field in ("b", "se", "q"):
+            x, y = getattr(res, field), getattr(permuted, field)
+            assert (x is None) == (y is None), field
+            if x is not None:
+                assert y == pytest.approx(x, rel=1e-9, abs=1e-12), field
+    swapped = mh(c, n2, a, n1, measure)
+    if swapped.b is not None:
+        assert swapped.b == pytest.approx(-fits[0][0].b, rel=1e-9, abs=1e-12)
