@@ -152,6 +152,10 @@ CASES = [
         "{f}:2:-: malformed CSV: a double quote must open and close a whole value"
         " (write a quote inside a value as \"\") (',' expected after '\"')",
     ]),
+    ("quote_never_closed.csv", 2, [
+        "{f}:5:-: malformed CSV: a double quote must open and close a whole value"
+        " (write a quote inside a value as \"\") (unexpected end of data)",
+    ]),
     ("blank_row_inside.csv", 2, [
         "{f}:3:-: blank row inside the table",
     ]),
