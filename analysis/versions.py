@@ -23,8 +23,10 @@ rewritten from what is on disk, newest release first::
 
 Paths are relative to ``versions.json`` itself (the site may be served below a
 project path such as ``/REPO/``), so a menu resolves them with
-``new URL(path, versionsJsonUrl)``. ``commit`` and ``generated`` come from each
-tree's ``results.json`` when it has one.
+``new URL(path, versionsJsonUrl)``; each entry also has an absolute ``url``
+(the site's address, from ``CITATION.cff``'s ``url`` or ``--base-url``, plus
+the path), which a page can use from anywhere. ``commit`` and ``generated``
+come from each tree's ``results.json`` when it has one.
 
 Only the standard library is used, so the publishing job runs it without
 installing the analysis dependencies.
@@ -41,13 +43,13 @@ import shutil
 from pathlib import Path
 
 from analysis.cli import UserError
-from analysis.version import parse
+from analysis.version import ROOT, parse
 
 HELP = (
     "Merge a built site into the published tree at vX.Y.Z/ and/or as latest; update versions.json."
 )
 
-__all__ = ["MANIFEST", "assemble", "manifest", "same_tree"]
+__all__ = ["MANIFEST", "assemble", "manifest", "same_tree", "site_url"]
 
 MANIFEST = "versions.json"
 _VERSION_DIR = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -77,8 +79,20 @@ def _stamp(tree: Path) -> dict:
     return {k: data[k] for k in ("version", "commit", "generated") if k in data}
 
 
-def manifest(published: Path) -> dict:
-    """The ``versions.json`` content for a published tree, as it is on disk."""
+def site_url(root: Path | None = None) -> str | None:
+    """The published site's address: the ``url`` of ``CITATION.cff`` (None if absent)."""
+    path = (Path(root) if root is not None else ROOT) / "CITATION.cff"
+    if not path.is_file():
+        return None
+    m = re.search(r"""(?m)^url:\s*["']?([^"'\s#]+)""", path.read_text(encoding="utf-8"))
+    return m.group(1).rstrip("/") + "/" if m else None
+
+
+def manifest(published: Path, base_url: str | None = None) -> dict:
+    """The ``versions.json`` content for a published tree, as it is on disk.
+
+    With ``base_url`` (the site's address) each entry also gets an absolute ``url``.
+    """
     releases = []
     for d in published.iterdir():
         if d.is_dir() and _VERSION_DIR.match(d.name):
@@ -90,6 +104,11 @@ def manifest(published: Path) -> dict:
     root_stamp = _stamp(published)
     if root_stamp or (published / "index.html").is_file():
         out["latest"] = {**root_stamp, "path": "./"}
+    if base_url:
+        base = base_url.rstrip("/") + "/"
+        for entry in [*releases, out["latest"]]:
+            if entry is not None:
+                entry["url"] = base + entry["path"].removeprefix("./")
     return out
 
 
@@ -149,7 +168,13 @@ def _publish_latest(published: Path, site: Path) -> str:
     return "refreshed latest at the root"
 
 
-def assemble(published: Path, site: Path, version: str | None = None, latest: bool = False) -> dict:
+def assemble(
+    published: Path,
+    site: Path,
+    version: str | None = None,
+    latest: bool = False,
+    base_url: str | None = None,
+) -> dict:
     """Merge ``site`` into ``published`` and rewrite ``versions.json``; returns the manifest.
 
     Parameters
@@ -162,6 +187,8 @@ def assemble(published: Path, site: Path, version: str | None = None, latest: bo
         Publish the site at ``vX.Y.Z/`` (refused if that version exists with other bytes).
     latest : bool
         Replace the root's content (all but the version directories) with the site.
+    base_url : str, optional
+        The site's address, for absolute ``url`` fields in ``versions.json``.
     """
     if version is None and not latest:
         raise UserError("nothing to do: give --version X.Y.Z, --latest, or both")
@@ -179,7 +206,7 @@ def assemble(published: Path, site: Path, version: str | None = None, latest: bo
     if latest:
         _publish_latest(published, site)
     (published / ".nojekyll").touch()
-    data = manifest(published)
+    data = manifest(published, base_url)
     _write_atomic(published / MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data
 
@@ -189,10 +216,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", type=Path, default=Path("_site"), help="the built site")
     parser.add_argument("--version", help="publish the site as release X.Y.Z at vX.Y.Z/")
     parser.add_argument("--latest", action="store_true", help="publish the site at the root")
+    parser.add_argument(
+        "--base-url",
+        help="the site's address, for absolute urls in versions.json "
+        "(default: the url in CITATION.cff)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    data = assemble(args.published, args.site, args.version, args.latest)
+    base_url = args.base_url if args.base_url is not None else site_url()
+    data = assemble(args.published, args.site, args.version, args.latest, base_url or None)
     shown = ", ".join(v["version"] for v in data["versions"]) or "none"
     latest = (data["latest"] or {}).get("version", "none")
     print(f"{args.published}: latest {latest}; releases {shown}")

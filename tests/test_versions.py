@@ -127,3 +127,21 @@ def test_cli(tmp_path):
         [*cmd[:-1], "nowhere", "--latest"], cwd=tmp_path, capture_output=True, text=True, env=env
     )
     assert missing.returncode == 2 and "no built site" in missing.stderr
+
+
+def test_absolute_urls_from_the_site_address(tmp_path):
+    pub = tmp_path / "pub"
+    site = build_site(tmp_path / "s", "1.2.0", "d" * 40)
+    data = assemble(pub, site, "1.2.0", latest=True, base_url="https://example.org/review")
+    assert data["versions"][0]["url"] == "https://example.org/review/v1.2.0/"
+    assert data["latest"]["url"] == "https://example.org/review/"
+    on_disk = json.loads((pub / "versions.json").read_text())
+    assert on_disk == data
+
+
+def test_site_url_reads_citation_cff(tmp_path):
+    from analysis.versions import site_url
+
+    (tmp_path / "CITATION.cff").write_text('title: x\nurl: "https://example.org/r"\n')
+    assert site_url(tmp_path) == "https://example.org/r/"
+    assert site_url(tmp_path / "nowhere") is None
