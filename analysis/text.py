@@ -81,6 +81,14 @@ def disease_label(code: str | None) -> str:
     return DISEASES.get(str(code), str(code).replace("_", " ").capitalize())
 
 
+def disease_prose(code: str | None) -> str:
+    """A disease's name inside a sentence: ``myasthenia gravis``, ``CIDP``."""
+    lab = disease_label(code)
+    if lab.isupper() or lab.startswith("Guillain"):
+        return lab
+    return lab[0].lower() + lab[1:]
+
+
 def is_ratio(measure: str) -> bool:
     """True for ratio measures (RR, OR), shown on a log axis around 1."""
     return measure.upper() in {"RR", "OR"}

@@ -1,0 +1,388 @@
+"""The results bundle: every number the publication shows, in one JSON file.
+
+``compute(root)`` validates ``data/``, runs the primary analysis of each
+comparison and its sensitivity analyses, and returns a plain dict;
+``write(root, out_dir)`` saves it as ``results.json`` (sorted keys, the
+shortest round-trip float repr, no NaN), atomically. The site's pages read
+the same dict (through :mod:`analysis.site`), so a number on a page is the
+number in the bundle.
+
+Shape::
+
+    {
+      "version", "commit", "generated",          # analysis.version.stamp(root)
+      "methods":  {...},                           # the configuration that produced it
+      "software": {...},                           # installed package versions
+      "register": {...},                           # counts for the PRISMA flow
+      "comparisons": {
+        "placebo" | "plasma_exchange" | "corticosteroid":
+          null                                     # no trial in the primary analysis
+          | {<MetaAnalysis.to_dict(): exactly what `python -m analysis meta` prints>,
+             "summary":     {"trials", "participants", "control_risk", "model", "absolute"},
+             "sensitivity": {"verified_only", "all_outcome_types", "excluding_high_rob":
+                                 MetaAnalysis dict or null,
+                             "common_vs_random": {"common_mh", "common_iv",
+                                                  "random_hk", "random_z"},
+                             "tau2_methods": {"DL": random dict, "REML": ..., ...} or null,
+                             "notes": {key: why a figure is null}}}
+      },
+      "unavailable": {comparison: {"reason", "sensitivity"}}   # for the null entries
+    }
+
+The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
+common effect, REML random effects with Hartung-Knapp inference and a
+prediction interval on t(k - 2), subgroups by disease.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import data as data_mod
+from analysis import text
+
+__all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
+
+#: columns the engine reads
+ENGINE_COLUMNS = (
+    "study_id",
+    "year",
+    "ivig_improved",
+    "ivig_total",
+    "control_improved",
+    "control_total",
+)
+
+#: every tau² estimator shown in the sensitivity analyses
+TAU2_METHODS = ("DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The configuration of the primary analysis (stated in the Methods chapter from here).
+
+    Attributes
+    ----------
+    measure : str
+        Effect measure (``RR``: risk ratio of improvement, IVIG over control).
+    tau2_method : str
+        Between-trial variance estimator of the random-effects model.
+    hk : bool
+        Hartung-Knapp(-Sidik-Jonkman) inference for the random-effects mean.
+    by : str
+        Column defining subgroups in the forest plots.
+    statuses : tuple of str
+        Data statuses eligible for the primary analysis.
+    outcome_types : tuple of str
+        Outcome types pooled in the primary analysis.
+    """
+
+    measure: str = "RR"
+    tau2_method: str = "REML"
+    hk: bool = True
+    by: str = "disease"
+    statuses: tuple[str, ...] = ("verified", "derived")
+    outcome_types: tuple[str, ...] = ("improvement", "responder")
+
+    def to_dict(self) -> dict:
+        """The configuration as recorded in the bundle (plus the fixed conventions)."""
+        return {
+            "measure": self.measure,
+            "tau2_method": self.tau2_method,
+            "hk": self.hk,
+            "by": self.by,
+            "statuses": list(self.statuses),
+            "outcome_types": list(self.outcome_types),
+            "common": "MH",
+            "mh_zero_cell_correction": False,
+            "double_zero": "excluded",
+            "pi_df": "k-2",
+            "i2": {"heterogeneity": "Q-based (Higgins)", "random": "model-based (tau2)"},
+            "tau2_methods_sensitivity": list(TAU2_METHODS),
+            "comparisons": list(data_mod.COMPARATORS),
+        }
+
+
+PRIMARY = Config()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _clean(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _clean(obj.to_dict() if hasattr(obj, "to_dict") else dataclasses.asdict(obj))
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is pd.NA:
+        return None
+    return obj
+
+
+def _engine_frame(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    cols = list(ENGINE_COLUMNS) + ([by] if by else [])
+    out = rows.loc[:, cols].copy()
+    for c in ENGINE_COLUMNS[1:]:
+        out[c] = out[c].astype("int64")
+    out["study_id"] = out["study_id"].astype(str)
+    if by:
+        out[by] = out[by].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _analyse(rows: pd.DataFrame, config: Config, **overrides: Any) -> dict | None:
+    """``meta.analyse`` of *rows* as a dict; None when no study is left (k = 0)."""
+    from analysis import meta
+
+    opts = {
+        "measure": config.measure,
+        "tau2_method": config.tau2_method,
+        "hk": config.hk,
+        "by": config.by,
+    }
+    opts.update(overrides)
+    if len(rows) == 0:
+        return None
+    try:
+        result = meta.analyse(_engine_frame(rows, opts["by"]), **opts)
+    except meta.NoStudies:
+        return None
+    return _clean(result.to_dict())
+
+
+def _participants(rows: pd.DataFrame, excluded: list[str]) -> int:
+    keep = ~rows["study_id"].astype(str).isin(excluded)
+    return int(rows.loc[keep, "ivig_total"].sum() + rows.loc[keep, "control_total"].sum())
+
+
+def _control_risk(rows: pd.DataFrame, excluded: list[str]) -> float | None:
+    """Pooled control-arm risk: events over patients in the control arms analysed."""
+    keep = ~rows["study_id"].astype(str).isin(excluded)
+    n = int(rows.loc[keep, "control_total"].sum())
+    return None if n == 0 else float(rows.loc[keep, "control_improved"].sum()) / n
+
+
+def headline_model(entry: dict) -> str:
+    """``random`` when the random-effects estimate exists (k >= 2), else ``common.mh``."""
+    rnd = entry.get("random") or {}
+    return "random" if not text.missing(rnd.get("estimate")) else "common.mh"
+
+
+def _summary(entry: dict, rows: pd.DataFrame) -> dict:
+    from analysis import absolute
+
+    excluded = [str(s) for s in entry.get("excluded") or []]
+    model = headline_model(entry)
+    pooled = text.get(entry, model) or {}
+    risk = _control_risk(rows, excluded)
+    abs_effect = None
+    if risk is not None and not text.missing(pooled.get("estimate")):
+        abs_effect = _clean(
+            absolute.absolute_effect(
+                entry.get("measure", "RR"),
+                pooled.get("estimate"),
+                pooled.get("ci_low"),
+                pooled.get("ci_high"),
+                risk,
+            )
+        )
+    return {
+        "trials": int(entry.get("k") or 0),
+        "participants": _participants(rows, excluded),
+        "control_risk": risk,
+        "model": model,
+        "absolute": abs_effect,
+    }
+
+
+def _rob_high(rows: pd.DataFrame) -> pd.Series:
+    col = rows.get("rob_overall")
+    if col is None:
+        return pd.Series(False, index=rows.index)
+    return col.astype("string").str.strip().str.lower().eq("high").fillna(False).astype(bool)
+
+
+def _sensitivity(df: pd.DataFrame, comparator: str, rows: pd.DataFrame, config: Config) -> dict:
+    notes: dict[str, str] = {}
+    out: dict[str, Any] = {}
+
+    verified = rows[rows["status"].astype(str) == "verified"]
+    out["verified_only"] = _analyse(verified, config)
+    if out["verified_only"] is None:
+        notes["verified_only"] = "no trial with verified counts"
+
+    all_types = data_mod.included(df, comparator, outcome_types=_all_outcome_types(df))
+    out["all_outcome_types"] = _analyse(all_types, config)
+    if out["all_outcome_types"] is None:
+        notes["all_outcome_types"] = "no trial with counts for any outcome type"
+
+    high = _rob_high(rows)
+    out["excluding_high_rob"] = _analyse(rows[~high], config)
+    assessed = int(
+        rows.get("rob_overall", pd.Series(dtype=str))
+        .astype("string")
+        .isin(["low", "some_concerns", "high"])
+        .sum()
+    )
+    notes["excluding_high_rob_assessed"] = (
+        f"{assessed} of {len(rows)} trials have an overall risk-of-bias judgement; "
+        f"{int(high.sum())} judged high"
+    )
+    if out["excluding_high_rob"] is None:
+        notes["excluding_high_rob"] = (
+            "every trial is at high risk of bias" if len(rows) else "no trial"
+        )
+
+    primary = _analyse(rows, config)
+    z = _analyse(rows, config, hk=False)
+    out["common_vs_random"] = None
+    if primary is not None:
+        out["common_vs_random"] = {
+            "common_mh": (primary.get("common") or {}).get("mh"),
+            "common_iv": (primary.get("common") or {}).get("iv"),
+            "random_hk": primary.get("random"),
+            "random_z": (z or {}).get("random"),
+        }
+    if primary is not None and int(primary.get("k") or 0) >= 2:
+        out["tau2_methods"] = {
+            m: (_analyse(rows, config, tau2_method=m, by=None) or {}).get("random")
+            for m in TAU2_METHODS
+        }
+    else:
+        out["tau2_methods"] = None
+        notes["tau2_methods"] = "tau² needs at least two trials"
+    out["notes"] = notes
+    return out
+
+
+def _all_outcome_types(df: pd.DataFrame) -> tuple[str, ...]:
+    types = df["outcome_type"].dropna().astype(str).unique().tolist()
+    return tuple(sorted(set(types)))
+
+
+def register_summary(df: pd.DataFrame, entries: dict[str, dict | None], config: Config) -> dict:
+    """Counts for the PRISMA 2020-style flow, with the reason at each step."""
+    counts_present = df[list(ENGINE_COLUMNS[2:])].notna().all(axis=1)
+    with_counts = df["status"].astype(str).isin(config.statuses) & counts_present
+    eligible = with_counts & df["outcome_type"].astype("string").isin(config.outcome_types).fillna(
+        False
+    )
+    other = df.loc[with_counts & ~eligible, "outcome_type"].astype(str).value_counts()
+    dropped = sorted(
+        str(s) for e in entries.values() if e is not None for s in (e.get("excluded") or [])
+    )
+    by_comp = {c: (0 if e is None else int(e.get("k") or 0)) for c, e in entries.items()}
+    return {
+        "identified": len(df),
+        "pending": int((~with_counts).sum()),
+        "with_counts": int(with_counts.sum()),
+        "other_outcome": {str(k): int(v) for k, v in sorted(other.items())},
+        "eligible": int(eligible.sum()),
+        "excluded_in_analysis": dropped,
+        "by_comparator": by_comp,
+        "included": int(sum(by_comp.values())),
+        "by_status": {
+            str(k): int(v) for k, v in sorted(df["status"].astype(str).value_counts().items())
+        },
+    }
+
+
+# --------------------------------------------------------------------------- public
+
+
+def compute(root: Path, config: Config = PRIMARY) -> dict:
+    """Compute the results bundle of the project at *root*.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Repository root (holds ``data/`` and ``pyproject.toml``).
+    config : Config
+        The primary analysis configuration (default :data:`PRIMARY`).
+
+    Returns
+    -------
+    dict
+        JSON-ready; see the module docstring for the shape.
+
+    Raises
+    ------
+    analysis.data.DataError
+        When ``data/`` fails validation (nothing is computed).
+    """
+    from analysis import version
+
+    root = Path(root)
+    df = data_mod.load_studies(root / "data")
+    comparisons: dict[str, dict | None] = {}
+    unavailable: dict[str, dict] = {}
+    for comparator in data_mod.COMPARATORS:
+        rows = data_mod.primary(df, comparator)
+        entry = _analyse(rows, config)
+        sens = _sensitivity(df, comparator, rows, config)
+        if entry is None:
+            comparisons[comparator] = None
+            unavailable[comparator] = {
+                "reason": (
+                    f"no trial of IVIG versus {text.COMPARISONS[comparator][1].lower()} has "
+                    f"{' or '.join(config.statuses)} counts for an "
+                    f"{' or '.join(config.outcome_types)} outcome"
+                ),
+                "sensitivity": sens,
+            }
+            continue
+        entry["summary"] = _summary(entry, rows)
+        entry["sensitivity"] = sens
+        comparisons[comparator] = entry
+    stamp = version.stamp(root)
+    return _clean(
+        {
+            "version": stamp["version"],
+            "commit": stamp["commit"],
+            "generated": stamp["generated"],
+            "methods": config.to_dict(),
+            "software": text.software_versions(),
+            "register": register_summary(df, comparisons, config),
+            "comparisons": comparisons,
+            "unavailable": unavailable,
+        }
+    )
+
+
+def dumps(bundle: dict) -> str:
+    """The bundle as deterministic JSON text (sorted keys, no NaN, newline at the end)."""
+    return json.dumps(bundle, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write(root: Path, out_dir: Path) -> Path:
+    """Compute the bundle and write ``out_dir/results.json`` atomically; return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = dumps(compute(Path(root)))
+    target = out_dir / "results.json"
+    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,977 @@
+"""What the chapters import: results, tables, charts and sentences, computed once per kernel.
+
+A chapter holds prose and short calls such as ``site.forest("placebo")`` or
+`` `{python} site.effect("placebo")` ``; it never computes. Everything here
+reads the results bundle (:func:`bundle`, the same dict that the build
+writes to ``results.json``) and the validated study rows, and is cached, so
+a whole book costs one computation.
+
+Inline helpers return ``IPython.display.Markdown`` so that Quarto and the
+embedded renderer both treat their output as Markdown (pooled numbers carry a
+``.result`` span with their bundle key). Block helpers return ``Markdown``
+too (tables as pipe tables); chart helpers return :class:`analysis.display.Chart`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from IPython.display import Markdown
+
+from analysis import bundle as bundle_mod
+from analysis import charts, text
+from analysis import data as data_mod
+
+__all__ = [
+    "bundle",
+    "comparison",
+    "effect",
+    "forest",
+    "root",
+    "studies",
+    "sof_table",
+]
+
+COMPARISON_KEYS = tuple(text.COMPARISONS)
+
+#: width the printed (SVG/PDF) copy of a chart gets when the web view follows its container
+PRINT_WIDTH = 520
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def root() -> Path:
+    """The project root: ``$IVIG_ROOT`` if set, else the checkout holding this package."""
+    env = os.environ.get("IVIG_ROOT")
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[1]
+
+
+@cache
+def bundle() -> dict:
+    """The results bundle, once per process.
+
+    During ``python -m analysis build`` this is the ``results.json`` the build has just
+    written (``$IVIG_RESULTS``), so every page shows exactly the published numbers;
+    otherwise it is computed (``analysis.bundle.compute(root())``).
+    """
+    path = os.environ.get("IVIG_RESULTS")
+    if path and Path(path).is_file():
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    return bundle_mod.compute(root())
+
+
+@cache
+def studies() -> pd.DataFrame:
+    """Every row of ``data/studies.csv``, validated."""
+    return data_mod.load_studies(root() / "data")
+
+
+def comparison(name: str) -> dict | None:
+    """The bundle entry of a comparison (None when no trial is in its primary analysis)."""
+    _check(name)
+    return bundle()["comparisons"][name]
+
+
+def primary_rows(name: str) -> pd.DataFrame:
+    """The study rows of a comparison's primary analysis."""
+    _check(name)
+    return data_mod.primary(studies(), name)
+
+
+def _check(name: str) -> None:
+    if name not in COMPARISON_KEYS:
+        raise ValueError(f"comparison must be one of {', '.join(COMPARISON_KEYS)}: {name!r}")
+
+
+def _key(name: str, *parts: str) -> str:
+    return ".".join(("comparisons", name, *parts))
+
+
+def label(name: str) -> str:
+    """``Placebo``, ``Plasma exchange``, ``Corticosteroids``."""
+    return text.COMPARISONS[name][1]
+
+
+# --------------------------------------------------------------------------- inline
+
+
+def version() -> Markdown:
+    """The version of this build (from the bundle)."""
+    return Markdown(bundle()["version"])
+
+
+def generated() -> Markdown:
+    """The build date (the commit date), ``YYYY-MM-DD``."""
+    return Markdown(bundle()["generated"][:10])
+
+
+def effect(name: str, model: str | None = None) -> Markdown:
+    """The headline effect of a comparison: ``RR 2.39 (95 % CI 1.60 to 3.58)``.
+
+    *model* is ``random``, ``common.mh`` or None (the headline model: random effects
+    when k >= 2, else the single trial's Mantel-Haenszel estimate).
+    """
+    e = comparison(name)
+    if e is None:
+        return Markdown("no pooled estimate (no trial)")
+    model = model or e["summary"]["model"]
+    r = text.get(e, model) or {}
+    return Markdown(
+        text.effect(
+            e["measure"],
+            r.get("estimate"),
+            r.get("ci_low"),
+            r.get("ci_high"),
+            key=_key(name, model),
+        )
+    )
+
+
+def pi(name: str) -> Markdown:
+    """The 95 % prediction interval of a comparison (``not estimable`` for k < 3)."""
+    e = comparison(name)
+    rnd = (e or {}).get("random") or {}
+    return Markdown(
+        text.interval(
+            rnd.get("pi_low"),
+            rnd.get("pi_high"),
+            key_low=_key(name, "random", "pi_low"),
+            key_high=_key(name, "random", "pi_high"),
+        )
+    )
+
+
+def heterogeneity(name: str) -> Markdown:
+    """I², Q and tau² of a comparison as a clause."""
+    e = comparison(name)
+    if e is None:
+        return Markdown("not estimable")
+    return Markdown(text.heterogeneity(e, key=_key(name)))
+
+
+def trials(name: str) -> Markdown:
+    """``5 trials, 235 participants`` for a comparison's primary analysis."""
+    e = comparison(name)
+    if e is None:
+        return Markdown("no trial")
+    return Markdown(text.trials_and_participants(e["k"], e["summary"]["participants"]))
+
+
+def k(name: str) -> int:
+    """Number of trials in the primary analysis (0 when none)."""
+    e = comparison(name)
+    return 0 if e is None else int(e["k"])
+
+
+def headline() -> Markdown:
+    """The headline sentence of the review (placebo, the comparison with most trials)."""
+    best = max(COMPARISON_KEYS, key=k)
+    if k(best) == 0:
+        return Markdown("No comparison has a trial in its primary analysis yet.")
+    return Markdown(
+        f"IVIG versus {label(best).lower()}: {effect(best).data} "
+        f"({trials(best).data}; version {bundle()['version']})."
+    )
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def summary(name: str) -> Markdown:
+    """A paragraph on a comparison's primary analysis (or why there is none)."""
+    e = comparison(name)
+    rows = studies()
+    register_rows = rows[rows["comparator"] == name]
+    other = ""
+    reason = ""
+    if e is None:
+        un = bundle()["unavailable"].get(name, {})
+        reason = un.get("reason", "")
+        alt = (un.get("sensitivity") or {}).get("all_outcome_types")
+        if alt is not None:
+            ids = ", ".join(s["study_id"] for s in alt["studies"])
+            r = text.get(alt, bundle_mod.headline_model(alt)) or {}
+            types = sorted(
+                set(
+                    rows.loc[
+                        rows["study_id"].isin([s["study_id"] for s in alt["studies"]]),
+                        "outcome_type",
+                    ].astype(str)
+                )
+            )
+            other = (
+                f"{text.count(alt['k'], 'trial')} ({ids}) reports another outcome type "
+                f"({', '.join(t.replace('_', ' ') for t in types)}): "
+                + text.effect(alt["measure"], r.get("estimate"), r.get("ci_low"), r.get("ci_high"))
+                + ", shown in the sensitivity analyses only."
+            )
+    model = e["summary"]["model"] if e else "random"
+    return Markdown(
+        text.render(
+            "comparison.md.j2",
+            entry=e,
+            label=label(name),
+            key=_key(name),
+            model=model,
+            pooled=(text.get(e, model) if e else None) or {},
+            summary=(e or {}).get("summary") or {},
+            reason=reason,
+            register_rows=len(register_rows),
+            other=other,
+        )
+    )
+
+
+def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
+    """A pipe table (no dependency on tabulate); ``align`` maps column -> 'l'|'r'|'c'."""
+    align = align or {}
+    cols = [str(c) for c in df.columns]
+
+    def cell(v: Any) -> str:
+        s = "" if text.missing(v) or v is pd.NA else str(v)
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    lines = [
+        "| " + " | ".join(cols) + " |",
+        "| " + " | ".join(rule.get(align.get(c, "l"), "---") for c in cols) + " |",
+    ]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def sof_table() -> Markdown:
+    """Summary-of-findings table: one row per comparison."""
+    out = []
+    for name in COMPARISON_KEYS:
+        e = comparison(name)
+        if e is None:
+            out.append(
+                {
+                    "Comparison": f"IVIG vs {label(name).lower()}",
+                    "Trials (participants)": "0",
+                    "Relative effect (95 % CI)": "no trial in the primary analysis",
+                    "Prediction interval": "–",
+                    "Heterogeneity I²": "–",
+                    "Control risk per 1000": "–",
+                    "IVIG per 1000 (95 % CI)": "–",
+                    "NNT": "–",
+                }
+            )
+            continue
+        s = e["summary"]
+        model = s["model"]
+        r = text.get(e, model) or {}
+        ab = s.get("absolute") or {}
+        het = e.get("heterogeneity") or {}
+        out.append(
+            {
+                "Comparison": f"IVIG vs {label(name).lower()}",
+                "Trials (participants)": f"{e['k']} ({s['participants']})",
+                "Relative effect (95 % CI)": text.effect(
+                    e["measure"],
+                    r.get("estimate"),
+                    r.get("ci_low"),
+                    r.get("ci_high"),
+                    key=_key(name, model),
+                ),
+                "Prediction interval": pi(name).data,
+                "Heterogeneity I²": (
+                    text.mark(text.num(het.get("i2"), 0), _key(name, "heterogeneity", "i2")) + " %"
+                    if e["k"] > 1 and not text.missing(het.get("i2"))
+                    else "–"
+                ),
+                "Control risk per 1000": _per1000(ab.get("control_per_1000")),
+                "IVIG per 1000 (95 % CI)": (
+                    f"{_per1000(ab.get('ivig_per_1000'))} "
+                    f"({_per1000(ab.get('ivig_per_1000_low'))} to "
+                    f"{_per1000(ab.get('ivig_per_1000_high'))})"
+                    if ab
+                    else "–"
+                ),
+                "NNT": _nnt(ab),
+            }
+        )
+    return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def _per1000(x: Any) -> str:
+    return "–" if text.missing(x) else f"{float(x):.0f}"
+
+
+def _nnt(ab: dict) -> str:
+    """NNTB (one more patient improves with IVIG) or NNTH (one fewer), after Altman (1998).
+
+    Read from the absolute effect: the sign of the risk difference, not of ``nnt``,
+    decides which, so the convention of ``nnt``'s sign does not matter here.
+    """
+    x = ab.get("nnt")
+    if text.missing(x) or text.missing(ab.get("ivig_per_1000")):
+        return "–"
+    better = float(ab["ivig_per_1000"]) >= float(ab["control_per_1000"])
+    return f"{'NNTB' if better else 'NNTH'} {math.ceil(abs(float(x)))}"
+
+
+@cache
+def published() -> tuple[dict, ...]:
+    """Published pooled results (``analysis/templates/published.yaml``)."""
+    raw = yaml.safe_load((text.TEMPLATES / "published.yaml").read_text(encoding="utf-8"))
+    return tuple(raw)
+
+
+def published_table(name: str | None = None) -> Markdown:
+    """Published pooled results and conclusions, beside ours, for one or all comparisons."""
+    rows = []
+    for p in published():
+        if name is not None and p["comparison"] not in (name, "all"):
+            continue
+        if "estimate" in p:
+            d = int(p.get("digits", 2))
+            res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
+        else:
+            res = p["result"]
+        extra = []
+        if "trials" in p:
+            extra.append(
+                f"{text.count(p['trials'], 'trial')}, {p['participants']} "
+                f"{p.get('participants_word', 'participants')}"
+                if "participants" in p
+                else text.count(p["trials"], "trial")
+            )
+        if "result_note" in p:
+            extra.append(p["result_note"])
+        comp = "all" if p["comparison"] == "all" else f"IVIG vs {label(p['comparison']).lower()}"
+        rows.append(
+            {
+                "Comparison": comp,
+                "Population and outcome": f"{p['population']}: {p['outcome']}",
+                "Published result": res + (f"; {'; '.join(extra)}" if extra else ""),
+                "Source": p["source"],
+            }
+        )
+    return Markdown(_md_table(pd.DataFrame(rows)))
+
+
+def studies_table(name: str) -> Markdown:
+    """The trials of a comparison in the register, with counts, outcome and status."""
+    _check(name)
+    rows = studies()
+    rows = rows[rows["comparator"] == name].sort_values(["year", "study_id"])
+    e = comparison(name)
+    w = {s["study_id"]: s for s in (e or {}).get("studies", [])}
+    out = []
+    for r in rows.to_dict("records"):
+        s = w.get(r["study_id"])
+        out.append(
+            {
+                "Trial": f"{r['study_id']} [@{r['study_id']}]",
+                "Disease": text.disease_label(r["disease"]),
+                "IVIG improved/total": _counts(r["ivig_improved"], r["ivig_total"]),
+                "Control improved/total": _counts(r["control_improved"], r["control_total"]),
+                "Outcome": _s(r["outcome_type"]).replace("_", " ") or "–",
+                "Status": _s(r["status"]),
+                "RR (95 % CI)": (
+                    f"{text.num(s['estimate'])} ({text.num(s['ci_low'])} to "
+                    f"{text.num(s['ci_high'])})"
+                    if s
+                    else "not in the primary analysis"
+                ),
+                "Weight": text.pct(s.get("weight_random") if s else None, 1) if s else "–",
+            }
+        )
+    if not out:
+        return Markdown("_The register holds no trial of this comparison._")
+    return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def _s(v: Any) -> str:
+    return "" if text.missing(v) or v is pd.NA else str(v)
+
+
+def _counts(a: Any, n: Any) -> str:
+    if a is pd.NA or n is pd.NA or text.missing(a) or text.missing(n):
+        return "–"
+    return f"{int(a)}/{int(n)}"
+
+
+def subgroup_table(name: str) -> Markdown:
+    """Pooled result per disease, with the test for subgroup differences."""
+    e = comparison(name)
+    sg = (e or {}).get("subgroups")
+    if not sg:
+        return Markdown("_No subgroups._")
+    out = []
+    for code, g in sorted(sg["groups"].items(), key=lambda kv: text.disease_label(kv[0])):
+        out.append(
+            {
+                "Disease": text.disease_label(code),
+                "Trials": g.get("k"),
+                "RR (95 % CI)": text.effect(
+                    e["measure"],
+                    g.get("estimate"),
+                    g.get("ci_low"),
+                    g.get("ci_high"),
+                    label=False,
+                ),
+                "I²": text.pct(g.get("i2")),
+            }
+        )
+    tb = sg.get("test_between") or {}
+    note = (
+        f"\n\nTest for subgroup differences: Q = {text.num(tb.get('q'))}, "
+        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}."
+        if not text.missing(tb.get("q"))
+        else ""
+    )
+    return Markdown(_md_table(pd.DataFrame(out)) + note)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+SENSITIVITY_LABELS = {
+    "primary": "Primary analysis",
+    "verified_only": "Verified counts only",
+    "all_outcome_types": "All outcome types",
+    "excluding_high_rob": "Excluding high risk of bias",
+}
+
+
+def _sensitivity_rows(name: str) -> list[dict]:
+    e = comparison(name)
+    if e is None:
+        return []
+    sens = e["sensitivity"]
+    rows = []
+    entries = {"primary": e} | {k: sens.get(k) for k in SENSITIVITY_LABELS if k != "primary"}
+    for key, m in entries.items():
+        if m is None:
+            rows.append({"key": key, "label": SENSITIVITY_LABELS[key], "k": 0})
+            continue
+        model = bundle_mod.headline_model(m)
+        r = text.get(m, model) or {}
+        rows.append(
+            {
+                "key": key,
+                "label": SENSITIVITY_LABELS[key],
+                "k": m["k"],
+                "model": model,
+                **{c: r.get(c) for c in ("estimate", "ci_low", "ci_high")},
+            }
+        )
+    cvr = sens.get("common_vs_random") or {}
+    for key, lab in (
+        ("common_mh", "Common effect (Mantel-Haenszel)"),
+        ("common_iv", "Common effect (inverse variance)"),
+        ("random_z", "Random effects, normal-based CI (no HK)"),
+    ):
+        r = cvr.get(key)
+        if r:
+            rows.append(
+                {
+                    "key": f"common_vs_random.{key}",
+                    "label": lab,
+                    "k": e["k"],
+                    **{c: r.get(c) for c in ("estimate", "ci_low", "ci_high")},
+                }
+            )
+    return rows
+
+
+def sensitivity_table(name: str) -> Markdown:
+    """Each sensitivity analysis of a comparison with its pooled effect."""
+    e = comparison(name)
+    if e is None:
+        return Markdown("_No primary analysis, so no sensitivity analysis._")
+    out = []
+    for r in _sensitivity_rows(name):
+        if r["k"] == 0 or "estimate" not in r:
+            res = "no trial"
+        else:
+            key = _key(name) if r["key"] == "primary" else _key(name, "sensitivity", r["key"])
+            if "model" in r:
+                key = f"{key}.{r['model']}"
+            res = text.effect(e["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key)
+        out.append({"Analysis": r["label"], "Trials": r["k"], "Pooled effect": res})
+    notes = e["sensitivity"].get("notes") or {}
+    tail = ""
+    if notes.get("excluding_high_rob_assessed"):
+        tail = f"\n\nRisk of bias: {notes['excluding_high_rob_assessed']}."
+    return Markdown(_md_table(pd.DataFrame(out)) + tail)
+
+
+def tau2_table(name: str) -> Markdown:
+    """The random-effects estimate under each tau² estimator."""
+    e = comparison(name)
+    tm = (e or {}).get("sensitivity", {}).get("tau2_methods")
+    if not tm:
+        return Markdown("_Alternative tau² estimators need at least two trials._")
+    out = []
+    for m, r in tm.items():
+        if r is None:
+            continue
+        key = _key(name, "sensitivity", "tau2_methods", m)
+        out.append(
+            {
+                "Estimator": text.TAU2_METHODS.get(m, m),
+                "tau²": text.num(r.get("tau2"), 3),
+                "I²": text.pct(r.get("i2")),
+                "Pooled effect": text.effect(
+                    e["measure"], r.get("estimate"), r.get("ci_low"), r.get("ci_high"), key=key
+                ),
+                "Prediction interval": text.interval(r.get("pi_low"), r.get("pi_high")),
+            }
+        )
+    return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def small_study(name: str) -> Markdown:
+    """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
+    e = comparison(name)
+    if e is None or e["k"] < 3:
+        n = 0 if e is None else e["k"]
+        return Markdown(
+            f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
+            "small-study effects cannot be made (they need at least three trials, and ten to be "
+            "interpreted)."
+        )
+    ss = e.get("small_study") or {}
+    eg, bg, tf = ss.get("egger") or {}, ss.get("begg") or {}, ss.get("trimfill") or {}
+    parts = []
+    if eg:
+        parts.append(
+            f"Egger's regression test: intercept {text.num(eg.get('intercept'))} "
+            f"(SE {text.num(eg.get('se'))}), t = {text.num(eg.get('t'))} on {eg.get('df')} df, "
+            f"{text.pval(eg.get('p'))}."
+        )
+    if bg:
+        parts.append(
+            f"Begg's rank correlation: Kendall's tau = {text.num(bg.get('tau'))}, "
+            f"{text.pval(bg.get('p'))}."
+        )
+    if tf:
+        parts.append(
+            f"Trim-and-fill imputes {text.count(int(tf.get('k0') or 0), 'trial')} on the "
+            f"{tf.get('side')} side; the adjusted estimate is "
+            + text.effect(
+                e["measure"],
+                tf.get("estimate"),
+                tf.get("ci_low"),
+                tf.get("ci_high"),
+                key=_key(name, "small_study", "trimfill"),
+            )
+            + "."
+        )
+    if not parts:
+        return Markdown("_The tests for small-study effects could not be computed._")
+    return Markdown("\n\n".join(f"- {p}" for p in parts))
+
+
+# --------------------------------------------------------------------------- register
+
+
+def register_counts() -> dict:
+    """The PRISMA counts of the bundle."""
+    return bundle()["register"]
+
+
+def register_table() -> Markdown:
+    """Every trial in the register: status and, for pending trials, what is missing."""
+    rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    out = []
+    for r in rows.to_dict("records"):
+        out.append(
+            {
+                "Trial": f"{r['study_id']} [@{r['study_id']}]",
+                "Comparison": f"vs {label(r['comparator']).lower()}",
+                "Disease": text.disease_label(r["disease"]),
+                "Status": _s(r["status"]),
+                "Counts": (
+                    f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
+                    f"{_counts(r['control_improved'], r['control_total'])}"
+                ),
+                "What is missing": _missing(r),
+            }
+        )
+    return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def _missing(r: dict) -> str:
+    gaps = [
+        lab
+        for col, lab in (
+            ("ivig_improved", "IVIG events"),
+            ("ivig_total", "IVIG arm size"),
+            ("control_improved", "control events"),
+            ("control_total", "control arm size"),
+            ("outcome_type", "outcome type"),
+        )
+        if r.get(col) is pd.NA or text.missing(r.get(col)) or r.get(col) == ""
+    ]
+    if _s(r.get("status")) == "pending":
+        return "counts to extract" + (f": {', '.join(gaps)}" if gaps else "")
+    if gaps:
+        return ", ".join(gaps)
+    if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
+        return f"outcome {_s(r.get('outcome_type')).replace('_', ' ')}: sensitivity only"
+    return "–"
+
+
+def repository() -> str:
+    """The project's repository address (from ``CITATION.cff``)."""
+    from analysis import citation
+
+    return citation.load(root()).repository.rstrip("/")
+
+
+def contribute_url() -> str:
+    """Where a reader proposes a correction or a missing count (a new issue)."""
+    return f"{repository()}/issues/new"
+
+
+def contributing_url() -> str:
+    """The contributor guide (how to add or correct a trial by pull request)."""
+    return f"{repository()}/blob/main/CONTRIBUTING.md"
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def methods() -> Markdown:
+    """The Methods chapter's statements, from the configuration that produced the numbers."""
+    from analysis import effects
+
+    b = bundle()
+    cfg = b["methods"]
+    types = set(studies()["outcome_type"].dropna().astype(str))
+    add = inspect.signature(effects.escalc).parameters["add"].default
+    return Markdown(
+        text.render(
+            "methods.md.j2",
+            cfg=cfg,
+            comparisons=[label(c).lower() for c in COMPARISON_KEYS],
+            diseases=[text.disease_prose(d) for d in text.DISEASES],
+            statuses=cfg["statuses"],
+            outcome_types=cfg["outcome_types"],
+            other_types=sorted(t.replace("_", " ") for t in types - set(cfg["outcome_types"])),
+            measure_name=text.MEASURES.get(cfg["measure"], cfg["measure"]),
+            null_value=1 if text.is_ratio(cfg["measure"]) else 0,
+            tau2_name=text.TAU2_METHODS.get(cfg["tau2_method"], cfg["tau2_method"]),
+            tau2_list=cfg["tau2_methods_sensitivity"],
+            escalc_add=add,
+            software=b["software"],
+        )
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _show(fig: charts.Figure) -> Any:
+    """Wrap a figure in the site's display object.
+
+    The web view follows its container (``width="container"``); the printed copy
+    (``image/svg+xml`` for the PDF) gets :data:`PRINT_WIDTH` instead, since a page
+    has no container to measure.
+    """
+    from analysis import display
+
+    class _Chart(display.Chart):
+        def to_svg(self) -> str:
+            import vl_convert as vlc
+
+            spec = dict(self.spec())
+            if spec.get("width") == "container":
+                spec["width"] = PRINT_WIDTH
+            return vlc.vegalite_to_svg(spec, vl_version=display.vl_version())
+
+    return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
+
+
+def forest(name: str) -> Any:
+    """Forest plot of a comparison's primary analysis, subgroups by disease."""
+    e = comparison(name)
+    if e is None:
+        return forest_other(name)
+    return _show(
+        charts.forest(e, primary_rows(name), by=bundle()["methods"]["by"], name=f"forest-{name}")
+    )
+
+
+def other_outcomes(name: str) -> dict | None:
+    """The analysis of all outcome types of a comparison (what exists without a primary one)."""
+    e = comparison(name)
+    sens = (e or {}).get("sensitivity") or bundle()["unavailable"].get(name, {}).get("sensitivity")
+    return (sens or {}).get("all_outcome_types")
+
+
+def forest_other(name: str) -> Any:
+    """Forest plot of the trials with other outcome types, or a plain statement if none."""
+    alt_entry = other_outcomes(name)
+    if alt_entry is None:
+        return Markdown(
+            f"_No trial of IVIG versus {label(name).lower()} has counts for any outcome yet, "
+            "so there is nothing to plot._"
+        )
+    rows = data_mod.included(
+        studies(), name, outcome_types=bundle_mod._all_outcome_types(studies())
+    )
+    return _show(
+        charts.forest(
+            alt_entry,
+            rows,
+            by=bundle()["methods"]["by"],
+            name=f"forest-{name}-all-outcomes",
+        )
+    )
+
+
+def funnel(name: str) -> Any:
+    """Contour-enhanced funnel plot of a comparison."""
+    return _show(charts.funnel(comparison(name), name=f"funnel-{name}"))
+
+
+def cumulative(name: str) -> Any:
+    """Cumulative meta-analysis by year."""
+    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}"))
+
+
+def leave_one_out(name: str) -> Any:
+    """Leave-one-out analysis."""
+    return _show(charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}"))
+
+
+def sensitivity_chart(name: str) -> Any:
+    """The pooled effect under each sensitivity analysis."""
+    rows = [r for r in _sensitivity_rows(name) if r["k"] > 0 and "estimate" in r]
+    return _show(charts.sensitivity(rows, comparison(name)["measure"], name=f"sensitivity-{name}"))
+
+
+def rob_rows() -> pd.DataFrame:
+    """Trials with counts (the ones analysed somewhere), with their RoB 2 judgements."""
+    df = studies()
+    keep = df["status"].astype(str).isin(bundle_mod.PRIMARY.statuses)
+    return df.loc[keep].sort_values(["comparator", "year", "study_id"]).reset_index(drop=True)
+
+
+def rob_traffic_light() -> Any:
+    """Risk-of-bias traffic-light plot of the trials with counts."""
+    return _show(charts.rob_traffic_light(rob_rows()))
+
+
+def rob_summary() -> Any:
+    """Risk-of-bias summary plot of the trials with counts."""
+    return _show(charts.rob_summary(rob_rows()))
+
+
+def rob_assessed() -> int:
+    """How many trials with counts have an overall RoB 2 judgement."""
+    return int((rob_rows()["rob_overall"].map(charts.rob_level) != "not_assessed").sum())
+
+
+def prisma() -> Any:
+    """PRISMA 2020-style flow drawn from the register."""
+    return _show(charts.prisma(register_counts()))
+
+
+def n_rows() -> int:
+    """Rows in the register."""
+    return len(studies())
+
+
+def conclusion(name: str) -> str:
+    """What this version's primary analysis says, in words (from the 95 % CI)."""
+    e = comparison(name)
+    if e is None:
+        return "no trial in the primary analysis yet: no conclusion"
+    r = text.get(e, e["summary"]["model"]) or {}
+    lo, hi = r.get("ci_low"), r.get("ci_high")
+    null = 1.0 if text.is_ratio(e["measure"]) else 0.0
+    one = " (a single trial)" if e["k"] == 1 else ""
+    if text.missing(lo) or text.missing(hi):
+        return f"not estimable{one}"
+    if lo > null:
+        return f"more patients improved with IVIG{one}"
+    if hi < null:
+        return f"more patients improved with {label(name).lower()}{one}"
+    return f"no clear difference: the 95 % CI includes no effect{one}"
+
+
+def conclusions_table() -> Markdown:
+    """The source review's conclusions beside this version's, per comparison."""
+    source = next(p for p in published() if p["comparison"] == "all")
+    said = {
+        "placebo": "IVIG better than placebo",
+        "plasma_exchange": "no different from plasma exchange",
+        "corticosteroid": "no different from corticosteroids",
+    }
+    rows = [
+        {
+            "Comparison": f"IVIG vs {label(c).lower()}",
+            f"Source review ({source['source'].split(',')[0]})": said[c],
+            f"This version ({bundle()['version']})": f"{conclusion(c)}; {effect(c).data}",
+        }
+        for c in COMPARISON_KEYS
+    ]
+    return Markdown(_md_table(pd.DataFrame(rows)))
+
+
+def source_review() -> dict:
+    """The source review's entry in ``published.yaml``."""
+    return next(p for p in published() if p["comparison"] == "all")
+
+
+def source_review_name() -> Markdown:
+    """``Morales-Ruiz 2022, Autoimmunity Reviews 21(3):103019``."""
+    return Markdown(source_review()["source"])
+
+
+def contribute_links() -> Markdown:
+    """Links to the contributor guide and to a new issue."""
+    return Markdown(
+        f"[how to contribute]({contributing_url()}), [report a problem]({contribute_url()})"
+    )
+
+
+def cite_as() -> Markdown:
+    """The plain-text reference of this version."""
+    from analysis import citation
+
+    return Markdown(citation.load(root()).text())
+
+
+def bibtex() -> Markdown:
+    """BibTeX of this version, as a code block."""
+    from analysis import citation
+
+    return Markdown("```bibtex\n" + citation.bibtex(root()).strip() + "\n```")
+
+
+def ris() -> Markdown:
+    """RIS of this version, as a code block."""
+    from analysis import citation
+
+    return Markdown("```\n" + citation.ris(root()).strip() + "\n```")
+
+
+def changelog() -> Markdown:
+    """Every released version's changelog entry, newest first (``changelog/vX.Y.Z.md``)."""
+    from analysis import release
+
+    entries = release.changelog_entries(root())
+    if not entries:
+        return Markdown(
+            f"_No version has been released yet; this is version {bundle()['version']}, built "
+            f"from commit `{bundle()['commit'][:12]}`._"
+        )
+    return Markdown("\n\n".join(f"## {e.title}\n\n{e.body_at(3).strip()}" for e in entries))
+
+
+def data_dictionary() -> Markdown:
+    """The data dictionary of ``studies.csv``, from ``datapackage.json``."""
+    return Markdown(data_mod.datadictionary(root() / "data" / "datapackage.json"))
+
+
+def chart_files() -> Markdown:
+    """Links to the Vega-Lite spec of every chart the site draws."""
+    names = []
+    for c in COMPARISON_KEYS:
+        n = k(c)
+        if n >= 1:
+            names.append((f"forest-{c}", f"Forest plot, IVIG vs {label(c).lower()}"))
+        elif other_outcomes(c) is not None:
+            names.append(
+                (f"forest-{c}-all-outcomes", f"Forest plot (other outcomes), vs {label(c).lower()}")
+            )
+        if n >= 2:
+            names += [
+                (f"sensitivity-{c}", f"Sensitivity analyses, vs {label(c).lower()}"),
+                (f"leave-one-out-{c}", f"Leave-one-out, vs {label(c).lower()}"),
+                (f"cumulative-{c}", f"Cumulative meta-analysis, vs {label(c).lower()}"),
+            ]
+        if n >= 3:
+            names.append((f"funnel-{c}", f"Funnel plot, vs {label(c).lower()}"))
+    names += [
+        ("rob-traffic-light", "Risk of bias, traffic-light plot"),
+        ("rob-summary", "Risk of bias, summary plot"),
+        ("prisma", "PRISMA 2020-style flow"),
+    ]
+    lines = [f"- [{title}](../charts/{n.replace('_', '-')}.vl.json)" for n, title in names]
+    return Markdown("\n".join(lines))
+
+
+def sensitivity_section(name: str) -> Markdown:
+    """Sensitivity tables of a comparison, or why there are none (k < 2)."""
+    n = k(name)
+    if n < 2:
+        return Markdown(
+            f"With {text.count(n, 'trial')} in the primary analysis of IVIG versus "
+            f"{label(name).lower()}, there is nothing to vary: sensitivity, leave-one-out and "
+            "cumulative analyses need at least two trials."
+        )
+    return Markdown(
+        sensitivity_table(name).data
+        + "\n\nAlternative estimators of tau²:\n\n"
+        + tau2_table(name).data
+    )
+
+
+def small_study_warning() -> Markdown:
+    """The usual warning, with this version's numbers of trials."""
+    sizes = {c: k(c) for c in COMPARISON_KEYS}
+    most = max(sizes, key=sizes.get)
+    if sizes[most] >= 10:
+        return Markdown(
+            f"IVIG versus {label(most).lower()} has {sizes[most]} trials, enough for the tests to "
+            "have some power; comparisons with fewer than ten trials are not interpreted."
+        )
+    return Markdown(
+        f"No comparison has ten or more trials (the most is {sizes[most]}, IVIG versus "
+        f"{label(most).lower()}). With fewer than ten trials, tests for funnel plot asymmetry "
+        "have too little power to tell chance from real asymmetry, and a funnel plot is hard to "
+        "read (Cochrane Handbook, section 13.3.5.4). The figures below are shown for "
+        "completeness and should not be interpreted."
+    )
+
+
+def rob_sentence() -> Markdown:
+    """``2 of 8 trials with counts have an overall judgement``."""
+    rows = rob_rows()
+    return Markdown(
+        f"{rob_assessed()} of {text.count(len(rows), 'trial')} with counts "
+        f"{'has' if rob_assessed() == 1 else 'have'} an overall judgement"
+    )
+
+
+def register_sentence() -> Markdown:
+    """``38 trials, of which 7 verified, 1 derived and 30 pending``."""
+    reg = register_counts()
+    parts = [f"{v} {k}" for k, v in reg["by_status"].items()]
+    return Markdown(f"{text.count(reg['identified'], 'trial')} ({', '.join(parts)})")
+
+
+def pdf_name() -> str:
+    """File name of the book's PDF in the site (``book.output-file`` of ``_quarto.yml``)."""
+    from analysis.render.project import load_project
+
+    return load_project(root()).pdf_name
+
+
+def repository_file(path: str) -> Markdown:
+    """A link to a file of the repository (for files the site does not copy)."""
+    return Markdown(f"[{path.rsplit('/', 1)[-1]}]({repository()}/blob/main/{path})")
+
+
+def pdf_link() -> Markdown:
+    """A link from a chapter page to the PDF."""
+    return Markdown(f"[{pdf_name()}](../{pdf_name()})")
