@@ -52,7 +52,7 @@ STUDIES = "studies.csv"
 PACKAGE = "datapackage.json"
 BIBLIOGRAPHY = "references.bib"
 
-#: Refuse tables larger than this (the register is ~100 kB; 5 MB is a mistake).
+#: Refuse tables larger than this (the register is ~45 kB; 5 MB is a mistake).
 MAX_BYTES = 5_000_000
 #: An arm smaller than this is flagged for review.
 TINY_ARM = 10
