@@ -15,8 +15,8 @@ MEASURES = ("RR", "OR", "RD")
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from analysis.distributions import norm_isf
 from analysis.results import EffectSizes, natural
 
 __all__ = ["MEASURES", "escalc", "double_zero"]
@@ -126,7 +126,7 @@ def escalc(
     if drop00 and measure in ("RR", "OR"):
         included &= ~double_zero(a, b, c, d)
     sei = np.sqrt(vi)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_isf((1 - level) / 2)
     ci_lb = yi - z * sei
     ci_ub = yi + z * sei
     return EffectSizes(
