@@ -631,8 +631,9 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
                 safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
                 tf.extractall(root, **safe)  # our own repository's archive
         studies = _studies_file(root)
-        if studies is None:  # before the register existed: nothing to analyse
+        if studies is None:  # before the register existed: no trial, nothing to analyse
             bundle: dict = {"comparisons": {}}
+            studies = ()
         else:
             try:
                 bundle = dict(_compute(root))
