@@ -276,3 +276,13 @@ def test_non_convergence_gives_none_not_numbers():
     assert res.converged is False
     assert res.tau2 is None and res.b is None and res.ci_low is None
     assert res.q is not None  # Cochran's Q does not depend on tau²
+
+
+def test_h2_confidence_interval_matches_metafor_confint():
+    """H² limits printed by metafor 3.8-1 ``confint(rma(yi, vi, method = "REML"))`` for
+    dat.bcg as odds ratios (the reference JSON holds tau² and I² limits, not H²)."""
+    yi, vi = _effects("bcg", "OR")
+    res = rma(yi, vi, "REML")
+    assert res.h2_ci_low == pytest.approx(5.475729170771846, rel=1e-9)
+    assert res.h2_ci_high == pytest.approx(41.61637633112222, rel=1e-9)
+    assert res.h2_ci_low == pytest.approx(100 / (100 - res.i2_ci_low), rel=1e-12)
