@@ -1,0 +1,395 @@
+"""``python -m analysis build``: data -> results -> the site and the PDF, or nothing.
+
+Steps (each shown as a progress line on standard error):
+
+1. stamp the build with the version, commit and commit date (:func:`analysis.version.stamp`);
+2. validate ``data/`` (:func:`analysis.data.load_studies`);
+3. compute the results bundle into ``results.json`` (:func:`analysis.bundle.write`);
+4. render every page and the PDF: with ``quarto render`` when a ``quarto``
+   executable is on ``PATH`` (and ``--engine`` is ``auto`` or ``quarto``),
+   otherwise with the embedded renderer (:mod:`analysis.render`);
+5. copy ``data/studies.csv`` to ``data/studies.csv`` in the site;
+6. check that no page loads a script or stylesheet from another host;
+7. replace the destination (``_site/``) with the new site in one rename.
+
+Everything is written into a temporary directory beside the destination
+(``_site.XXXX``); the destination is replaced only when every step succeeded.
+On failure the message names the file (and the chapter's cell and line), the
+exit status is non-zero, and the previous site is left as it was.
+
+What chapters and charts see (environment variables set for the kernel and
+for Quarto):
+
+``IVIG_SITE_DIR``
+    the site being built (the temporary directory);
+``IVIG_CHARTS_DIR``
+    where :class:`analysis.display.Chart` saves ``NAME.vl.json`` (``charts/`` in the site);
+``IVIG_RESULTS``
+    the ``results.json`` just written, so chapters can read the bundle instead of
+    recomputing it;
+``IVIG_VERSION``, ``IVIG_COMMIT``, ``IVIG_GENERATED``
+    the stamp of this build.
+
+With Quarto, the version reaches the footer and the PDF's title page through
+a generated metadata file, ``_version.yml`` (listed under ``metadata-files``
+in ``_quarto.yml``), written into a staged copy of the project, never into the
+working tree; the committed ``_version.yml`` holds development defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from analysis.cli import UserError
+
+__all__ = ["HELP", "BuildError", "add_arguments", "build", "run", "offsite_references"]
+
+HELP = "Build the site (HTML pages, the PDF, results.json, chart specs, data) into _site/."
+
+#: Quarto adds these CDN scripts to any page with Jupyter HTML output; the site serves
+#: everything itself, so the build removes them (the charts do not use RequireJS or jQuery).
+_QUARTO_CDN = (
+    re.compile(
+        r'<script[^>]*\bsrc="https?://[^"]*/(?:requirejs|require\.js)[^"]*"[^>]*>\s*</script>\s*'
+    ),
+    re.compile(r'<script[^>]*\bsrc="https?://[^"]*/jquery[^"]*"[^>]*>\s*</script>\s*'),
+    re.compile(r"<script[^>]*>\s*define\('jquery',[^<]*</script>\s*"),
+)
+_OFFSITE = re.compile(
+    r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=[\"'](?P<src>(?:https?:)?//[^\"']+)"
+    r"|<link\b[^>]*\bhref=[\"'](?P<href>(?:https?:)?//[^\"']+)[\"'][^>]*>"
+    r"|@import\s+(?:url\()?[\"']?(?P<imp>(?:https?:)?//[^\"')]+)",
+    re.IGNORECASE,
+)
+
+
+class BuildError(UserError):
+    """The build failed; the message says where and why."""
+
+
+def _link_is_resource(match: re.Match) -> bool:
+    tag = match.group(0).lower()
+    if match.group("href") is None:
+        return True
+    # <link rel="canonical"> or rel="alternate" is a link, not a request
+    rel = re.search(r"\brel=[\"']([^\"']+)", tag)
+    return bool(rel) and any(
+        r in rel.group(1) for r in ("stylesheet", "preload", "icon", "modulepreload", "manifest")
+    )
+
+
+def offsite_references(site: Path) -> list[str]:
+    """Scripts, stylesheets, images or imports in ``site``'s HTML/CSS that point at another host."""
+    found = []
+    for path in sorted([*site.rglob("*.html"), *site.rglob("*.css")]):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for m in _OFFSITE.finditer(text):
+            if _link_is_resource(m):
+                url = m.group("src") or m.group("href") or m.group("imp")
+                found.append(f"{path.relative_to(site)}: {url}")
+    return found
+
+
+class _Progress:
+    def __init__(self, stream=sys.stderr):
+        self.t0 = time.perf_counter()
+        self.stream = stream
+
+    def __call__(self, msg: str) -> None:
+        print(f"[{time.perf_counter() - self.t0:5.1f}s] {msg}", file=self.stream, flush=True)
+
+
+def _stamp(root: Path) -> dict[str, str]:
+    try:
+        from analysis.version import stamp
+    except ModuleNotFoundError as exc:
+        raise BuildError("analysis.version is missing: cannot stamp the build") from exc
+    return stamp(root)
+
+
+def _validate(root: Path) -> int:
+    try:
+        from analysis.data import load_studies
+    except ModuleNotFoundError as exc:
+        raise BuildError("analysis.data is missing: cannot validate data/") from exc
+    return len(load_studies(root / "data"))
+
+
+def _bundle(root: Path, out: Path) -> None:
+    try:
+        from analysis.bundle import write
+    except ModuleNotFoundError as exc:
+        raise BuildError("analysis.bundle is missing: cannot compute results.json") from exc
+    write(root, out)
+
+
+def _versions_file(root: Path, given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    env = os.environ.get("IVIG_VERSIONS_JSON")
+    if env:
+        return Path(env)
+    default = root / "versions.json"
+    return default if default.is_file() else None
+
+
+def _swap(staging: Path, dest: Path) -> None:
+    old = None
+    if dest.exists():
+        old = dest.with_name(f"{dest.name}.old-{os.getpid()}")
+        os.rename(dest, old)
+    try:
+        os.rename(staging, dest)
+    except OSError:
+        if old is not None:
+            os.rename(old, dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_WARMUP = (
+    "import importlib.util as _u\n"
+    "for _m in ('numpy', 'pandas', 'scipy.stats', 'altair', 'vl_convert', 'analysis.display'):\n"
+    "    if _u.find_spec(_m.split('.')[0]):\n"
+    "        __import__(_m)\n"
+)
+
+
+def _render_embedded(
+    root: Path,
+    staging: Path,
+    stamp: dict[str, str],
+    versions: Path | None,
+    env: dict[str, str],
+    kernel,
+    progress,
+) -> None:
+    from analysis.render import PageContext, RenderError, read_versions, render_project
+
+    try:
+        ctx = PageContext(
+            stamp["version"], stamp["commit"], stamp["generated"], read_versions(versions)
+        )
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise BuildError(f"{versions}: not a valid versions.json: {exc}") from exc
+    try:
+        render_project(root, staging, ctx, kernel=kernel, progress=progress)
+    except RenderError as exc:
+        first, _, rest = str(exc).partition("\n")
+        if rest.strip():
+            print(rest.rstrip(), file=sys.stderr)
+        raise BuildError(f"rendering failed: {first}") from exc
+
+
+def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -> str:
+    from analysis.render import read_versions
+    from analysis.render.html import PageContext
+    from analysis.render.pdf import cite_as
+    from analysis.render.project import load_project
+
+    project = load_project(root)
+    ctx = PageContext(
+        stamp["version"], stamp["commit"], stamp["generated"], read_versions(versions)
+    )
+    date = stamp["generated"][:10]
+    menu = [{"text": f"{ctx.version} (this version)", "href": "index.html"}] + [
+        {"text": v["title"], "href": v["href"]} for v in ctx.versions
+    ]
+    meta = {
+        "book": {
+            "date": date,
+            "page-footer": {
+                "center": f"Version {ctx.version} · commit {ctx.commit[:12]} · data as of {date}"
+            },
+            "sidebar": {
+                "tools": [{"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu}]
+            },
+        },
+        "version": ctx.version,
+        "commit": ctx.commit,
+        "format": {
+            "typst": {
+                "subtitle": f"Version {ctx.version} · {date}",
+                "abstract": f"Cite as: {cite_as(project, ctx)}",
+            }
+        },
+    }
+    import yaml
+
+    return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
+
+
+def _render_quarto(
+    quarto: str, root: Path, staging: Path, stamp: dict[str, str], versions: Path | None, progress
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="ivig-quarto-") as tmp:
+        src = Path(tmp) / "project"
+        shutil.copytree(
+            root,
+            src,
+            ignore=shutil.ignore_patterns(
+                ".git",
+                ".venv",
+                "node_modules",
+                "_site",
+                "_site.*",
+                ".quarto",
+                "__pycache__",
+                "*.egg-info",
+                ".pytest_cache",
+                ".hypothesis",
+                ".ruff_cache",
+            ),
+        )
+        (src / "_version.yml").write_text(_quarto_metadata(root, stamp, versions), encoding="utf-8")
+        out = Path(tmp) / "out"
+        progress(f"rendering with {quarto}")
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+        proc = subprocess.run(
+            [quarto, "render", str(src), "--output-dir", str(out)], env=env, cwd=src
+        )
+        if proc.returncode != 0:
+            raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
+        shutil.copytree(out, staging, dirs_exist_ok=True)
+    for page in staging.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = text
+        for pattern in _QUARTO_CDN:
+            fixed = pattern.sub("", fixed)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+    from analysis.render import copy_assets
+
+    copy_assets(staging)
+
+
+def build(
+    root: Path,
+    dest: Path,
+    *,
+    engine: str = "auto",
+    versions: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    validate: Callable[[Path], int] = _validate,
+    bundle: Callable[[Path, Path], None] = _bundle,
+) -> Path:
+    """Build the site of the project at ``root`` into ``dest`` (see the module docstring).
+
+    ``validate(root) -> rows`` and ``bundle(root, out_dir)`` are the data steps;
+    the defaults are :func:`analysis.data.load_studies` and
+    :func:`analysis.bundle.write` (a fixture project supplies its own).
+
+    Returns ``dest``. Raises :class:`BuildError` (a :class:`~analysis.cli.UserError`)
+    or :class:`analysis.data.DataError` on failure, leaving ``dest`` untouched.
+    """
+    progress = progress or _Progress()
+    root = Path(root).resolve()
+    dest = Path(dest).resolve()
+    if not (root / "_quarto.yml").is_file():
+        raise BuildError(f"{root}: no _quarto.yml here; run the build from the repository root")
+    quarto = shutil.which("quarto") if engine in ("auto", "quarto") else None
+    if engine == "quarto" and quarto is None:
+        raise BuildError("--engine quarto: no quarto executable on PATH")
+    versions = _versions_file(root, versions)
+    stamp = _stamp(root)
+    progress(
+        f"building version {stamp['version']} (commit {stamp['commit'][:12]}) "
+        f"with {'Quarto' if quarto else 'the embedded renderer'}"
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{dest.name}.", dir=dest.parent))
+    env = {
+        "IVIG_ROOT": str(root),
+        "IVIG_SITE_DIR": str(staging),
+        "IVIG_CHARTS_DIR": str(staging / "charts"),
+        "IVIG_RESULTS": str(staging / "results.json"),
+        "IVIG_VERSION": stamp["version"],
+        "IVIG_COMMIT": stamp["commit"],
+        "IVIG_GENERATED": stamp["generated"],
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    kernel = None
+    try:
+        if not quarto:
+            from analysis.render import Kernel
+
+            kernel = Kernel(env, warmup=_WARMUP).start()  # imports overlap with steps 2-3
+        rows = validate(root)
+        progress(f"validated data/studies.csv ({rows} rows)")
+        if kernel is not None:
+            kernel.warm()
+        bundle(root, staging)
+        progress("computed results.json")
+        if quarto:
+            _render_quarto(quarto, root, staging, stamp, versions, progress)
+        else:
+            _render_embedded(root, staging, stamp, versions, env, kernel, progress)
+        (staging / "data").mkdir(exist_ok=True)
+        shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
+        offsite = offsite_references(staging)
+        if offsite:
+            raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))
+        _swap(staging, dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if kernel is not None:
+            kernel.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    progress(f"site ready in {dest}")
+    return dest
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the site goes (default: _site in the project)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the project (default: the current directory)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "quarto", "embedded"),
+        default="auto",
+        help="renderer: quarto if on PATH (auto), or force one",
+    )
+    parser.add_argument(
+        "--versions",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="versions.json for the version menu (default: ./versions.json "
+        "or $IVIG_VERSIONS_JSON, if present)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    dest = args.out if args.out is not None else root / "_site"
+    build(root, dest, engine=args.engine, versions=args.versions)
+    return 0
