@@ -1,0 +1,192 @@
+"""``python -m analysis build`` and ``preview`` on a fixture project: a complete site,
+deterministic, replaced atomically, and untouched when a chapter or the data is broken."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pypdf
+import pytest
+
+from analysis.build import BuildError, build, offsite_references
+from analysis.preview import make_server
+
+FIXTURE = Path(__file__).parent / "fixtures" / "render" / "book"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _validate(root: Path) -> int:
+    """The fixture's data step: its CSV must have non-negative counts."""
+    frame = pd.read_csv(root / "data" / "studies.csv")
+    if (frame["events"] < 0).any():
+        raise BuildError(f"{root / 'data' / 'studies.csv'}: events must be >= 0")
+    return len(frame)
+
+
+def _bundle(root: Path, out: Path) -> None:
+    """The fixture's results: totals of its CSV and the build stamp from the environment."""
+    frame = pd.read_csv(root / "data" / "studies.csv")
+    payload = {
+        "version": os.environ["IVIG_VERSION"],
+        "commit": os.environ["IVIG_COMMIT"],
+        "generated": os.environ["IVIG_GENERATED"],
+        "events": int(frame["events"].sum()),
+    }
+    (out / "results.json").write_text(json.dumps(payload, sort_keys=True) + "\n")
+
+
+def _project(tmp: Path) -> Path:
+    root = tmp / "project"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def _digest(tree: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(tree)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(tree.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _build(root: Path, dest: Path) -> Path:
+    return build(
+        root, dest, engine="embedded", validate=_validate, bundle=_bundle, progress=lambda _m: None
+    )
+
+
+@pytest.fixture
+def epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764045180")  # 2025-11-25T04:33:00Z
+
+
+@pytest.mark.slow
+def test_build_writes_a_complete_deterministic_site(tmp_path: Path, epoch: None) -> None:
+    root = _project(tmp_path)
+    dest = root / "_site"
+    _build(root, dest)
+    for rel in [
+        "index.html",
+        "chapters/one.html",
+        "chapters/two.html",
+        "fixture-book.pdf",
+        "results.json",
+        "data/studies.csv",
+        "charts/fixture-bars.vl.json",
+        "analysis/assets/site.css",
+        "analysis/assets/vega/vega-bundle.min.js",
+    ]:
+        assert (dest / rel).is_file(), rel
+    assert (dest / "data/studies.csv").read_bytes() == (root / "data/studies.csv").read_bytes()
+    results = json.loads((dest / "results.json").read_text())
+    assert results["events"] == 15 and results["generated"] == "2025-11-25T04:33:00Z"
+    pdf = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes()))
+    first = pdf.pages[0].extract_text()
+    assert f"Version {results['version']}" in first and "25 November 2025" in first
+    assert offsite_references(dest) == []
+    assert not list(root.glob("_site.*")), "the temporary directory is gone"
+    # the same sources give the same bytes
+    first_digest = _digest(dest)
+    _build(root, dest)
+    assert _digest(dest) == first_digest
+
+
+@pytest.mark.slow
+def test_a_broken_chapter_fails_and_keeps_the_previous_site(tmp_path: Path, epoch: None) -> None:
+    root = _project(tmp_path)
+    dest = root / "_site"
+    _build(root, dest)
+    before = _digest(dest)
+    two = root / "chapters" / "two.qmd"
+    two.write_text(
+        two.read_text() + "\n```{python}\n#| label: oops\nraise ValueError('bad')\n```\n"
+    )
+    with pytest.raises(BuildError) as info:
+        _build(root, dest)
+    msg = str(info.value)
+    assert "chapters/two.qmd:" in msg and "cell 'oops'" in msg and "ValueError: bad" in msg
+    assert _digest(dest) == before
+    assert not list(root.glob("_site.*"))
+
+
+@pytest.mark.slow
+def test_cli_exits_non_zero_on_bad_data_and_keeps_the_site(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    shutil.rmtree(root / "data")
+    shutil.copytree(ROOT / "data", root / "data")
+    csv = root / "data" / "studies.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    col = header.index("ivig_total")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if len(cells) == len(header) and cells[col].strip().isdigit():
+            cells[col] = "-5"
+            lines[i] = ",".join(cells)
+            break
+    csv.write_text("".join(lines), encoding="utf-8")
+    dest = root / "_site"
+    dest.mkdir()
+    (dest / "index.html").write_text("previous site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "build", "--root", str(root), "--engine", "embedded"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "studies.csv" in proc.stderr and proc.stdout == ""
+    assert (dest / "index.html").read_text() == "previous site"
+    assert not list(root.glob("_site.*"))
+
+
+def test_preview_serves_the_site_on_localhost(tmp_path: Path) -> None:
+    site = tmp_path / "_site"
+    (site / "data").mkdir(parents=True)
+    (site / "index.html").write_text("<!DOCTYPE html><title>x</title>")
+    (site / "data" / "studies.csv").write_text("a,b\n1,2\n")
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as resp:
+            assert resp.status == 200 and b"<title>x</title>" in resp.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/studies.csv") as resp:
+            assert resp.headers["Content-Type"].startswith("text/csv")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_preview_refuses_a_missing_site(tmp_path: Path) -> None:
+    from analysis.cli import UserError
+
+    with pytest.raises(UserError, match="no index.html"):
+        make_server(tmp_path / "nothing")
+
+
+def test_offsite_references_are_found(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(
+        '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '
+        'href="//fonts.example/f.css"><link rel="canonical" href="https://example.org/a">'
+        '<a href="https://example.org">a link is fine</a><script src="local.js"></script>'
+    )
+    (tmp_path / "b.css").write_text('@import url("https://fonts.example/g.css");')
+    assert offsite_references(tmp_path) == [
+        "a.html: https://cdn.example/x.js",
+        "a.html: //fonts.example/f.css",
+        "b.css: https://fonts.example/g.css",
+    ]
