@@ -142,7 +142,7 @@ def _x_axis(measure: str, scale: alt.Scale | None = None) -> alt.Axis:
     name = text.MEASURES.get(measure, measure).capitalize()
     log = " (log scale)" if text.is_ratio(measure) else ""
     return alt.Axis(
-        title=f"← favours control · {name}{log} · favours IVIG →",
+        title=[f"{name}{log}", "← favours control | favours IVIG →"],
         format=".2~f",
         labelFlush=False,
         grid=False,
@@ -318,7 +318,7 @@ def forest(
                 **{c: mh.get(c) for c in ("estimate", "ci_low", "ci_high")},
             }
         )
-        labels.append("Common effect (MH)")
+        labels.append("Common (MH)")
     if k > 1 and not text.missing(rnd.get("estimate")):
         hk = " + HK" if rnd.get("hk") else ""
         diamonds.append(
@@ -330,7 +330,7 @@ def forest(
                 **{c: rnd.get(c) for c in ("estimate", "ci_low", "ci_high")},
             }
         )
-        labels.append(f"Random effects ({rnd.get('tau2_method')}{hk})")
+        labels.append(f"Random ({rnd.get('tau2_method')}{hk.replace(' +', ',')})")
     pi_row = None
     if not text.missing(rnd.get("pi_low")) and not text.missing(rnd.get("pi_high")):
         pi_row = {

@@ -263,8 +263,7 @@ def sof_table() -> Markdown:
                     "Relative effect (95 % CI)": "no trial in the primary analysis",
                     "Prediction interval": "–",
                     "Heterogeneity I²": "–",
-                    "Control risk per 1000": "–",
-                    "IVIG per 1000 (95 % CI)": "–",
+                    "Per 1000: control vs IVIG (95 % CI)": "–",
                     "NNT": "–",
                 }
             )
@@ -291,8 +290,8 @@ def sof_table() -> Markdown:
                     if e["k"] > 1 and not text.missing(het.get("i2"))
                     else "–"
                 ),
-                "Control risk per 1000": _per1000(ab.get("control_per_1000")),
-                "IVIG per 1000 (95 % CI)": (
+                "Per 1000: control vs IVIG (95 % CI)": (
+                    f"{_per1000(ab.get('control_per_1000'))} vs "
                     f"{_per1000(ab.get('ivig_per_1000'))} "
                     f"({_per1000(ab.get('ivig_per_1000_low'))} to "
                     f"{_per1000(ab.get('ivig_per_1000_high'))})"
@@ -376,17 +375,21 @@ def studies_table(name: str) -> Markdown:
             {
                 "Trial": f"{r['study_id']} [@{r['study_id']}]",
                 "Disease": text.disease_label(r["disease"]),
-                "IVIG improved/total": _counts(r["ivig_improved"], r["ivig_total"]),
-                "Control improved/total": _counts(r["control_improved"], r["control_total"]),
-                "Outcome": _s(r["outcome_type"]).replace("_", " ") or "–",
-                "Status": _s(r["status"]),
-                "RR (95 % CI)": (
-                    f"{text.num(s['estimate'])} ({text.num(s['ci_low'])} to "
-                    f"{text.num(s['ci_high'])})"
-                    if s
-                    else "not in the primary analysis"
+                "Improved: IVIG vs control": (
+                    f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
+                    f"{_counts(r['control_improved'], r['control_total'])}"
+                    if not text.missing(r["ivig_total"]) and r["ivig_total"] is not pd.NA
+                    else "–"
                 ),
-                "Weight": text.pct(s.get("weight_random") if s else None, 1) if s else "–",
+                "Outcome, status": ", ".join(
+                    x for x in (_s(r["outcome_type"]).replace("_", " "), _s(r["status"])) if x
+                ),
+                "RR (95 % CI), weight": (
+                    f"{text.num(s['estimate'])} ({text.num(s['ci_low'])} to "
+                    f"{text.num(s['ci_high'])}), {text.pct(_weight(s), 1)}"
+                    if s
+                    else ("–" if _s(r["status"]) == "pending" else "not in the primary analysis")
+                ),
             }
         )
     if not out:
@@ -695,6 +698,14 @@ def _show(fig: charts.Figure) -> Any:
                 spec["width"] = PRINT_WIDTH
             return vlc.vegalite_to_svg(spec, vl_version=display.vl_version())
 
+        def to_html(self) -> str:
+            # vega-embed makes its element inline-block, which has no width of its own, so a
+            # chart of width "container" would be drawn 0 px wide: give the element the
+            # width of its column.
+            html = super().to_html()
+            opening = f'id="chart-{self.name}" class="ivig-chart"'
+            return html.replace(opening, opening + ' style="display:block;width:100%"', 1)
+
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
 
@@ -975,3 +986,9 @@ def repository_file(path: str) -> Markdown:
 def pdf_link() -> Markdown:
     """A link from a chapter page to the PDF."""
     return Markdown(f"[{pdf_name()}](../{pdf_name()})")
+
+
+def _weight(study: dict) -> float | None:
+    """Random-effects weight of a study, or its common-effect weight when k = 1."""
+    w = study.get("weight_random")
+    return study.get("weight_common") if text.missing(w) else w
