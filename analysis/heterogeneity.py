@@ -144,8 +144,15 @@ def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     tau2_min = np.minimum(0.0, t2)
     tau2_max = np.maximum(100.0, np.maximum(10 * t2, 10 * tau2_min))
 
+    K = bt.y.shape[-1]
+    y2, v2, mf2 = (a.reshape(-1, K) for a in (bt.y, bt.v, bt.mf))
+
     def qf(x):
         return q_gen(x, bt.y, bt.v, bt.mf)
+
+    def rows(crit):
+        crit = np.broadcast_to(crit, shape).ravel()
+        return lambda x, idx: q_gen(x, y2[idx], v2[idx], mf2[idx]) - crit[idx]
 
     q_min = qf(tau2_min)
     q_max = qf(tau2_max)
@@ -159,9 +166,8 @@ def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     ub = np.where(beyond, tau2_max, ub)
     search = ~none & ~beyond & ok
     if search.any():
-        r, c, _ = zeroin(
-            lambda x: qf(x) - crit_l, tau2_min, tau2_max, q_min - crit_l, q_max - crit_l, tol
-        )
+        f_lo = np.where(search, q_min - crit_l, np.nan)
+        r, c, _ = zeroin(rows(crit_l), tau2_min, tau2_max, f_lo, q_max - crit_l, tol)
         ub = np.where(search & c, r, ub)
     # lower limit
     all_beyond = q_max > crit_u
@@ -171,9 +177,8 @@ def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     lb = np.where(zero, tau2_min, lb)
     search = ~all_beyond & ~zero & ok
     if search.any():
-        r, c, _ = zeroin(
-            lambda x: qf(x) - crit_u, tau2_min, tau2_max, q_min - crit_u, q_max - crit_u, tol
-        )
+        f_lo = np.where(search, q_min - crit_u, np.nan)
+        r, c, _ = zeroin(rows(crit_u), tau2_min, tau2_max, f_lo, q_max - crit_u, tol)
         lb = np.where(search & c, r, lb)
     lb = np.where(ok, lb, np.nan)
     ub = np.where(ok, ub, np.nan)

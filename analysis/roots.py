@@ -8,7 +8,8 @@ at once (per-member state, per-member stopping).
 
 Public API
 ----------
-zeroin(f, lower, upper, f_lower, f_upper, tol=R_TOL, maxiter=1000) -> (root, converged, iterations)
+zeroin(f, lower, upper, f_lower, f_upper, tol=R_TOL, maxiter=1000)
+    -> (root, converged, iterations); f(x, idx) evaluates the members idx at x
 R_TOL = numpy.finfo(float).eps ** 0.25
 """
 
@@ -25,7 +26,7 @@ _EPS = float(np.finfo(float).eps)
 
 
 def zeroin(
-    f: Callable[[np.ndarray], np.ndarray],
+    f: Callable[[np.ndarray, np.ndarray], np.ndarray],
     lower,
     upper,
     f_lower,
@@ -37,15 +38,16 @@ def zeroin(
 
     A faithful vectorisation of R's ``R_zeroin2``: the same interpolation and bisection
     decisions, the same tolerance rule ``2 eps |b| + tol/2``, so each member ends at the
-    point R's ``uniroot`` returns.
+    point R's ``uniroot`` returns. Each step works only on the members still searching.
 
     Parameters
     ----------
     f : callable
-        Maps an array of abscissae of the batch shape to function values (all members
-        are evaluated at every step; members already finished are ignored).
+        ``f(x, idx)``: function values at abscissae ``x`` (1-D) for the members ``idx``
+        (indices into the flattened batch).
     lower, upper, f_lower, f_upper : array_like
-        Bracket and function values at its ends (signs must differ or be zero).
+        Bracket and function values at its ends (signs must differ or be zero), batch
+        shape ``(...)``.
     tol : float
         R's ``tol`` (default ``.Machine$double.eps^0.25``, as ``uniroot``).
     maxiter : int
@@ -54,6 +56,7 @@ def zeroin(
     Returns
     -------
     root : numpy.ndarray
+        NaN where no root was found (no sign change, or ``maxiter`` reached).
     converged : numpy.ndarray of bool
     iterations : numpy.ndarray of int
 
@@ -62,68 +65,63 @@ def zeroin(
     Brent RP (1973). Algorithms for Minimization without Derivatives. Prentice-Hall, ch. 4.
     R Core Team. ``uniroot`` / ``zeroin.c``, R 4.x.
     """
-    a = np.array(lower, dtype=float)
-    b = np.array(upper, dtype=float)
-    shape = np.broadcast_shapes(a.shape, b.shape, np.shape(f_lower), np.shape(f_upper))
-    a = np.broadcast_to(a, shape).copy()
-    b = np.broadcast_to(b, shape).copy()
-    fa = np.broadcast_to(np.asarray(f_lower, dtype=float), shape).copy()
-    fb = np.broadcast_to(np.asarray(f_upper, dtype=float), shape).copy()
+    shape = np.broadcast_shapes(
+        np.shape(lower), np.shape(upper), np.shape(f_lower), np.shape(f_upper)
+    )
+    a = np.broadcast_to(np.asarray(lower, dtype=float), shape).ravel().copy()
+    b = np.broadcast_to(np.asarray(upper, dtype=float), shape).ravel().copy()
+    fa = np.broadcast_to(np.asarray(f_lower, dtype=float), shape).ravel().copy()
+    fb = np.broadcast_to(np.asarray(f_upper, dtype=float), shape).ravel().copy()
     c = a.copy()
     fc = fa.copy()
-    root = np.full(shape, np.nan)
-    iters = np.zeros(shape, dtype=int)
-    done = np.zeros(shape, dtype=bool)
-    conv = np.zeros(shape, dtype=bool)
+    root = np.full(a.shape, np.nan)
+    iters = np.zeros(a.shape, dtype=int)
+    conv = np.zeros(a.shape, dtype=bool)
     # roots at an end point
     at_a = fa == 0.0
     root[at_a] = a[at_a]
-    done |= at_a
-    conv |= at_a
-    at_b = ~done & (fb == 0.0)
+    at_b = ~at_a & (fb == 0.0)
     root[at_b] = b[at_b]
-    done |= at_b
-    conv |= at_b
-    # nothing to do for members without a sign change or with NaN values
-    bad = ~done & ~(np.sign(fa) * np.sign(fb) < 0)
-    done |= bad
+    conv |= at_a | at_b
+    # members with a sign change search; the others (no bracket, NaN) fail
+    idx = np.flatnonzero(~conv & (np.sign(fa) * np.sign(fb) < 0))
 
     for it in range(maxiter + 1):
-        if done.all():
+        if idx.size == 0:
             break
-        act = ~done
-        prev_step = b - a
-        swap = act & (np.abs(fc) < np.abs(fb))
-        a = np.where(swap, b, a)
-        b = np.where(swap, c, b)
-        c = np.where(swap, a, c)
-        fa = np.where(swap, fb, fa)
-        fb = np.where(swap, fc, fb)
-        fc = np.where(swap, fa, fc)
-        tol_act = 2 * _EPS * np.abs(b) + tol / 2
-        new_step = (c - b) / 2
-        stop = act & ((np.abs(new_step) <= tol_act) | (fb == 0.0))
-        root[stop] = b[stop]
-        conv |= stop
-        iters[stop] = it
-        done |= stop
-        act = ~done
-        if not act.any():
+        A, B, C = a[idx], b[idx], c[idx]
+        FA, FB, FC = fa[idx], fb[idx], fc[idx]
+        prev_step = B - A
+        swap = np.abs(FC) < np.abs(FB)
+        A = np.where(swap, B, A)
+        B = np.where(swap, C, B)
+        C = np.where(swap, A, C)
+        FA = np.where(swap, FB, FA)
+        FB = np.where(swap, FC, FB)
+        FC = np.where(swap, FA, FC)
+        tol_act = 2 * _EPS * np.abs(B) + tol / 2
+        new_step = (C - B) / 2
+        stop = (np.abs(new_step) <= tol_act) | (FB == 0.0)
+        done = idx[stop]
+        root[done] = B[stop]
+        conv[done] = True
+        iters[done] = it
+        go = ~stop
+        idx = idx[go]
+        if idx.size == 0:
             break
+        A, B, C, FA, FB, FC = A[go], B[go], C[go], FA[go], FB[go], FC[go]
+        prev_step, tol_act, new_step = prev_step[go], tol_act[go], new_step[go]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            interp = act & (np.abs(prev_step) >= tol_act) & (np.abs(fa) > np.abs(fb))
-            cb = c - b
-            two = a == c
-            t1_lin = fb / fa
-            p_lin = cb * t1_lin
-            q_lin = 1.0 - t1_lin
-            qq = fa / fc
-            t1 = fb / fc
-            t2 = fb / fa
-            p_quad = t2 * (cb * qq * (qq - t1) - (b - a) * (t1 - 1.0))
-            q_quad = (qq - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            p = np.where(two, p_lin, p_quad)
-            q = np.where(two, q_lin, q_quad)
+            interp = (np.abs(prev_step) >= tol_act) & (np.abs(FA) > np.abs(FB))
+            cb = C - B
+            t1_lin = FB / FA
+            qq = FA / FC
+            t1 = FB / FC
+            t2 = FB / FA
+            two = A == C
+            p = np.where(two, cb * t1_lin, t2 * (cb * qq * (qq - t1) - (B - A) * (t1 - 1.0)))
+            q = np.where(two, 1.0 - t1_lin, (qq - 1.0) * (t1 - 1.0) * (t2 - 1.0))
             q = np.where(p > 0, -q, q)
             p = np.abs(p)
             accept = (
@@ -134,13 +132,13 @@ def zeroin(
             new_step = np.where(accept, p / q, new_step)
         small = np.abs(new_step) < tol_act
         new_step = np.where(small, np.where(new_step > 0, tol_act, -tol_act), new_step)
-        a = np.where(act, b, a)
-        fa = np.where(act, fb, fa)
-        b = np.where(act, b + new_step, b)
-        fnew = np.asarray(f(b), dtype=float)
-        fb = np.where(act, fnew, fb)
-        same = act & (((fb > 0) & (fc > 0)) | ((fb < 0) & (fc < 0)))
-        c = np.where(same, a, c)
-        fc = np.where(same, fa, fc)
-    # members still running after maxiter: not converged (R reports failure)
-    return root, conv, iters
+        A, FA = B, FB
+        B = B + new_step
+        FB = np.asarray(f(B, idx), dtype=float)
+        same = ((FB > 0) & (FC > 0)) | ((FB < 0) & (FC < 0))
+        C = np.where(same, A, C)
+        FC = np.where(same, FA, FC)
+        a[idx], b[idx], c[idx] = A, B, C
+        fa[idx], fb[idx], fc[idx] = FA, FB, FC
+    # members still searching after maxiter: not converged (R reports failure)
+    return root.reshape(shape), conv.reshape(shape), iters.reshape(shape)

@@ -137,8 +137,15 @@ def _pm(bt: Batch, maxiter: int, tol: float):
     target = (k - 1).astype(float)
     tau2_max = np.maximum(100.0, 10 * _mad(bt.y, bt.m, k) ** 2)
 
+    K = ymc.shape[-1]
+    y2, v2, mf2 = (a.reshape(-1, K) for a in (ymc, bt.v, bt.mf))
+    t_flat = target.ravel()
+
     def f(x):
         return q_gen(x, ymc, bt.v, bt.mf) - target
+
+    def f_rows(x, idx):
+        return q_gen(x, y2[idx], v2[idx], mf2[idx]) - t_flat[idx]
 
     f0 = f(np.zeros(shape))
     fmax = f(tau2_max)
@@ -151,7 +158,8 @@ def _pm(bt: Batch, maxiter: int, tol: float):
     conv[too_low] = False
     search = ~at0 & ~too_low
     if search.any():
-        r, c, it = zeroin(f, np.zeros(shape), tau2_max, f0, fmax, tol, maxiter)
+        f_lo = np.where(search, f0, np.nan)
+        r, c, it = zeroin(f_rows, np.zeros(shape), tau2_max, f_lo, fmax, tol, maxiter)
         tau2 = np.where(search, np.where(c, r, np.nan), tau2)
         conv = np.where(search, c, conv)
         iters = np.where(search, it, iters)
@@ -175,16 +183,21 @@ def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
     shape = k.shape
     tau2 = np.maximum(0.0, _he(bt)[0])
     tau2 = np.where(np.isfinite(tau2), tau2, 0.0)
-    active = np.ones(shape, dtype=bool)
-    conv = np.ones(shape, dtype=bool)
-    iters = np.zeros(shape, dtype=int)
+    K = bt.y.shape[-1]
+    y2, v2, mf2 = (a.reshape(-1, K) for a in (bt.y, bt.v, bt.mf))
+    k2 = k.reshape(-1)
+    t = tau2.reshape(-1).copy()
+    conv_f = np.ones(t.shape, dtype=bool)
+    iters_f = np.zeros(t.shape, dtype=int)
+    idx = np.arange(t.size)
     it = 0
-    while active.any():
+    while idx.size:
         it += 1
-        w = bt.mf / (bt.v + tau2[..., None])
+        y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
+        w = mf / (v + t0[:, None])
         s1, s2, s3 = _sums(w)
-        b = (w * bt.y).sum(-1) / s1
-        r = bt.y - b[..., None]
+        b = (w * y).sum(-1) / s1
+        r = y - b[:, None]
         if method == "ML":
             adj = ((w**2 * r**2).sum(-1) - s1) / s2
         elif method == "REML":
@@ -192,23 +205,25 @@ def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
             adj = ((w**2 * r**2).sum(-1) - trp) / _sum_pp(s1, s2, s3)
         else:  # EB
             q = (w * r**2).sum(-1)
-            adj = (q * k / (k - 1) - k) / s1
+            adj = (q * kk / (kk - 1) - kk) / s1
         adj = np.where(np.isnan(adj), 0.0, adj)
-        adj = np.where(active, adj, 0.0)
-        for _ in range(1100):
-            neg = tau2 + adj < 0
+        for _ in range(1100):  # metafor: while (tau2 + adj < tau2.min) adj <- adj/2
+            neg = t0 + adj < 0
             if not neg.any():
                 break
             adj = np.where(neg, adj / 2, adj)
-        new = tau2 + adj
-        change = np.abs(tau2 - new)
-        tau2 = np.where(active, new, tau2)
-        iters = np.where(active, it, iters)
-        still = active & (change > threshold)
+        new = t0 + adj
+        change = np.abs(t0 - new)
+        t[idx] = new
+        iters_f[idx] = it
+        still = change > threshold
         if it > maxiter:
-            conv &= ~still
+            conv_f[idx[still]] = False
             break
-        active = still
+        idx = idx[still]
+    tau2 = t.reshape(shape)
+    conv = conv_f.reshape(shape)
+    iters = iters_f.reshape(shape)
     if method in ("ML", "REML"):
         reml = method == "REML"
         ll0 = _loglik(bt, np.zeros(shape), reml)

@@ -45,21 +45,21 @@ def _same(batch_value, single_value, label):
 def test_zeroin_reproduces_r_uniroot_at_its_default_tolerance():
     """Roots and iteration counts printed by R 4.2 ``uniroot`` with the default tol."""
     r, conv, it = zeroin(
-        lambda x: x**2 - 2, np.array([0.0, 0.0]), np.array([2.0, 2.0]),
+        lambda x, idx: x**2 - 2, np.array([0.0, 0.0]), np.array([2.0, 2.0]),
         np.array([-2.0, -2.0]), np.array([2.0, 2.0]),
     )  # fmt: skip
     assert conv.all()
     assert r[0] == pytest.approx(1.4142133199955025, rel=1e-15)
     assert it[0] == 6
     g = lambda x: np.exp(-x) - 0.3 * x  # noqa: E731
-    r, conv, it = zeroin(g, 0.0, 10.0, g(0.0), g(10.0))
+    r, conv, it = zeroin(lambda x, idx: g(x), 0.0, 10.0, g(0.0), g(10.0))
     assert float(r) == pytest.approx(1.10455718237584, rel=1e-14)
     assert int(it) == 6
 
 
 def test_zeroin_batch_members_stop_independently():
     targets = np.array([0.5, 2.0, 7.0])
-    f = lambda x: x - targets  # noqa: E731
+    f = lambda x, idx: x - targets[idx]  # noqa: E731
     r, conv, _ = zeroin(f, np.zeros(3), np.full(3, 10.0), -targets, 10 - targets, tol=1e-12)
     assert conv.all()
     np.testing.assert_allclose(r, targets, rtol=1e-11)
