@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Batch", "prepare", "finish", "finish_array"]
+__all__ = ["Batch", "prepare", "finish"]
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,3 @@ def finish(value, single: bool):
         x = float(a.reshape(-1)[0]) if a.size == 1 else float("nan")
         return x if np.isfinite(x) else None
     return np.where(np.isfinite(a), a, np.nan)
-
-
-def finish_array(value, single: bool) -> np.ndarray:
-    """Return a study-level figure (shape ``(..., k)``) as a float ndarray, NaN -> 0."""
-    a = np.asarray(value, dtype=float)
-    return np.where(np.isfinite(a), a, 0.0) if single else a
