@@ -341,8 +341,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
             comparisons[comparator] = None
             unavailable[comparator] = {
                 "reason": (
-                    f"no trial of IVIG versus {text.COMPARISONS[comparator][1].lower()} has "
-                    f"{' or '.join(config.statuses)} counts for an "
+                    f"none of its trials has {' or '.join(config.statuses)} counts for an "
                     f"{' or '.join(config.outcome_types)} outcome"
                 ),
                 "sensitivity": sens,

@@ -880,6 +880,7 @@ def rob_traffic_light(studies: pd.DataFrame, *, name: str = "rob-traffic-light")
         index=order, columns=domains
     )
     table = table.reset_index().rename(columns={"study_id": "Study"})
+    table.columns.name = None
     n_assessed = int(
         (studies.get("rob_overall", pd.Series(dtype=object)).map(rob_level) != "not_assessed").sum()
     )
@@ -941,6 +942,7 @@ def rob_summary(studies: pd.DataFrame, *, name: str = "rob-summary") -> Figure:
     )
     table = summary.pivot(index="domain_label", columns="judgement", values="size").reindex(domains)
     table = table.fillna(0).astype(int).reset_index().rename(columns={"domain_label": "Domain"})
+    table.columns.name = None
     alt_text = (
         f"Summary bar chart of risk of bias across {text.count(len(studies), 'trial')}: for each "
         "RoB 2 domain and overall, the percentage of trials judged low, some concerns, high or "
