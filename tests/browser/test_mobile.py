@@ -1,0 +1,94 @@
+"""On a phone (375 px wide) no page scrolls sideways and the forest plots stay readable."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import PAGES
+from tests.browser.harness import PHONE
+
+pytestmark = pytest.mark.slow
+
+COMPARISON_PAGES = [
+    "chapters/placebo.html",
+    "chapters/plasma-exchange.html",
+    "chapters/corticosteroids.html",
+]
+#: Smallest text in a chart, in CSS pixels as drawn (after any scaling of the SVG).
+MIN_CHART_TEXT_PX = 10
+
+#: The elements that stick out to the right of the viewport (for the failure message).
+OVERFLOW_JS = """
+() => {
+  const w = document.documentElement.clientWidth;
+  return Array.from(document.querySelectorAll('body *'))
+    .filter(el => el.getBoundingClientRect().right > w + 0.5)
+    .filter(el => !el.parentElement || el.parentElement.getBoundingClientRect().right <= w + 0.5)
+    .slice(0, 8)
+    .map(el => {
+      const cls = typeof el.className === 'string' && el.className.trim()
+        ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+      const id = el.id ? '#' + el.id : '';
+      const right = Math.round(el.getBoundingClientRect().right);
+      return `${el.tagName.toLowerCase()}${id}${cls} right=${right}`;
+    });
+}
+"""
+
+#: For each forest plot: its drawn box, and each text's box and drawn font size.
+FOREST_JS = """
+() => Array.from(document.querySelectorAll('[id^="chart-forest-"]')).map(el => {
+  const svg = el.querySelector('svg');
+  const box = svg.getBoundingClientRect();
+  const scale = box.width / (svg.width.baseVal.value || box.width);
+  const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim());
+  return {
+    id: el.id,
+    left: box.left, right: box.right, width: box.width,
+    texts: texts.map(t => {
+      const b = t.getBoundingClientRect();
+      return {text: t.textContent, left: b.left, right: b.right,
+              px: parseFloat(getComputedStyle(t).fontSize) * scale};
+    }),
+  };
+})
+"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(phone_reader, path):
+    phone_reader.goto(path)
+    page = phone_reader.page
+    assert page.viewport_size["width"] == PHONE["width"]
+    scroll_width, client_width = page.evaluate(
+        "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+    )
+    assert scroll_width <= client_width, (
+        f"{path} at {PHONE['width']} px scrolls sideways ({scroll_width} > {client_width}); "
+        f"sticking out: {page.evaluate(OVERFLOW_JS)}"
+    )
+
+
+@pytest.mark.parametrize("path", COMPARISON_PAGES)
+def test_forest_plot_is_readable_on_a_phone(phone_reader, path):
+    phone_reader.goto(path)
+    page = phone_reader.page
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    for forest in page.evaluate(FOREST_JS):
+        ident = forest["id"]
+        assert forest["left"] >= -0.5 and forest["right"] <= width + 0.5, (
+            f"{path}: {ident} spans {forest['left']:.0f}..{forest['right']:.0f} px, "
+            f"wider than the {width} px screen"
+        )
+        assert forest["width"] >= 0.8 * (width - 40), (
+            f"{path}: {ident} is only {forest['width']:.0f} px wide on a {width} px screen"
+        )
+        assert forest["texts"], f"{path}: {ident} has no text (labels, axis)"
+        small = [t for t in forest["texts"] if t["px"] < MIN_CHART_TEXT_PX - 0.01]
+        assert not small, f"{path}: {ident} has text under {MIN_CHART_TEXT_PX} px: " + ", ".join(
+            f"{t['text']!r} ({t['px']:.1f} px)" for t in small[:5]
+        )
+        cut = [t for t in forest["texts"] if t["left"] < -0.5 or t["right"] > width + 0.5]
+        assert not cut, f"{path}: {ident} text cut off by the screen edge: " + ", ".join(
+            repr(t["text"]) for t in cut[:5]
+        )

@@ -1,0 +1,84 @@
+"""Every page loads cleanly: no console error, no failed request, nothing from another host."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import PAGES
+from tests.browser.harness import Reader, is_local, serve
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_book_has_the_chapters_of_the_contract():
+    assert PAGES[0] == "index.html"
+    assert len(PAGES) == len(set(PAGES)) >= 12, PAGES
+
+
+def test_every_page_was_built(built_site):
+    missing = [p for p in PAGES if not (built_site / p).is_file()]
+    assert not missing, f"pages missing from the built site: {missing}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_without_errors_or_offsite_requests(reader, path):
+    reader.goto(path)
+    problems = reader.record.problems()
+    assert not problems, f"{path}:\n" + "\n".join(problems)
+    assert reader.record.requests, "no request recorded"
+    assert all(is_local(u) for u in reader.record.requests)
+    assert reader.page.title().strip(), f"{path}: empty <title>"
+    assert reader.page.locator("main h1").count() >= 1, f"{path}: no <h1> in <main>"
+
+
+# The detectors themselves: a page that misbehaves in each way is caught.
+
+BAD_PAGE = """<!DOCTYPE html><html lang="en"><head><title>bad</title>
+<link rel="stylesheet" href="https://fonts.example.org/css?family=X">
+<script src="missing.js"></script></head>
+<body><main><h1>bad</h1></main>
+<script>console.error("boom"); undefinedFunction();</script></body></html>"""
+
+
+def test_the_harness_catches_errors_failures_and_offsite_requests(browser, tmp_path):
+    (tmp_path / "bad.html").write_text(BAD_PAGE, encoding="utf-8")
+    (tmp_path / "good.html").write_text(
+        "<!DOCTYPE html><title>good</title><main><h1>good</h1></main>", encoding="utf-8"
+    )
+    with serve(tmp_path) as url:
+        tab = Reader(browser, url)
+        try:
+            tab.goto("good.html", charts=False)
+            assert tab.record.problems() == []
+            tab.record.clear()
+            tab.goto("bad.html", charts=False)
+            record = tab.record
+            assert any("boom" in m for m in record.console_errors), record
+            assert any("undefinedFunction" in m for m in record.page_errors), record
+            assert any("missing.js" in m and "404" in m for m in record.failed), record
+            assert record.offsite == ["https://fonts.example.org/css?family=X"]
+        finally:
+            tab.close()
+
+
+def test_the_server_gives_each_download_its_content_type(browser, tmp_path):
+    expected = {
+        "a.json": "application/json",
+        "a.csv": "text/csv",
+        "a.pdf": "application/pdf",
+        "a.js": "text/javascript",
+        "a.svg": "image/svg+xml",
+        "a.woff2": "font/woff2",
+        "a.vl.json": "application/json",
+    }
+    for name in expected:
+        (tmp_path / name).write_bytes(b"x")
+    with serve(tmp_path) as url:
+        context = browser.new_context()
+        try:
+            for name, ctype in expected.items():
+                r = context.request.get(url + name)
+                assert r.status == 200
+                assert r.headers["content-type"].split(";")[0] == ctype, name
+        finally:
+            context.close()
