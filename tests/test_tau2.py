@@ -286,3 +286,28 @@ def test_h2_confidence_interval_matches_metafor_confint():
     assert res.h2_ci_low == pytest.approx(5.475729170771846, rel=1e-9)
     assert res.h2_ci_high == pytest.approx(41.61637633112222, rel=1e-9)
     assert res.h2_ci_low == pytest.approx(100 / (100 - res.i2_ci_low), rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=10).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.floats(-3, 3, allow_nan=False), min_size=k, max_size=k),
+            st.lists(st.floats(1e-3, 5, allow_nan=False), min_size=k, max_size=k),
+            st.lists(st.lists(st.booleans(), min_size=k, max_size=k), min_size=1, max_size=4),
+        )
+    ),
+    st.sampled_from(METHODS),
+    st.booleans(),
+)
+def test_property_any_masked_batch_equals_single_fits(data, method, hk):
+    yi, vi, rows = data
+    yi, vi, mask = np.array(yi), np.array(vi), np.array(rows)
+    batch = rma(np.broadcast_to(yi, mask.shape), vi, method, hk=hk, mask=mask)
+    for j, row in enumerate(mask):
+        if not row.any():
+            assert np.isnan(batch.b[j])
+            continue
+        single = rma(yi[row], vi[row], method, hk=hk)
+        for field in FIELDS:
+            _same(getattr(batch, field)[j], getattr(single, field), f"row {j}: {field}")
