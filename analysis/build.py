@@ -174,6 +174,7 @@ def _render_embedded(
     env: dict[str, str],
     kernel,
     progress,
+    html: bool = True,
 ) -> None:
     from analysis.render import PageContext, RenderError, read_versions, render_project
 
@@ -184,7 +185,7 @@ def _render_embedded(
     except (ValueError, json.JSONDecodeError) as exc:
         raise BuildError(f"{versions}: not a valid versions.json: {exc}") from exc
     try:
-        render_project(root, staging, ctx, kernel=kernel, progress=progress)
+        render_project(root, staging, ctx, kernel=kernel, progress=progress, html=html)
     except RenderError as exc:
         first, _, rest = str(exc).partition("\n")
         if rest.strip():
@@ -230,9 +231,30 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
     return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
 
 
+def quarto_version(quarto: str) -> tuple[int, ...]:
+    """``quarto --version`` as a tuple of ints, e.g. ``(1, 8, 27)``."""
+    out = subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True)
+    m = re.match(r"\s*(\d+)\.(\d+)(?:\.(\d+))?", out.stdout)
+    if not m:
+        raise BuildError(f"{quarto} --version: unexpected output {out.stdout!r}")
+    return tuple(int(g or 0) for g in m.groups())
+
+
+#: Quarto renders a book to Typst from this version on; before it, the PDF comes from the
+#: embedded renderer's Typst pipeline (the HTML still comes from Quarto).
+QUARTO_TYPST_BOOK = (1, 9)
+
+
 def _render_quarto(
-    quarto: str, root: Path, staging: Path, stamp: dict[str, str], versions: Path | None, progress
-) -> None:
+    quarto: str,
+    root: Path,
+    staging: Path,
+    stamp: dict[str, str],
+    versions: Path | None,
+    progress,
+) -> bool:
+    """Render with Quarto into ``staging``; returns whether Quarto also made the PDF."""
+    typst_book = quarto_version(quarto) >= QUARTO_TYPST_BOOK
     with tempfile.TemporaryDirectory(prefix="ivig-quarto-") as tmp:
         src = Path(tmp) / "project"
         shutil.copytree(
@@ -254,11 +276,12 @@ def _render_quarto(
         )
         (src / "_version.yml").write_text(_quarto_metadata(root, stamp, versions), encoding="utf-8")
         out = Path(tmp) / "out"
-        progress(f"rendering with {quarto}")
+        cmd = [quarto, "render", str(src), "--output-dir", str(out)]
+        if not typst_book:
+            cmd += ["--to", "html"]
+        progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
         env = {**os.environ, "QUARTO_PYTHON": sys.executable}
-        proc = subprocess.run(
-            [quarto, "render", str(src), "--output-dir", str(out)], env=env, cwd=src
-        )
+        proc = subprocess.run(cmd, env=env, cwd=src)
         if proc.returncode != 0:
             raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
         shutil.copytree(out, staging, dirs_exist_ok=True)
@@ -272,6 +295,7 @@ def _render_quarto(
     from analysis.render import copy_assets
 
     copy_assets(staging)
+    return typst_book
 
 
 def build(
@@ -333,7 +357,14 @@ def build(
         bundle(root, staging)
         progress("computed results.json")
         if quarto:
-            _render_quarto(quarto, root, staging, stamp, versions, progress)
+            if not _render_quarto(quarto, root, staging, stamp, versions, progress):
+                progress(
+                    "Quarto < 1.9 has no Typst books: the PDF comes from the embedded renderer"
+                )
+                from analysis.render import Kernel
+
+                kernel = Kernel(env, warmup=_WARMUP).start()
+                _render_embedded(root, staging, stamp, versions, env, kernel, progress, html=False)
         else:
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)

@@ -190,3 +190,54 @@ def test_offsite_references_are_found(tmp_path: Path) -> None:
         "a.html: //fonts.example/f.css",
         "b.css: https://fonts.example/g.css",
     ]
+
+
+_FAKE_QUARTO = r"""#!/bin/sh
+# Stands in for Quarto 1.8 (which cannot be installed here): records its arguments and
+# the metadata file the build wrote, and writes a page with the CDN scripts that Quarto
+# adds to pages with Jupyter HTML output.
+if [ "$1" = "--version" ]; then echo 1.8.27; exit 0; fi
+src="$2"; out="$4"
+mkdir -p "$out"
+cp "$src/_version.yml" "$out/version-meta.yml"
+echo "$@" > "$out/args.txt"
+cat > "$out/index.html" <<'HTML'
+<html><head>
+<script src="https://cdn.jsdelivr.net/npm/requirejs@2.3.6/require.min.js" integrity="sha384-x" crossorigin="anonymous"></script>
+<script src="https://cdn.jsdelivr.net/npm/jquery@3.5.1/dist/jquery.min.js" integrity="sha384-y" crossorigin="anonymous" data-relocate-top="true"></script>
+<script type="application/javascript">define('jquery', [],function() {return window.jQuery;})</script>
+</head><body>page</body></html>
+HTML
+"""  # noqa: E501
+
+
+@pytest.mark.slow
+def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
+    tmp_path: Path, epoch: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "quarto"
+    fake.write_text(_FAKE_QUARTO)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    root = _project(tmp_path)
+    dest = root / "_site"
+    build(root, dest, engine="auto", validate=_validate, bundle=_bundle, progress=lambda _m: None)
+    args = (dest / "args.txt").read_text().split()
+    assert args[0] == "render" and args[-2:] == ["--to", "html"]
+    assert Path(args[1]) != root, "Quarto renders a staged copy, not the working tree"
+    page = (dest / "index.html").read_text()
+    assert "cdn.jsdelivr" not in page and "define('jquery'" not in page and "page" in page
+    assert offsite_references(dest) == []
+    meta = yaml.safe_load((dest / "version-meta.yml").read_text())
+    version = json.loads((dest / "results.json").read_text())["version"]
+    assert meta["version"] == version
+    assert meta["book"]["page-footer"]["center"].startswith(f"Version {version} · commit")
+    assert meta["format"]["typst"]["abstract"].startswith("Cite as: Test Author. Fixture Book.")
+    pdf = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes()))
+    assert "Cite as:" in pdf.pages[0].extract_text()
+    assert (dest / "analysis/assets/vega/vega-bundle.min.js").is_file()
+    assert not (root / "_version.yml").exists(), "the working tree is not written to"

@@ -117,10 +117,11 @@ def render_project(
     ctx: PageContext,
     *,
     pdf: bool = True,
+    html: bool = True,
     kernel: Kernel | None = None,
     progress: Callable[[str], None] = _stderr,
 ) -> RenderResult:
-    """Render the book at ``root`` into ``out_dir`` (HTML pages and, with ``pdf``, the PDF).
+    """Render the book at ``root`` into ``out_dir``: with ``html`` the pages, with ``pdf`` the PDF.
 
     ``kernel`` may be a started :class:`Kernel` (the build starts one early so
     imports overlap with data validation); otherwise one is started here. The
@@ -155,6 +156,9 @@ def render_project(
             for chapter, doc in docs:
                 progress(f"  executing {chapter.source}")
                 ex = kernel.execute(doc)
+                if not html:
+                    typst_parts.append(asm.chapter_markdown("typst", chapter, ex))
+                    continue
                 md = asm.chapter_markdown("html", chapter, ex)
                 html_jobs.append(
                     (
@@ -195,8 +199,9 @@ def render_project(
                     page(project, ctx, chapter, body, titles, numbers), encoding="utf-8"
                 )
                 pages.append(path)
-            progress(f"  wrote {len(pages)} pages")
-            copy_assets(out_dir)
+            if html:
+                progress(f"  wrote {len(pages)} pages")
+                copy_assets(out_dir)
             pdf_path = None
             if pdf_job is not None:
                 body = pdf_job.result()
