@@ -11,7 +11,7 @@ one (handy while developing; CI always builds).
 
 When a test that uses a browser tab fails, full-page screenshots of the page it
 was on and of the home page, at desktop (1280 px) and phone (375 px) widths, are
-saved into ``test-artifacts/``.
+saved into ``test-artifacts/`` (or the directory named by ``IVIG_TEST_ARTIFACTS``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tests.browser.harness import (
     serve,
 )
 
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("IVIG_TEST_ARTIFACTS") or ROOT / "test-artifacts")
 #: The chapters of the book in order (the contract of the shared brief), used only if
 #: ``_quarto.yml`` cannot be read at collection time; the build then fails loudly anyway.
 CONTRACT_PAGES = [

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tests.browser.conftest import PAGES
-from tests.browser.harness import Reader, is_local, serve
+from tests.browser.harness import DESKTOP, PHONE, ROOT, Reader, is_local, png_size, serve
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +86,59 @@ def test_the_server_gives_each_download_its_content_type(browser, tmp_path):
                 assert r.headers["content-type"].split(";")[0] == ctype, name
         finally:
             context.close()
+
+
+FAILING_TEST = """
+def test_fails_on_a_page(reader):
+    reader.goto("chapters/one.html", charts=False)
+    assert False, "deliberate"
+"""
+
+
+def test_a_failing_browser_test_leaves_screenshots_at_desktop_and_phone_widths(tmp_path):
+    """Run a deliberately failing test through this suite's fixtures; check what it saved."""
+    site = tmp_path / "site"
+    (site / "chapters").mkdir(parents=True)
+    page = '<!DOCTYPE html><html lang="en"><title>t</title><main><h1>{}</h1></main></html>'
+    (site / "index.html").write_text(page.format("home"), encoding="utf-8")
+    (site / "chapters" / "one.html").write_text(page.format("one"), encoding="utf-8")
+    (site / "results.json").write_text('{"version": "0.1.0"}', encoding="utf-8")
+    (tmp_path / "inner" / "test_inner.py").parent.mkdir()
+    (tmp_path / "inner" / "test_inner.py").write_text(FAILING_TEST, encoding="utf-8")
+    artifacts = tmp_path / "artifacts"
+    env = {
+        **os.environ,
+        "IVIG_BROWSER_SITE": str(site),
+        "IVIG_TEST_ARTIFACTS": str(artifacts),
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.browser.conftest",
+            "--rootdir",
+            str(tmp_path / "inner"),
+            "-o",
+            "addopts=",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "inner" / "test_inner.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "deliberate" in proc.stdout
+    shots = {p.name: png_size(p) for p in artifacts.glob("*.png")}
+    widths = {name.rsplit("-", 1)[-1]: w for name, (w, _) in shots.items()}
+    assert any(n.endswith("-home-desktop.png") for n in shots), shots
+    assert any(n.endswith("-home-phone.png") for n in shots), shots
+    assert len(shots) == 4, shots  # the page it failed on and the home page, two widths each
+    assert widths == {"desktop.png": DESKTOP["width"], "phone.png": PHONE["width"]}, shots
