@@ -166,6 +166,32 @@ _WARMUP = (
 )
 
 
+def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
+    """Version, commit, date, versions menu and citation for every page and the PDF.
+
+    With a ``CITATION.cff``, the "cite as" line and the Highwire ``citation_*``
+    meta tags come from :mod:`analysis.citation`, the one source of citation data.
+    """
+    from analysis.render import PageContext, load_project, read_versions
+
+    citation, meta = None, ()
+    if (root / "CITATION.cff").is_file():
+        from analysis import citation as cff
+
+        c = cff.load(root)
+        citation = c.text()
+        pdf_url = c.version_url + load_project(root).pdf_name
+        meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url))
+    return PageContext(
+        stamp["version"],
+        stamp["commit"],
+        stamp["generated"],
+        read_versions(versions),
+        citation,
+        meta,
+    )
+
+
 def _render_embedded(
     root: Path,
     staging: Path,
@@ -176,12 +202,10 @@ def _render_embedded(
     progress,
     html: bool = True,
 ) -> None:
-    from analysis.render import PageContext, RenderError, read_versions, render_project
+    from analysis.render import RenderError, render_project
 
     try:
-        ctx = PageContext(
-            stamp["version"], stamp["commit"], stamp["generated"], read_versions(versions)
-        )
+        ctx = page_context(root, stamp, versions)
     except (ValueError, json.JSONDecodeError) as exc:
         raise BuildError(f"{versions}: not a valid versions.json: {exc}") from exc
     try:
@@ -194,15 +218,11 @@ def _render_embedded(
 
 
 def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -> str:
-    from analysis.render import read_versions
-    from analysis.render.html import PageContext
     from analysis.render.pdf import cite_as
     from analysis.render.project import load_project
 
     project = load_project(root)
-    ctx = PageContext(
-        stamp["version"], stamp["commit"], stamp["generated"], read_versions(versions)
-    )
+    ctx = page_context(root, stamp, versions)
     date = stamp["generated"][:10]
     menu = [{"text": f"{ctx.version} (this version)", "href": "index.html"}] + [
         {"text": v["title"], "href": v["href"]} for v in ctx.versions
@@ -226,6 +246,11 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
             }
         },
     }
+    if (root / "CITATION.cff").is_file():
+        from analysis.citation import quarto_citation
+
+        meta["citation"] = quarto_citation(root)
+        meta["google-scholar"] = True  # the same citation_* meta tags as the embedded renderer
     import yaml
 
     return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
@@ -356,6 +381,10 @@ def build(
             kernel.warm()
         bundle(root, staging)
         progress("computed results.json")
+        if (root / "CITATION.cff").is_file():
+            from analysis.citation import write_downloads
+
+            write_downloads(root, staging)  # citation.bib, citation.ris, CITATION.cff
         if quarto:
             if not _render_quarto(quarto, root, staging, stamp, versions, progress):
                 progress(

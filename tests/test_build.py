@@ -241,3 +241,39 @@ def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
     assert "Cite as:" in pdf.pages[0].extract_text()
     assert (dest / "analysis/assets/vega/vega-bundle.min.js").is_file()
     assert not (root / "_version.yml").exists(), "the working tree is not written to"
+
+
+_CFF = """cff-version: 1.2.0
+message: Cite this version.
+type: dataset
+title: "Fixture review"
+authors:
+  - name: Fixture contributors
+version: 9.8.7
+date-released: "2025-11-20"
+license: MIT
+repository-code: "https://github.com/example/fixture"
+url: "https://example.org/fixture/"
+"""
+
+
+@pytest.mark.slow
+def test_citation_file_feeds_meta_tags_downloads_and_the_pdf(tmp_path: Path, epoch: None) -> None:
+    from analysis import citation
+
+    root = _project(tmp_path)
+    (root / "CITATION.cff").write_text(_CFF)
+    dest = root / "_site"
+    _build(root, dest)
+    page = (dest / "chapters" / "one.html").read_text()
+    assert '<meta name="citation_title" content="Fixture review">' in page
+    assert '<meta name="citation_author" content="Fixture contributors">' in page
+    assert (
+        '<meta name="citation_pdf_url" '
+        'content="https://example.org/fixture/v9.8.7/fixture-book.pdf">'
+    ) in page
+    assert (dest / "citation.bib").read_text() == citation.bibtex(root)
+    assert (dest / "citation.ris").is_file() and (dest / "CITATION.cff").is_file()
+    first = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes())).pages[0]
+    text = " ".join(first.extract_text().split())
+    assert "Cite as: Fixture contributors (2025). Fixture review. Version 9.8.7" in text

@@ -19,12 +19,19 @@ ASSET_URL = "analysis/assets"
 
 @dataclass(frozen=True)
 class PageContext:
-    """What every page shows besides its chapter: version, commit, date, other versions."""
+    """What every page shows besides its chapter: version, commit, date, other versions.
+
+    ``citation`` is the "cite as" text (the PDF's title page) and ``meta`` the
+    ``(name, content)`` pairs of ``<meta>`` tags every page carries (the Highwire
+    ``citation_*`` tags); both come from ``CITATION.cff`` when the project has one.
+    """
 
     version: str
     commit: str
     generated: str
     versions: tuple[dict[str, Any], ...] = ()
+    citation: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
 
 
 def read_versions(path: Path | None) -> tuple[dict[str, Any], ...]:
@@ -177,6 +184,7 @@ def page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="analysis.render (embedded Quarto-subset renderer)">
 <meta name="ivig-version" content="{_e(ctx.version)}">
+{"".join(f'<meta name="{_e(n)}" content="{_e(c)}">{chr(10)}' for n, c in ctx.meta)}
 <title>{_e(full_title)}</title>
 {canonical}
 <link rel="stylesheet" href="{_e(css)}">

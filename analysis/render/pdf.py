@@ -25,7 +25,10 @@ def _date(generated: str) -> datetime | None:
 
 
 def cite_as(project: Project, ctx: PageContext) -> str:
-    """The "cite as" line: authors, title, version, date and address."""
+    """The "cite as" line: ``ctx.citation`` (from ``CITATION.cff``) or, without one,
+    authors, title, version, date and address from the project."""
+    if ctx.citation:
+        return ctx.citation
     date = _date(ctx.generated)
     bits = []
     if project.author:
