@@ -1,0 +1,156 @@
+"""``python -m analysis meta FILE.csv``: the full meta-analysis of a user's study file.
+
+Prints a readable summary, or with ``--json`` exactly one JSON object (the contract of
+``../shared/docs/meta-cli.md``, :meth:`analysis.meta.MetaAnalysis.to_dict`) and nothing
+else. Bad input: one line on standard error naming file, row and column, exit status 2,
+nothing on standard output (see :mod:`analysis.studyfile`).
+
+This path imports neither pandas nor ``scipy.stats``: start-up time counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from analysis.cli import UserError
+
+HELP = "Meta-analyse a CSV of two-arm trials (RR, OR or RD; text summary or --json)."
+
+MEASURES = ("RR", "OR", "RD")
+TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``meta`` (meta-cli.md)."""
+    parser.add_argument(
+        "file",
+        metavar="FILE.csv",
+        help="columns study_id, year, ivig_improved, ivig_total, control_improved, "
+        "control_total (other columns ignored unless --by names one)",
+    )
+    parser.add_argument("--measure", choices=MEASURES, default="RR", help="effect measure")
+    parser.add_argument(
+        "--tau2", choices=TAU2_METHODS, default="REML", help="between-study variance estimator"
+    )
+    parser.add_argument(
+        "--hk", action="store_true", help="Hartung-Knapp inference (t with k - 1 df)"
+    )
+    parser.add_argument("--by", metavar="COLUMN", help="subgroup analysis by this column")
+    parser.add_argument("--json", action="store_true", help="print the JSON object only")
+
+
+def _f(x, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _p(p) -> str:
+    if p is None:
+        return "-"
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _ci(lo, hi, digits: int = 2) -> str:
+    return f"[{_f(lo, digits)}, {_f(hi, digits)}]"
+
+
+def summary(res, path: str) -> str:
+    """A readable multi-line summary of a :class:`analysis.meta.MetaAnalysis`."""
+    m = res.measure
+    d = 4 if m == "RD" else 2
+    r = res.random
+    lines = [
+        f"Meta-analysis of {path}: {m}, {res.k} studies"
+        + (f" ({len(res.excluded)} excluded: {', '.join(res.excluded)})" if res.excluded else ""),
+        "",
+        "Common effect",
+        f"  Mantel-Haenszel    {_f(res.common.mh.estimate, d)} "
+        f"{_ci(res.common.mh.ci_low, res.common.mh.ci_high, d)}  p {_p(res.common.mh.p)}",
+        f"  Inverse variance   {_f(res.common.iv.estimate, d)} "
+        f"{_ci(res.common.iv.ci_low, res.common.iv.ci_high, d)}  p {_p(res.common.iv.p)}",
+    ]
+    if res.common.peto is not None:
+        pe = res.common.peto
+        lines.append(
+            f"  Peto               {_f(pe.estimate, d)} {_ci(pe.ci_low, pe.ci_high, d)}"
+            f"  p {_p(pe.p)}"
+        )
+    h = res.heterogeneity
+    lines += [
+        "",
+        f"Random effects ({r.tau2_method}{', Hartung-Knapp' if r.hk else ''})",
+        f"  estimate           {_f(r.estimate, d)} {_ci(r.ci_low, r.ci_high, d)}  p {_p(r.p)}",
+        f"  prediction         {_ci(r.pi_low, r.pi_high, d)}",
+        f"  tau2               {_f(r.tau2, 4)} "
+        + (_ci(r.tau2_ci[0], r.tau2_ci[1], 4) if r.tau2_ci else ""),
+        f"  I2                 {_f(r.i2, 1)}% "
+        + (_ci(r.i2_ci[0], r.i2_ci[1], 1) if r.i2_ci else ""),
+        "",
+        f"Heterogeneity: Q = {_f(h.q)}, df = {h.df if h.df is not None else '-'}, "
+        f"p = {_p(h.p)}, I2 = {_f(h.i2, 1)}%",
+    ]
+    s = res.small_study
+    eg, bg, tf = s.egger, s.begg, s.trimfill
+    lines += [
+        "",
+        "Small-study effects",
+        f"  Egger              intercept {_f(eg.intercept)} (SE {_f(eg.se)}), p {_p(eg.p)}",
+        f"  Begg               tau {_f(bg.tau, 3)}, p {_p(bg.p)}",
+        f"  Trim and fill      {tf.k0 if tf.k0 is not None else '-'} missing"
+        + (f" on the {tf.side}" if tf.side else "")
+        + f", adjusted {_f(tf.estimate, d)} {_ci(tf.ci_low, tf.ci_high, d)}",
+    ]
+    if res.subgroups is not None:
+        sg = res.subgroups
+        lines += ["", f"Subgroups by {sg.by}"]
+        for name, g in sg.groups.items():
+            lines.append(
+                f"  {name:<18} k = {g.k:<4} {_f(g.estimate, d)} {_ci(g.ci_low, g.ci_high, d)}"
+                f"  tau2 {_f(g.tau2, 4)}"
+            )
+        tb = sg.test_between
+        lines.append(
+            f"  test for subgroup differences: Q = {_f(tb.q)}, "
+            f"df = {tb.df if tb.df is not None else '-'}, p = {_p(tb.p)}"
+        )
+    if res.leave_one_out:
+        ests = [x.estimate for x in res.leave_one_out if x.estimate is not None]
+        if ests:
+            lines += [
+                "",
+                f"Leave-one-out: estimates from {_f(min(ests), d)} to {_f(max(ests), d)}",
+            ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, analyse, print."""
+    from analysis.meta import NoStudies, analyse_arrays
+    from analysis.studyfile import read_studies
+
+    table = read_studies(args.file, by=args.by)
+    try:
+        res = analyse_arrays(
+            table.study_id,
+            table.year,
+            table.ivig_improved,
+            table.ivig_total,
+            table.control_improved,
+            table.control_total,
+            measure=args.measure,
+            tau2_method=args.tau2,
+            hk=args.hk,
+            by=args.by,
+            groups=table.groups,
+        )
+    except NoStudies as exc:
+        raise UserError(
+            f"{table.path}:{table.rows[0]}:ivig_improved: {exc} (measure {args.measure})"
+        ) from None
+    if args.json:
+        text = json.dumps(res.to_dict(), indent=1, allow_nan=False, ensure_ascii=False)
+    else:
+        text = summary(res, table.path)
+    sys.stdout.write(text + "\n")
+    return 0

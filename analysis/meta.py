@@ -1,0 +1,469 @@
+"""The full meta-analysis of one comparison: every figure the site and ``meta`` report.
+
+:func:`analyse` runs the pipeline on a table of two-arm trials and returns a
+:class:`MetaAnalysis`, a frozen dataclass whose attributes mirror the JSON contract of
+``python -m analysis meta`` (``../shared/docs/meta-cli.md``) key for key;
+:meth:`MetaAnalysis.to_dict` is that JSON object (None for undefined figures, never NaN).
+
+Pipeline: effect sizes (zero cells, double zeros) -> Mantel-Haenszel, inverse-variance and
+Peto common-effect models -> Cochran's Q, I², H² -> random-effects model with the chosen
+tau² estimator, Q-profile CIs, prediction interval -> Egger, Begg, trim-and-fill ->
+leave-one-out, cumulative by year, subgroups (each a batch of meta-analyses) -> Baujat.
+
+Public API
+----------
+analyse(studies, *, measure="RR", tau2_method="REML", hk=False, by=None, level=0.95)
+    -> MetaAnalysis        ``studies``: a pandas DataFrame (or any mapping of columns)
+analyse_arrays(study_id, year, ivig_improved, ivig_total, control_improved, control_total,
+    *, measure="RR", tau2_method="REML", hk=False, by=None, groups=None, level=0.95)
+    -> MetaAnalysis        the same from plain sequences (no pandas: the CLI's fast path)
+NoStudies                  raised when no study is left to analyse (k = 0)
+MEASURES, TAU2_METHODS, REQUIRED_COLUMNS
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+
+from analysis.common import iv, mh, peto
+from analysis.cumulative import Cumulative, cumulative
+from analysis.effects import escalc
+from analysis.heterogeneity import heterogeneity
+from analysis.influence import BaujatPoint, LeaveOneOut, baujat, leave_one_out
+from analysis.rma import rma
+from analysis.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
+from analysis.subgroups import Subgroups, subgroups
+
+__all__ = [
+    "MEASURES",
+    "TAU2_METHODS",
+    "REQUIRED_COLUMNS",
+    "NoStudies",
+    "Study",
+    "Pooled",
+    "Common",
+    "HeterogeneityStats",
+    "Random",
+    "SmallStudy",
+    "MetaAnalysis",
+    "analyse",
+    "analyse_arrays",
+]
+
+MEASURES = ("RR", "OR", "RD")
+TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+REQUIRED_COLUMNS = (
+    "study_id",
+    "year",
+    "ivig_improved",
+    "ivig_total",
+    "control_improved",
+    "control_total",
+)
+
+
+class NoStudies(ValueError):  # noqa: N818 (name fixed by the shared contract)
+    """No study left to analyse (k = 0: no rows, or only double-zero studies for RR/OR)."""
+
+
+def _num(x) -> float | None:
+    """A finite Python float, or None (undefined figures are None, never NaN)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study's effect and its weights in the pooled models.
+
+    Attributes
+    ----------
+    study_id : str
+    yi, vi : float
+        Effect on the analysis scale (log for RR/OR) and its sampling variance.
+    estimate, ci_low, ci_high : float
+        The effect on the natural scale with its Wald confidence limits.
+    weight_common, weight_random : float or None
+        Percent weights in the inverse-variance and the random-effects models.
+    """
+
+    study_id: str
+    yi: float | None
+    vi: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    weight_common: float | None
+    weight_random: float | None
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A pooled common-effect estimate (natural scale) with its CI and p-value.
+
+    ``b``, ``se`` (analysis scale) are kept for callers but not serialised.
+    """
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class Common:
+    """Common-effect models: Mantel-Haenszel, inverse variance, Peto (OR only, else None)."""
+
+    mh: Pooled
+    iv: Pooled
+    peto: Pooled | None
+
+
+@dataclass(frozen=True)
+class HeterogeneityStats:
+    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H²."""
+
+    q: float | None
+    df: int | None
+    p: float | None
+    i2: float | None
+    h2: float | None
+
+
+@dataclass(frozen=True)
+class Random:
+    """The random-effects model chosen.
+
+    Attributes
+    ----------
+    tau2_method : str
+    hk : bool
+        Hartung-Knapp inference (t with k - 1 df) instead of z.
+    estimate, ci_low, ci_high, p : float or None
+        Pooled effect (natural scale), confidence limits, p-value.
+    tau2, tau2_ci : float, [low, high] or None
+        Between-study variance and its Q-profile CI.
+    i2, i2_ci : float, [low, high] or None
+        Model-based I² (percent) and its Q-profile CI.
+    pi_low, pi_high : float or None
+        Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
+    b, se : float or None
+        Pooled effect on the analysis scale and its SE (not serialised).
+    """
+
+    tau2_method: str
+    hk: bool
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    tau2: float | None
+    tau2_ci: tuple[float | None, float | None] | None
+    i2: float | None
+    i2_ci: tuple[float | None, float | None] | None
+    pi_low: float | None
+    pi_high: float | None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class SmallStudy:
+    """Small-study effects: Egger's test, Begg's test, trim-and-fill."""
+
+    egger: Egger
+    begg: Begg
+    trimfill: TrimFill
+
+
+@dataclass(frozen=True)
+class MetaAnalysis:
+    """The full analysis of one comparison; attributes mirror the JSON contract.
+
+    Attributes
+    ----------
+    measure : str
+    k : int
+        Studies in the analysis.
+    excluded : tuple[str, ...]
+        study_ids dropped (no events in either arm, RR and OR).
+    studies : tuple[Study, ...]
+    common : Common
+    heterogeneity : HeterogeneityStats
+    random : Random
+    small_study : SmallStudy
+    leave_one_out : tuple[LeaveOneOut, ...]
+    cumulative : tuple[Cumulative, ...]
+        By year, the random-effects model chosen.
+    subgroups : Subgroups or None
+    baujat : tuple[BaujatPoint, ...]
+        Influence coordinates (not part of the JSON contract).
+    """
+
+    measure: str
+    k: int
+    excluded: tuple[str, ...]
+    studies: tuple[Study, ...]
+    common: Common
+    heterogeneity: HeterogeneityStats
+    random: Random
+    small_study: SmallStudy
+    leave_one_out: tuple[LeaveOneOut, ...]
+    cumulative: tuple[Cumulative, ...]
+    subgroups: Subgroups | None
+    baujat: tuple[BaujatPoint, ...] = field(default=(), metadata={"json": False})
+
+    def to_dict(self) -> dict:
+        """The JSON object of ``python -m analysis meta --json`` (meta-cli.md)."""
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    """Serialise result objects: dataclass fields in order, minus ``json: False`` ones."""
+    if is_dataclass(obj):
+        return {
+            f.name: _plain(getattr(obj, f.name))
+            for f in fields(obj)
+            if f.metadata.get("json", True)
+        }
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return _num(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def _pooled(res) -> Pooled:
+    return Pooled(
+        estimate=_num(res.estimate),
+        ci_low=_num(res.ci_low),
+        ci_high=_num(res.ci_high),
+        p=_num(res.p),
+        b=_num(res.b),
+        se=_num(res.se),
+    )
+
+
+def _pair(lo, hi) -> tuple[float | None, float | None] | None:
+    lo, hi = _num(lo), _num(hi)
+    return None if lo is None and hi is None else (lo, hi)
+
+
+def _column(studies, name: str) -> list:
+    col = studies[name]
+    return col.tolist() if hasattr(col, "tolist") else list(col)
+
+
+def analyse(
+    studies,
+    *,
+    measure: str = "RR",
+    tau2_method: str = "REML",
+    hk: bool = False,
+    by: str | None = None,
+    level: float = 0.95,
+) -> MetaAnalysis:
+    """Run the full meta-analysis of a table of two-arm trials.
+
+    Parameters
+    ----------
+    studies : pandas.DataFrame or mapping of columns
+        Columns ``study_id, year, ivig_improved, ivig_total, control_improved,
+        control_total`` (counts as integers, no missing values) and ``by`` if given.
+    measure : {"RR", "OR", "RD"}
+    tau2_method : {"DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE"}
+    hk : bool
+        Hartung-Knapp(-Sidik-Jonkman) inference for the random-effects model and every
+        analysis built on it (leave-one-out, cumulative, subgroups, trim-and-fill).
+    by : str, optional
+        Column that defines subgroups.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    MetaAnalysis
+
+    Raises
+    ------
+    NoStudies
+        No study to analyse.
+    KeyError
+        A required column (or ``by``) is missing.
+    ValueError
+        Missing or invalid counts.
+    """
+    for name in REQUIRED_COLUMNS + ((by,) if by else ()):
+        if name not in studies:
+            raise KeyError(f"{name}: column missing")
+    cols = {name: _column(studies, name) for name in REQUIRED_COLUMNS}
+    counts = {}
+    for name in REQUIRED_COLUMNS[2:]:
+        values = cols[name]
+        if any(x is None or (isinstance(x, float) and math.isnan(x)) for x in values):
+            raise ValueError(f"{name}: missing counts")
+        counts[name] = np.asarray([int(x) for x in values], dtype=np.int64)
+    groups = [str(x) for x in _column(studies, by)] if by else None
+    return analyse_arrays(
+        [str(x) for x in cols["study_id"]],
+        cols["year"],
+        counts["ivig_improved"],
+        counts["ivig_total"],
+        counts["control_improved"],
+        counts["control_total"],
+        measure=measure,
+        tau2_method=tau2_method,
+        hk=hk,
+        by=by,
+        groups=groups,
+        level=level,
+    )
+
+
+def analyse_arrays(
+    study_id: Sequence[str],
+    year,
+    ivig_improved,
+    ivig_total,
+    control_improved,
+    control_total,
+    *,
+    measure: str = "RR",
+    tau2_method: str = "REML",
+    hk: bool = False,
+    by: str | None = None,
+    groups: Sequence[str] | None = None,
+    level: float = 0.95,
+) -> MetaAnalysis:
+    """:func:`analyse` on plain sequences (one entry per study, in data order).
+
+    ``groups`` holds the ``by`` column's value per study. See :func:`analyse`.
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure: must be one of {', '.join(MEASURES)} (got {measure!r})")
+    if tau2_method not in TAU2_METHODS:
+        raise ValueError(
+            f"tau2_method: must be one of {', '.join(TAU2_METHODS)} (got {tau2_method!r})"
+        )
+    ids = [str(s) for s in study_id]
+    if len(ids) == 0:
+        raise NoStudies("no studies to analyse")
+    ai = np.asarray(ivig_improved, dtype=np.int64)
+    n1 = np.asarray(ivig_total, dtype=np.int64)
+    ci = np.asarray(control_improved, dtype=np.int64)
+    n2 = np.asarray(control_total, dtype=np.int64)
+    es = escalc(ai, n1, ci, n2, measure=measure, level=level)
+    inc = np.asarray(es.included, dtype=bool)
+    excluded = tuple(s for s, keep in zip(ids, inc, strict=True) if not keep)
+    k = int(inc.sum())
+    if k == 0:
+        raise NoStudies(
+            "no studies to analyse: every study has no events in either arm"
+            if excluded
+            else "no studies to analyse"
+        )
+    ids_in = [s for s, keep in zip(ids, inc, strict=True) if keep]
+    y, v = es.yi[inc], es.vi[inc]
+    years = np.asarray(year)[inc]
+
+    # common-effect models and heterogeneity
+    mh_res = mh(ai, n1, ci, n2, measure, level=level)
+    iv_res = iv(y, v, level=level, measure=measure)
+    peto_res = peto(ai, n1, ci, n2, level=level) if measure == "OR" else None
+    het = heterogeneity(y, v)
+    common = Common(
+        mh=_pooled(mh_res),
+        iv=_pooled(iv_res),
+        peto=_pooled(peto_res) if peto_res is not None else None,
+    )
+    heterogeneity_stats = HeterogeneityStats(
+        q=_num(het.q),
+        df=int(het.df) if het.df is not None and k > 1 else None,
+        p=_num(het.p),
+        i2=_num(het.i2),
+        h2=_num(het.h2),
+    )
+
+    # random-effects model
+    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure)
+    random = Random(
+        tau2_method=tau2_method,
+        hk=bool(hk),
+        estimate=_num(re.estimate),
+        ci_low=_num(re.ci_low),
+        ci_high=_num(re.ci_high),
+        p=_num(re.p),
+        tau2=_num(re.tau2),
+        tau2_ci=_pair(re.tau2_ci_low, re.tau2_ci_high),
+        i2=_num(re.i2),
+        i2_ci=_pair(re.i2_ci_low, re.i2_ci_high),
+        pi_low=_num(re.pi_low),
+        pi_high=_num(re.pi_high),
+        b=_num(re.b),
+        se=_num(re.se),
+    )
+    w_common = np.asarray(iv_res.weights, dtype=float)
+    w_random = np.asarray(re.weights, dtype=float)
+    studies = tuple(
+        Study(
+            study_id=ids_in[i],
+            yi=_num(y[i]),
+            vi=_num(v[i]),
+            estimate=_num(es.estimate[inc][i]),
+            ci_low=_num(es.ci_low[inc][i]),
+            ci_high=_num(es.ci_high[inc][i]),
+            weight_common=_num(w_common[i]),
+            weight_random=_num(w_random[i]),
+        )
+        for i in range(k)
+    )
+
+    # small-study effects, on the random-effects model chosen
+    small = SmallStudy(
+        egger=egger(y, v),
+        begg=begg(y, v),
+        trimfill=trimfill(y, v, tau2_method, hk=hk, measure=measure, level=level),
+    )
+
+    # sensitivity: each one batch of meta-analyses
+    loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level)
+    cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level)
+    sub = None
+    if by is not None:
+        if groups is None:
+            raise ValueError("groups: the values of the 'by' column are required with 'by'")
+        if len(groups) != len(ids):
+            raise ValueError("groups: one value per study is required")
+        g_in = [str(g) for g, keep in zip(groups, inc, strict=True) if keep]
+        sub = subgroups(y, v, g_in, by, tau2_method, hk=hk, measure=measure, level=level)
+    points = baujat(y, v, ids_in, random.b, random.tau2, loo)
+
+    return MetaAnalysis(
+        measure=measure,
+        k=k,
+        excluded=excluded,
+        studies=studies,
+        common=common,
+        heterogeneity=heterogeneity_stats,
+        random=random,
+        small_study=small,
+        leave_one_out=loo,
+        cumulative=cum,
+        subgroups=sub,
+        baujat=points,
+    )

@@ -1,0 +1,539 @@
+"""Small-study effects: Egger's regression test, Begg's rank correlation, trim-and-fill.
+
+Each test mirrors its ``metafor`` counterpart (version 3.8-1):
+
+- :func:`egger` is ``regtest(model = "lm")``: weighted least squares of the effects on
+  their standard errors; the classic Egger intercept is the slope on the SE.
+- :func:`begg` is ``ranktest()``: Kendall's tau between standardised effects and
+  sampling variances.
+- :func:`trimfill` is ``trimfill()``: Duval and Tweedie's L0 estimator of the number
+  of missing studies, side chosen from the data, refit with the imputed studies.
+
+Public API
+----------
+egger(yi, vi) -> Egger
+begg(yi, vi) -> Begg
+trimfill(yi, vi, method="REML", hk=False, measure=None, level=0.95) -> TrimFill
+metareg_slope(yi, vi, x, method) -> float
+    slope of a mixed-effects meta-regression on one moderator (side choice of trimfill)
+kendall_exact_p(q, n) -> float
+    two-sided exact p-value of Kendall's tau for q concordant pairs out of n
+FIT_METHODS = ("EE", "DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+
+All functions take the studies of one analysis (1-D arrays) and return result objects
+whose figures are Python floats, or None where a figure is undefined (never NaN).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis.distributions import norm_sf, t_sf
+
+__all__ = [
+    "FIT_METHODS",
+    "Egger",
+    "Begg",
+    "TrimFill",
+    "egger",
+    "begg",
+    "trimfill",
+    "metareg_slope",
+    "kendall_exact_p",
+    "pooled_batch",
+    "BEGG_EXACT_MAX",
+]
+
+FIT_METHODS = ("EE", "DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+
+#: convergence threshold of the iterative tau² estimators inside trim-and-fill: metafor's
+#: ``trimfill()`` refits with ``rma.uni``'s default control (threshold 1e-5), so its
+#: figures carry that precision; the same threshold reproduces them.
+TRIMFILL_THRESHOLD = 1e-5
+
+#: iterations of the k0 search before giving up (metafor's ``maxiter``)
+TRIMFILL_MAXITER = 100
+
+#: largest k for which Begg's p-value is exact (metafor's own exact p overflows at 171)
+BEGG_EXACT_MAX = 300
+
+
+def _num(x) -> float | None:
+    """A finite Python float, or None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class Egger:
+    """Egger's regression test for funnel-plot asymmetry.
+
+    Attributes
+    ----------
+    intercept : float or None
+        The classic Egger intercept (slope of the weighted regression on the SE).
+    se, t, df, p : float, float, int, float or None
+        Its standard error, t statistic, degrees of freedom (k - 2) and two-sided p-value.
+    limit_estimate : float or None
+        The regression's intercept: the effect of an infinitely large study.
+    """
+
+    intercept: float | None
+    se: float | None
+    t: float | None
+    df: int | None
+    p: float | None
+    limit_estimate: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class Begg:
+    """Begg and Mazumdar's rank correlation test.
+
+    Attributes
+    ----------
+    tau : float or None
+        Kendall's tau-b between standardised effects and sampling variances.
+    p : float or None
+        Two-sided p-value (exact without ties for k <= BEGG_EXACT_MAX, else normal).
+    """
+
+    tau: float | None
+    p: float | None
+
+
+@dataclass(frozen=True)
+class TrimFill:
+    """Trim-and-fill: estimated missing studies and the pooled effect with them filled in.
+
+    Attributes
+    ----------
+    k0 : int or None
+        Estimated number of missing studies (L0).
+    side : str or None
+        "left" or "right": the side of the funnel plot where studies are missing.
+    estimate, ci_low, ci_high : float or None
+        Pooled effect with the filled studies, natural scale.
+    b, ci_lb, ci_ub, se, p, tau2 : float or None
+        The same fit on the analysis scale, its SE, p-value and tau² (0 for EE).
+    k : int
+        Studies in the filled analysis (k + k0).
+    filled_yi, filled_vi : tuple of float
+        The imputed studies (analysis scale).
+    """
+
+    k0: int | None
+    side: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    b: float | None = field(default=None, metadata={"json": False})
+    ci_lb: float | None = field(default=None, metadata={"json": False})
+    ci_ub: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+    p: float | None = field(default=None, metadata={"json": False})
+    tau2: float | None = field(default=None, metadata={"json": False})
+    k: int = field(default=0, metadata={"json": False})
+    filled_yi: tuple[float, ...] = field(default=(), metadata={"json": False})
+    filled_vi: tuple[float, ...] = field(default=(), metadata={"json": False})
+
+
+# --------------------------------------------------------------------------- Egger
+
+
+def egger(yi, vi) -> Egger:
+    r"""Egger's regression test, as ``metafor::regtest(model = "lm", predictor = "sei")``.
+
+    Weighted least squares of :math:`y_i` on :math:`\sqrt{v_i}` with weights
+    :math:`1/v_i`: :math:`y_i = \beta_0 + \beta_1 \sqrt{v_i}`. This is Egger's regression
+    of :math:`y_i/\sqrt{v_i}` on :math:`1/\sqrt{v_i}` with the roles of the coefficients
+    swapped: the classic Egger intercept is :math:`\beta_1`, tested with
+    :math:`t = \hat\beta_1/SE(\hat\beta_1)` on k - 2 df, the SE from the residual
+    variance of the weighted fit. :math:`\beta_0` is the limit estimate.
+    Undefined (None) for k < 3; t and p are None when the residuals vanish (every
+    study has the same effect).
+
+    References
+    ----------
+    Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis detected
+    by a simple, graphical test. BMJ 315:629-634.
+    Sterne JAC, Egger M (2005). Regression methods to detect publication and other bias
+    in meta-analysis. In: Publication Bias in Meta-Analysis, Wiley, 99-110.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    k = y.size
+    if k < 3:
+        return Egger(None, None, None, (k - 2) if k >= 2 else None, None, None)
+    w = 1 / v
+    s = np.sqrt(v)
+    # centre y and s on their weighted means: the 2x2 normal equations decouple
+    sw = w.sum()
+    ym = (w * y).sum() / sw
+    sm = (w * s).sum() / sw
+    yc = y - ym
+    sc = s - sm
+    sxx = (w * sc * sc).sum()
+    b1 = (w * sc * yc).sum() / sxx
+    b0 = ym - b1 * sm
+    r = yc - b1 * sc
+    rss = (w * r * r).sum()
+    df = k - 2
+    sigma2 = rss / df
+    se = math.sqrt(sigma2 / sxx)
+    # every study with the same effect: residuals are rounding noise, the test is undefined
+    scale = (w * y * y).sum()
+    if rss <= 1e-24 * max(scale, 1e-300) or se == 0:
+        return Egger(_num(b1) if abs(b1) > 1e-12 else 0.0, 0.0, None, df, None, _num(b0))
+    t = b1 / se
+    p = 2 * float(t_sf(abs(t), df))
+    return Egger(_num(b1), _num(se), _num(t), df, _num(p), _num(b0))
+
+
+# --------------------------------------------------------------------------- Begg
+
+
+def _ranks_with_ties(x: np.ndarray) -> np.ndarray:
+    """Sizes of the tie groups of ``x`` (only groups of 2 or more)."""
+    _, counts = np.unique(x, return_counts=True)
+    return counts[counts > 1].astype(float)
+
+
+def kendall_exact_p(q: int, n: int) -> float:
+    r"""Two-sided exact p-value of Kendall's statistic (no ties).
+
+    ``q`` is the number of concordant pairs among ``n`` observations. Under
+    independence ``q`` has the distribution of the number of inversions of a random
+    permutation, whose generating function is :math:`\prod_{j=1}^n (1 + x + \dots +
+    x^{j-1})/j`; the CDF follows by convolution (prefix sums). As R's
+    ``cor.test(method = "kendall", exact = TRUE)``: :math:`p = \min(1, 2 P)` with
+    :math:`P = P(T \le q)` if :math:`q \le n(n-1)/4`, else :math:`P(T \ge q)`.
+
+    References
+    ----------
+    Kendall MG (1938). A new measure of rank correlation. Biometrika 30:81-93.
+    Best DJ, Gipps PG (1974). The upper tail probabilities of Kendall's tau.
+    Applied Statistics 23:98-100.
+    """
+    m = n * (n - 1) // 2
+    # P(T >= q) = P(T <= m - q) by symmetry
+    qq = q if q <= m / 2 else m - q
+    if qq < 0:
+        return 0.0
+    dist = np.ones(1)
+    for j in range(2, n + 1):
+        length = min(dist.size + j - 1, qq + 1)
+        c = np.concatenate(([0.0], np.cumsum(dist)))
+        hi = np.minimum(np.arange(length) + 1, dist.size)
+        lo = np.maximum(np.arange(length) - j + 1, 0)
+        dist = (c[hi] - c[lo]) / j
+    return float(min(1.0, 2 * dist[: qq + 1].sum()))
+
+
+def begg(yi, vi) -> Begg:
+    r"""Begg and Mazumdar's rank correlation test, as ``metafor::ranktest()``.
+
+    With the common-effect estimate :math:`\hat\theta` and :math:`v^* = 1/\sum 1/v_i`,
+    the standardised effects :math:`y_i^* = (y_i - \hat\theta)/\sqrt{v_i - v^*}` are
+    correlated with :math:`v_i` by Kendall's tau-b. The p-value is exact when there are
+    no ties and k <= ``BEGG_EXACT_MAX`` (metafor asks R for the exact p-value at every k,
+    which R cannot compute beyond k = 170: it returns NaN there), otherwise from the
+    normal approximation with R's tie-corrected variance of the score, no continuity
+    correction. tau and p are None when one variable is constant (ties only) and for
+    k < 3.
+
+    References
+    ----------
+    Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test for
+    publication bias. Biometrics 50:1088-1101.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    n = y.size
+    if n < 3:
+        return Begg(None, None)
+    w = 1 / v
+    theta = (w * y).sum() / w.sum()
+    vstar = v - 1 / w.sum()
+    ys = (y - theta) / np.sqrt(vstar)
+    # concordant minus discordant pairs, O(n^2) vectorised
+    iu = np.triu_indices(n, 1)
+    dx = np.sign(ys[:, None] - ys[None, :])[iu]
+    dy = np.sign(v[:, None] - v[None, :])[iu]
+    s = float((dx * dy).sum())
+    tx = _ranks_with_ties(ys)
+    ty = _ranks_with_ties(v)
+    t0 = n * (n - 1) / 2
+    t1 = (tx * (tx - 1)).sum() / 2
+    t2 = (ty * (ty - 1)).sum() / 2
+    denom = math.sqrt((t0 - t1) * (t0 - t2))
+    if denom == 0:
+        return Begg(None, None)
+    tau = s / denom
+    if tx.size == 0 and ty.size == 0 and n <= BEGG_EXACT_MAX:
+        q = round((tau + 1) * n * (n - 1) / 4)
+        p = kendall_exact_p(int(q), n)
+    else:
+        v0 = n * (n - 1) * (2 * n + 5)
+        vt = (tx * (tx - 1) * (2 * tx + 5)).sum()
+        vu = (ty * (ty - 1) * (2 * ty + 5)).sum()
+        v1 = (tx * (tx - 1)).sum() * (ty * (ty - 1)).sum()
+        v2 = (tx * (tx - 1) * (tx - 2)).sum() * (ty * (ty - 1) * (ty - 2)).sum()
+        var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
+        z = s / math.sqrt(var_s)
+        p = 2 * float(norm_sf(abs(z)))
+    return Begg(_num(tau), _num(min(p, 1.0)))
+
+
+# --------------------------------------------------------------------------- meta-regression
+
+
+def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray):
+    """Weighted least squares: coefficients, (X'WX)^-1 and residuals."""
+    XtW = X.T * w
+    A = np.linalg.inv(XtW @ X)
+    beta = A @ (XtW @ y)
+    return beta, A, y - X @ beta
+
+
+def _rss(X, y, w) -> float:
+    _, _, r = _wls(X, y, w)
+    return float((w * r * r).sum())
+
+
+def _tau2_metareg(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> float:
+    """tau² of a mixed-effects meta-regression (``metafor::rma.uni`` with ``mods``).
+
+    The formulas of ``rma.uni`` with a design matrix X (k x p): DL, HE, HS, SJ in closed
+    form, PM by bisection on the generalised Q, ML, REML and EB by Fisher scoring
+    started at the HE estimate, every estimate truncated at 0.
+    """
+    k, p = X.shape
+    if method == "EE":
+        return 0.0
+    if method in ("DL", "HS"):
+        w = 1 / v
+        beta, A, r = _wls(X, y, w)
+        rss = float((w * r * r).sum())
+        if method == "HS":
+            return max(0.0, (rss - k) / w.sum())
+        trP = w.sum() - np.trace(A @ ((X.T * w**2) @ X))
+        return max(0.0, (rss - (k - p)) / trP)
+    if method == "SJ":
+        yc = y - y.mean()
+        tau0 = float((yc * yc).mean())
+        rss = _rss(X, y, 1 / (v + tau0))
+        return max(0.0, tau0 * rss / (k - p))
+    if method == "PM":
+        target = k - p
+
+        def q(t):
+            return _rss(X, y, 1 / (v + t))
+
+        if q(0.0) < target:
+            return 0.0
+        lo, hi = 0.0, 100.0
+        if q(hi) > target:
+            return hi
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if q(mid) > target:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-14:
+                break
+        return (lo + hi) / 2
+    # HE (also the start of ML, REML and EB)
+    ones = np.ones(k)
+    _, A0, r0 = _wls(X, y, ones)
+    rss0 = float((r0 * r0).sum())
+    trPV = v.sum() - np.trace(A0 @ ((X.T * v) @ X))
+    tau2 = (rss0 - trPV) / (k - p)
+    if method == "HE":
+        return max(0.0, tau2)
+    if method not in ("ML", "REML", "EB"):
+        raise ValueError(f"method: unknown tau2 estimator {method!r}")
+    tau2 = max(0.0, tau2)
+    for _ in range(1000):
+        w = 1 / (v + tau2)
+        beta, A, r = _wls(X, y, w)
+        Py = w * r
+        if method == "ML":
+            adj = ((Py * Py).sum() - w.sum()) / (w * w).sum()
+        elif method == "REML":
+            XtW2X = (X.T * w**2) @ X
+            XtW3X = (X.T * w**3) @ X
+            trP = w.sum() - np.trace(A @ XtW2X)
+            trPP = (w * w).sum() - 2 * np.trace(A @ XtW3X) + np.trace(A @ XtW2X @ A @ XtW2X)
+            adj = ((Py * Py).sum() - trP) / trPP
+        else:
+            adj = ((w * r * r).sum() * k / (k - p) - k) / w.sum()
+        if not math.isfinite(adj):
+            adj = 0.0
+        while tau2 + adj < 0:
+            adj /= 2
+        old = tau2
+        tau2 = tau2 + adj
+        if abs(tau2 - old) < 1e-12:
+            break
+    return max(0.0, tau2)
+
+
+def metareg_slope(yi, vi, x, method: str) -> float:
+    r"""Slope of a meta-regression of ``yi`` on one moderator ``x``.
+
+    tau² is estimated by ``method`` with the design :math:`[1, x]` (see
+    ``metafor::rma.uni(yi, vi, mods = x, method)``), then the slope is the weighted
+    least-squares coefficient with weights :math:`1/(v_i + \hat\tau^2)`. The effects are
+    centred first, which leaves the slope unchanged and makes it exactly 0 when every
+    study has the same effect.
+
+    References
+    ----------
+    Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package.
+    J Stat Softw 36(3). Raudenbush SW (2009). Analyzing effect sizes: random-effects
+    models. In: The Handbook of Research Synthesis and Meta-Analysis, 295-315.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    y = y - y.mean()
+    X = np.column_stack([np.ones(y.size), np.asarray(x, dtype=float)])
+    tau2 = _tau2_metareg(y, v, X, method)
+    beta, _, _ = _wls(X, y, 1 / (v + tau2))
+    return float(beta[1])
+
+
+# --------------------------------------------------------------------------- pooled fits
+
+
+def pooled_batch(
+    yi, vi, mask, method: str, hk: bool = False, measure=None, level=0.95, threshold=1e-12
+):
+    """One batched pooled fit: ``EE`` by inverse variance, else the random-effects model.
+
+    Returns the engine core's result object (``CommonEffect`` for EE, ``RandomEffects``
+    otherwise) for a batch of analyses selected by ``mask`` (shape ``(..., k)``).
+    """
+    if method == "EE":
+        from analysis.common import iv
+
+        return iv(yi, vi, mask=mask, level=level, measure=measure)
+    from analysis.rma import rma
+
+    return rma(
+        yi,
+        vi,
+        method=method,
+        hk=hk,
+        mask=mask,
+        level=level,
+        measure=measure,
+        qprofile=False,
+        threshold=threshold,
+    )
+
+
+# --------------------------------------------------------------------------- trim and fill
+
+
+def trimfill(
+    yi, vi, method: str = "REML", hk: bool = False, measure: str | None = None, level=0.95
+) -> TrimFill:
+    r"""Trim-and-fill with the L0 estimator, as ``metafor::trimfill(rma(yi, vi, method))``.
+
+    1. Side: the sign of the slope of a meta-regression of the effects on their standard
+       errors (same tau² estimator); a negative slope puts the missing studies on the
+       right, otherwise on the left. Effects are mirrored so that missing studies are
+       always on the left, then sorted.
+    2. Iterate: pool the k - k0 studies with the smallest effects, centre all k effects
+       on that estimate, rank their absolute values (ties by order), sum the ranks
+       :math:`S_r` of the positive ones and set
+       :math:`k_0 = \max(0, \mathrm{round}((4 S_r - k(k+1))/(2k - 1)))` until k0 repeats.
+       Every fit the iteration may ask for (k0 = 0 ... its largest possible value
+       :math:`k(k+1)/(2k-1)`) is computed as one batch of meta-analyses. As in metafor,
+       the fits inside the procedure use the default convergence threshold of the
+       iterative tau² estimators (``TRIMFILL_THRESHOLD`` = 1e-5); with k0 = 0 the
+       result is the model itself at full precision.
+    3. Fill: mirror the k0 most extreme studies about the last estimate
+       (:math:`2\hat\theta - y_i`, same variance) and pool all k + k0 with ``method``.
+       With k0 = 0 the result is the model itself.
+
+    ``method`` is "EE" (common effect) or a tau² estimator of :mod:`analysis.rma`.
+    Undefined (None figures) for k < 3, and when a fit inside the procedure does not
+    converge or k0 does not settle within ``TRIMFILL_MAXITER`` iterations (where
+    metafor stops with an error).
+
+    References
+    ----------
+    Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of
+    testing and adjusting for publication bias in meta-analysis. Biometrics 56:455-463.
+    Duval S, Tweedie R (2000). A nonparametric "trim and fill" method of accounting for
+    publication bias in meta-analysis. J Am Stat Assoc 95:89-98.
+    """
+    yo = np.asarray(yi, dtype=float)
+    vo = np.asarray(vi, dtype=float)
+    k = yo.size
+    if k < 3:
+        return TrimFill(None, None, None, None, None, k=k)
+    slope = metareg_slope(yo, vo, np.sqrt(vo), method)
+    side = "right" if slope < 0 else "left"
+    sgn = -1.0 if side == "right" else 1.0
+    order = np.argsort(sgn * yo, kind="stable")
+    y = sgn * yo[order]
+    v = vo[order]
+    jmax = min(k - 1, int(math.floor(k * (k + 1) / (2 * k - 1))))
+    trunc = np.arange(jmax + 1)
+    mask = np.arange(k)[None, :] < (k - trunc)[:, None]
+    fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD)
+    betas = np.asarray(fits.b, dtype=float)
+    k0, prev, it = 0, -1, 0
+    beta = betas[0]
+    while k0 != prev:
+        prev = k0
+        it += 1
+        beta = betas[k0]
+        if it > TRIMFILL_MAXITER or not math.isfinite(beta):
+            # a fit that does not converge, or k0 cycling: metafor stops with an error
+            return TrimFill(None, side, None, None, None, k=k)
+        yc = y - beta
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
+        sr = ranks[yc > 0].sum()
+        k0 = max(0, round((4 * sr - k * (k + 1)) / (2 * k - 1)))
+        k0 = min(k0, jmax)
+    if k0 > 0:
+        fill_y = sgn * (2 * beta - y[k - k0 :])
+        fill_v = v[k - k0 :]
+        all_y = np.concatenate([yo, fill_y])
+        all_v = np.concatenate([vo, fill_v])
+    else:
+        fill_y = fill_v = np.empty(0)
+        all_y, all_v = yo, vo
+    # k0 = 0 returns the model itself (full precision); a refit uses metafor's default
+    threshold = TRIMFILL_THRESHOLD if k0 > 0 else 1e-12
+    res = pooled_batch(
+        all_y, all_v, None, method, hk=hk, measure=measure, level=level, threshold=threshold
+    )
+    tau2 = 0.0 if method == "EE" else res.tau2
+    return TrimFill(
+        k0=int(k0),
+        side=side,
+        estimate=_num(res.estimate),
+        ci_low=_num(res.ci_low),
+        ci_high=_num(res.ci_high),
+        b=_num(res.b),
+        ci_lb=_num(res.ci_lb),
+        ci_ub=_num(res.ci_ub),
+        se=_num(res.se),
+        p=_num(res.p),
+        tau2=_num(tau2),
+        k=int(k + k0),
+        filled_yi=tuple(float(x) for x in fill_y),
+        filled_vi=tuple(float(x) for x in fill_v),
+    )
