@@ -150,13 +150,18 @@ def _x_axis(measure: str, scale: alt.Scale | None = None) -> alt.Axis:
     )
 
 
-def _ticks(measure: str, domain: Sequence[float] | None = None) -> list[float] | None:
+def _ticks(measure: str, domain: Sequence[float] | None = None) -> Any:
+    """Round tick values on a log axis; Vega-Lite's own ticks on a linear one."""
     if not text.is_ratio(measure):
-        return None
-    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
-    if domain is not None:
-        ticks = [t for t in ticks if domain[0] <= t <= domain[1]]
-    return ticks
+        return alt.Undefined
+    coarse = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    fine = [0.3, 0.5, 0.7, 1, 1.5, 2, 3]
+    if domain is None:
+        return coarse
+    inside = [t for t in coarse if domain[0] <= t <= domain[1]]
+    if len(inside) >= 4:
+        return inside
+    return sorted({t for t in coarse + fine if domain[0] <= t <= domain[1]})
 
 
 def _y_axis(labels: list[str], bold: Sequence[int] = ()) -> alt.Axis:

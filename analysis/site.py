@@ -474,9 +474,9 @@ def _sensitivity_rows(name: str) -> list[dict]:
         )
     cvr = sens.get("common_vs_random") or {}
     for key, lab in (
-        ("common_mh", "Common effect (Mantel-Haenszel)"),
-        ("common_iv", "Common effect (inverse variance)"),
-        ("random_z", "Random effects, normal-based CI (no HK)"),
+        ("common_mh", "Common effect (MH)"),
+        ("common_iv", "Common effect (IV)"),
+        ("random_z", "Random, no HK"),
     ):
         r = cvr.get(key)
         if r:
@@ -520,13 +520,16 @@ def tau2_table(name: str) -> Markdown:
     if not tm:
         return Markdown("_Alternative tau² estimators need at least two trials._")
     out = []
-    for m, r in tm.items():
+    primary = bundle()["methods"]["tau2_method"]
+    order = [primary] + [m for m in bundle_mod.TAU2_METHODS if m != primary]
+    for m in order + sorted(set(tm) - set(order)):
+        r = tm.get(m)
         if r is None:
             continue
         key = _key(name, "sensitivity", "tau2_methods", m)
         out.append(
             {
-                "Estimator": text.TAU2_METHODS.get(m, m),
+                "Estimator": text.TAU2_METHODS.get(m, m) + (" (primary)" if m == primary else ""),
                 "tau²": text.num(r.get("tau2"), 3),
                 "I²": text.pct(r.get("i2")),
                 "Pooled effect": text.effect(
