@@ -180,9 +180,14 @@ def _control_risk(rows: pd.DataFrame, excluded: list[str]) -> float | None:
 
 
 def headline_model(entry: dict) -> str:
-    """``random`` when the random-effects estimate exists (k >= 2), else ``common.mh``."""
+    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``.
+
+    With one trial nothing is pooled; the Mantel-Haenszel estimate is then that
+    trial's own risk ratio with its CI.
+    """
     rnd = entry.get("random") or {}
-    return "random" if not text.missing(rnd.get("estimate")) else "common.mh"
+    complete = all(not text.missing(rnd.get(c)) for c in ("estimate", "ci_low", "ci_high"))
+    return "random" if int(entry.get("k") or 0) >= 2 and complete else "common.mh"
 
 
 def _summary(entry: dict, rows: pd.DataFrame) -> dict:

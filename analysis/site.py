@@ -413,20 +413,31 @@ def subgroup_table(name: str) -> Markdown:
     sg = (e or {}).get("subgroups")
     if not sg:
         return Markdown("_No subgroups._")
+    rows = primary_rows(name)
+    by = sg.get("by") or bundle()["methods"]["by"]
+    studies_by_id = {st["study_id"]: st for st in e.get("studies") or []}
     out = []
     for code, g in sorted(sg["groups"].items(), key=lambda kv: text.disease_label(kv[0])):
+        shown, note = g, ""
+        if g.get("k") == 1 and text.missing(g.get("ci_low")):
+            # one trial: nothing pooled, so show that trial's own estimate and CI
+            ids = rows.loc[rows[by].astype(str) == code, "study_id"].astype(str).tolist()
+            single = [studies_by_id[i] for i in ids if i in studies_by_id]
+            if single:
+                shown, note = single[0], f" (single trial: {single[0]['study_id']})"
         out.append(
             {
                 "Disease": text.disease_label(code),
                 "Trials": g.get("k"),
                 "RR (95 % CI)": text.effect(
                     e["measure"],
-                    g.get("estimate"),
-                    g.get("ci_low"),
-                    g.get("ci_high"),
+                    shown.get("estimate"),
+                    shown.get("ci_low"),
+                    shown.get("ci_high"),
                     label=False,
-                ),
-                "I²": text.pct(g.get("i2")),
+                )
+                + note,
+                "I²": text.pct(g.get("i2")) if (g.get("k") or 0) > 1 else "–",
             }
         )
     tb = sg.get("test_between") or {}
