@@ -158,12 +158,47 @@ def _swap(staging: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-_WARMUP = (
-    "import importlib.util as _u\n"
-    "for _m in ('numpy', 'pandas', 'scipy.stats', 'altair', 'vl_convert', 'analysis.display'):\n"
-    "    if _u.find_spec(_m.split('.')[0]):\n"
-    "        __import__(_m)\n"
-)
+_BASE_IMPORTS = ("numpy", "pandas", "altair", "vl_convert", "analysis.display")
+
+
+def warmup_code(root: Path) -> str:
+    """Code that imports, in the kernel, what the chapters import (and the usual libraries).
+
+    Sent as soon as the kernel is up, so these imports run while the build validates
+    the data and computes the bundle. Modules are found from the ``import`` statements
+    of the chapters' cells; one that fails to import is left for its chapter to report.
+    """
+    import ast
+
+    from analysis.render.project import load_project
+    from analysis.render.qmd import parse_qmd
+
+    modules = list(_BASE_IMPORTS)
+    try:
+        project = load_project(root)
+        for chapter in project.chapters:
+            for cell in parse_qmd(root / chapter.source).cells:
+                try:
+                    tree = ast.parse(cell.code)
+                except SyntaxError:
+                    continue
+                for node in tree.body:
+                    if isinstance(node, ast.Import):
+                        modules += [a.name for a in node.names]
+                    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                        modules.append(node.module)
+                        modules += [f"{node.module}.{a.name}" for a in node.names]
+    except Exception:  # noqa: BLE001 - the render reports problems with the project itself
+        pass
+    names = list(dict.fromkeys(modules))
+    return (
+        "import importlib as _il\n"
+        f"for _m in {names!r}:\n"
+        "    try:\n"
+        "        _il.import_module(_m)\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
 
 
 def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
@@ -374,7 +409,7 @@ def build(
         if not quarto:
             from analysis.render import Kernel
 
-            kernel = Kernel(env, warmup=_WARMUP).start()  # imports overlap with steps 2-3
+            kernel = Kernel(env, warmup=warmup_code(root)).start()  # imports overlap with steps 2-3
         rows = validate(root)
         progress(f"validated data/studies.csv ({rows} rows)")
         if kernel is not None:
@@ -392,7 +427,7 @@ def build(
                 )
                 from analysis.render import Kernel
 
-                kernel = Kernel(env, warmup=_WARMUP).start()
+                kernel = Kernel(env, warmup=warmup_code(root)).start()
                 _render_embedded(root, staging, stamp, versions, env, kernel, progress, html=False)
         else:
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)

@@ -155,7 +155,7 @@ def render_project(
         try:
             for chapter, doc in docs:
                 progress(f"  executing {chapter.source}")
-                ex = kernel.execute(doc)
+                ex = kernel.execute(doc, defaults=project.execute)
                 if not html:
                     typst_parts.append(asm.chapter_markdown("typst", chapter, ex))
                     continue

@@ -130,7 +130,7 @@ class Kernel:
         self._client.execute_cell(cell, 0, store_history=False)
         return [dict(o) for o in cell.get("outputs", [])]
 
-    def execute(self, doc: Document, *, allow_errors_default: bool = False) -> ExecutedDocument:
+    def execute(self, doc: Document, *, defaults: dict[str, Any] | None = None) -> ExecutedDocument:
         """Execute ``doc``'s cells (those with ``eval`` not false) and inline expressions.
 
         Raises
@@ -146,7 +146,9 @@ class Kernel:
             self._run(_SETUP.format(cwd=str(doc.path.parent.resolve())), 0)
         except (CellExecutionError, DeadKernelError, CellTimeoutError) as exc:
             raise RenderError(f"{where}: could not prepare the kernel: {exc}") from exc
-        eval_default = doc.meta.get("execute", {}).get("eval", True) if doc.meta else True
+        options = {**(defaults or {}), **((doc.meta or {}).get("execute") or {})}
+        eval_default = options.get("eval", True)
+        allow_errors_default = bool(options.get("error", False))
         for block in doc.blocks:
             if isinstance(block, CodeCell):
                 if not block.options.get("eval", eval_default):
