@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import os
 from functools import cache
 from pathlib import Path
@@ -309,16 +308,15 @@ def _per1000(x: Any) -> str:
 
 
 def _nnt(ab: dict) -> str:
-    """NNTB (one more patient improves with IVIG) or NNTH (one fewer), after Altman (1998).
+    """NNTB or NNTH with its CI as Altman (1998) writes it, rounded up ("NNTB 5 (3 to 12)").
 
-    Read from the absolute effect: the sign of the risk difference, not of ``nnt``,
-    decides which, so the convention of ``nnt``'s sign does not matter here.
+    Uses :meth:`analysis.absolute.AbsoluteEffect.describe` on the bundle's fields.
     """
-    x = ab.get("nnt")
-    if text.missing(x) or text.missing(ab.get("ivig_per_1000")):
+    from analysis.absolute import AbsoluteEffect
+
+    if not ab or text.missing(ab.get("nnt")):
         return "–"
-    better = float(ab["ivig_per_1000"]) >= float(ab["control_per_1000"])
-    return f"{'NNTB' if better else 'NNTH'} {math.ceil(abs(float(x)))}"
+    return AbsoluteEffect(**ab).describe() or "–"
 
 
 @cache

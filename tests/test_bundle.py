@@ -1,0 +1,155 @@
+"""The results bundle: the meta JSON of each primary analysis, sensitivity analyses, determinism."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import bundle, data, version
+from analysis.data import DataError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def results():
+    return bundle.compute(ROOT)
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return data.load_studies(ROOT / "data")
+
+
+def _meta_cli(rows, tmp_path: Path, name: str) -> dict:
+    csv = tmp_path / f"{name}.csv"
+    bundle._engine_frame(rows, "disease").to_csv(csv, index=False)
+    cfg = bundle.PRIMARY
+    args = ["--measure", cfg.measure, "--tau2", cfg.tau2_method, "--by", cfg.by, "--json"]
+    if cfg.hk:
+        args.append("--hk")
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "meta", str(csv), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def test_stamp_and_shape(results):
+    assert {k: results[k] for k in ("version", "commit", "generated")} == version.stamp(ROOT)
+    assert set(results["comparisons"]) == {"placebo", "plasma_exchange", "corticosteroid"}
+    assert results["methods"]["tau2_method"] == "REML" and results["methods"]["hk"] is True
+
+
+def test_each_entry_is_exactly_the_meta_json(results, studies, tmp_path):
+    for name, entry in results["comparisons"].items():
+        rows = data.primary(studies, name)
+        if entry is None:
+            assert rows.empty
+            continue
+        core = {k: v for k, v in entry.items() if k not in ("summary", "sensitivity")}
+        assert core == _meta_cli(rows, tmp_path, name)
+
+
+def test_empty_comparison_is_null_with_a_reason(results, studies):
+    for name, entry in results["comparisons"].items():
+        if data.primary(studies, name).empty:
+            assert entry is None
+            assert "counts for an" in results["unavailable"][name]["reason"]
+            assert "all_outcome_types" in results["unavailable"][name]["sensitivity"]
+        else:
+            assert name not in results["unavailable"]
+
+
+def test_sensitivity_analyses(results, studies):
+    placebo = results["comparisons"]["placebo"]
+    rows = data.primary(studies, "placebo")
+    sens = placebo["sensitivity"]
+    assert set(sens) >= {
+        "verified_only",
+        "all_outcome_types",
+        "excluding_high_rob",
+        "common_vs_random",
+        "tau2_methods",
+        "notes",
+    }
+    n_verified = int((rows["status"] == "verified").sum())
+    assert sens["verified_only"]["k"] == n_verified
+    every = data.included(studies, "placebo", outcome_types=bundle._all_outcome_types(studies))
+    assert sens["all_outcome_types"]["k"] == len(every) >= placebo["k"]
+    assert set(sens["tau2_methods"]) == set(bundle.TAU2_METHODS)
+    assert sens["tau2_methods"]["REML"] == placebo["random"]
+    assert sens["tau2_methods"]["DL"]["tau2_method"] == "DL"
+    cvr = sens["common_vs_random"]
+    assert cvr["common_mh"] == placebo["common"]["mh"]
+    assert cvr["random_hk"] == placebo["random"] and cvr["random_z"]["hk"] is False
+    high = rows["rob_overall"].astype(str).eq("high").sum()
+    assert sens["excluding_high_rob"]["k"] == placebo["k"] - high
+
+
+def test_summary_counts_and_absolute_effect(results, studies):
+    for name, entry in results["comparisons"].items():
+        if entry is None:
+            continue
+        rows = data.primary(studies, name)
+        rows = rows[~rows["study_id"].isin(entry["excluded"])]
+        s = entry["summary"]
+        assert s["trials"] == entry["k"]
+        assert s["participants"] == int(rows["ivig_total"].sum() + rows["control_total"].sum())
+        risk = rows["control_improved"].sum() / rows["control_total"].sum()
+        assert s["control_risk"] == pytest.approx(float(risk), rel=1e-12)
+        pooled = entry["random"] if s["model"] == "random" else entry["common"]["mh"]
+        ab = s["absolute"]
+        assert ab["control_per_1000"] == pytest.approx(1000 * risk)
+        assert ab["ivig_per_1000"] == pytest.approx(1000 * risk * pooled["estimate"])
+    assert results["comparisons"]["placebo"]["summary"]["model"] == "random"
+
+
+def test_register_counts(results, studies):
+    reg = results["register"]
+    assert reg["identified"] == len(studies)
+    assert reg["by_comparator"] == {
+        c: (0 if e is None else e["k"]) for c, e in results["comparisons"].items()
+    }
+    assert sum(reg["by_status"].values()) == len(studies)
+
+
+def test_write_is_deterministic_and_clean(tmp_path):
+    a = bundle.write(ROOT, tmp_path / "a")
+    b = bundle.write(ROOT, tmp_path / "b")
+    text = a.read_text(encoding="utf-8")
+    assert text == b.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text
+    obj = json.loads(text)
+    assert json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=False) + "\n" == text
+    assert not list((tmp_path / "a").glob(".results.*"))
+
+
+def test_bad_data_leaves_the_previous_bundle(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "data", project / "data")
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    out = tmp_path / "out"
+    good = bundle.write(project, out).read_text(encoding="utf-8")
+    csv = project / "data" / "studies.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    assert header[header.index("ivig_improved") : header.index("control_total") + 1] == [
+        "ivig_improved",
+        "ivig_total",
+        "control_improved",
+        "control_total",
+    ]
+    # a count larger than its arm: validation must refuse it before anything is written
+    row = next(i for i, line in enumerate(lines) if line.startswith("Hughes2008_ICE,"))
+    lines[row] = lines[row].replace(",32,59,12,58,", ",99,59,12,58,", 1)
+    csv.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(DataError, match="studies.csv"):
+        bundle.write(project, out)
+    assert (out / "results.json").read_text(encoding="utf-8") == good

@@ -1,0 +1,200 @@
+"""Charts from real analyses of the project's data: valid Vega-Lite, drawing the result."""
+
+import json
+import math
+from pathlib import Path
+
+import altair as alt
+import jsonschema
+import pandas as pd
+import pytest
+
+from analysis import bundle, charts, data, meta
+
+SCHEMA = json.loads(
+    (Path(alt.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json").read_text()
+)
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+
+
+def _frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return bundle._engine_frame(rows, "disease")
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return data.load_studies()
+
+
+@pytest.fixture(scope="module")
+def placebo(studies):
+    rows = data.primary(studies, "placebo")
+    assert len(rows) >= 3, "the placebo comparison should have several trials"
+    return meta.analyse(_frame(rows), measure="RR", tau2_method="REML", hk=True, by="disease"), rows
+
+
+@pytest.fixture(scope="module")
+def single(studies):
+    rows = data.primary(studies, "plasma_exchange")
+    assert len(rows) == 1
+    return meta.analyse(_frame(rows), measure="RR", tau2_method="REML", hk=True, by="disease"), rows
+
+
+def _valid(fig: charts.Figure) -> dict:
+    spec = fig.spec()
+    errors = sorted(VALIDATOR.iter_errors(spec), key=str)
+    assert not errors, errors[0].message
+    assert fig.alt and len(fig.alt) > 40
+    assert isinstance(fig.table, pd.DataFrame) and len(fig.table)
+    return spec
+
+
+def _layers(spec: dict, mark: str) -> list[tuple[dict, list[dict]]]:
+    out = []
+    for layer in spec.get("layer") or [spec]:
+        m = layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        if m == mark:
+            data = layer.get("data") or spec["data"]  # shared data is hoisted to the top
+            out.append((layer, spec["datasets"][data["name"]]))
+    return out
+
+
+def test_forest_draws_the_result(placebo):
+    result, rows = placebo
+    r = result.to_dict()
+    fig = charts.forest(result, rows, by="disease", name="forest-placebo")
+    spec = _valid(fig)
+    assert spec["width"] == "container"
+    squares = _layers(spec, "square")
+    assert len(squares) == 1
+    layer, pts = squares[0]
+    assert sorted(p["study_id"] for p in pts) == sorted(s["study_id"] for s in r["studies"])
+    by_id = {s["study_id"]: s for s in r["studies"]}
+    for p in pts:
+        assert p["estimate"] == by_id[p["study_id"]]["estimate"]
+        assert p["weight"] == pytest.approx(by_id[p["study_id"]]["weight_random"])
+    assert layer["encoding"]["x"]["scale"]["type"] == "log"
+    assert layer["encoding"]["size"]["field"] == "weight"
+    assert {t["field"] for t in layer["encoding"]["tooltip"]} >= {"study_id", "text", "events"}
+    # diamonds: common (MH) and random, each with its CI as the left and right vertex
+    ((_, verts),) = _layers(spec, "area")
+    random = sorted((v for v in verts if v["diamond"] == "random"), key=lambda v: v["x"])
+    assert [v["x"] for v in random] == [
+        r["random"]["ci_low"],
+        r["random"]["estimate"],
+        r["random"]["ci_high"],
+    ]
+    common = sorted((v for v in verts if v["diamond"] == "common"), key=lambda v: v["x"])
+    assert common[1]["x"] == r["common"]["mh"]["estimate"]
+    # the prediction interval bar
+    if r["random"]["pi_low"] is not None:
+        pi = [
+            d
+            for _, ds in _layers(spec, "rule")
+            for d in ds
+            if d.get("label") == "Prediction interval"
+        ]
+        assert pi and pi[0]["ci_low"] == r["random"]["pi_low"]
+        assert pi[0]["ci_high"] == r["random"]["pi_high"]
+    # subgroup headers, bold, one per disease
+    axis = layer["encoding"]["y"]["axis"]
+    for code in rows["disease"].unique():
+        assert charts.text.disease_label(code) in axis["labelExpr"]
+    assert "bold" in json.dumps(axis["labelFontWeight"])
+    # Okabe-Ito colours only (plus greys and white)
+    colours = set(json.dumps(spec).upper().split('"#')[1:])
+    allowed = {c.lstrip("#").upper() for c in charts.OKABE_ITO.values()} | {
+        "222222",
+        "767676",
+        "FFFFFF",
+        "E6E6E6",
+        "8C8C8C",
+    }
+    assert {c[:6] for c in colours} <= allowed
+    assert "Forest plot of" in fig.alt and f"{r['random']['estimate']:.2f}" in fig.alt
+
+
+def test_forest_single_trial_has_no_pooled_marks(single):
+    result, rows = single
+    spec = _valid(charts.forest(result, rows, name="forest-pe"))
+    assert _layers(spec, "area") == []
+    assert len(_layers(spec, "square")[0][1]) == 1
+
+
+def test_forest_linear_axis_for_risk_difference(placebo):
+    _, rows = placebo
+    result = meta.analyse(_frame(rows), measure="RD", tau2_method="REML", hk=True, by="disease")
+    spec = _valid(charts.forest(result, rows))
+    layer, _ = _layers(spec, "square")[0]
+    assert layer["encoding"]["x"]["scale"]["type"] == "linear"
+
+
+def test_funnel_contours_and_points(placebo):
+    result, _ = placebo
+    r = result.to_dict()
+    spec = _valid(charts.funnel(result))
+    areas = _layers(spec, "area")
+    assert [a[1][0]["region"] for a in areas] == [c[0] for c in charts.CONTOURS]
+    # the 1.96 contour at se = max passes through exp(+-1.96 * se)
+    band = next(ds for _, ds in areas if ds[0]["region"] == "0.05 ≤ p < 0.10")
+    top = max(band, key=lambda d: d["se"])
+    assert math.log(top["x2"]) == pytest.approx(1.959963984540054 * top["se"])
+    ((_, pts),) = _layers(spec, "circle")
+    assert len(pts) == r["k"]
+    for p in pts:
+        s = next(s for s in r["studies"] if s["study_id"] == p["study_id"])
+        assert p["se"] == pytest.approx(math.sqrt(s["vi"]))
+
+
+def test_cumulative_and_leave_one_out(placebo):
+    result, _ = placebo
+    r = result.to_dict()
+    spec = _valid(charts.cumulative(result))
+    ((_, pts),) = _layers(spec, "circle")
+    assert [p["estimate"] for p in pts] == [c["estimate"] for c in r["cumulative"]]
+    spec = _valid(charts.leave_one_out(result))
+    ((_, pts),) = _layers(spec, "circle")
+    assert [p["label"] for p in pts] == [f"Omitting {c['omitted']}" for c in r["leave_one_out"]]
+    band = _layers(spec, "rect")[0][1][0]
+    assert band["ci_low"] == r["random"]["ci_low"]
+
+
+def test_rob_plots_cover_every_trial_and_domain(studies):
+    rows = studies[studies["status"] != "pending"].reset_index(drop=True)
+    fig = charts.rob_traffic_light(rows)
+    spec = _valid(fig)
+    ((_, dots),) = _layers(spec, "circle")
+    assert len(dots) == 6 * len(rows)
+    for d in dots:
+        row = rows[rows["study_id"] == d["study_id"]].iloc[0]
+        col = "rob_overall" if d["domain"] == "Overall" else f"rob_d{d['domain'][1]}"
+        assert d["level"] == charts.rob_level(row[col])
+        assert d["glyph"] == charts.ROB_LEVELS[d["level"]][2]
+    summary = _valid(charts.rob_summary(rows))
+    ((_, bars),) = _layers(summary, "bar")
+    for domain in {b["domain"] for b in bars}:
+        assert sum(b["size"] for b in bars if b["domain"] == domain) == len(rows)
+
+
+def test_rob_levels_normalised():
+    assert charts.rob_level("Some concerns") == "some_concerns"
+    assert charts.rob_level("HIGH") == "high"
+    assert charts.rob_level(None) == "not_assessed"
+    assert charts.rob_level("no idea") == "not_assessed"
+
+
+def test_prisma_flow_from_the_register(studies):
+    entries = {}
+    for c in data.COMPARATORS:
+        rows = data.primary(studies, c)
+        entries[c] = None if rows.empty else meta.analyse(_frame(rows)).to_dict()
+    flow = bundle.register_summary(studies, entries, bundle.PRIMARY)
+    assert flow["identified"] == len(studies)
+    assert flow["pending"] + flow["with_counts"] == flow["identified"]
+    assert flow["eligible"] + sum(flow["other_outcome"].values()) == flow["with_counts"]
+    fig = charts.prisma(flow)
+    spec = _valid(fig)
+    ((_, lines),) = _layers(spec, "text")
+    shown = " ".join(d["line"] for d in lines)
+    assert f"(n = {flow['identified']})" in shown.replace("\n", " ")
+    assert f"n = {flow['included']}" in fig.alt
