@@ -3,6 +3,7 @@ deterministic, replaced atomically, and untouched when a chapter or the data is 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -124,17 +125,14 @@ def test_cli_exits_non_zero_on_bad_data_and_keeps_the_site(tmp_path: Path) -> No
     root = _project(tmp_path)
     shutil.rmtree(root / "data")
     shutil.copytree(ROOT / "data", root / "data")
-    csv = root / "data" / "studies.csv"
-    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
-    header = lines[0].rstrip("\n").split(",")
-    col = header.index("ivig_total")
-    for i, line in enumerate(lines[1:], start=1):
-        cells = line.split(",")
-        if len(cells) == len(header) and cells[col].strip().isdigit():
-            cells[col] = "-5"
-            lines[i] = ",".join(cells)
-            break
-    csv.write_text("".join(lines), encoding="utf-8")
+    path = root / "data" / "studies.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    col = rows[0].index("ivig_total")
+    row = next(r for r in rows[1:] if r[col].strip().isdigit())
+    row[col] = "-5"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
     dest = root / "_site"
     dest.mkdir()
     (dest / "index.html").write_text("previous site")
@@ -146,7 +144,7 @@ def test_cli_exits_non_zero_on_bad_data_and_keeps_the_site(tmp_path: Path) -> No
         timeout=300,
     )
     assert proc.returncode != 0
-    assert "studies.csv" in proc.stderr and proc.stdout == ""
+    assert "studies.csv" in proc.stderr and "ivig_total" in proc.stderr and proc.stdout == ""
     assert (dest / "index.html").read_text() == "previous site"
     assert not list(root.glob("_site.*"))
 
