@@ -171,7 +171,7 @@ def read_studies(path: str | Path, by: str | None = None) -> StudyTable:
                 raise fail(
                     row_no,
                     events,
-                    f"events exceed {total} ({ints[events]} > {ints[total]})",
+                    f"events exceed {total} of {ints[total]}",
                     values[events],
                 )
         if by is not None:
