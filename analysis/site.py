@@ -177,8 +177,8 @@ def headline() -> Markdown:
     if k(best) == 0:
         return Markdown("No comparison has a trial in its primary analysis yet.")
     return Markdown(
-        f"IVIG versus {label(best).lower()}: {effect(best).data} "
-        f"({trials(best).data}; version {bundle()['version']})."
+        f"IVIG versus {label(best).lower()}: {conclusion(best)}, {effect(best).data}, "
+        f"from {trials(best).data} (version {bundle()['version']})."
     )
 
 
@@ -538,7 +538,8 @@ def tau2_table(name: str) -> Markdown:
         key = _key(name, "sensitivity", "tau2_methods", m)
         out.append(
             {
-                "Estimator": text.TAU2_METHODS.get(m, m) + (" (primary)" if m == primary else ""),
+                "Estimator": _upper_first(text.TAU2_METHODS.get(m, m))
+                + (" (primary)" if m == primary else ""),
                 "tau²": text.num(r.get("tau2"), 3),
                 "I²": text.pct(r.get("i2")),
                 "Pooled effect": text.effect(
@@ -548,6 +549,10 @@ def tau2_table(name: str) -> Markdown:
             }
         )
     return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def _upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
 
 
 def small_study(name: str) -> Markdown:
