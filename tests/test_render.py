@@ -97,6 +97,8 @@ def test_inline_expressions_show_their_values(site: Path) -> None:
     assert "Total is 15." in _main(site / "chapters/two.html")
     assert "has 5 chapters" in _main(site / "index.html")
     assert "{python}" not in (site / "chapters/one.html").read_text()
+    # an inline expression inside a code block is shown, not evaluated
+    assert "The value is `{python} 1 / 0`." in html.unescape(_main(site / "chapters/two.html"))
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ from typing import Any
 
 from analysis.render.execute import ExecutedDocument
 from analysis.render.project import Chapter, Project
-from analysis.render.qmd import INLINE, CodeCell, MarkdownBlock
+from analysis.render.qmd import CodeCell, MarkdownBlock, substitute_inline
 from analysis.render.xref import Book, apply_numbers
 
 __all__ = ["Assembler", "cell_options"]
@@ -219,8 +219,7 @@ class Assembler:
                 out.append(self._cell(target, chapter, block, ex, doc.meta))
                 continue
             assert isinstance(block, MarkdownBlock)
-            values = iter(ex.inline.get(id(block), []))
-            text = INLINE.sub(lambda _m, it=values: next(it), block.text)
+            text = substitute_inline(block.text, ex.inline.get(id(block), []))
             text = apply_numbers(text, cn.headings.get(id(block), []), cn, target == "typst")
             where = f"{doc.path}:{block.line}"
             text = self._links(target, chapter, text)

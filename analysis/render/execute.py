@@ -20,7 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from analysis.render.qmd import INLINE, CodeCell, Document, MarkdownBlock
+from analysis.render.qmd import CodeCell, Document, MarkdownBlock, inline_expressions
 
 __all__ = ["ExecutedDocument", "Kernel", "RenderError"]
 
@@ -167,7 +167,7 @@ class Kernel:
                 finally:
                     self._client.allow_errors = False
             elif isinstance(block, MarkdownBlock):
-                exprs = [m for m in INLINE.finditer(block.text)]
+                exprs = inline_expressions(block.text)
                 if exprs:
                     result.inline[id(block)] = self._inline(block, exprs, where)
         return result

@@ -9,14 +9,59 @@ from typing import Any
 
 import yaml
 
-__all__ = ["CodeCell", "Document", "MarkdownBlock", "QmdError", "INLINE", "parse_qmd"]
+__all__ = [
+    "CodeCell",
+    "Document",
+    "INLINE",
+    "MarkdownBlock",
+    "QmdError",
+    "inline_expressions",
+    "parse_qmd",
+    "substitute_inline",
+]
 
 #: An executable cell fence: three or more backticks and ``{python ...}``.
 _CELL_OPEN = re.compile(r"^(?P<ticks>`{3,})\s*\{python(?P<args>[^}]*)\}\s*$")
 #: Any other fence (its content is not scanned for cells).
 _FENCE = re.compile(r"^(?P<ticks>`{3,}|~{3,})")
 #: An inline expression, `` `{python} expr` ``.
-INLINE = re.compile(r"`\{python\}\s+(?P<expr>[^`]+?)\s*`")
+INLINE = re.compile(r"(?<!`)`\{python\}\s+(?P<expr>[^`\n]+?)\s*`(?!`)")
+
+
+def _fenced(text: str) -> list[tuple[int, int]]:
+    """Character spans of fenced code blocks in Markdown ``text``."""
+    spans, pos, fence, start = [], 0, None, 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if fence is None:
+            m = _FENCE.match(stripped)
+            if m:
+                fence, start = m.group("ticks"), pos
+        elif stripped.startswith(fence) and stripped.strip(fence[0]) == "":
+            spans.append((start, pos + len(line)))
+            fence = None
+        pos += len(line)
+    if fence is not None:
+        spans.append((start, pos))
+    return spans
+
+
+def inline_expressions(text: str) -> list[re.Match]:
+    """The inline expressions of Markdown ``text``, outside fenced code blocks."""
+    spans = _fenced(text)
+    return [m for m in INLINE.finditer(text) if not any(a <= m.start() < b for a, b in spans)]
+
+
+def substitute_inline(text: str, values: list[str]) -> str:
+    """Replace the expressions :func:`inline_expressions` finds by ``values``, in order."""
+    matches = inline_expressions(text)
+    if len(matches) != len(values):
+        raise ValueError(f"{len(matches)} inline expressions but {len(values)} values")
+    out, last = [], 0
+    for m, value in zip(matches, values, strict=True):
+        out += [text[last : m.start()], value]
+        last = m.end()
+    return "".join([*out, text[last:]])
 
 
 class QmdError(Exception):
