@@ -268,14 +268,21 @@ def _from_meta(comparison: str, analysis: str, m: Mapping) -> Iterator[Pooled]:
             )
 
 
-def _walk(comparison: str, path: str, obj: object, measure: str) -> Iterator[Pooled]:
-    """Pooled results in a comparison: the primary meta object, then every nested analysis."""
+def _walk(
+    comparison: str, path: str, obj: object, measure: str, k: int | None = None
+) -> Iterator[Pooled]:
+    """Pooled results in a comparison: the primary meta object, then every nested analysis.
+
+    A bare pooled estimate without its own ``k`` (another model fitted to the same
+    trials, e.g. another tau² estimator) takes the ``k`` of the enclosing analysis.
+    """
     if _is_meta(obj):
         yield from _from_meta(comparison, path or "primary", obj)  # type: ignore[arg-type]
         extra = {k: v for k, v in obj.items() if k not in _META_KEYS}  # type: ignore[union-attr]
         measure = str(obj.get("measure") or measure)  # type: ignore[union-attr]
+        k = _int(obj.get("k"))  # type: ignore[union-attr]
         for key, value in extra.items():
-            yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure)
+            yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure, k)
     elif _is_pooled(obj):
         o: Mapping = obj  # type: ignore[assignment]
         model = o.get("model") or o.get("method")
@@ -286,7 +293,7 @@ def _walk(comparison: str, path: str, obj: object, measure: str) -> Iterator[Poo
             path or "primary",
             str(model or "pooled"),
             str(o.get("measure") or measure),
-            _int(o.get("k")),
+            _int(o["k"]) if "k" in o else k,
             _num(o.get("estimate")),
             _num(o.get("ci_low")),
             _num(o.get("ci_high")),
@@ -295,11 +302,11 @@ def _walk(comparison: str, path: str, obj: object, measure: str) -> Iterator[Poo
         )
     elif isinstance(obj, Mapping):
         for key, value in obj.items():
-            yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure)
+            yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure, k)
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             label = value.get("label") or value.get("name") if isinstance(value, Mapping) else None
-            yield from _walk(comparison, f"{path}/{label or i}", value, measure)
+            yield from _walk(comparison, f"{path}/{label or i}", value, measure, k)
 
 
 def pooled_results(bundle: Mapping | None) -> list[Pooled]:
@@ -454,7 +461,9 @@ def _label(analysis: str) -> str:
 
 def _describe(side: Side) -> str:
     b = side.bundle or {}
-    commit = str(b.get("commit") or "unknown")
+    if not b.get("commit"):
+        return f"`{side.label}`"
+    commit = str(b["commit"])
     parts = [f"version {b.get('version', '?')}", f"commit `{commit[:12]}`"]
     if b.get("generated"):
         parts.append(f"dated {b['generated']}")

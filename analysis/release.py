@@ -206,7 +206,7 @@ def plan(
     base_side = (
         bundle_at_revision(root, base)
         if base
-        else Side("no earlier release", {"version": "none", "comparisons": {}}, ())
+        else Side("no earlier release", {"comparisons": {}}, ())
     )
     head_side = load_side(str(root), root)
     head_bundle = {**head_side.bundle, "version": str(new)}

@@ -248,3 +248,110 @@ def test_read_studies_needs_study_id():
     assert read_studies("study_id,year\nA,1990\n")[0] == {"study_id": "A", "year": "1990"}
     with pytest.raises(UserError, match="study_id"):
         read_studies("id,year\nA,1990\n", "x.csv")
+
+
+# --------------------------------------------------------------------------- real engine
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "GIT_AUTHOR_DATE": "2026-02-03T04:05:06+00:00",
+        "GIT_COMMITTER_DATE": "2026-02-03T04:05:06+00:00",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(repo),
+    }
+    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def _edit_cell(root: Path, study_id: str, column: str, value: str) -> None:
+    import csv
+    import io
+
+    path = root / "data" / "studies.csv"
+    table = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    next(r for r in table if r["study_id"] == study_id)[column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(table[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_revisions_are_analysed_with_the_real_engine(tmp_path):
+    import shutil
+
+    from analysis.bundle import compute
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(ROOT / "data", repo / "data")
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    base_sha = _git(repo, "rev-parse", "HEAD")
+    expected_base = compute(repo)
+
+    _edit_cell(repo, "Mendell2001", "ivig_improved", "12")
+    expected_head = compute(repo)  # the working tree
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.1"\n')
+    _git(repo, "commit", "-q", "-am", "correct Mendell2001")
+
+    base = load_side(base_sha[:10], repo)
+    head = load_side("HEAD", repo)
+    assert base.bundle["commit"] == base_sha and base.bundle["version"] == "0.1.0"
+    assert head.bundle["version"] == "0.1.1"
+    assert base.bundle["generated"] == "2026-02-03T04:05:06Z"
+    for side, expected in ((base, expected_base), (head, expected_head)):
+        assert side.bundle["comparisons"] == expected["comparisons"]
+
+    d = compare(base, head)
+    assert [(t.study_id, t.kind, t.fields) for t in d.trials] == [
+        ("Mendell2001", "changed", (("ivig_improved", "11", "12"),))
+    ]
+    placebo = next(
+        c
+        for c in d.pooled
+        if c.ref.comparison == "placebo"
+        and c.ref.analysis == "primary"
+        and c.ref.model.startswith("random")
+    )
+    rnd = expected_head["comparisons"]["placebo"]["random"]
+    assert placebo.new.estimate == rnd["estimate"] and placebo.new.tau2 == rnd["tau2"]
+    assert placebo.old.estimate == expected_base["comparisons"]["placebo"]["random"]["estimate"]
+    assert placebo.changed
+    md = d.to_markdown()
+    assert "`ivig_improved`: 11 → 12" in md
+    assert f"RR {rnd['estimate']:.2f} ({rnd['ci_low']:.2f} to {rnd['ci_high']:.2f})" in md
+    # the working tree as HEAD gives the same pooled results as the committed HEAD
+    assert load_side(str(repo), repo).bundle["comparisons"] == head.bundle["comparisons"]
+
+
+def test_a_revision_before_the_register_existed_has_no_results(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "README").write_text("x")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "empty")
+    side = load_side("HEAD", repo)
+    assert side.bundle["comparisons"] == {} and side.studies == ()
+
+
+def test_bare_pooled_estimates_take_k_of_their_analysis():
+    sens = {
+        "sensitivity": {
+            "tau2_methods": {
+                "DL": {"estimate": 1.5, "ci_low": 1.0, "ci_high": 2.2, "tau2_method": "DL"}
+            }
+        }
+    }
+    b = bundle(placebo=meta(4, 1.4, 1.1, 2.0, **sens))
+    dl = next(p for p in pooled_results(b) if p.analysis == "sensitivity/tau2_methods/DL")
+    assert dl.k == 4 and dl.model == "random effects (DL)"
