@@ -233,3 +233,12 @@ def test_pyproject_edit_is_confined_to_the_project_table():
     text = '[tool.x]\nversion = "9.9.9"\n\n[project]\nname = "x"\nversion = "0.1.0"\n[y]\n'
     out = _pyproject(text, "0.2.0", Path("pyproject.toml"))
     assert out == text.replace('version = "0.1.0"', 'version = "0.2.0"')
+
+
+def test_invalid_data_stops_the_release_before_any_write(repo):
+    set_count(repo, "Mendell2001", "ivig_improved", "31")  # more improved than randomised (30)
+    before = digest(repo)
+    proc = run_release(repo, "0.1.1")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "studies.csv" in proc.stderr and "ivig_improved" in proc.stderr
+    assert digest(repo) == before
