@@ -244,7 +244,7 @@ def _render_embedded(
     except (ValueError, json.JSONDecodeError) as exc:
         raise BuildError(f"{versions}: not a valid versions.json: {exc}") from exc
     try:
-        render_project(root, staging, ctx, kernel=kernel, progress=progress, html=html)
+        render_project(root, staging, ctx, kernels=kernel, progress=progress, html=html)
     except RenderError as exc:
         first, _, rest = str(exc).partition("\n")
         if rest.strip():
@@ -407,13 +407,11 @@ def build(
     kernel = None
     try:
         if not quarto:
-            from analysis.render import Kernel
+            from analysis.render import KernelPool
 
-            kernel = Kernel(env, warmup=warmup_code(root)).start()  # imports overlap with steps 2-3
+            kernel = KernelPool(env=env, warmup=warmup_code(root))  # imports overlap steps 2-3
         rows = validate(root)
         progress(f"validated data/studies.csv ({rows} rows)")
-        if kernel is not None:
-            kernel.warm()
         bundle(root, staging)
         progress("computed results.json")
         if (root / "CITATION.cff").is_file():
@@ -425,9 +423,9 @@ def build(
                 progress(
                     "Quarto < 1.9 has no Typst books: the PDF comes from the embedded renderer"
                 )
-                from analysis.render import Kernel
+                from analysis.render import KernelPool
 
-                kernel = Kernel(env, warmup=warmup_code(root)).start()
+                kernel = KernelPool(env=env, warmup=warmup_code(root))
                 _render_embedded(root, staging, stamp, versions, env, kernel, progress, html=False)
         else:
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.render.assemble import Assembler
-from analysis.render.execute import Kernel, RenderError
+from analysis.render.execute import Kernel, KernelPool, RenderError
 from analysis.render.html import PageContext, page, read_versions
 from analysis.render.pandoc import PandocError, pandoc
 from analysis.render.pdf import compile_pdf, typst_preamble
@@ -77,6 +77,7 @@ from analysis.render.xref import RefError, number_book
 __all__ = [
     "ASSETS",
     "Kernel",
+    "KernelPool",
     "PageContext",
     "RenderError",
     "RenderResult",
@@ -118,14 +119,14 @@ def render_project(
     *,
     pdf: bool = True,
     html: bool = True,
-    kernel: Kernel | None = None,
+    kernels: KernelPool | None = None,
     progress: Callable[[str], None] = _stderr,
 ) -> RenderResult:
     """Render the book at ``root`` into ``out_dir``: with ``html`` the pages, with ``pdf`` the PDF.
 
-    ``kernel`` may be a started :class:`Kernel` (the build starts one early so
-    imports overlap with data validation); otherwise one is started here. The
-    caller's environment (e.g. ``IVIG_SITE_DIR``) reaches the kernel.
+    ``kernels`` may be a :class:`KernelPool` made earlier (the build makes one first,
+    so the kernels' imports overlap with data validation); otherwise one is made
+    here. The caller's environment (e.g. ``IVIG_SITE_DIR``) reaches the kernels.
 
     Raises
     ------
@@ -140,8 +141,9 @@ def render_project(
     except (ProjectError, QmdError, RefError) as exc:
         raise RenderError(str(exc)) from exc
     out_dir.mkdir(parents=True, exist_ok=True)
-    own_kernel = kernel is None
-    kernel = kernel or Kernel().start()
+    own_kernels = kernels is None
+    kernels = kernels or KernelPool()
+    futures = [kernels.submit(doc, project.execute) for _chapter, doc in docs]
     pool = ThreadPoolExecutor(max_workers=2)
     with tempfile.TemporaryDirectory(prefix="ivig-render-") as tmp:
         work = Path(tmp)
@@ -153,9 +155,9 @@ def render_project(
         html_jobs = []
         typst_parts: list[str] = []
         try:
-            for chapter, doc in docs:
-                progress(f"  executing {chapter.source}")
-                ex = kernel.execute(doc, defaults=project.execute)
+            for (chapter, _doc), future in zip(docs, futures, strict=True):
+                ex = future.result()
+                progress(f"  executed {chapter.source}")
                 if not html:
                     typst_parts.append(asm.chapter_markdown("typst", chapter, ex))
                     continue
@@ -215,6 +217,8 @@ def render_project(
             raise RenderError(str(exc)) from exc
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            if own_kernel:
-                kernel.close()
+            for future in futures:
+                future.cancel()
+            if own_kernels:
+                kernels.close()
     return RenderResult(tuple(pages), pdf_path)
