@@ -1,4 +1,4 @@
--- Quarto-style callouts for the embedded renderer:
+-- Quarto-style callouts for the embedded renderer (and sticky table captions in Typst):
 --   ::: {.callout-note}            (note, tip, important, warning, caution)
 --   ## Optional title
 --   Body
@@ -25,6 +25,13 @@ local function kind_of(div)
 end
 
 function Div(div)
+  -- a table's caption (above the table) stays on the page of the table
+  if div.classes:includes("table-caption") and FORMAT:match("typst") then
+    local out = pandoc.List({pandoc.RawBlock("typst", "#block(sticky: true)[")})
+    out:extend(div.content)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    return out
+  end
   local kind = kind_of(div)
   if not kind then return nil end
   local title = div.attributes["title"]

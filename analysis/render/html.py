@@ -187,6 +187,7 @@ def page(
 {"".join(f'<meta name="{_e(n)}" content="{_e(c)}">{chr(10)}' for n, c in ctx.meta)}
 <title>{_e(full_title)}</title>
 {canonical}
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{_e(css)}">
 </head>
 <body>
