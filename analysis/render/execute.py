@@ -91,6 +91,7 @@ class Kernel:
             timeout=timeout,
             allow_errors=False,
             record_timing=False,
+            shutdown_kernel="immediate",  # its state is of no further use
         )
         self._ctx = None
 
