@@ -37,7 +37,7 @@ OVERFLOW_JS = """
 
 #: For each forest plot: its drawn box, and each text's box and drawn font size.
 FOREST_JS = """
-() => Array.from(document.querySelectorAll('[id^="chart-forest-"]')).map(el => {
+() => Array.from(document.querySelectorAll('.ivig-chart[id^="chart-forest-"]')).map(el => {
   const svg = el.querySelector('svg');
   const box = svg.getBoundingClientRect();
   const scale = box.width / (svg.width.baseVal.value || box.width);
