@@ -87,7 +87,12 @@ def site_version(built_site) -> str:
 
 @pytest.fixture(scope="session")
 def published(built_site, site_version, tmp_path_factory) -> Path:
-    """The published tree: an earlier release, this build as ``vX.Y.Z/`` and as latest."""
+    """The published tree: an earlier release, this build as ``vX.Y.Z/`` and as latest.
+
+    The earlier release is this build with its version (results.json and the version
+    marks on its pages) changed to :data:`EARLIER_RELEASE`: only the version menu
+    looks at it.
+    """
     tree = tmp_path_factory.mktemp("published")
     earlier = tmp_path_factory.mktemp("earlier") / "site"
     shutil.copytree(built_site, earlier)
@@ -95,6 +100,16 @@ def published(built_site, site_version, tmp_path_factory) -> Path:
     data = json.loads(results.read_text(encoding="utf-8"))
     data["version"] = EARLIER_RELEASE
     results.write_text(json.dumps(data), encoding="utf-8")
+    # its pages say which version they are, as a real earlier release's would
+    for page in earlier.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for old, new in (
+            (f'"{site_version}"', f'"{EARLIER_RELEASE}"'),
+            (f"Version {site_version}", f"Version {EARLIER_RELEASE}"),
+            (f"{site_version} (this version)", f"{EARLIER_RELEASE} (this version)"),
+        ):
+            text = text.replace(old, new)
+        page.write_text(text, encoding="utf-8")
     publish(earlier, tree, EARLIER_RELEASE, latest=False)
     publish(built_site, tree, site_version, latest=True)
     return tree
