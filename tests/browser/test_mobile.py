@@ -92,3 +92,20 @@ def test_forest_plot_is_readable_on_a_phone(phone_reader, path):
         assert not cut, f"{path}: {ident} text cut off by the screen edge: " + ", ".join(
             repr(t["text"]) for t in cut[:5]
         )
+
+
+def test_chapter_menu_opens_on_a_phone_and_reaches_a_chapter(phone_reader):
+    phone_reader.goto("index.html", charts=False)
+    page = phone_reader.page
+    visible = page.locator("nav.sidebar a:visible")
+    assert visible.count() == 0, "chapter links shown before the phone menu was opened"
+    page.locator("nav.sidebar summary:visible").first.click()
+    links = page.locator("nav.sidebar a:visible")
+    assert links.count() == len(PAGES), f"{links.count()} chapter links for {len(PAGES)} pages"
+    last = links.nth(len(PAGES) - 1)
+    box = last.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5
+    last.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(PAGES[-1])
+    assert phone_reader.record.problems() == []

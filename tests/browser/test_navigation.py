@@ -149,3 +149,13 @@ def test_the_pdf_link_in_the_header_opens_the_pdf(reader):
     href = reader.page.locator("header a[href$='.pdf']").first.get_attribute("href")
     r = reader.context.request.get(urljoin(reader.page.url, href))
     assert r.status == 200 and r.body().startswith(b"%PDF-")
+
+
+def test_version_menu_opens_from_the_keyboard(reader):
+    reader.goto("chapters/methods.html", charts=False)
+    page = reader.page
+    opener = page.locator(MENU_OPENER).first
+    opener.focus()
+    assert page.evaluate("() => document.activeElement.closest('.version-menu') !== null")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{MENU} a").first).to_be_visible(timeout=3_000)
