@@ -882,14 +882,15 @@ def bibtex() -> Markdown:
     """BibTeX of this version, as a code block."""
     from analysis import citation
 
-    return Markdown("```bibtex\n" + citation.bibtex(root()).strip() + "\n```")
+    # tabindex: a block that scrolls sideways must be reachable by keyboard
+    return Markdown('```{.bibtex tabindex="0"}\n' + citation.bibtex(root()).strip() + "\n```")
 
 
 def ris() -> Markdown:
     """RIS of this version, as a code block."""
     from analysis import citation
 
-    return Markdown("```\n" + citation.ris(root()).strip() + "\n```")
+    return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root()).strip() + "\n```")
 
 
 def changelog() -> Markdown:
