@@ -69,6 +69,17 @@ ROB_LEVELS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: RoB 2 domain column -> short axis label (the full name is in the tooltip and table)
+ROB_SHORT: dict[str, str] = {
+    "rob_d1": "D1 Randomisation",
+    "rob_d2": "D2 Deviations",
+    "rob_d3": "D3 Missing data",
+    "rob_d4": "D4 Measurement",
+    "rob_d5": "D5 Reporting",
+    "rob_overall": "Overall",
+}
+
+
 @dataclass(frozen=True)
 class Figure:
     """A chart with what a reader needs when the chart cannot be seen.
@@ -839,6 +850,7 @@ def _rob_long(studies: pd.DataFrame) -> pd.DataFrame:
                     "study_id": str(s["study_id"]),
                     "domain": label.split(" ")[0] if col != "rob_overall" else "Overall",
                     "domain_label": label,
+                    "domain_short": ROB_SHORT[col],
                     "level": level,
                     "judgement": ROB_LEVELS[level][0],
                     "glyph": ROB_LEVELS[level][2],
@@ -909,7 +921,9 @@ def rob_summary(studies: pd.DataFrame, *, name: str = "rob-summary") -> Figure:
     """Risk-of-bias summary: per domain, the share of trials at each judgement (unweighted)."""
     long = _rob_long(studies)
     n = max(len(studies), 1)
-    summary = long.groupby(["domain", "domain_label", "judgement", "level"], as_index=False).size()
+    summary = long.groupby(
+        ["domain", "domain_label", "domain_short", "judgement", "level"], as_index=False
+    ).size()
     summary["percent"] = 100.0 * summary["size"] / n
     summary["order"] = summary["level"].map({k: i for i, k in enumerate(ROB_LEVELS)})
     domains = [lbl for lbl in text.ROB_DOMAINS.values()]
@@ -918,7 +932,11 @@ def rob_summary(studies: pd.DataFrame, *, name: str = "rob-summary") -> Figure:
         alt.Chart(summary)
         .mark_bar(stroke="#FFFFFF", strokeWidth=0.5)
         .encode(
-            y=alt.Y("domain_label:N", sort=domains, axis=alt.Axis(title=None, labelLimit=180)),
+            y=alt.Y(
+                "domain_short:N",
+                sort=list(ROB_SHORT.values()),
+                axis=alt.Axis(title=None, labelLimit=180),
+            ),
             x=alt.X(
                 "percent:Q",
                 stack="zero",
