@@ -1,0 +1,253 @@
+"""Time the full meta-analysis, process to process, against R metafor.
+
+``python -m bench`` simulates data sets of 200 and 2000 two-arm trials with a
+``subgroup`` column (a fixed seed: the same files every run), then times
+
+- ours: ``python -m analysis meta FILE --by subgroup --json`` as a new process (Python
+  start-up and imports included), and
+- R: ``Rscript bench/metafor_full.R FILE``, the same analysis in metafor (escalc, rma.mh,
+  rma REML, confint, predict, regtest, ranktest, trimfill, leave1out, cumul and one rma
+  per subgroup), also a new process.
+
+R runs at k = 200 only unless ``--r-max-k`` allows more: at k = 2000 metafor's
+leave1out alone is 2000 dense fits with 2000 x 2000 weight matrices, which takes hours
+here. ``--r-timeout`` caps each R run (a run cut off is recorded as a lower bound).
+
+Each side runs ``--repeats`` times (default 3) and the median wall time counts. Both
+sides' pooled estimates are compared, so the two did the same analysis. Targets
+(issue 2, same machine): k = 200 at least 20x faster than R; k = 2000 under 5 s.
+
+R is not installed by this script. Without ``Rscript`` (or without metafor) it says so,
+times our side only and records R as missing. Install R metafor from Debian:
+``apt-get install -y r-cran-metafor``.
+
+``--quick`` (CI): k = 200 only, one run of ours, no R; checks the output and writes the
+result file. No timing is asserted anywhere.
+
+Results: ``bench/results/meta.json`` (``meta_quick.json`` for ``--quick``), or the
+directory given by ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+R_SCRIPT = Path(__file__).resolve().parent / "metafor_full.R"
+RESULTS = Path(__file__).resolve().parent / "results"
+SIZES = (200, 2000)
+TARGET_RATIO_200 = 20.0
+TARGET_SECONDS_2000 = 5.0
+R_MISSING = (
+    "Rscript not found: R metafor is needed for the comparison "
+    "(Debian: apt-get install -y r-cran-metafor). Timing our side only."
+)
+
+
+def simulate(k: int, seed: int = 20240501) -> str:
+    """CSV text of ``k`` simulated two-arm trials with a ``subgroup`` column.
+
+    Arm sizes 20-400, control risks 0.1-0.6, true log odds ratios N(-0.4, 0.3²) so there
+    is heterogeneity, four subgroups, years 1980-2024. Deterministic for a seed.
+    """
+    rng = np.random.default_rng(seed + k)
+    n1 = rng.integers(20, 401, k)
+    n2 = rng.integers(20, 401, k)
+    p2 = rng.uniform(0.1, 0.6, k)
+    odds = p2 / (1 - p2) * np.exp(rng.normal(-0.4, 0.3, k))
+    p1 = odds / (1 + odds)
+    a = rng.binomial(n1, p1)
+    c = rng.binomial(n2, p2)
+    year = rng.integers(1980, 2025, k)
+    lines = ["study_id,year,ivig_improved,ivig_total,control_improved,control_total,subgroup"]
+    for i in range(k):
+        group = "ABCD"[i % 4]
+        lines.append(f"T{i + 1:04d},{year[i]},{a[i]},{n1[i]},{c[i]},{n2[i]},{group}")
+    return "\n".join(lines) + "\n"
+
+
+def _timed(cmd: list[str], timeout: float | None = None):
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=ROOT, check=False, timeout=timeout
+    )
+    return time.perf_counter() - start, proc
+
+
+def run_ours(path: Path, repeats: int) -> dict:
+    """Time ``python -m analysis meta PATH --by subgroup --json``; return times and output."""
+    cmd = [sys.executable, "-m", "analysis", "meta", str(path), "--by", "subgroup", "--json"]
+    times, out = [], None
+    for _ in range(repeats):
+        seconds, proc = _timed(cmd)
+        if proc.returncode != 0:
+            raise RuntimeError(f"ours failed ({proc.returncode}): {proc.stderr.strip()}")
+        times.append(seconds)
+        out = json.loads(proc.stdout)
+    return {"seconds": statistics.median(times), "runs": times, "output": out}
+
+
+def r_available() -> bool:
+    """True when ``Rscript`` is on the PATH."""
+    return shutil.which("Rscript") is not None
+
+
+def run_r(path: Path, repeats: int, timeout: float | None = None) -> dict | None:
+    """Time ``Rscript bench/metafor_full.R PATH``; None (with a message) if R is missing.
+
+    A run that exceeds ``timeout`` seconds is stopped and reported as
+    ``{"timed_out_after": timeout}``.
+    """
+    if not r_available():
+        print(R_MISSING, file=sys.stderr)
+        return None
+    times, figures = [], {}
+    for _ in range(repeats):
+        try:
+            seconds, proc = _timed(["Rscript", str(R_SCRIPT), str(path)], timeout)
+        except subprocess.TimeoutExpired:
+            print(f"R metafor stopped after {timeout:.0f} s", file=sys.stderr)
+            return {"timed_out_after": timeout}
+        if proc.returncode != 0:
+            print(
+                "R metafor failed (is r-cran-metafor installed?): "
+                + (proc.stderr.strip().splitlines() or ["no message"])[-1],
+                file=sys.stderr,
+            )
+            return None
+        times.append(seconds)
+        figures = {}
+        for line in proc.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                figures[parts[0]] = float(parts[1])
+    return {"seconds": statistics.median(times), "runs": times, "figures": figures}
+
+
+def _agreement(ours: dict, r_figures: dict) -> dict:
+    """Relative differences between our output and R's printed figures."""
+    pairs = {
+        "k": (ours["k"], r_figures.get("k")),
+        "mh": (ours["common"]["mh"]["estimate"], r_figures.get("mh")),
+        "random": (ours["random"]["estimate"], r_figures.get("random")),
+        "tau2": (ours["random"]["tau2"], r_figures.get("tau2")),
+        "trimfill_k0": (ours["small_study"]["trimfill"]["k0"], r_figures.get("trimfill_k0")),
+        "loo_first": (ours["leave_one_out"][0]["estimate"], r_figures.get("loo_first")),
+    }
+    out = {}
+    for key, (a, b) in pairs.items():
+        if a is None or b is None:
+            out[key] = None
+        else:
+            out[key] = abs(a - b) / max(abs(b), 1e-300)
+    return out
+
+
+def bench(
+    sizes,
+    repeats: int,
+    with_r: bool,
+    workdir: Path,
+    r_max_k: int = 200,
+    r_timeout: float | None = None,
+) -> dict:
+    """Run the benchmark over ``sizes``; return the result object written to JSON."""
+    result = {
+        "command": "python -m analysis meta FILE --by subgroup --json",
+        "r_command": "Rscript bench/metafor_full.R FILE",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+        },
+        "repeats": repeats,
+        "sizes": {},
+    }
+    if with_r and not r_available():
+        print(R_MISSING, file=sys.stderr)
+        with_r = False
+    for k in sizes:
+        path = workdir / f"simulated_{k}.csv"
+        path.write_text(simulate(k), encoding="utf-8")
+        ours = run_ours(path, repeats)
+        entry = {
+            "k": k,
+            "studies_analysed": ours["output"]["k"],
+            "ours_seconds": round(ours["seconds"], 4),
+            "ours_runs": [round(t, 4) for t in ours["runs"]],
+            "r_seconds": None,
+            "r_runs": None,
+            "ratio": None,
+            "agreement_rel": None,
+            "r_note": None,
+        }
+        r = run_r(path, repeats, r_timeout) if with_r and k <= r_max_k else None
+        if with_r and k > r_max_k:
+            entry["r_note"] = f"R not run at k = {k} (--r-max-k {r_max_k})"
+        if r is not None and "timed_out_after" in r:
+            entry["r_note"] = f"R stopped after {r['timed_out_after']:.0f} s (lower bound)"
+            entry["r_seconds_lower_bound"] = r["timed_out_after"]
+            r = None
+        if r is not None:
+            entry["r_seconds"] = round(r["seconds"], 4)
+            entry["r_runs"] = [round(t, 4) for t in r["runs"]]
+            entry["ratio"] = round(r["seconds"] / ours["seconds"], 2)
+            entry["agreement_rel"] = _agreement(ours["output"], r["figures"])
+        result["sizes"][str(k)] = entry
+        line = f"k = {k:5d}: ours {ours['seconds']:.3f} s"
+        if r is not None:
+            line += f", R metafor {r['seconds']:.3f} s, ratio {entry['ratio']:.1f}x"
+        print(line)
+    targets = {}
+    if "200" in result["sizes"] and result["sizes"]["200"]["ratio"] is not None:
+        targets["k200_at_least_20x_faster"] = result["sizes"]["200"]["ratio"] >= TARGET_RATIO_200
+    if "2000" in result["sizes"]:
+        targets["k2000_under_5s"] = result["sizes"]["2000"]["ours_seconds"] < TARGET_SECONDS_2000
+    result["targets_met"] = targets
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="k = 200, one run, no R (CI)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per side (median)")
+    parser.add_argument("--no-r", action="store_true", help="time our side only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for results")
+    parser.add_argument(
+        "--r-max-k", type=int, default=200, help="largest k at which R runs (default 200)"
+    )
+    parser.add_argument(
+        "--r-timeout", type=float, default=None, help="stop an R run after this many seconds"
+    )
+    args = parser.parse_args(argv)
+    sizes = (200,) if args.quick else SIZES
+    repeats = 1 if args.quick else max(1, args.repeats)
+    with tempfile.TemporaryDirectory(prefix="meta-bench-") as tmp:
+        result = bench(
+            sizes,
+            repeats,
+            with_r=not (args.quick or args.no_r),
+            workdir=Path(tmp),
+            r_max_k=args.r_max_k,
+            r_timeout=args.r_timeout,
+        )
+    result["mode"] = "quick" if args.quick else "full"
+    args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / ("meta_quick.json" if args.quick else "meta.json")
+    tmp_target = target.with_suffix(".json.tmp")
+    tmp_target.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp_target.replace(target)
+    print(f"written {target}")
+    return 0
