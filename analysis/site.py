@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -639,12 +640,42 @@ def _missing(r: dict) -> str:
         if r.get(col) is pd.NA or text.missing(r.get(col)) or r.get(col) == ""
     ]
     if _s(r.get("status")) == "pending":
-        return "counts to extract" + (f": {', '.join(gaps)}" if gaps else "")
+        note = _first_sentence(_s(r.get("notes")))
+        return "Counts to extract" + (f": {_lower_first(note)}" if note else "")
     if gaps:
         return ", ".join(gaps)
     if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
         return f"outcome {_s(r.get('outcome_type')).replace('_', ' ')}: sensitivity only"
     return "–"
+
+
+def _lower_first(s: str) -> str:
+    """Lower-case the first letter unless the first word is an acronym (``IVIg``, ``NDS``)."""
+    word = s.split(" ", 1)[0]
+    return s if sum(c.isupper() for c in word) > 1 else s[:1].lower() + s[1:]
+
+
+def _first_sentence(notes: str, limit: int = 160) -> str:
+    """The first informative sentence of a row's notes, shortened, for "what is missing".
+
+    Skips bookkeeping sentences ("NEW in v2"), drops a leading all-capitals tag
+    ("COUNTS MISSING:") and the parentheses it leaves; the full notes are in the data.
+    """
+    head = notes.split("||")[0].strip()
+    sentences = [x.strip() for x in re.split(r"(?<=[.;])\s+", head) if x.strip()]
+    sentences = [x for x in sentences if not re.match(r"^NEW in v\d", x)]
+    if not sentences:
+        return ""
+    first = sentences[0].rstrip(".;")
+    first = re.sub(r"^[A-Z][A-Z ]{3,}[A-Z](\s*[:\-–]\s*|\s+(?=\())", "", first).strip()
+    if first.startswith("(") and first.endswith(")"):
+        first = first[1:-1]
+    if re.fullmatch(r"[A-Z][A-Z ]+", first):
+        return ""  # only a tag such as "COUNTS MISSING": nothing more to say
+    caps = re.match(r"^(?:[A-Z]{2,}\b\s*)+", first)
+    if caps:
+        first = caps.group(0).lower() + first[caps.end() :]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 def repository() -> str:
