@@ -417,13 +417,14 @@ def subgroup_table(name: str) -> Markdown:
     studies_by_id = {st["study_id"]: st for st in e.get("studies") or []}
     out = []
     for code, g in sorted(sg["groups"].items(), key=lambda kv: text.disease_label(kv[0])):
-        shown, note = g, ""
+        shown, note, key = g, "", _key(name, "subgroups", "groups", code)
         if g.get("k") == 1 and text.missing(g.get("ci_low")):
             # one trial: nothing pooled, so show that trial's own estimate and CI
             ids = rows.loc[rows[by].astype(str) == code, "study_id"].astype(str).tolist()
             single = [studies_by_id[i] for i in ids if i in studies_by_id]
             if single:
                 shown, note = single[0], f" (single trial: {single[0]['study_id']})"
+                key = None
         out.append(
             {
                 "Disease": text.disease_label(code),
@@ -434,6 +435,7 @@ def subgroup_table(name: str) -> Markdown:
                     shown.get("ci_low"),
                     shown.get("ci_high"),
                     label=False,
+                    key=key,
                 )
                 + note,
                 "I²": text.pct(g.get("i2")) if (g.get("k") or 0) > 1 else "–",
@@ -569,15 +571,19 @@ def small_study(name: str) -> Markdown:
     ss = e.get("small_study") or {}
     eg, bg, tf = ss.get("egger") or {}, ss.get("begg") or {}, ss.get("trimfill") or {}
     parts = []
+
+    def m(value: Any, *path: str) -> str:
+        return text.mark(text.num(value), _key(name, "small_study", *path))
+
     if eg:
         parts.append(
-            f"Egger's regression test: intercept {text.num(eg.get('intercept'))} "
-            f"(SE {text.num(eg.get('se'))}), t = {text.num(eg.get('t'))} on {eg.get('df')} df, "
-            f"{text.pval(eg.get('p'))}."
+            f"Egger's regression test: intercept {m(eg.get('intercept'), 'egger', 'intercept')} "
+            f"(SE {m(eg.get('se'), 'egger', 'se')}), t = {m(eg.get('t'), 'egger', 't')} on "
+            f"{eg.get('df')} df, {text.pval(eg.get('p'))}."
         )
     if bg:
         parts.append(
-            f"Begg's rank correlation: Kendall's tau = {text.num(bg.get('tau'))}, "
+            f"Begg's rank correlation: Kendall's tau = {m(bg.get('tau'), 'begg', 'tau')}, "
             f"{text.pval(bg.get('p'))}."
         )
     if tf:
