@@ -1006,7 +1006,7 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
             if other
             else "",
         ),
-        f"Dropped by the analysis: no events in either arm (n = {len(dropped)})"
+        f"Dropped by the analysis: no events, or only events, in both arms (n = {len(dropped)})"
         + (": " + ", ".join(dropped) if dropped else ""),
     ]
     boxes = []
