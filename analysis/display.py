@@ -185,7 +185,10 @@ class Chart:
         alt_text = html.escape(self.alt, quote=True)
         parts = [
             '<div class="ivig-chart-wrap">',
-            f'<div id="{ident}" class="ivig-chart" role="img" aria-label="{alt_text}"></div>',
+            # vega-embed sets its own role on the element it draws into, so it draws into an
+            # inner div; the outer one carries the text alternative as an image's name
+            f'<div id="{ident}" class="ivig-chart" role="img" aria-label="{alt_text}">'
+            f'<div id="{ident}-view" class="ivig-chart-view"></div></div>',
             f'<script type="application/json" id="{ident}-spec">{_json_for_script(self.spec())}'
             "</script>",
             "<script>(function(){var w=window;"
@@ -195,7 +198,8 @@ class Chart:
             "w.ivigVega.then(function(){"
             f"var el=document.getElementById({json.dumps(ident + '-spec')});"
             "var spec=JSON.parse(el.textContent);"
-            f'return w.vegaEmbed({json.dumps("#" + ident)},spec,{{actions:false,renderer:"svg"}});'
+            f"return w.vegaEmbed({json.dumps('#' + ident + '-view')},spec,"
+            '{actions:false,renderer:"svg"});'
             "}).catch(function(e){console.error(e);});})();</script>",
         ]
         if self.data is not None:

@@ -161,8 +161,9 @@ def test_chart_is_a_valid_vega_lite_spec_with_text_alternative(site: Path) -> No
     assert inline and json.loads(inline.group(1)) == spec
     assert (
         '<div id="chart-fixture-bars" class="ivig-chart" role="img" aria-label="Bar chart '
-        'of events by study: B has the most (7)."'
+        'of events by study: B has the most (7)."><div id="chart-fixture-bars-view"'
     ) in one
+    assert 'vegaEmbed("#chart-fixture-bars-view"' in one
     assert "<summary>Data behind the chart</summary>" in one
 
 
@@ -185,12 +186,15 @@ def test_nothing_is_loaded_from_another_host(site: Path) -> None:
 @pytest.mark.slow
 def test_version_menu_and_footer(site: Path) -> None:
     one = (site / "chapters/one.html").read_text()
-    menu = one[one.index('<details class="version-menu">') :]
+    menu = one[one.index('<details class="version-menu"') :]
     menu = menu[: menu.index("</details>")]
     assert "Version 1.2.3" in menu
     assert '<a href="../v1.1.0/">1.1.0</a>' in menu
     assert '<a href="../">1.2.3 (latest)</a>' in menu
     assert "1.2.3 (this version)" in menu
+    # the menu is refreshed in the browser from the published versions.json
+    assert 'data-version="1.2.3" data-site-root="../"' in menu
+    assert '<script src="../analysis/assets/versions.js" defer></script>' in one
     assert "commit <code>abcdef012345</code>" in one and "data as of 2026-11-25" in one
     assert 'href="https://github.com/example/fixture/edit/main/chapters/one.qmd"' in one
     assert "https://github.com/example/fixture/issues/new?title=" in one

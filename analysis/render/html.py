@@ -91,7 +91,8 @@ def _version_menu(project: Project, ctx: PageContext, page: str) -> str:
             href = root + href.removeprefix("./")
         items.append(f'<li><a href="{_e(href)}">{_e(v["title"])}</a></li>')
     return (
-        '<details class="version-menu"><summary>'
+        f'<details class="version-menu" data-version="{_e(ctx.version)}" '
+        f'data-site-root="{_e(root or "./")}"><summary>'
         '<span class="visually-hidden">Versions; this is </span>'
         f"Version {_e(ctx.version)}</summary><ul>{''.join(items)}</ul></details>"
     )
@@ -189,6 +190,7 @@ def page(
 {canonical}
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{_e(css)}">
+<script src="{_e(_rel(f"{ASSET_URL}/versions.js", href))}" defer></script>
 </head>
 <body>
 <a class="skip-link" href="#content">Skip to content</a>
