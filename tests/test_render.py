@@ -302,3 +302,24 @@ def test_links_to_other_chapters(site: Path) -> None:
     two = _main(site / "chapters/two.html")
     assert '<a href="one.html">the first chapter</a>' in two
     assert '<a href="one.html#sec-method">its method</a>' in two
+
+
+@pytest.mark.slow
+def test_cell_options_include_output_eval_asis(site: Path) -> None:
+    two = html.unescape(_main(site / "chapters/two.html"))
+    assert "HIDDEN-INCLUDE" not in two and "HIDDEN-OUTPUT" not in two
+    assert "A value from a hidden cell: 99." in two  # include: false still runs
+    assert 'raise RuntimeError("never run")' in two  # eval: false, echo: true: shown, not run
+    assert "<strong>bold from asis</strong>" in two
+
+
+@pytest.mark.slow
+def test_a_citation_missing_from_the_bibliography_is_an_error(tmp_path: Path) -> None:
+    root = _copy_fixture(tmp_path)
+    (root / "index.qmd").write_text("# Welcome {.unnumbered}\n\nAs @Nobody1999 said.\n")
+    with pytest.raises(
+        RenderError,
+        match=r"index.qmd: citation key\(s\) not in the bibliography: "
+        r"Nobody1999",
+    ):
+        render_project(root, tmp_path / "out", CTX, pdf=False, progress=lambda _m: None)
