@@ -50,8 +50,15 @@ def _vectorise(fn, nin: int):
     ufunc = np.frompyfunc(fn, nin, 1)
 
     def wrapped(*args):
-        arrays = [np.asarray(a, dtype=float) for a in args]
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
+        shape = arrays[0].shape
         with np.errstate(all="ignore"):  # a Newton step may overflow; it is then bisected
+            if arrays[0].size > 16:
+                # batches repeat values (one df per analysis): compute each distinct input once
+                stacked = np.stack([a.reshape(-1) for a in arrays], axis=1)
+                uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+                out = np.asarray(ufunc(*uniq.T), dtype=float)[inverse.reshape(-1)]
+                return out.reshape(shape)
             out = ufunc(*arrays)
         if isinstance(out, np.ndarray):
             return out.astype(float)
@@ -235,6 +242,10 @@ def _stdtrit(df: float, p: float) -> float:
         new = t + step
         if not (lo < new < hi):
             new = (lo + hi) / 2 if math.isfinite(hi) else 2 * max(t, 1.0)
+        elif abs(step) <= 1e-9 * abs(new):
+            # Newton converges quadratically: the next step would be below rounding
+            t = new
+            break
         if abs(new - t) <= 4 * _EPS * abs(new):
             t = new
             break
@@ -318,6 +329,9 @@ def _gamma_inverse(a: float, target: float, upper: bool) -> float:
         new = x - f / dens if dens > 0 else math.nan
         if not (lo < new < hi):
             new = (lo + hi) / 2 if math.isfinite(hi) else 2 * x
+        elif abs(new - x) <= 1e-9 * abs(new):
+            x = new  # quadratic convergence: the next step would be below rounding
+            break
         if abs(new - x) <= 4 * _EPS * abs(new):
             x = new
             break
