@@ -48,11 +48,21 @@ Math
     TeX math as MathML in HTML (no script), native in Typst.
 
 Site layout: ``index.html`` and ``chapters/*.html`` (one page per chapter,
-sidebar, previous/next, a version menu from ``versions.json``, footer with
-version, commit and date, "Edit this page" / "Report an issue" links), the
-PDF ``<output-file>.pdf`` at the root, figures in ``figures/``, and the
-site's own CSS and the Vega bundle under ``analysis/assets/``. Nothing is
-loaded from another host.
+sidebar, previous/next, a version menu, footer with version, commit and date,
+"Edit this page" / "Report an issue" links, Highwire ``citation_*`` meta
+tags), the PDF ``<output-file>.pdf`` at the root, figures in ``figures/``,
+and the site's own CSS, the version-menu script and the Vega bundle under
+``analysis/assets/``. Nothing is loaded from another host.
+
+The version menu is written from the ``versions.json`` given to the build
+(``--versions``) and, in the browser, refreshed from the published tree's
+``versions.json`` by ``analysis/assets/versions.js``, so a release's pages also
+list later releases.
+
+Speed: the chapters run in a :class:`KernelPool` (two kernels on a two-core
+machine, ``$IVIG_KERNELS`` to choose), started before the data steps of the
+build so their imports overlap; pandoc converts each chapter in a thread while
+the next one executes; the PDF is one pandoc call and one Typst compilation.
 """
 
 from __future__ import annotations
