@@ -6,7 +6,7 @@ schema) and ``NAME.json`` (what metafor 3.8-1 computes on it; see the README the
 
 Public API
 ----------
-REFERENCE_DIR : pathlib.Path
+SHARED_DIR, REFERENCE_DIR, REGISTER : pathlib.Path  ($IVIG_SHARED overrides ../shared)
 names() -> list[str]                 data set names that have both a CSV and a JSON, sorted
 load_csv(name) -> dict[str, numpy.ndarray | list[str]]
     columns of NAME.csv: study_id (list of str), year, ivig_improved, ivig_total,
@@ -21,16 +21,32 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+#: The team's shared material: ``$IVIG_SHARED`` when set (GitHub Actions checks it out inside
+#: the workspace), otherwise ``shared/`` beside the clone.
+SHARED_DIR = Path(
+    os.environ.get("IVIG_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+)
+REFERENCE_DIR = SHARED_DIR / "reference"
+REGISTER = SHARED_DIR / "data" / "trials_register.csv"
 
 _INT_COLUMNS = ("year", "ivig_improved", "ivig_total", "control_improved", "control_total")
 
-__all__ = ["REFERENCE_DIR", "names", "load_csv", "load_json", "excluded", "is_error"]
+__all__ = [
+    "SHARED_DIR",
+    "REFERENCE_DIR",
+    "REGISTER",
+    "names",
+    "load_csv",
+    "load_json",
+    "excluded",
+    "is_error",
+]
 
 
 def names() -> list[str]:

@@ -12,10 +12,10 @@ import pytest
 
 from analysis.cli import UserError
 from analysis.data import DataError, included, load_studies, primary
+from tests.reference import REGISTER
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-REGISTER = ROOT.parent / "shared" / "data" / "trials_register.csv"
 
 
 def _register() -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ import pytest
 
 from analysis.data import DataError, datadictionary, load_studies
 from analysis.validate import MAX_BYTES, Problem, validate
+from tests.reference import REGISTER
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -461,7 +462,7 @@ def test_descriptor_is_a_tabular_data_package():
     header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == names
     # the register's columns come first, unchanged
-    register = (ROOT.parent / "shared" / "data" / "trials_register.csv").read_text("utf-8")
+    register = REGISTER.read_text("utf-8")
     reg_header = register.splitlines()[0].split(",")
     assert names[: len(reg_header)] == reg_header
     assert {"rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"} <= set(names)
