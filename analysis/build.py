@@ -135,6 +135,8 @@ def _bundle(root: Path, out: Path) -> None:
 
 def _versions_file(root: Path, given: Path | None) -> Path | None:
     if given is not None:
+        if not Path(given).is_file():
+            raise BuildError(f"{given}: no such versions.json (--versions)")
         return given
     env = os.environ.get("IVIG_VERSIONS_JSON")
     if env:
