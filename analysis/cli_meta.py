@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
             f"{table.path}:{table.rows[0]}:ivig_improved: {exc} (measure {args.measure})"
         ) from None
     if args.json:
-        text = json.dumps(res.to_dict(), indent=1, allow_nan=False, ensure_ascii=False)
+        # compact: the C encoder (an indent would fall back to the pure-Python one)
+        text = json.dumps(res.to_dict(), allow_nan=False, ensure_ascii=False)
     else:
         text = summary(res, table.path)
     sys.stdout.write(text + "\n")

@@ -227,14 +227,23 @@ class MetaAnalysis:
         return _plain(self)
 
 
+_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _json_fields(cls: type) -> tuple[str, ...]:
+    names = _JSON_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
+        _JSON_FIELDS[cls] = names
+    return names
+
+
 def _plain(obj: Any) -> Any:
     """Serialise result objects: dataclass fields in order, minus ``json: False`` ones."""
+    if type(obj) is float:
+        return obj if math.isfinite(obj) else None
     if is_dataclass(obj):
-        return {
-            f.name: _plain(getattr(obj, f.name))
-            for f in fields(obj)
-            if f.metadata.get("json", True)
-        }
+        return {name: _plain(getattr(obj, name)) for name in _json_fields(type(obj))}
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):

@@ -54,6 +54,9 @@ FIT_METHODS = ("EE", "DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 #: figures carry that precision; the same threshold reproduces them.
 TRIMFILL_THRESHOLD = 1e-5
 
+#: truncations fitted together (one batch) when trim-and-fill needs a new one
+TRIMFILL_BLOCK = 64
+
 #: iterations of the k0 search before giving up (metafor's ``maxiter``)
 TRIMFILL_MAXITER = 100
 
@@ -262,10 +265,10 @@ def begg(yi, vi) -> Begg:
     vstar = v - 1 / w.sum()
     ys = (y - theta) / np.sqrt(vstar)
     # concordant minus discordant pairs, O(n^2) vectorised
-    iu = np.triu_indices(n, 1)
-    dx = np.sign(ys[:, None] - ys[None, :])[iu]
-    dy = np.sign(v[:, None] - v[None, :])[iu]
-    s = float((dx * dy).sum())
+    # each pair appears twice in the full matrix (same sign product), the diagonal is 0
+    prod = np.sign(ys[:, None] - ys[None, :])
+    prod *= np.sign(v[:, None] - v[None, :])
+    s = float(prod.sum()) / 2
     tx = _ranks_with_ties(ys)
     ty = _ranks_with_ties(v)
     t0 = n * (n - 1) / 2
@@ -455,9 +458,9 @@ def trimfill(
        on that estimate, rank their absolute values (ties by order), sum the ranks
        :math:`S_r` of the positive ones and set
        :math:`k_0 = \max(0, \mathrm{round}((4 S_r - k(k+1))/(2k - 1)))` until k0 repeats.
-       Every fit the iteration may ask for (k0 = 0 ... its largest possible value
-       :math:`k(k+1)/(2k-1)`) is computed as one batch of meta-analyses. As in metafor,
-       the fits inside the procedure use the default convergence threshold of the
+       The fits the iteration asks for (k0 = 0 ... at most :math:`k(k+1)/(2k-1)`) are
+       computed as batches of meta-analyses, ``TRIMFILL_BLOCK`` truncations at a time.
+       As in metafor, the fits inside the procedure use the default convergence threshold of the
        iterative tau² estimators (``TRIMFILL_THRESHOLD`` = 1e-5); with k0 = 0 the
        result is the model itself at full precision.
     3. Fill: mirror the k0 most extreme studies about the last estimate
@@ -488,16 +491,26 @@ def trimfill(
     y = sgn * yo[order]
     v = vo[order]
     jmax = min(k - 1, int(math.floor(k * (k + 1) / (2 * k - 1))))
-    trunc = np.arange(jmax + 1)
-    mask = np.arange(k)[None, :] < (k - trunc)[:, None]
-    fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD)
-    betas = np.asarray(fits.b, dtype=float)
+    betas = np.full(jmax + 1, np.nan)
+    done = np.zeros(jmax + 1, dtype=bool)
+
+    def beta_for(j: int) -> float:
+        # fits of the truncations come in blocks of TRIMFILL_BLOCK, one batch per block
+        if not done[j]:
+            start = (j // TRIMFILL_BLOCK) * TRIMFILL_BLOCK
+            trunc = np.arange(start, min(start + TRIMFILL_BLOCK, jmax + 1))
+            mask = np.arange(k)[None, :] < (k - trunc)[:, None]
+            fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD)
+            betas[trunc] = np.asarray(fits.b, dtype=float)
+            done[trunc] = True
+        return float(betas[j])
+
     k0, prev, it = 0, -1, 0
-    beta = betas[0]
+    beta = beta_for(0)
     while k0 != prev:
         prev = k0
         it += 1
-        beta = betas[k0]
+        beta = beta_for(k0)
         if it > TRIMFILL_MAXITER or not math.isfinite(beta):
             # a fit that does not converge, or k0 cycling: metafor stops with an error
             return TrimFill(None, side, None, None, None, k=k)

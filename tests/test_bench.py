@@ -41,3 +41,12 @@ def test_quick_mode_writes_result(tmp_path):
     entry = result["sizes"]["200"]
     assert entry["k"] == 200 and entry["studies_analysed"] == 200
     assert entry["ours_seconds"] > 0 and entry["r_seconds"] is None
+
+
+def test_missing_r_is_reported_not_installed(monkeypatch, capsys, tmp_path):
+    from bench import meta_bench
+
+    monkeypatch.setattr(meta_bench.shutil, "which", lambda name: None)
+    assert meta_bench.run_r(tmp_path / "x.csv", 1) is None
+    err = capsys.readouterr().err
+    assert "Rscript not found" in err and "r-cran-metafor" in err
