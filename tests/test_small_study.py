@@ -187,3 +187,34 @@ def test_baujat_coordinates():
     i = 3
     assert pts[i].x == pytest.approx((Y[i] - fit.b) ** 2 / (V[i] + fit.tau2))
     assert pts[i].y == pytest.approx((loo[i].b - fit.b) ** 2 / loo[i].se ** 2)
+
+
+def test_cumulative_row_blocks_match_separate_fits():
+    # k = 300 splits the cumulative batch into 4 row blocks; check both sides of each edge
+    rng = np.random.default_rng(7)
+    v = rng.uniform(0.01, 0.3, 300)
+    y = rng.normal(-0.3, np.sqrt(v + 0.05))
+    year = rng.integers(1990, 2020, 300)
+    labels = [f"S{i}" for i in range(300)]
+    rows = cumulative(y, v, labels, year, "REML", hk=True)
+    order = np.argsort(year, kind="stable")
+    for j in (1, 74, 75, 149, 150, 224, 225, 299):
+        fit = rma(y[order[: j + 1]], v[order[: j + 1]], "REML", hk=True, qprofile=False)
+        assert rows[j].added == labels[order[j]]
+        assert rows[j].b == pytest.approx(fit.b, rel=1e-9)
+        assert rows[j].ci_high == pytest.approx(fit.ci_high, rel=1e-9)
+        assert rows[j].tau2 == pytest.approx(fit.tau2, rel=1e-6, abs=1e-12)
+
+
+def test_trimfill_blocks_match_one_batch(monkeypatch):
+    # many studies on one side: k0 large enough to need a second block of truncations
+    import analysis.small_study as ss
+
+    rng = np.random.default_rng(11)
+    v = rng.uniform(0.005, 0.5, 150)
+    y = 0.8 * np.sqrt(v) + rng.normal(0, 0.05, 150)
+    a = trimfill(y, v, "DL")
+    monkeypatch.setattr(ss, "TRIMFILL_BLOCK", 4)
+    b = trimfill(y, v, "DL")
+    assert a.k0 == b.k0 and a.k0 > 4
+    assert a.b == pytest.approx(b.b, rel=1e-12)
