@@ -123,6 +123,13 @@ def base_url(published) -> str:
 
 
 @pytest.fixture(scope="session")
+def built_url(built_site) -> str:
+    """``http://127.0.0.1:PORT/``: the built site alone, as ``analysis preview`` serves it."""
+    with serve(built_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium (``/usr/bin/chromium``) through Playwright."""
     with launch() as b:
@@ -152,6 +159,12 @@ def _tab(request, browser, base_url, viewport):
 def reader(request, browser, base_url):
     """A fresh browser tab at desktop width that records what it loads and what goes wrong."""
     yield from _tab(request, browser, base_url, None)
+
+
+@pytest.fixture
+def built_reader(request, browser, built_url):
+    """A desktop tab on the built site alone (no published tree around it)."""
+    yield from _tab(request, browser, built_url, None)
 
 
 @pytest.fixture

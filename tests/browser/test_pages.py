@@ -35,6 +35,14 @@ def test_page_loads_without_errors_or_offsite_requests(reader, path):
     assert reader.page.locator("main h1").count() >= 1, f"{path}: no <h1> in <main>"
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_built_site_alone_loads_without_errors(built_reader, path):
+    """The build as `analysis preview` (or the CI artifact) serves it, outside a published tree."""
+    built_reader.goto(path)
+    problems = built_reader.record.problems()
+    assert not problems, f"{path}:\n" + "\n".join(problems)
+
+
 # The detectors themselves: a page that misbehaves in each way is caught.
 
 BAD_PAGE = """<!DOCTYPE html><html lang="en"><head><title>bad</title>
