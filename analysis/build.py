@@ -433,6 +433,9 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
+        from analysis.versions import site_url, write_manifest
+
+        write_manifest(staging, site_url(root))  # the version menu's file, until assembled
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))

@@ -206,6 +206,15 @@ def assemble(
     if latest:
         _publish_latest(published, site)
     (published / ".nojekyll").touch()
+    return write_manifest(published, base_url)
+
+
+def write_manifest(published: Path, base_url: str | None = None) -> dict:
+    """Write ``published/versions.json`` from what the tree holds; returns the manifest.
+
+    The build calls it on a fresh site (one entry: itself), so a site served as it is
+    (``preview``) has the file its version menu fetches; :func:`assemble` rewrites it.
+    """
     data = manifest(published, base_url)
     _write_atomic(published / MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return data

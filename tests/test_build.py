@@ -95,6 +95,10 @@ def test_build_writes_a_complete_deterministic_site(tmp_path: Path, epoch: None)
     first = pdf.pages[0].extract_text()
     assert f"Version {results['version']}" in first and "25 November 2025" in first
     assert offsite_references(dest) == []
+    # the version menu's file is there (no 404 when the site is served as built)
+    menu = json.loads((dest / "versions.json").read_text())
+    assert menu["latest"]["version"] == results["version"] and menu["latest"]["path"] == "./"
+    assert menu["versions"] == []
     assert not list(root.glob("_site.*")), "the temporary directory is gone"
     # the same sources give the same bytes
     first_digest = _digest(dest)
