@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -105,11 +106,14 @@ def missing(x: Any) -> bool:
 def num(x: float | None, digits: int = 2) -> str:
     """A number with fixed decimals; an en dash for undefined figures.
 
-    Negative numbers use the minus sign (U+2212), as typeset text does.
+    Negative numbers use the minus sign (U+2212), as typeset text does. Halves round away
+    from zero after the float noise beyond 12 significant digits is dropped, so one value
+    reached by two computations (0.945 and 0.9450000000000001) prints the same (0.95).
     """
     if missing(x):
         return "–"
-    s = f"{float(x):.{digits}f}"
+    exact = Decimal(f"{float(x):.12g}")
+    s = f"{exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):f}"
     if s.startswith("-"):
         s = "−" + s[1:] if float(s) != 0 else s[1:]
     return s

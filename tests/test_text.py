@@ -31,6 +31,9 @@ def test_undefined_figures_are_said_not_invented():
 def test_numbers_and_p_values():
     assert text.num(-0.123, 2) == "−0.12"
     assert text.num(-0.001, 2) == "0.00"  # no negative zero
+    # one value reached by two computations prints the same (ElBayoumi2011: 18/20 over 20/21)
+    assert text.num(0.945) == text.num(0.9450000000000001) == text.num(0.9 * 1.05) == "0.95"
+    assert text.num(-2.5, 0) == "−3" and text.num(1234.5678, 1) == "1234.6"
     assert text.pct(45.26) == "45 %"
     assert text.pval(0.0004) == "p < 0.001"
     assert text.pval(0.0042) == "p = 0.004"
