@@ -45,6 +45,10 @@ def _f(x, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
+def _pct(x) -> str:
+    return "-" if x is None else f"{x:.1f}%"
+
+
 def _p(p) -> str:
     if p is None:
         return "-"
@@ -61,7 +65,7 @@ def summary(res, path: str) -> str:
     d = 4 if m == "RD" else 2
     r = res.random
     lines = [
-        f"Meta-analysis of {path}: {m}, {res.k} studies"
+        f"Meta-analysis of {path}: {m}, {res.k} {'study' if res.k == 1 else 'studies'}"
         + (f" ({len(res.excluded)} excluded: {', '.join(res.excluded)})" if res.excluded else ""),
         "",
         "Common effect",
@@ -84,11 +88,10 @@ def summary(res, path: str) -> str:
         f"  prediction         {_ci(r.pi_low, r.pi_high, d)}",
         f"  tau2               {_f(r.tau2, 4)} "
         + (_ci(r.tau2_ci[0], r.tau2_ci[1], 4) if r.tau2_ci else ""),
-        f"  I2                 {_f(r.i2, 1)}% "
-        + (_ci(r.i2_ci[0], r.i2_ci[1], 1) if r.i2_ci else ""),
+        f"  I2                 {_pct(r.i2)} " + (_ci(r.i2_ci[0], r.i2_ci[1], 1) if r.i2_ci else ""),
         "",
         f"Heterogeneity: Q = {_f(h.q)}, df = {h.df if h.df is not None else '-'}, "
-        f"p = {_p(h.p)}, I2 = {_f(h.i2, 1)}%",
+        f"p = {_p(h.p)}, I2 = {_pct(h.i2)}",
     ]
     s = res.small_study
     eg, bg, tf = s.egger, s.begg, s.trimfill
