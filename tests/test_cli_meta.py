@@ -147,3 +147,20 @@ def test_reader_rejects_non_utf8(tmp_path):
     )
     with pytest.raises(UserError, match=r"latin1\.csv:2:-: not UTF-8"):
         read_studies(f)
+
+
+def test_meta_path_imports_neither_pandas_nor_scipy():
+    # start-up time counts (bench/): the command must stay on numpy and the standard library
+    code = (
+        "import io, sys, contextlib\n"
+        "from analysis.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['meta', {str(FIX / 'good.csv')!r}, '--json', '--by', 'disease']) == 0\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'scipy'))\n"
+        "print(','.join(heavy))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
