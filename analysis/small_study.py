@@ -467,7 +467,11 @@ def trimfill(
        (:math:`2\hat\theta - y_i`, same variance) and pool all k + k0 with ``method``.
        With k0 = 0 the result is the model itself.
 
-    ``method`` is "EE" (common effect) or a tau² estimator of :mod:`analysis.rma`.
+    ``method`` is "EE" (common effect) or a tau² estimator of :mod:`analysis.rma`. With
+    ``hk`` the final fit uses Hartung-Knapp inference, like every analysis built on the
+    chosen model (metafor's ``trimfill`` refits a Knapp-Hartung model with its default z
+    test, but returns the model itself, with its t test, when k0 = 0); the estimate and
+    k0 do not depend on it.
     Undefined (None figures) for k < 3, and when a fit inside the procedure does not
     converge or k0 does not settle within ``TRIMFILL_MAXITER`` iterations (where
     metafor stops with an error).
