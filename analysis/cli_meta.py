@@ -50,9 +50,10 @@ def _pct(x) -> str:
 
 
 def _p(p) -> str:
+    """``p = 0.1887``, ``p < 0.0001`` or ``p -`` (undefined)."""
     if p is None:
-        return "-"
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+        return "p -"
+    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}"
 
 
 def _ci(lo, hi, digits: int = 2) -> str:
@@ -70,36 +71,35 @@ def summary(res, path: str) -> str:
         "",
         "Common effect",
         f"  Mantel-Haenszel    {_f(res.common.mh.estimate, d)} "
-        f"{_ci(res.common.mh.ci_low, res.common.mh.ci_high, d)}  p {_p(res.common.mh.p)}",
+        f"{_ci(res.common.mh.ci_low, res.common.mh.ci_high, d)}  {_p(res.common.mh.p)}",
         f"  Inverse variance   {_f(res.common.iv.estimate, d)} "
-        f"{_ci(res.common.iv.ci_low, res.common.iv.ci_high, d)}  p {_p(res.common.iv.p)}",
+        f"{_ci(res.common.iv.ci_low, res.common.iv.ci_high, d)}  {_p(res.common.iv.p)}",
     ]
     if res.common.peto is not None:
         pe = res.common.peto
         lines.append(
-            f"  Peto               {_f(pe.estimate, d)} {_ci(pe.ci_low, pe.ci_high, d)}"
-            f"  p {_p(pe.p)}"
+            f"  Peto               {_f(pe.estimate, d)} {_ci(pe.ci_low, pe.ci_high, d)}  {_p(pe.p)}"
         )
     h = res.heterogeneity
     lines += [
         "",
         f"Random effects ({r.tau2_method}{', Hartung-Knapp' if r.hk else ''})",
-        f"  estimate           {_f(r.estimate, d)} {_ci(r.ci_low, r.ci_high, d)}  p {_p(r.p)}",
+        f"  estimate           {_f(r.estimate, d)} {_ci(r.ci_low, r.ci_high, d)}  {_p(r.p)}",
         f"  prediction         {_ci(r.pi_low, r.pi_high, d)}",
         f"  tau2               {_f(r.tau2, 4)} "
         + (_ci(r.tau2_ci[0], r.tau2_ci[1], 4) if r.tau2_ci else ""),
         f"  I2                 {_pct(r.i2)} " + (_ci(r.i2_ci[0], r.i2_ci[1], 1) if r.i2_ci else ""),
         "",
         f"Heterogeneity: Q = {_f(h.q)}, df = {h.df if h.df is not None else '-'}, "
-        f"p = {_p(h.p)}, I2 = {_pct(h.i2)}",
+        f"{_p(h.p)}, I2 = {_pct(h.i2)}",
     ]
     s = res.small_study
     eg, bg, tf = s.egger, s.begg, s.trimfill
     lines += [
         "",
         "Small-study effects",
-        f"  Egger              intercept {_f(eg.intercept)} (SE {_f(eg.se)}), p {_p(eg.p)}",
-        f"  Begg               tau {_f(bg.tau, 3)}, p {_p(bg.p)}",
+        f"  Egger              intercept {_f(eg.intercept)} (SE {_f(eg.se)}), {_p(eg.p)}",
+        f"  Begg               tau {_f(bg.tau, 3)}, {_p(bg.p)}",
         f"  Trim and fill      {tf.k0 if tf.k0 is not None else '-'} missing"
         + (f" on the {tf.side}" if tf.side else "")
         + f", adjusted {_f(tf.estimate, d)} {_ci(tf.ci_low, tf.ci_high, d)}",
@@ -115,7 +115,7 @@ def summary(res, path: str) -> str:
         tb = sg.test_between
         lines.append(
             f"  test for subgroup differences: Q = {_f(tb.q)}, "
-            f"df = {tb.df if tb.df is not None else '-'}, p = {_p(tb.p)}"
+            f"df = {tb.df if tb.df is not None else '-'}, {_p(tb.p)}"
         )
     if res.leave_one_out:
         ests = [x.estimate for x in res.leave_one_out if x.estimate is not None]

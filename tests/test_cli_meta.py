@@ -99,6 +99,9 @@ def test_text_summary_is_readable():
     out = proc.stdout
     assert "Random effects (REML)" in out and "Mantel-Haenszel" in out
     assert "Subgroups by disease" in out and "Trim and fill" in out
+    # every p-value reads as "p = x", "p < 0.0001" or "p -", never "p = <0.0001"
+    assert "p = <" not in out and "p p" not in out
+    assert out.count("p = ") + out.count("p < ") + out.count("p -") >= 6
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
 
