@@ -16,14 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from analysis.batch import finite as _num
+
 __all__ = ["AbsoluteEffect", "absolute_effect", "corresponding_risk"]
-
-
-def _num(x) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def corresponding_risk(measure: str, effect: float | None, control_risk: float) -> float | None:

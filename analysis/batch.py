@@ -17,6 +17,7 @@ finish(value, single) -> float | None | numpy.ndarray
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,3 +96,14 @@ def finish(value, single: bool):
         x = float(a.reshape(-1)[0]) if a.size == 1 else float("nan")
         return x if np.isfinite(x) else None
     return np.where(np.isfinite(a), a, np.nan)
+
+
+def finite(x) -> float | None:
+    """A figure as a result object holds it: a finite Python float, or None.
+
+    Undefined figures (None, NaN, infinite) become None, never NaN.
+    """
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None

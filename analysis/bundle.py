@@ -50,18 +50,12 @@ import pandas as pd
 
 from analysis import data as data_mod
 from analysis import text
+from analysis.studyfile import REQUIRED_COLUMNS
 
 __all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
 
 #: columns the engine reads
-ENGINE_COLUMNS = (
-    "study_id",
-    "year",
-    "ivig_improved",
-    "ivig_total",
-    "control_improved",
-    "control_total",
-)
+ENGINE_COLUMNS = REQUIRED_COLUMNS
 
 #: every tau² estimator shown in the sensitivity analyses
 TAU2_METHODS = ("DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")

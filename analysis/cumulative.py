@@ -11,23 +11,18 @@ cumulative(yi, vi, labels, year, method="DL", hk=False, measure=None, level=0.95
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.batch import finite as _num
 from analysis.small_study import pooled_batch
 
 __all__ = ["CUMULATIVE_BLOCKS", "Cumulative", "cumulative", "year_order"]
 
 #: the cumulative batch is split into at most this many row blocks (each >= 64 steps)
 CUMULATIVE_BLOCKS = 8
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

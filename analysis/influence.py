@@ -13,20 +13,15 @@ baujat(yi, vi, labels, fit_b, loo, method="REML") -> tuple[BaujatPoint, ...]
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.batch import finite as _num
 from analysis.small_study import pooled_batch
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

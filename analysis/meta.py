@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.batch import finite as _num
 from analysis.common import iv, mh, peto
 from analysis.cumulative import Cumulative, cumulative
 from analysis.effects import escalc
@@ -37,6 +38,7 @@ from analysis.heterogeneity import heterogeneity
 from analysis.influence import BaujatPoint, LeaveOneOut, baujat, leave_one_out
 from analysis.rma import rma
 from analysis.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
+from analysis.studyfile import REQUIRED_COLUMNS
 from analysis.subgroups import Subgroups, subgroups
 
 __all__ = [
@@ -57,26 +59,10 @@ __all__ = [
 
 MEASURES = ("RR", "OR", "RD")
 TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
-REQUIRED_COLUMNS = (
-    "study_id",
-    "year",
-    "ivig_improved",
-    "ivig_total",
-    "control_improved",
-    "control_total",
-)
 
 
 class NoStudies(ValueError):  # noqa: N818 (name fixed by the shared contract)
     """No study left to analyse (k = 0: no rows, or only double-zero studies for RR/OR)."""
-
-
-def _num(x) -> float | None:
-    """A finite Python float, or None (undefined figures are None, never NaN)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

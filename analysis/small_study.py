@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.batch import finite as _num
 from analysis.distributions import norm_sf, t_sf
 
 __all__ = [
@@ -62,14 +63,6 @@ TRIMFILL_MAXITER = 100
 
 #: largest k for which Begg's p-value is exact (metafor's own exact p overflows at 171)
 BEGG_EXACT_MAX = 300
-
-
-def _num(x) -> float | None:
-    """A finite Python float, or None."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,16 @@ subgroups(yi, vi, groups, by, method="REML", hk=False, measure=None, level=0.95)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis.batch import finite as _num
 from analysis.distributions import chi2_sf
 from analysis.small_study import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
