@@ -14,9 +14,10 @@ test: setup
 
 setup: system-deps python-deps node-deps
 
-# Debian packages: Chromium for the browser tests and screenshots.
+# Debian packages: Chromium for the browser tests and screenshots. CHROMIUM=/path/to/browser
+# (e.g. the Chrome that GitHub's Ubuntu runners ship) uses that browser instead.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@[ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
