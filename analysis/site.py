@@ -763,6 +763,17 @@ def _show(fig: charts.Figure) -> Any:
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
 
+def summary_forest() -> Any:
+    """Summary forest plot of the home page: each comparison's primary relative effect."""
+    return _show(
+        charts.summary_forest(
+            {c: comparison(c) for c in COMPARISON_KEYS},
+            labels={c: label(c) for c in COMPARISON_KEYS},
+            name="summary-forest",
+        )
+    )
+
+
 def forest(name: str) -> Any:
     """Forest plot of a comparison's primary analysis, subgroups by disease."""
     e = comparison(name)
@@ -950,7 +961,7 @@ def data_dictionary() -> Markdown:
 
 def chart_files() -> Markdown:
     """Links to the Vega-Lite spec of every chart the site draws."""
-    names = []
+    names = [("summary-forest", "Summary forest plot, all comparisons")]
     for c in COMPARISON_KEYS:
         n = k(c)
         if n >= 1:

@@ -198,3 +198,83 @@ def test_prisma_flow_from_the_register(studies):
     shown = " ".join(d["line"] for d in lines)
     assert f"(n = {flow['identified']})" in shown.replace("\n", " ")
     assert f"n = {flow['included']}" in fig.alt
+
+
+@pytest.fixture(scope="module")
+def entries(placebo, single):
+    """Bundle entries as the home page gets them: placebo pooled, one trial, and no trial."""
+    out = {}
+    for code, (result, rows) in (("placebo", placebo), ("plasma_exchange", single)):
+        e = result.to_dict()
+        e["summary"] = bundle._summary(e, rows)
+        out[code] = e
+    out["corticosteroid"] = None
+    return out
+
+
+def test_summary_forest_draws_each_comparisons_headline(entries):
+    fig = charts.summary_forest(entries)
+    spec = _valid(fig)
+    assert fig.name == "summary-forest" and spec["width"] == "container"
+    pooled, one = entries["placebo"], entries["plasma_exchange"]
+    assert pooled["summary"]["model"] == "random" and one["summary"]["model"] == "common.mh"
+    ((layer, pts),) = _layers(spec, "point")
+    by = {p["code"]: p for p in pts}
+    assert set(by) == {"placebo", "plasma_exchange"}  # no mark for the comparison without trials
+    for code, model, shape in (
+        ("placebo", pooled["random"], "diamond"),
+        ("plasma_exchange", one["common"]["mh"], "square"),
+    ):
+        assert by[code]["shape"] == shape
+        assert [by[code][c] for c in ("estimate", "ci_low", "ci_high")] == [
+            model["estimate"],
+            model["ci_low"],
+            model["ci_high"],
+        ]
+        assert by[code]["trials"] == entries[code]["k"]
+        assert by[code]["participants"] == entries[code]["summary"]["participants"]
+    # the single trial's own RR: its study estimate
+    assert by["plasma_exchange"]["estimate"] == pytest.approx(
+        one["studies"][0]["estimate"], rel=1e-12
+    )
+    assert by["plasma_exchange"]["kind"] == "Single trial"
+    assert layer["encoding"]["x"]["scale"]["type"] == "log"
+    assert {t["field"] for t in layer["encoding"]["tooltip"]} >= {
+        "comparison",
+        "text",
+        "trials",
+        "participants",
+    }
+    # CI lines equal the result; the line of no effect is at 1
+    rules = _layers(spec, "rule")
+    ci = {d["code"]: d for _, ds in rules for d in ds if "ci_low" in d}
+    assert ci["placebo"]["ci_high"] == pooled["random"]["ci_high"]
+    assert {d["x"] for _, ds in rules for d in ds if "ci_low" not in d} == {1.0}
+    axis = layer["encoding"]["x"]["axis"]
+    assert "favours control | favours IVIG" in json.dumps(axis["title"], ensure_ascii=False)
+    # labels: a single trial is called one, the comparison without trials is a line of text
+    lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
+    assert f"single trial, {one['summary']['participants']} participants" in lines
+    assert (
+        f"pooled, {pooled['k']} trials, {pooled['summary']['participants']} participants" in lines
+    )
+    assert {"IVIG vs placebo", "IVIG vs plasma exchange", "IVIG vs corticosteroids"} <= set(lines)
+    assert "no trial in the primary analysis" in lines
+    assert len(fig.table) == 3
+    assert f"{pooled['random']['estimate']:.2f}" in fig.alt
+    assert "IVIG vs corticosteroids: no trial in the primary analysis" in fig.alt
+    colours = {c[:6] for c in json.dumps(spec).upper().split('"#')[1:]}
+    allowed = {c.lstrip("#").upper() for c in charts.OKABE_ITO.values()} | {
+        "222222",
+        "767676",
+        "E6E6E6",
+    }
+    assert colours <= allowed
+
+
+def test_summary_forest_without_any_trial_has_text_only():
+    spec = _valid(charts.summary_forest(dict.fromkeys(charts.text.COMPARISONS)))
+    assert _layers(spec, "point") == []
+    assert all("ci_low" not in d for _, ds in _layers(spec, "rule") for d in ds)
+    lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
+    assert lines.count("no trial in the primary analysis") == len(charts.text.COMPARISONS)
