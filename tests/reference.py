@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,9 @@ REGISTER = SHARED_DIR / "data" / "trials_register.csv"
 _INT_COLUMNS = ("year", "ivig_improved", "ivig_total", "control_improved", "control_total")
 
 __all__ = [
+    "RTOL",
+    "ATOL_AT_ZERO",
+    "close",
     "SHARED_DIR",
     "REFERENCE_DIR",
     "REGISTER",
@@ -82,3 +86,32 @@ def excluded(block: dict) -> list[str]:
 def is_error(value) -> bool:
     """True for an entry metafor could not compute (``{"error": "..."}``)."""
     return isinstance(value, dict) and set(value) == {"error"}
+
+
+#: the agreement required with metafor: relative 1e-6 (its iterations ran to 1e-12)
+RTOL = 1e-6
+#: where metafor's figure is exactly 0 (tau² = 0, ...), a relative error means nothing
+ATOL_AT_ZERO = 1e-10
+
+
+def close(ours, ref, atol: float | None = None) -> bool:
+    """Whether our figure agrees with metafor's.
+
+    ``None`` (undefined) agrees only with ``None``; strings must be equal; numbers must be
+    finite and within ``RTOL`` relative of ``ref`` (``ATOL_AT_ZERO`` when ``ref`` is 0), or
+    within ``atol`` when one is given (fits at the tau² = 0 boundary, see the suites).
+    """
+    if ref is None:
+        return ours is None
+    if ours is None or isinstance(ours, bool):
+        return False
+    if isinstance(ref, str):
+        return ours == ref
+    ours, ref = float(ours), float(ref)
+    if not math.isfinite(ours):
+        return False
+    if atol is not None:
+        return abs(ours - ref) <= atol
+    if ref == 0:
+        return abs(ours) <= ATOL_AT_ZERO
+    return abs(ours - ref) <= RTOL * abs(ref)

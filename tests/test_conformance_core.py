@@ -25,7 +25,6 @@ name, e.g. ``bcg RR random.REML.hk: pi_metafor[0] ...``.
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import numpy as np
@@ -35,29 +34,12 @@ from analysis.common import iv, mh, peto
 from analysis.effects import escalc
 from analysis.heterogeneity import heterogeneity
 from analysis.rma import METHODS, rma
+from tests.reference import close as _close
 from tests.reference import excluded, is_error, load_csv, load_json, names
 
-RTOL = 1e-6
-ATOL_AT_ZERO = 1e-10
 BOUNDARY = 1e-10
 BOUNDARY_ATOL = {"tau2": 1e-11, "i2": 1e-7, "h2": 1e-9}
 MEASURES = ("RR", "OR", "RD")
-
-
-def _close(ours, ref, atol: float | None = None) -> bool:
-    if ref is None:
-        return ours is None
-    if ours is None:
-        return False
-    ours = float(ours)
-    ref = float(ref)
-    if not math.isfinite(ours):
-        return False
-    if atol is not None:
-        return abs(ours - ref) <= atol
-    if ref == 0:
-        return abs(ours) <= ATOL_AT_ZERO
-    return abs(ours - ref) <= RTOL * abs(ref)
 
 
 def _compare(label: str, figures: dict, ref: dict, ignore=(), atol=None) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -43,10 +42,16 @@ from analysis.effects import escalc
 from analysis.influence import leave_one_out
 from analysis.small_study import begg, egger, trimfill
 from analysis.subgroups import subgroups
-from tests.reference import REFERENCE_DIR, excluded, is_error, load_csv, load_json, names
+from tests.reference import (
+    REFERENCE_DIR,
+    excluded,
+    is_error,
+    load_csv,
+    load_json,
+    names,
+)
+from tests.reference import close as _close
 
-RTOL = 1e-6
-ATOL_AT_ZERO = 1e-10
 BOUNDARY = 1e-10
 BOUNDARY_ATOL = {"tau2": 1e-11, "i2": 1e-7}
 MEASURES = ("RR", "OR", "RD")
@@ -56,23 +61,6 @@ NAMES = names()
 
 def test_reference_sets_present():
     assert len(NAMES) >= 9, f"reference sets missing in {REFERENCE_DIR}"
-
-
-def _close(ours, ref, atol: float | None = None) -> bool:
-    if ref is None:
-        return ours is None
-    if ours is None or isinstance(ours, bool):
-        return False
-    if isinstance(ref, str):
-        return ours == ref
-    ours, ref = float(ours), float(ref)
-    if not math.isfinite(ours):
-        return False
-    if atol is not None:
-        return abs(ours - ref) <= atol
-    if ref == 0:
-        return abs(ours) <= ATOL_AT_ZERO
-    return abs(ours - ref) <= RTOL * abs(ref)
 
 
 class Mismatches:
