@@ -86,6 +86,7 @@ def test_build_writes_a_complete_deterministic_site(tmp_path: Path, epoch: None)
         "charts/fixture-bars.vl.json",
         "analysis/assets/site.css",
         "analysis/assets/vega/vega-bundle.min.js",
+        "analysis/assets/vega/LICENSE.md",  # the vendored libraries' BSD notice ships too
     ]:
         assert (dest / rel).is_file(), rel
     assert (dest / "data/studies.csv").read_bytes() == (root / "data/studies.csv").read_bytes()
