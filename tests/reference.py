@@ -42,6 +42,8 @@ __all__ = [
     "RTOL",
     "ATOL_AT_ZERO",
     "close",
+    "POOLED",
+    "figures",
     "SHARED_DIR",
     "REFERENCE_DIR",
     "REGISTER",
@@ -115,3 +117,12 @@ def close(ours, ref, atol: float | None = None) -> bool:
     if ref == 0:
         return abs(ours) <= ATOL_AT_ZERO
     return abs(ours - ref) <= RTOL * abs(ref)
+
+
+#: the figures metafor reports for every pooled model (``rma``, ``rma.mh``, ``rma.peto``)
+POOLED = ("b", "se", "ci_lb", "ci_ub", "estimate", "ci_low", "ci_high", "stat", "p", "k")
+
+
+def figures(result, names=POOLED) -> dict:
+    """``{name: result.name}`` for the reference keys that are attributes of the same name."""
+    return {name: getattr(result, name) for name in names}

@@ -35,7 +35,7 @@ from analysis.effects import escalc
 from analysis.heterogeneity import heterogeneity
 from analysis.rma import METHODS, rma
 from tests.reference import close as _close
-from tests.reference import excluded, is_error, load_csv, load_json, names
+from tests.reference import excluded, figures, is_error, load_csv, load_json, names
 
 BOUNDARY = 1e-10
 BOUNDARY_ATOL = {"tau2": 1e-11, "i2": 1e-7, "h2": 1e-9}
@@ -137,16 +137,7 @@ def test_studies(name, measure):
 
 def _common_figures(res, with_weights: bool) -> dict:
     f = {
-        "b": res.b,
-        "se": res.se,
-        "ci_lb": res.ci_lb,
-        "ci_ub": res.ci_ub,
-        "estimate": res.estimate,
-        "ci_low": res.ci_low,
-        "ci_high": res.ci_high,
-        "stat": res.stat,
-        "p": res.p,
-        "k": res.k,
+        **figures(res),
         "tau2": 0.0,  # a common-effect model has no between-study variance by definition
         "se_tau2": None,
         "i2": res.i2,
@@ -224,16 +215,7 @@ def test_random(name, measure, method, mode):
     res, es = _fit(name, measure, method, mode == "hk")
     ref = _ref(name, measure)["random"][method][mode]
     figs = {
-        "b": res.b,
-        "se": res.se,
-        "ci_lb": res.ci_lb,
-        "ci_ub": res.ci_ub,
-        "estimate": res.estimate,
-        "ci_low": res.ci_low,
-        "ci_high": res.ci_high,
-        "stat": res.stat,
-        "p": res.p,
-        "k": res.k,
+        **figures(res),
         "tau2": res.tau2,
         "se_tau2": res.se_tau2,
         "i2": res.i2,

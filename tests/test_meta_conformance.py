@@ -45,6 +45,7 @@ from analysis.subgroups import subgroups
 from tests.reference import (
     REFERENCE_DIR,
     excluded,
+    figures,
     is_error,
     load_csv,
     load_json,
@@ -57,6 +58,23 @@ BOUNDARY_ATOL = {"tau2": 1e-11, "i2": 1e-7}
 MEASURES = ("RR", "OR", "RD")
 TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 NAMES = names()
+
+
+#: trim-and-fill's figures: the pooled model without ``stat``, plus k0, side and tau2
+TRIMFILL = (
+    "k0",
+    "side",
+    "b",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "k",
+    "tau2",
+)
 
 
 def test_reference_sets_present():
@@ -152,18 +170,7 @@ def test_trimfill(name, measure, method):
         return
     mm = Mismatches(f"{name} {measure} trimfill.{method}")
     ours = {
-        "k0": res.k0,
-        "side": res.side,
-        "b": res.b,
-        "se": res.se,
-        "ci_lb": res.ci_lb,
-        "ci_ub": res.ci_ub,
-        "estimate": res.estimate,
-        "ci_low": res.ci_low,
-        "ci_high": res.ci_high,
-        "p": res.p,
-        "k": res.k,
-        "tau2": res.tau2,
+        **figures(res, TRIMFILL),
     }
     mm.fields("trimfill", ours, ref, ours.keys(), ref.get("tau2"))
     mm.done()
