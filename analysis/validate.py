@@ -75,7 +75,12 @@ SUPPORTED_TYPES = frozenset({"string", "integer"})
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _CROSSOVER = re.compile(r"cross-?over", re.IGNORECASE)
-_ARITHMETIC = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*[-+x×*/÷−]\s*[0-9]+(?:\.[0-9]+)?\s*=\s*[0-9]")
+_NUM = r"[0-9]+(?:\.[0-9]+)?"
+_OP = r"\s*[-+x×*/÷−]\s*"
+# "24 - 21 = 3", "21 - 11 stopped = 10" (a few words before the result) or "60.0% = 18/30"
+_ARITHMETIC = re.compile(
+    rf"{_NUM}{_OP}{_NUM}[^=;.\n]{{0,20}}?\s*=\s*[0-9]|{_NUM}%?\s*=\s*{_NUM}{_OP}{_NUM}"
+)
 _RANGE_RULES = {"year": "before the trial era: the first year allowed is {}"}
 _PATTERN_RULES = {
     "doi": "malformed DOI: expected 10.NNNN/suffix, without https://doi.org/",
