@@ -10,9 +10,9 @@ __all__ = ["__version__"]
 
 
 def __getattr__(name: str) -> str:
-    # ``__version__`` is read from the single source, pyproject.toml (analysis.version).
+    # ``__version__`` is read from the single source, pyproject.toml (analysis.report.version).
     if name == "__version__":
-        from analysis.version import current
+        from analysis.report.version import current
 
         return current()
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from analysis.absolute import absolute_effect, corresponding_risk
+from analysis.stats.absolute import absolute_effect, corresponding_risk
 
 
 def test_risk_ratio_per_1000_and_nntb():

@@ -1,6 +1,6 @@
 """The small BibTeX reader used to check references.bib."""
 
-from analysis.bibtex import parse
+from analysis.evidence.bibtex import parse
 
 
 def test_fields_braces_quotes_and_lines():

@@ -19,8 +19,8 @@ import pandas as pd
 import pypdf
 import pytest
 
-from analysis.build import BuildError, build, offsite_references
-from analysis.preview import make_server
+from analysis.publish.build import BuildError, build, offsite_references
+from analysis.publish.preview import make_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render" / "book"
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def test_preview_serves_the_site_on_localhost(tmp_path: Path) -> None:
 
 
 def test_preview_refuses_a_missing_site(tmp_path: Path) -> None:
-    from analysis.cli import UserError
+    from analysis.errors import UserError
 
     with pytest.raises(UserError, match="no index.html"):
         make_server(tmp_path / "nothing")
@@ -262,7 +262,7 @@ url: "https://example.org/fixture/"
 
 @pytest.mark.slow
 def test_citation_file_feeds_meta_tags_downloads_and_the_pdf(tmp_path: Path, epoch: None) -> None:
-    from analysis import citation
+    from analysis.report import citation
 
     root = _project(tmp_path)
     (root / "CITATION.cff").write_text(_CFF)

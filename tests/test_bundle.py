@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis import bundle, data, version
-from analysis.data import DataError
+from analysis.evidence import studies as data
+from analysis.evidence.studies import DataError
+from analysis.report import results_bundle as bundle
+from analysis.report import version
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,10 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from analysis import bundle, charts, data, meta
+from analysis.evidence import studies as data
+from analysis.report import charts
+from analysis.report import results_bundle as bundle
+from analysis.stats import full_analysis as meta
 
 SCHEMA = json.loads(
     (Path(alt.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json").read_text()

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from analysis import citation
+from analysis.report import citation
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "tests/schemas/cff-1.2.0-essentials.schema.json").read_text())
@@ -112,7 +112,7 @@ def test_formats_follow_a_version_change(tmp_path):
 
 
 def test_missing_cff_is_a_user_error(tmp_path):
-    from analysis.cli import UserError
+    from analysis.errors import UserError
 
     with pytest.raises(UserError, match="CITATION.cff"):
         citation.load(tmp_path)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.cli import UserError
-from analysis.studyfile import read_studies
+from analysis.errors import UserError
+from analysis.evidence.studyfile import read_studies
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).resolve().parent / "fixtures" / "meta"

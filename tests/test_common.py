@@ -1,4 +1,4 @@
-"""Unit tests of the common-effect models (analysis.common)."""
+"""Unit tests of the common-effect models (analysis.stats.common_effect)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analysis.common import iv, mh, peto
-from analysis.effects import escalc
+from analysis.stats.common_effect import iv, mh, peto
+from analysis.stats.effects import escalc
 
 # two small tables (events/total, treatment then control)
 A, N1, C, N2 = np.array([3, 8]), np.array([20, 40]), np.array([6, 10]), np.array([21, 38])

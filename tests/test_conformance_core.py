@@ -30,10 +30,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from analysis.common import iv, mh, peto
-from analysis.effects import escalc
-from analysis.heterogeneity import heterogeneity
-from analysis.rma import METHODS, rma
+from analysis.stats.common_effect import iv, mh, peto
+from analysis.stats.effects import escalc
+from analysis.stats.heterogeneity import heterogeneity
+from analysis.stats.random_effects import METHODS, rma
 from tests.reference import close as _close
 from tests.reference import excluded, figures, is_error, load_csv, load_json, names
 

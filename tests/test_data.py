@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cli import UserError
-from analysis.data import DataError, included, load_studies, primary
+from analysis.errors import UserError
+from analysis.evidence.studies import DataError, included, load_studies, primary
 from tests.reference import REGISTER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_broken_data_never_loads_and_is_not_touched(tmp_path):
 
 
 def test_bibliography_matches_the_rows_and_holds_the_reviews():
-    from analysis import bibtex
+    from analysis.evidence import bibtex
 
     entries, problems = bibtex.parse((DATA / "references.bib").read_text(encoding="utf-8"))
     assert problems == []

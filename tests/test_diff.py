@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.cli import UserError
-from analysis.diff import (
+from analysis.errors import UserError
+from analysis.publish.diff import (
     Pooled,
     Side,
     compare,
@@ -286,7 +286,7 @@ def _edit_cell(root: Path, study_id: str, column: str, value: str) -> None:
 def test_revisions_are_analysed_with_the_real_engine(tmp_path):
     import shutil
 
-    from analysis.bundle import compute
+    from analysis.report.results_bundle import compute
 
     repo = tmp_path / "repo"
     repo.mkdir()

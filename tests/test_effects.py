@@ -1,11 +1,11 @@
-"""Unit tests of analysis.effects.escalc."""
+"""Unit tests of analysis.stats.effects.escalc."""
 
 import math
 
 import numpy as np
 import pytest
 
-from analysis.effects import escalc
+from analysis.stats.effects import escalc
 
 
 def test_dubey_2020_woolf_odds_ratio():

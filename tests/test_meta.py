@@ -1,5 +1,5 @@
-"""``analysis.meta.analyse``: the DataFrame entry point, boundaries (k = 0, 1, 2) and the
-shape of ``to_dict()`` (the contract of meta-cli.md)."""
+"""``analysis.stats.full_analysis.analyse``: the DataFrame entry point, boundaries
+(k = 0, 1, 2) and the shape of ``to_dict()`` (the contract of meta-cli.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.meta import NoStudies, analyse, analyse_arrays
+from analysis.stats.full_analysis import NoStudies, analyse, analyse_arrays
 from tests.reference import load_csv
 
 CONTRACT_KEYS = {

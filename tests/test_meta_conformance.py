@@ -37,11 +37,11 @@ import numpy as np
 import pytest
 
 from analysis.cli import main
-from analysis.cumulative import cumulative
-from analysis.effects import escalc
-from analysis.influence import leave_one_out
-from analysis.small_study import begg, egger, trimfill
-from analysis.subgroups import subgroups
+from analysis.stats.cumulative import cumulative
+from analysis.stats.effects import escalc
+from analysis.stats.influence import leave_one_out
+from analysis.stats.small_study import begg, egger, trimfill
+from analysis.stats.subgroups import subgroups
 from tests.reference import (
     REFERENCE_DIR,
     excluded,

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analysis.meta import MetaAnalysis, NoStudies, analyse_arrays
+from analysis.stats.full_analysis import MetaAnalysis, NoStudies, analyse_arrays
 
 METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

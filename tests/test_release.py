@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis import version
-from analysis.cli import UserError
-from analysis.diff import Side, compare
-from analysis.release import (
+from analysis.errors import UserError
+from analysis.publish.diff import Side, compare
+from analysis.publish.release import (
     _pyproject,
     changelog_entries,
     plan,
@@ -26,6 +25,7 @@ from analysis.release import (
     shift_headings,
     suggested_bump,
 )
+from analysis.report import version
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {

@@ -16,12 +16,12 @@ import pandas as pd
 import pypdf
 import pytest
 
-from analysis.build import offsite_references
-from analysis.display import Chart, table, vl_version
+from analysis.publish.build import offsite_references
 from analysis.render import PageContext, RenderError, render_project
 from analysis.render.qmd import parse_qmd
 from analysis.render.vendor import bundle_header
 from analysis.render.xref import RefError, number_book
+from analysis.report.chart_display import Chart, table, vl_version
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render" / "book"
 ROOT = Path(__file__).resolve().parents[1]

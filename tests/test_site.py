@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from pypdf import PdfReader
 
-from analysis import text
+from analysis.report import text
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [

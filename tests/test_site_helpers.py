@@ -1,11 +1,13 @@
-"""What the chapters call (analysis.site), without building the site: honest statements for
-comparisons with 0, 1 and several trials, marked numbers that resolve in the bundle."""
+"""What the chapters call (analysis.report.chapters), without building the site: honest
+statements for comparisons with 0, 1 and several trials, marked numbers that resolve in the
+bundle."""
 
 import re
 
 import pytest
 
-from analysis import site, text
+from analysis.report import chapters as site
+from analysis.report import text
 
 MARK = re.compile(r'\[([^\]]+)\]\{\.result data-key="([^"]+)"\}')
 
@@ -125,7 +127,7 @@ def test_methods_are_stated_from_the_configuration():
 
 
 def test_chart_helpers_return_named_charts():
-    from analysis.display import Chart
+    from analysis.report.chart_display import Chart
 
     chart = site.forest("placebo")
     assert isinstance(chart, Chart) and chart.name == "forest-placebo"

@@ -12,17 +12,17 @@ import math
 import numpy as np
 import pytest
 
-from analysis.cumulative import cumulative
-from analysis.influence import baujat, leave_one_out
-from analysis.rma import rma
-from analysis.small_study import (
+from analysis.stats.cumulative import cumulative
+from analysis.stats.influence import baujat, leave_one_out
+from analysis.stats.random_effects import rma
+from analysis.stats.small_study import (
     begg,
     egger,
     kendall_exact_p,
     metareg_slope,
     trimfill,
 )
-from analysis.subgroups import subgroups
+from analysis.stats.subgroups import subgroups
 
 Y = np.array([-0.9, -1.6, -1.3, -1.4, -0.2, -0.5, -0.02, 0.01, -0.7, -0.3])
 V = np.array([0.33, 0.19, 0.42, 0.02, 0.05, 0.01, 0.27, 0.06, 0.22, 0.05])
@@ -208,7 +208,7 @@ def test_cumulative_row_blocks_match_separate_fits():
 
 def test_trimfill_blocks_match_one_batch(monkeypatch):
     # many studies on one side: k0 large enough to need a second block of truncations
-    import analysis.small_study as ss
+    import analysis.stats.small_study as ss
 
     rng = np.random.default_rng(11)
     v = rng.uniform(0.005, 0.5, 150)

@@ -1,4 +1,4 @@
-"""``analysis.specfun`` (numpy/math-only normal, t and chi-square functions) against
+"""``analysis.stats.specfun`` (numpy/math-only normal, t and chi-square functions) against
 ``scipy.special`` over the ranges the engine uses and well beyond.
 
 Tolerances: 1e-11 relative for probabilities and quantiles (far-tail p-values down to
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from analysis import specfun
+from analysis.stats import specfun
 
 RNG = np.random.default_rng(20251125)
 DF = np.concatenate([np.arange(1, 61), [0.5, 1.5, 2.5, 75, 100, 250, 999, 1999, 5000]])

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.effects import escalc
-from analysis.heterogeneity import qprofile
-from analysis.rma import METHODS, rma
-from analysis.roots import zeroin
-from analysis.tau2 import estimate_tau2
+from analysis.stats.effects import escalc
+from analysis.stats.heterogeneity import qprofile
+from analysis.stats.random_effects import METHODS, rma
+from analysis.stats.roots import zeroin
+from analysis.stats.tau2 import estimate_tau2
 from tests.reference import load_csv
 
 FIELDS = (

@@ -4,7 +4,7 @@ from importlib import metadata
 
 import pytest
 
-from analysis import text
+from analysis.report import text
 
 
 def test_effect_sentence_with_marks():

@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from analysis.data import DataError, datadictionary, load_studies
-from analysis.validate import MAX_BYTES, Problem, validate
+from analysis.evidence.studies import DataError, datadictionary, load_studies
+from analysis.evidence.validate import MAX_BYTES, Problem, validate
 from tests.reference import REGISTER
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import analysis
-from analysis import version
+from analysis.report import version
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.cli import UserError
-from analysis.versions import assemble, same_tree
+from analysis.errors import UserError
+from analysis.publish.versioned_site import assemble, same_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,7 @@ def test_absolute_urls_from_the_site_address(tmp_path):
 
 
 def test_site_url_reads_citation_cff(tmp_path):
-    from analysis.versions import site_url
+    from analysis.publish.versioned_site import site_url
 
     (tmp_path / "CITATION.cff").write_text('title: x\nurl: "https://example.org/r"\n')
     assert site_url(tmp_path) == "https://example.org/r/"

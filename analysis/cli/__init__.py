@@ -21,22 +21,18 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from analysis.errors import UserError
+
 #: command name -> module that implements it
 COMMANDS: dict[str, str] = {
-    "meta": "analysis.cli_meta",
-    "validate": "analysis.cli_validate",
-    "build": "analysis.build",
-    "preview": "analysis.preview",
-    "diff": "analysis.diff",
-    "release": "analysis.release",
-    "assemble": "analysis.versions",
+    "meta": "analysis.cli.meta",
+    "validate": "analysis.cli.validate",
+    "build": "analysis.publish.build",
+    "preview": "analysis.publish.preview",
+    "diff": "analysis.publish.diff",
+    "release": "analysis.publish.release",
+    "assemble": "analysis.publish.versioned_site",
 }
-
-
-class UserError(Exception):
-    """An error in the user's input: reported as one line, exit status 2."""
-
-    exit_status = 2
 
 
 def _load(name: str):

@@ -1,9 +1,10 @@
 """``python -m analysis meta FILE.csv``: the full meta-analysis of a user's study file.
 
 Prints a readable summary, or with ``--json`` exactly one JSON object (the contract of
-``../shared/docs/meta-cli.md``, :meth:`analysis.meta.MetaAnalysis.to_dict`) and nothing
+``../shared/docs/meta-cli.md``,
+:meth:`analysis.stats.full_analysis.MetaAnalysis.to_dict`) and nothing
 else. Bad input: one line on standard error naming file, row and column, exit status 2,
-nothing on standard output (see :mod:`analysis.studyfile`).
+nothing on standard output (see :mod:`analysis.evidence.studyfile`).
 
 This path imports neither pandas nor ``scipy.stats``: start-up time counts.
 """
@@ -14,7 +15,7 @@ import argparse
 import json
 import sys
 
-from analysis.cli import UserError
+from analysis.errors import UserError
 
 HELP = "Meta-analyse a CSV of two-arm trials (RR, OR or RD; text summary or --json)."
 
@@ -61,7 +62,7 @@ def _ci(lo, hi, digits: int = 2) -> str:
 
 
 def summary(res, path: str) -> str:
-    """A readable multi-line summary of a :class:`analysis.meta.MetaAnalysis`."""
+    """A readable multi-line summary of a :class:`analysis.stats.full_analysis.MetaAnalysis`."""
     m = res.measure
     d = 4 if m == "RD" else 2
     r = res.random
@@ -129,8 +130,8 @@ def summary(res, path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Read, analyse, print."""
-    from analysis.meta import NoStudies, analyse_arrays
-    from analysis.studyfile import read_studies
+    from analysis.evidence.studyfile import read_studies
+    from analysis.stats.full_analysis import NoStudies, analyse_arrays
 
     table = read_studies(args.file, by=args.by)
     try:

@@ -33,10 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.validate import display, validate
+    from analysis.evidence.validate import display, validate
 
     if args.dictionary:
-        from analysis.data import datadictionary
+        from analysis.evidence.studies import datadictionary
 
         print(datadictionary(), end="")
         return 0

@@ -1,6 +1,6 @@
 """Loading ``data/`` for the analysis: validated first, always.
 
-:func:`load_studies` runs the full validation of :mod:`analysis.validate` and
+:func:`load_studies` runs the full validation of :mod:`analysis.evidence.validate` and
 raises :class:`DataError` listing every problem, so a broken file can never
 reach a pooled result or a page. :func:`primary` selects the rows of a
 comparison's primary analysis; :func:`datadictionary` renders the data
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.cli import UserError
-from analysis.validate import (
+from analysis.errors import UserError
+from analysis.evidence.validate import (
     COUNTS,
     DATA_DIR,
     PACKAGE,

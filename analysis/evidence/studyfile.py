@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.cli import UserError
+from analysis.errors import UserError
 
 __all__ = ["REQUIRED_COLUMNS", "StudyTable", "read_studies"]
 

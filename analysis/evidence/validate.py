@@ -44,10 +44,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from analysis import bibtex
+from analysis.evidence import bibtex
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 STUDIES = "studies.csv"
 PACKAGE = "datapackage.json"
 BIBLIOGRAPHY = "references.bib"

@@ -2,9 +2,9 @@
 
 Steps (each shown as a progress line on standard error):
 
-1. stamp the build with the version, commit and commit date (:func:`analysis.version.stamp`);
-2. validate ``data/`` (:func:`analysis.data.load_studies`);
-3. compute the results bundle into ``results.json`` (:func:`analysis.bundle.write`);
+1. stamp the build with the version, commit and commit date (:func:`analysis.report.version.stamp`);
+2. validate ``data/`` (:func:`analysis.evidence.studies.load_studies`);
+3. compute the results bundle into ``results.json`` (:func:`analysis.report.results_bundle.write`);
 4. render every page and the PDF: with ``quarto render`` when a ``quarto``
    executable is on ``PATH`` (and ``--engine`` is ``auto`` or ``quarto``),
    otherwise with the embedded renderer (:mod:`analysis.render`);
@@ -23,7 +23,8 @@ for Quarto):
 ``IVIG_SITE_DIR``
     the site being built (the temporary directory);
 ``IVIG_CHARTS_DIR``
-    where :class:`analysis.display.Chart` saves ``NAME.vl.json`` (``charts/`` in the site);
+    where :class:`analysis.report.chart_display.Chart` saves ``NAME.vl.json``
+    (``charts/`` in the site);
 ``IVIG_RESULTS``
     the ``results.json`` just written, so chapters can read the bundle instead of
     recomputing it;
@@ -50,7 +51,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.cli import UserError
+from analysis.errors import UserError
 
 __all__ = ["HELP", "BuildError", "add_arguments", "build", "run", "offsite_references"]
 
@@ -111,25 +112,27 @@ class _Progress:
 
 def _stamp(root: Path) -> dict[str, str]:
     try:
-        from analysis.version import stamp
+        from analysis.report.version import stamp
     except ModuleNotFoundError as exc:
-        raise BuildError("analysis.version is missing: cannot stamp the build") from exc
+        raise BuildError("analysis.report.version is missing: cannot stamp the build") from exc
     return stamp(root)
 
 
 def _validate(root: Path) -> int:
     try:
-        from analysis.data import load_studies
+        from analysis.evidence.studies import load_studies
     except ModuleNotFoundError as exc:
-        raise BuildError("analysis.data is missing: cannot validate data/") from exc
+        raise BuildError("analysis.evidence.studies is missing: cannot validate data/") from exc
     return len(load_studies(root / "data"))
 
 
 def _bundle(root: Path, out: Path) -> None:
     try:
-        from analysis.bundle import write
+        from analysis.report.results_bundle import write
     except ModuleNotFoundError as exc:
-        raise BuildError("analysis.bundle is missing: cannot compute results.json") from exc
+        raise BuildError(
+            "analysis.report.results_bundle is missing: cannot compute results.json"
+        ) from exc
     write(root, out)
 
 
@@ -160,7 +163,7 @@ def _swap(staging: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-_BASE_IMPORTS = ("numpy", "pandas", "altair", "vl_convert", "analysis.display")
+_BASE_IMPORTS = ("numpy", "pandas", "altair", "vl_convert", "analysis.report.chart_display")
 
 
 def warmup_code(root: Path) -> str:
@@ -207,13 +210,13 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
     """Version, commit, date, versions menu and citation for every page and the PDF.
 
     With a ``CITATION.cff``, the "cite as" line and the Highwire ``citation_*``
-    meta tags come from :mod:`analysis.citation`, the one source of citation data.
+    meta tags come from :mod:`analysis.report.citation`, the one source of citation data.
     """
     from analysis.render import PageContext, load_project, read_versions
 
     citation, meta = None, ()
     if (root / "CITATION.cff").is_file():
-        from analysis import citation as cff
+        from analysis.report import citation as cff
 
         c = cff.load(root)
         citation = c.text()
@@ -284,7 +287,7 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
     }
     if (root / "CITATION.cff").is_file():
-        from analysis.citation import quarto_citation
+        from analysis.report.citation import quarto_citation
 
         meta["citation"] = quarto_citation(root)
         meta["google-scholar"] = True  # the same citation_* meta tags as the embedded renderer
@@ -373,11 +376,11 @@ def build(
     """Build the site of the project at ``root`` into ``dest`` (see the module docstring).
 
     ``validate(root) -> rows`` and ``bundle(root, out_dir)`` are the data steps;
-    the defaults are :func:`analysis.data.load_studies` and
-    :func:`analysis.bundle.write` (a fixture project supplies its own).
+    the defaults are :func:`analysis.evidence.studies.load_studies` and
+    :func:`analysis.report.results_bundle.write` (a fixture project supplies its own).
 
     Returns ``dest``. Raises :class:`BuildError` (a :class:`~analysis.cli.UserError`)
-    or :class:`analysis.data.DataError` on failure, leaving ``dest`` untouched.
+    or :class:`analysis.evidence.studies.DataError` on failure, leaving ``dest`` untouched.
     """
     progress = progress or _Progress()
     root = Path(root).resolve()
@@ -417,7 +420,7 @@ def build(
         bundle(root, staging)
         progress("computed results.json")
         if (root / "CITATION.cff").is_file():
-            from analysis.citation import write_downloads
+            from analysis.report.citation import write_downloads
 
             write_downloads(root, staging)  # citation.bib, citation.ris, CITATION.cff
         if quarto:
@@ -433,7 +436,7 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
-        from analysis.versions import site_url, write_manifest
+        from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
         offsite = offsite_references(staging)

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.cli import UserError
+from analysis.errors import UserError
 
 HELP = "Markdown report of how the trials and pooled results differ between two versions."
 
@@ -614,7 +614,7 @@ def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
 
 def _compute(root: Path) -> dict:
     """Results bundle of the project at ``root`` (its ``data/``) with the current code."""
-    from analysis.bundle import compute
+    from analysis.report.results_bundle import compute
 
     return compute(root)
 
@@ -649,7 +649,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
             except UserError as exc:
                 raise UserError(f"cannot analyse the data of {rev}: {exc}") from exc
     epoch = str(_run_git(repo, "log", "-1", "--format=%ct", sha))
-    from analysis.version import iso_utc
+    from analysis.report.version import iso_utc
 
     version = "unknown"
     if "pyproject.toml" in names:
@@ -669,7 +669,7 @@ def _version_from_text(pyproject: str) -> str:
 
 def load_side(spec: str, repo: Path | None = None) -> Side:
     """Resolve BASE or HEAD: a results.json file, a project directory, or a git revision."""
-    from analysis.version import ROOT
+    from analysis.report.version import ROOT
 
     repo = Path(repo) if repo is not None else ROOT
     path = Path(spec)

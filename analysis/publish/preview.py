@@ -8,7 +8,7 @@ import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from analysis.cli import UserError
+from analysis.errors import UserError
 
 __all__ = ["HELP", "add_arguments", "make_server", "run"]
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from analysis.cli import UserError
-from analysis.version import ROOT, Version, current, parse
+from analysis.errors import UserError
+from analysis.report.version import ROOT, Version, current, parse
 
 HELP = "Bump the version everywhere and write the changelog entry (diff since the last release)."
 
@@ -121,7 +121,7 @@ def changelog_entries(root: Path | None = None) -> list[ChangelogEntry]:
 
 def release_tags(root: Path) -> list[Version]:
     """The release tags ``vX.Y.Z`` of the repository at ``root``, oldest first."""
-    from analysis.diff import _run_git
+    from analysis.publish.diff import _run_git
 
     out = str(_run_git(root, "tag", "--list", "v*"))
     tags = []
@@ -183,7 +183,7 @@ def plan(
     root: Path, version: str, *, base: str | None = None, released: date | None = None
 ) -> Plan:
     """Check the new version, compute the changelog entry and the edited files (writes nothing)."""
-    from analysis.diff import Side, bundle_at_revision, compare, load_side
+    from analysis.publish.diff import Side, bundle_at_revision, compare, load_side
 
     root = Path(root).resolve()
     try:

@@ -42,8 +42,8 @@ import re
 import shutil
 from pathlib import Path
 
-from analysis.cli import UserError
-from analysis.version import ROOT, parse
+from analysis.errors import UserError
+from analysis.report.version import ROOT, parse
 
 HELP = (
     "Merge a built site into the published tree at vX.Y.Z/ and/or as latest; update versions.json."

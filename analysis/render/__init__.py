@@ -30,7 +30,7 @@ Inline expressions
 Output
     HTML takes ``text/html``, then ``text/markdown``, SVG, PNG, ``text/plain``;
     the PDF takes ``text/markdown``, SVG, PNG, HTML tables (via pandoc),
-    ``text/plain`` — so :class:`analysis.display.Chart` is an interactive
+    ``text/plain`` — so :class:`analysis.report.chart_display.Chart` is an interactive
     Vega-Lite view on the web and a vector SVG in the PDF.
 Cross-references
     ``@fig-x``, ``@tbl-x``, ``@sec-x`` (and ``-@fig-x`` for the number only)

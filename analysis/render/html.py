@@ -38,7 +38,7 @@ def read_versions(path: Path | None) -> tuple[dict[str, Any], ...]:
     """The published versions, from the ``versions.json`` that publishing writes.
 
     The file is ``{"latest": {...}, "versions": [{"version", "path", "url"?}, ...]}``
-    (see :mod:`analysis.versions`); a plain list of such entries is accepted too.
+    (see :mod:`analysis.publish.versioned_site`); a plain list of such entries is accepted too.
     Each returned entry has ``version``, ``title`` and ``href`` (the absolute
     ``url`` when given, else ``path``, relative to the site root). A missing file
     gives an empty tuple.

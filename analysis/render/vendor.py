@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.display import VEGA_BUNDLE, vl_version
+from analysis.report.chart_display import VEGA_BUNDLE, vl_version
 
 __all__ = ["bundle_header", "write_bundle"]
 

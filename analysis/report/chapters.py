@@ -9,7 +9,7 @@ a whole book costs one computation.
 Inline helpers return ``IPython.display.Markdown`` so that Quarto and the
 embedded renderer both treat their output as Markdown (pooled numbers carry a
 ``.result`` span with their bundle key). Block helpers return ``Markdown``
-too (tables as pipe tables); chart helpers return :class:`analysis.display.Chart`.
+too (tables as pipe tables); chart helpers return :class:`analysis.report.chart_display.Chart`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import pandas as pd
 import yaml
 from IPython.display import Markdown
 
-from analysis import bundle as bundle_mod
-from analysis import charts, text
-from analysis import data as data_mod
+from analysis.evidence import studies as data_mod
+from analysis.report import charts, text
+from analysis.report import results_bundle as bundle_mod
 
 __all__ = [
     "bundle",
@@ -52,7 +52,7 @@ PRINT_WIDTH = 520
 def root() -> Path:
     """The project root: ``$IVIG_ROOT`` if set, else the checkout holding this package."""
     env = os.environ.get("IVIG_ROOT")
-    return Path(env).resolve() if env else Path(__file__).resolve().parents[1]
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
 
 
 @cache
@@ -61,7 +61,7 @@ def bundle() -> dict:
 
     During ``python -m analysis build`` this is the ``results.json`` the build has just
     written (``$IVIG_RESULTS``), so every page shows exactly the published numbers;
-    otherwise it is computed (``analysis.bundle.compute(root())``).
+    otherwise it is computed (``analysis.report.results_bundle.compute(root())``).
     """
     path = os.environ.get("IVIG_RESULTS")
     if path and Path(path).is_file():
@@ -311,9 +311,9 @@ def _per1000(x: Any) -> str:
 def _nnt(ab: dict) -> str:
     """NNTB or NNTH with its CI as Altman (1998) writes it, rounded up ("NNTB 5 (3 to 12)").
 
-    Uses :meth:`analysis.absolute.AbsoluteEffect.describe` on the bundle's fields.
+    Uses :meth:`analysis.stats.absolute.AbsoluteEffect.describe` on the bundle's fields.
     """
-    from analysis.absolute import AbsoluteEffect
+    from analysis.stats.absolute import AbsoluteEffect
 
     if not ab or text.missing(ab.get("nnt")):
         return "–"
@@ -322,8 +322,8 @@ def _nnt(ab: dict) -> str:
 
 @cache
 def published() -> tuple[dict, ...]:
-    """Published pooled results (``analysis/templates/published.yaml``)."""
-    raw = yaml.safe_load((text.TEMPLATES / "published.yaml").read_text(encoding="utf-8"))
+    """Published pooled results (``data/published.yaml``)."""
+    raw = yaml.safe_load((root() / "data" / "published.yaml").read_text(encoding="utf-8"))
     return tuple(raw)
 
 
@@ -686,7 +686,7 @@ def _first_sentence(notes: str, limit: int = 160) -> str:
 
 def repository() -> str:
     """The project's repository address (from ``CITATION.cff``)."""
-    from analysis import citation
+    from analysis.report import citation
 
     return citation.load(root()).repository.rstrip("/")
 
@@ -706,7 +706,7 @@ def contributing_url() -> str:
 
 def methods() -> Markdown:
     """The Methods chapter's statements, from the configuration that produced the numbers."""
-    from analysis import effects
+    from analysis.stats import effects
 
     b = bundle()
     cfg = b["methods"]
@@ -741,7 +741,7 @@ def _show(fig: charts.Figure) -> Any:
     (``image/svg+xml`` for the PDF) gets :data:`PRINT_WIDTH` instead, since a page
     has no container to measure.
     """
-    from analysis import display
+    from analysis.report import chart_display as display
 
     class _Chart(display.Chart):
         def to_svg(self) -> str:
@@ -921,14 +921,14 @@ def contribute_links() -> Markdown:
 
 def cite_as() -> Markdown:
     """The plain-text reference of this version."""
-    from analysis import citation
+    from analysis.report import citation
 
     return Markdown(citation.load(root()).text())
 
 
 def bibtex() -> Markdown:
     """BibTeX of this version, as a code block."""
-    from analysis import citation
+    from analysis.report import citation
 
     # tabindex: a block that scrolls sideways must be reachable by keyboard
     return Markdown('```{.bibtex tabindex="0"}\n' + citation.bibtex(root()).strip() + "\n```")
@@ -936,14 +936,14 @@ def bibtex() -> Markdown:
 
 def ris() -> Markdown:
     """RIS of this version, as a code block."""
-    from analysis import citation
+    from analysis.report import citation
 
     return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root()).strip() + "\n```")
 
 
 def changelog() -> Markdown:
     """Every released version's changelog entry, newest first (``changelog/vX.Y.Z.md``)."""
-    from analysis import release
+    from analysis.publish import release
 
     entries = release.changelog_entries(root())
     if not entries:

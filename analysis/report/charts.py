@@ -41,7 +41,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from analysis import text
+from analysis.report import text
 
 #: Okabe-Ito colours by name
 OKABE_ITO: dict[str, str] = {

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.version import ROOT
+from analysis.report.version import ROOT
 
 __all__ = [
     "Citation",
@@ -100,7 +100,7 @@ def load(root: Path | None = None) -> Citation:
     analysis.cli.UserError
         If the file is missing or lacks a required key.
     """
-    from analysis.cli import UserError
+    from analysis.errors import UserError
 
     path = (Path(root) if root is not None else ROOT) / CFF
     if not path.is_file():

@@ -4,13 +4,13 @@
 comparison and its sensitivity analyses, and returns a plain dict;
 ``write(root, out_dir)`` saves it as ``results.json`` (sorted keys, the
 shortest round-trip float repr, no NaN), atomically. The site's pages read
-the same dict (through :mod:`analysis.site`), so a number on a page is the
+the same dict (through :mod:`analysis.report.chapters`), so a number on a page is the
 number in the bundle.
 
 Shape::
 
     {
-      "version", "commit", "generated",          # analysis.version.stamp(root)
+      "version", "commit", "generated",          # analysis.report.version.stamp(root)
       "methods":  {...},                           # the configuration that produced it
       "software": {...},                           # installed package versions
       "register": {...},                           # counts for the PRISMA flow
@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import data as data_mod
-from analysis import text
-from analysis.studyfile import REQUIRED_COLUMNS
+from analysis.evidence import studies as data_mod
+from analysis.evidence.studyfile import REQUIRED_COLUMNS
+from analysis.report import text
 
 __all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
 
@@ -143,7 +143,7 @@ def _engine_frame(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
 
 def _analyse(rows: pd.DataFrame, config: Config, **overrides: Any) -> dict | None:
     """``meta.analyse`` of *rows* as a dict; None when no study is left (k = 0)."""
-    from analysis import meta
+    from analysis.stats import full_analysis as meta
 
     opts = {
         "measure": config.measure,
@@ -185,7 +185,7 @@ def headline_model(entry: dict) -> str:
 
 
 def _summary(entry: dict, rows: pd.DataFrame) -> dict:
-    from analysis import absolute
+    from analysis.stats import absolute
 
     excluded = [str(s) for s in entry.get("excluded") or []]
     model = headline_model(entry)
@@ -323,10 +323,10 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
 
     Raises
     ------
-    analysis.data.DataError
+    analysis.evidence.studies.DataError
         When ``data/`` fails validation (nothing is computed).
     """
-    from analysis import version
+    from analysis.report import version
 
     root = Path(root)
     df = data_mod.load_studies(root / "data")

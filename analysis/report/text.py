@@ -9,7 +9,7 @@ pandoc turns into ``<span class="result" data-key="...">0.49</span>`` in HTML
 plain text in the PDF.
 
 Longer passages (the Methods statements, the comparison summaries) are
-Jinja2 templates in ``analysis/templates/``.
+Jinja2 templates in ``analysis/report/templates/``.
 
 References
 ----------
@@ -288,7 +288,7 @@ def software_versions() -> dict[str, str]:
 
 @cache
 def environment() -> jinja2.Environment:
-    """The Jinja2 environment of ``analysis/templates`` with the helpers above as filters."""
+    """The Jinja2 environment of ``analysis/report/templates`` with the helpers above as filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -322,5 +322,5 @@ def environment() -> jinja2.Environment:
 
 
 def render(template: str, **context: Any) -> str:
-    """Render ``analysis/templates/TEMPLATE`` with *context*; Markdown out."""
+    """Render ``analysis/report/templates/TEMPLATE`` with *context*; Markdown out."""
     return environment().get_template(template).render(**context).strip()

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: The repository root when the package runs from a checkout.
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Semantic version without pre-release or build parts: MAJOR.MINOR.PATCH, no leading zeros.
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from analysis.batch import finite as _num
+from analysis.stats.batch import finite as _num
 
 __all__ = ["AbsoluteEffect", "absolute_effect", "corresponding_risk"]
 

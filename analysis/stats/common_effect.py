@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.batch import finish, prepare
-from analysis.distributions import chi2_sf, norm_isf, norm_sf
-from analysis.effects import MEASURES, double_zero, escalc
-from analysis.results import CommonEffect, natural
+from analysis.stats.batch import finish, prepare
+from analysis.stats.distributions import chi2_sf, norm_isf, norm_sf
+from analysis.stats.effects import MEASURES, double_zero, escalc
+from analysis.stats.results import CommonEffect, natural
 
 __all__ = ["iv", "mh", "peto"]
 
@@ -166,7 +166,7 @@ def mh(
       Sato-Greenland-Robins variance (valid in sparse data).
 
     The heterogeneity Q is Woolf's: :math:`\sum (y_i - \hat\theta_{MH})^2/v_i` with
-    :math:`y_i, v_i` from :func:`analysis.effects.escalc` (``add`` to zero-cell
+    :math:`y_i, v_i` from :func:`analysis.stats.effects.escalc` (``add`` to zero-cell
     studies, double-zero studies left out), df = (studies in Q) - 1; I² and H² from it.
     ``k`` counts the tables. The estimate is undefined (None) when a ratio's numerator or
     denominator sum is 0.

@@ -1,6 +1,6 @@
 """Tail probabilities and quantiles of the normal, t and chi-square distributions.
 
-Thin wrappers around :mod:`analysis.specfun`, which computes the ``scipy.special``
+Thin wrappers around :mod:`analysis.stats.specfun`, which computes the ``scipy.special``
 functions that ``scipy.stats`` calls internally in numpy and ``math`` only (checked
 against ``scipy.special`` in ``tests/test_specfun.py``): importing ``scipy.special``
 alone costs about 0.25 s, so the command line starts faster. All functions broadcast;
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import specfun as special
+from analysis.stats import specfun as special
 
 __all__ = ["norm_sf", "norm_isf", "t_sf", "t_isf", "chi2_sf", "chi2_isf", "chi2_ppf"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.distributions import norm_isf
-from analysis.results import EffectSizes, natural
+from analysis.stats.distributions import norm_isf
+from analysis.stats.results import EffectSizes, natural
 
 __all__ = ["MEASURES", "escalc", "double_zero"]
 

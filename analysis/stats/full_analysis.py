@@ -30,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from analysis.batch import finite as _num
-from analysis.common import iv, mh, peto
-from analysis.cumulative import Cumulative, cumulative
-from analysis.effects import escalc
-from analysis.heterogeneity import heterogeneity
-from analysis.influence import BaujatPoint, LeaveOneOut, baujat, leave_one_out
-from analysis.rma import rma
-from analysis.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
-from analysis.studyfile import REQUIRED_COLUMNS
-from analysis.subgroups import Subgroups, subgroups
+from analysis.evidence.studyfile import REQUIRED_COLUMNS
+from analysis.stats.batch import finite as _num
+from analysis.stats.common_effect import iv, mh, peto
+from analysis.stats.cumulative import Cumulative, cumulative
+from analysis.stats.effects import escalc
+from analysis.stats.heterogeneity import heterogeneity
+from analysis.stats.influence import BaujatPoint, LeaveOneOut, baujat, leave_one_out
+from analysis.stats.random_effects import rma
+from analysis.stats.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
+from analysis.stats.subgroups import Subgroups, subgroups
 
 __all__ = [
     "MEASURES",

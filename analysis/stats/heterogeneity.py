@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.batch import Batch, finish, prepare
-from analysis.distributions import chi2_isf, chi2_ppf, chi2_sf
-from analysis.results import Heterogeneity, QProfile
-from analysis.roots import R_TOL, zeroin
+from analysis.stats.batch import Batch, finish, prepare
+from analysis.stats.distributions import chi2_isf, chi2_ppf, chi2_sf
+from analysis.stats.results import Heterogeneity, QProfile
+from analysis.stats.roots import R_TOL, zeroin
 
 __all__ = [
     "heterogeneity",

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.batch import finite as _num
-from analysis.small_study import pooled_batch
+from analysis.stats.batch import finite as _num
+from analysis.stats.small_study import pooled_batch
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
 
@@ -88,7 +88,8 @@ def leave_one_out(
     """Leave-one-out analyses, as ``metafor::leave1out(rma(yi, vi, method))``.
 
     Row i pools every study but study i with the same model (``method`` "EE" for the
-    common-effect model, else a tau² estimator of :mod:`analysis.rma`, with or without
+    common-effect model, else a tau² estimator of
+    :mod:`analysis.stats.random_effects`, with or without
     Hartung-Knapp). All k analyses are one batched fit. Empty for k < 2.
 
     References

@@ -4,11 +4,11 @@ Public API
 ----------
 rma(yi, vi, method="REML", hk=False, mask=None, level=0.95, measure=None,
     qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL) -> RandomEffects
-    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.tau2`),
+    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`),
     pooled estimate with normal (z) or Hartung-Knapp (t, k - 1 df) inference, Cochran's
     Q, model-based I² and H², the Cochrane prediction interval (t, k - 2 df), metafor's
     prediction interval, and Q-profile CIs for tau², I² and H².
-METHODS (re-exported from analysis.tau2)
+METHODS (re-exported from analysis.stats.tau2)
 
 Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
 analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are one call.
@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.batch import finish, prepare
-from analysis.distributions import chi2_sf, norm_isf, norm_sf, t_isf, t_sf
-from analysis.heterogeneity import (
+from analysis.stats.batch import finish, prepare
+from analysis.stats.distributions import chi2_sf, norm_isf, norm_sf, t_isf, t_sf
+from analysis.stats.heterogeneity import (
     h2_from_tau2,
     i2_from_tau2,
     q_gen,
     qprofile_batch,
     typical_variance,
 )
-from analysis.results import RandomEffects, natural
-from analysis.roots import R_TOL
-from analysis.tau2 import METHODS, tau2_batch
+from analysis.stats.results import RandomEffects, natural
+from analysis.stats.roots import R_TOL
+from analysis.stats.tau2 import METHODS, tau2_batch
 
 __all__ = ["METHODS", "rma"]
 
@@ -66,7 +66,7 @@ def rma(
       IntHout et al. 2016); None for k < 3.
     - ``pi_metafor_*``: ``predict.rma``: z quantile with the z SE, or
       :math:`t_{k-1}` with the HK SE under HK.
-    - Q-profile CIs: :func:`analysis.heterogeneity.qprofile` (Viechtbauer 2007).
+    - Q-profile CIs: :func:`analysis.stats.heterogeneity.qprofile` (Viechtbauer 2007).
 
     A single study (k = 1) gives the study's own estimate with tau², Q, I², H², their
     CIs and the prediction interval None (HK inference is then undefined too).
@@ -88,7 +88,7 @@ def rma(
     qprofile : bool
         Compute the Q-profile CIs (skip for speed when they are not needed).
     threshold, maxiter, tol : float, int, float
-        Convergence controls of the tau² estimator (see :mod:`analysis.tau2`); ``tol``
+        Convergence controls of the tau² estimator (see :mod:`analysis.stats.tau2`); ``tol``
         also sets the Q-profile root search tolerance.
 
     Returns

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.batch import finite as _num
-from analysis.distributions import norm_sf, t_sf
+from analysis.stats.batch import finite as _num
+from analysis.stats.distributions import norm_sf, t_sf
 
 __all__ = [
     "FIT_METHODS",
@@ -417,10 +417,10 @@ def pooled_batch(
     otherwise) for a batch of analyses selected by ``mask`` (shape ``(..., k)``).
     """
     if method == "EE":
-        from analysis.common import iv
+        from analysis.stats.common_effect import iv
 
         return iv(yi, vi, mask=mask, level=level, measure=measure)
-    from analysis.rma import rma
+    from analysis.stats.random_effects import rma
 
     return rma(
         yi,
@@ -460,7 +460,8 @@ def trimfill(
        (:math:`2\hat\theta - y_i`, same variance) and pool all k + k0 with ``method``.
        With k0 = 0 the result is the model itself.
 
-    ``method`` is "EE" (common effect) or a tau² estimator of :mod:`analysis.rma`. With
+    ``method`` is "EE" (common effect) or a tau² estimator of
+    :mod:`analysis.stats.random_effects`. With
     ``hk`` the final fit uses Hartung-Knapp inference, like every analysis built on the
     chosen model (metafor's ``trimfill`` refits a Knapp-Hartung model with its default z
     test, but returns the model itself, with its t test, when k0 = 0); the estimate and
@@ -482,7 +483,10 @@ def trimfill(
     if k < 3:
         return TrimFill(None, None, None, None, None, k=k)
     slope = metareg_slope(yo, vo, np.sqrt(vo), method)
-    side = "right" if slope < 0 else "left"
+    # A slope within rounding of zero (a symmetric funnel gives +-1e-17, its sign set by the
+    # summation order of the BLAS) counts as zero, which metafor's rule puts on the left.
+    noise = 1e-10 * float(np.abs(yo).max()) / float(np.sqrt(vo).min())
+    side = "right" if slope < -noise else "left"
     sgn = -1.0 if side == "right" else 1.0
     order = np.argsort(sgn * yo, kind="stable")
     y = sgn * yo[order]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis.batch import finite as _num
-from analysis.distributions import chi2_sf
-from analysis.small_study import pooled_batch
+from analysis.stats.batch import finite as _num
+from analysis.stats.distributions import chi2_sf
+from analysis.stats.small_study import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
 

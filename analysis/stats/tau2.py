@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.batch import Batch, finish, prepare
-from analysis.heterogeneity import q_gen
-from analysis.results import Tau2Fit
-from analysis.roots import R_TOL, zeroin
+from analysis.stats.batch import Batch, finish, prepare
+from analysis.stats.heterogeneity import q_gen
+from analysis.stats.results import Tau2Fit
+from analysis.stats.roots import R_TOL, zeroin
 
 __all__ = ["METHODS", "estimate_tau2", "tau2_batch"]
 
@@ -295,7 +295,7 @@ def estimate_tau2(
     r"""Estimate the between-study variance tau² with one of eight estimators.
 
     With :math:`w_i = 1/v_i`, :math:`Q` Cochran's Q and :math:`Q(\tau^2)` the generalised
-    Q (:func:`analysis.heterogeneity.q_gen`); all estimates are truncated at 0:
+    Q (:func:`analysis.stats.heterogeneity.q_gen`); all estimates are truncated at 0:
 
     - ``DL`` DerSimonian-Laird: :math:`(Q - (k-1)) / (\sum w - \sum w^2/\sum w)`.
     - ``HE`` Hedges (variance components / Hedges-Olkin):

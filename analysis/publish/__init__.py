@@ -1,0 +1,1 @@
+"""Publishing: build, release, results diff, versioned-site assembly and preview."""
