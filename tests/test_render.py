@@ -19,9 +19,9 @@ import pytest
 from analysis.publish.build import offsite_references
 from analysis.render import PageContext, RenderError, render_project
 from analysis.render.qmd import parse_qmd
-from analysis.render.vendor import bundle_header
 from analysis.render.xref import RefError, number_book
 from analysis.report.chart_display import Chart, table, vl_version
+from analysis.report.vendor import bundle_header
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render" / "book"
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,6 +26,7 @@ from analysis.evidence.validate import (
     package_fields,
     validate,
 )
+from analysis.vocabulary import COMPARATORS
 
 __all__ = [
     "COMPARATORS",
@@ -37,7 +38,6 @@ __all__ = [
 ]
 
 #: The three comparisons, in the order the publication presents them.
-COMPARATORS = ("placebo", "plasma_exchange", "corticosteroid")
 
 
 class DataError(UserError):

@@ -29,17 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.vocabulary import ENGINE_COLUMNS
 
 __all__ = ["REQUIRED_COLUMNS", "StudyTable", "read_studies"]
 
-REQUIRED_COLUMNS = (
-    "study_id",
-    "year",
-    "ivig_improved",
-    "ivig_total",
-    "control_improved",
-    "control_total",
-)
+REQUIRED_COLUMNS = ENGINE_COLUMNS
 _COUNTS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
 _INTEGER = re.compile(r"[+-]?\d+")
 

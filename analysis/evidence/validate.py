@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from analysis import vocabulary
 from analysis.evidence import bibtex
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
@@ -60,7 +61,7 @@ TINY_ARM = 10
 COUNTS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
 ARMS = (("ivig_improved", "ivig_total", "IVIG"), ("control_improved", "control_total", "control"))
 WITH_COUNTS = frozenset({"verified", "derived"})
-PRIMARY_OUTCOMES = frozenset({"improvement", "responder"})
+PRIMARY_OUTCOMES = frozenset(vocabulary.PRIMARY_OUTCOMES)
 ROB_DOMAINS = ("rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5")
 #: Columns the domain rules (and the analysis) rely on; the descriptor must declare them.
 DOMAIN_COLUMNS = (

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
 
 HELP = "Markdown report of how the trials and pooled results differ between two versions."
 
@@ -54,11 +55,7 @@ __all__ = [
 ]
 
 #: comparison key in results.json -> heading
-COMPARISONS: dict[str, str] = {
-    "placebo": "IVIG vs placebo",
-    "plasma_exchange": "IVIG vs plasma exchange",
-    "corticosteroid": "IVIG vs corticosteroids",
-}
+COMPARISONS: dict[str, str] = {c: f"IVIG vs {COMPARATOR_LABELS[c].lower()}" for c in COMPARATORS}
 
 #: keys of the meta-cli JSON object that are not sensitivity analyses
 _META_KEYS = {

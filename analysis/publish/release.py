@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.report.changelog import CHANGELOG, ChangelogEntry, changelog_entries, shift_headings
 from analysis.report.version import ROOT, Version, current, parse
 
 HELP = "Bump the version everywhere and write the changelog entry (diff since the last release)."
@@ -48,27 +49,6 @@ __all__ = [
     "suggested_bump",
 ]
 
-CHANGELOG = "changelog"
-
-
-@dataclass(frozen=True)
-class ChangelogEntry:
-    """One released version's entry in ``changelog/vX.Y.Z.md``.
-
-    ``title`` is the entry's first heading without ``#`` (``v0.2.0 (2026-11-25)``);
-    ``body`` is the rest, with its headings starting at level 2.
-    """
-
-    version: str
-    date: str | None
-    title: str
-    body: str
-    path: Path
-
-    def body_at(self, level: int) -> str:
-        """The body with its top headings at ``level`` (e.g. 3 under a chapter's ``##``)."""
-        return shift_headings(self.body, level - 2)
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -81,42 +61,6 @@ class Plan:
     files: dict[Path, str]
     entry: str
     warnings: tuple[str, ...]
-
-
-def shift_headings(markdown: str, by: int) -> str:
-    """Move every ATX heading (outside fenced code) down (``by`` > 0) or up by ``by`` levels."""
-    if by == 0:
-        return markdown
-    out, fenced = [], False
-    for line in markdown.splitlines(keepends=True):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        m = None if fenced else re.match(r"^(#{1,6})(\s)", line)
-        if m:
-            level = min(6, max(1, len(m.group(1)) + by))
-            line = "#" * level + line[len(m.group(1)) :]
-        out.append(line)
-    return "".join(out)
-
-
-def changelog_entries(root: Path | None = None) -> list[ChangelogEntry]:
-    """Every released version's changelog entry, newest first."""
-    folder = (Path(root) if root is not None else ROOT) / CHANGELOG
-    entries = []
-    for path in folder.glob("v*.md") if folder.is_dir() else ():
-        try:
-            v = parse(path.stem)
-        except ValueError:
-            continue
-        text = path.read_text(encoding="utf-8")
-        first, _, body = text.partition("\n")
-        title = first.lstrip("#").strip() or path.stem
-        m = re.search(r"\((\d{4}-\d{2}-\d{2})\)", title)
-        entries.append(
-            ChangelogEntry(str(v), m.group(1) if m else None, title, body.lstrip("\n"), path)
-        )
-    entries.sort(key=lambda e: parse(e.version), reverse=True)
-    return entries
 
 
 def release_tags(root: Path) -> list[Version]:

@@ -943,9 +943,9 @@ def ris() -> Markdown:
 
 def changelog() -> Markdown:
     """Every released version's changelog entry, newest first (``changelog/vX.Y.Z.md``)."""
-    from analysis.publish import release
+    from analysis.report import changelog
 
-    entries = release.changelog_entries(root())
+    entries = changelog.changelog_entries(root())
     if not entries:
         return Markdown(
             f"_No version has been released yet; this is version {bundle()['version']}, built "
@@ -1039,9 +1039,8 @@ def register_sentence() -> Markdown:
 
 def pdf_name() -> str:
     """File name of the book's PDF in the site (``book.output-file`` of ``_quarto.yml``)."""
-    from analysis.render.project import load_project
-
-    return load_project(root()).pdf_name
+    config = yaml.safe_load((root() / "_quarto.yml").read_text(encoding="utf-8"))
+    return f"{config['book']['output-file']}.pdf"
 
 
 def repository_file(path: str) -> Markdown:

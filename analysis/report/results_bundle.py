@@ -49,16 +49,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.evidence import studies as data_mod
-from analysis.evidence.studyfile import REQUIRED_COLUMNS
 from analysis.report import text
+from analysis.vocabulary import ENGINE_COLUMNS, PRIMARY_OUTCOMES, TAU2_METHODS
 
 __all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
 
-#: columns the engine reads
-ENGINE_COLUMNS = REQUIRED_COLUMNS
-
 #: every tau² estimator shown in the sensitivity analyses
-TAU2_METHODS = ("DL", "REML", "ML", "PM", "HS", "SJ", "EB", "HE")
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class Config:
     hk: bool = True
     by: str = "disease"
     statuses: tuple[str, ...] = ("verified", "derived")
-    outcome_types: tuple[str, ...] = ("improvement", "responder")
+    outcome_types: tuple[str, ...] = PRIMARY_OUTCOMES
 
     def to_dict(self) -> dict:
         """The configuration as recorded in the bundle (plus the fixed conventions)."""

@@ -33,17 +33,12 @@ from typing import Any
 
 import jinja2
 
+from analysis.vocabulary import DISEASE_LABELS, MEASURE_LABELS, TAU2_LABELS
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: disease code -> label a reader expects
-DISEASES: dict[str, str] = {
-    "guillain_barre_syndrome": "Guillain-Barré syndrome",
-    "myasthenia_gravis": "Myasthenia gravis",
-    "cidp": "CIDP",
-    "optic_neuritis": "Optic neuritis",
-    "autoimmune_encephalitis": "Autoimmune encephalitis",
-    "multiple_sclerosis": "Multiple sclerosis",
-}
+DISEASES: dict[str, str] = DISEASE_LABELS
 
 #: comparator code -> (bundle key, label, chapter path)
 COMPARISONS: dict[str, tuple[str, str, str]] = {
@@ -52,18 +47,9 @@ COMPARISONS: dict[str, tuple[str, str, str]] = {
     "corticosteroid": ("corticosteroid", "Corticosteroids", "chapters/corticosteroids.qmd"),
 }
 
-MEASURES: dict[str, str] = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
+MEASURES: dict[str, str] = MEASURE_LABELS
 
-TAU2_METHODS: dict[str, str] = {
-    "DL": "DerSimonian-Laird",
-    "REML": "restricted maximum likelihood (REML)",
-    "ML": "maximum likelihood",
-    "PM": "Paule-Mandel",
-    "HS": "Hunter-Schmidt",
-    "SJ": "Sidik-Jonkman",
-    "EB": "empirical Bayes",
-    "HE": "Hedges",
-}
+TAU2_METHODS: dict[str, str] = TAU2_LABELS
 
 ROB_DOMAINS: dict[str, str] = {
     "rob_d1": "D1 Randomisation process",

@@ -18,10 +18,9 @@ import numpy as np
 
 from analysis.stats.distributions import norm_isf
 from analysis.stats.results import EffectSizes, natural
+from analysis.vocabulary import MEASURES
 
 __all__ = ["MEASURES", "escalc", "double_zero"]
-
-MEASURES = ("RR", "OR", "RD")
 
 
 def double_zero(ai, bi, ci, di) -> np.ndarray:

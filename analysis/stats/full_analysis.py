@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from analysis.evidence.studyfile import REQUIRED_COLUMNS
 from analysis.stats.batch import finite as _num
 from analysis.stats.common_effect import iv, mh, peto
 from analysis.stats.cumulative import Cumulative, cumulative
@@ -40,6 +39,7 @@ from analysis.stats.influence import BaujatPoint, LeaveOneOut, baujat, leave_one
 from analysis.stats.random_effects import rma
 from analysis.stats.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
 from analysis.stats.subgroups import Subgroups, subgroups
+from analysis.vocabulary import ENGINE_COLUMNS, MEASURES, TAU2_METHODS
 
 __all__ = [
     "MEASURES",
@@ -57,8 +57,7 @@ __all__ = [
     "analyse_arrays",
 ]
 
-MEASURES = ("RR", "OR", "RD")
-TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+REQUIRED_COLUMNS = ENGINE_COLUMNS
 
 
 class NoStudies(ValueError):  # noqa: N818 (name fixed by the shared contract)

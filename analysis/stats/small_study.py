@@ -18,7 +18,6 @@ metareg_slope(yi, vi, x, method) -> float
     slope of a mixed-effects meta-regression on one moderator (side choice of trimfill)
 kendall_exact_p(q, n) -> float
     two-sided exact p-value of Kendall's tau for q concordant pairs out of n
-FIT_METHODS = ("EE", "DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 
 All functions take the studies of one analysis (1-D arrays) and return result objects
 whose figures are Python floats, or None where a figure is undefined (never NaN).
@@ -33,6 +32,7 @@ import numpy as np
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.distributions import norm_sf, t_sf
+from analysis.vocabulary import FIT_METHODS
 
 __all__ = [
     "FIT_METHODS",
@@ -48,7 +48,6 @@ __all__ = [
     "BEGG_EXACT_MAX",
 ]
 
-FIT_METHODS = ("EE", "DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 
 #: convergence threshold of the iterative tau² estimators inside trim-and-fill: metafor's
 #: ``trimfill()`` refits with ``rma.uni``'s default control (threshold 1e-5), so its

@@ -7,7 +7,7 @@ at once with per-member convergence.
 
 Public API
 ----------
-METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+METHODS = TAU2_METHODS
 estimate_tau2(yi, vi, method="REML", mask=None, threshold=1e-12, maxiter=100,
               tol=R_TOL) -> Tau2Fit
 tau2_batch(bt, method, threshold=1e-12, maxiter=100, tol=R_TOL)

@@ -1,4 +1,4 @@
-"""Regenerate the vendored Vega bundle: ``python -m analysis.render.vendor``.
+"""Regenerate the vendored Vega bundle: ``python -m analysis.report.vendor``.
 
 The bundle (Vega, Vega-Lite and vega-embed in one script, wrapped in a function
 so its names stay private) is made by ``vl_convert.javascript_bundle`` for the
@@ -26,7 +26,7 @@ def bundle_header() -> str:
         f"/* Vega {vlc.get_vega_version()}, Vega-Lite {vl_version()}, "
         f"vega-embed {vlc.get_vega_embed_version()}: bundled by vl-convert-python "
         f"{vlc.__version__} (vl_convert.javascript_bundle). "
-        "Regenerate: python -m analysis.render.vendor */"
+        "Regenerate: python -m analysis.report.vendor */"
     )
 
 
