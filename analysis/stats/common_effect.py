@@ -20,9 +20,9 @@ Python floats (None where undefined), a batch gives ndarrays (NaN where undefine
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from analysis.stats.batch import finish, prepare
-from analysis.stats.distributions import chi2_sf, norm_isf, norm_sf
 from analysis.stats.effects import MEASURES, double_zero, escalc
 from analysis.stats.results import CommonEffect, natural
 
@@ -39,7 +39,7 @@ def _q_block(q, df):
     dfs = np.where(ok, df, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(ok, np.maximum(q, 0.0), np.nan)
-        p = np.where(ok, chi2_sf(q, dfs), np.nan)
+        p = np.where(ok, special.chdtrc(dfs, q), np.nan)
         i2 = np.where(ok & (q > 0), np.maximum(0.0, 100 * (q - dfs) / q), 0.0)
         i2 = np.where(ok, i2, np.nan)
         h2 = np.where(ok, q / dfs, np.nan)
@@ -47,10 +47,10 @@ def _q_block(q, df):
 
 
 def _result(method, measure, k, b, se, q, q_df, level, single, weights=None) -> CommonEffect:
-    crit = norm_isf((1 - level) / 2)
+    crit = -special.ndtri((1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = b / se
-        p = 2 * norm_sf(np.abs(stat))
+        p = 2 * special.ndtr(-np.abs(stat))
         lb = b - crit * se
         ub = b + crit * se
     qq, qp, i2, h2 = _q_block(q, q_df)

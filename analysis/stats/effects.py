@@ -15,8 +15,8 @@ MEASURES = ("RR", "OR", "RD")
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-from analysis.stats.distributions import norm_isf
 from analysis.stats.results import EffectSizes, natural
 from analysis.vocabulary import MEASURES
 
@@ -125,7 +125,7 @@ def escalc(
     if drop00 and measure in ("RR", "OR"):
         included &= ~double_zero(a, b, c, d)
     sei = np.sqrt(vi)
-    z = norm_isf((1 - level) / 2)
+    z = -special.ndtri((1 - level) / 2)
     ci_lb = yi - z * sei
     ci_ub = yi + z * sei
     return EffectSizes(

@@ -18,9 +18,9 @@ qprofile(yi, vi, mask=None, level=0.95, tau2=None, tol=R_TOL) -> QProfile
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from analysis.stats.batch import Batch, finish, prepare
-from analysis.stats.distributions import chi2_isf, chi2_ppf, chi2_sf
 from analysis.stats.results import Heterogeneity, QProfile
 from analysis.stats.roots import R_TOL, zeroin
 
@@ -87,7 +87,7 @@ def _q_stats(bt: Batch):
     ok = k > 1
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(ok, np.maximum(q, 0.0), np.nan)
-        p = np.where(ok, chi2_sf(q, np.where(ok, df, 1)), np.nan)
+        p = np.where(ok, special.chdtrc(np.where(ok, df, 1), q), np.nan)
         i2 = np.where(ok & (q > 0), np.maximum(0.0, 100 * (q - df) / q), np.where(ok, 0.0, np.nan))
         h2 = np.where(ok, q / df, np.nan)
     return q, np.where(ok, df, np.nan), p, i2, h2
@@ -137,8 +137,8 @@ def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     ok = k > 1
     df = np.where(ok, k - 1, 1).astype(float)
     alpha = 1 - level
-    crit_u = chi2_isf(alpha / 2, df)  # upper quantile -> lower limit
-    crit_l = chi2_ppf(alpha / 2, df)  # lower quantile -> upper limit
+    crit_u = special.chdtri(df, alpha / 2)  # upper quantile -> lower limit
+    crit_l = 2 * special.gammaincinv(df / 2, alpha / 2)  # lower quantile -> upper limit
     t2 = np.zeros(shape) if tau2 is None else np.nan_to_num(np.asarray(tau2, dtype=float))
     t2 = np.broadcast_to(t2, shape)
     tau2_min = np.minimum(0.0, t2)

@@ -17,9 +17,9 @@ analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are 
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from analysis.stats.batch import finish, prepare
-from analysis.stats.distributions import chi2_sf, norm_isf, norm_sf, t_isf, t_sf
 from analysis.stats.heterogeneity import (
     h2_from_tau2,
     i2_from_tau2,
@@ -126,32 +126,32 @@ def rma(
         sw = w.sum(-1)
         b = (w * bt.y).sum(-1) / sw
         se_z = np.sqrt(1 / sw)
-        z = norm_isf(alpha / 2)
+        z = -special.ndtri(alpha / 2)
         df = np.where(k > 1, k - 1, np.nan).astype(float)
         if hk:
             rss = (w * (bt.y - b[..., None]) ** 2).sum(-1)
             s2w = np.where(rss <= _EPS, 0.0, rss / df)
             se = np.sqrt(s2w / sw)
-            crit = t_isf(alpha / 2, df)
+            crit = -special.stdtrit(df, alpha / 2)
             stat = b / se
-            p = 2 * t_sf(np.abs(stat), df)
+            p = 2 * special.stdtr(df, -np.abs(stat))
         else:
             se = se_z
             crit = z
             stat = b / se
-            p = 2 * norm_sf(np.abs(stat))
+            p = 2 * special.ndtr(-np.abs(stat))
         ci_lb = b - crit * se
         ci_ub = b + crit * se
         # heterogeneity of the inverse-variance model
         q = q_gen(np.zeros(k.shape), bt.y, bt.v, bt.mf)
         q = np.where(k > 1, np.maximum(q, 0.0), np.nan)
-        q_p = chi2_sf(q, df)
+        q_p = special.chdtrc(df, q)
         vt = typical_variance(bt.v, bt.mf)
         i2 = i2_from_tau2(t2, vt)
         h2 = h2_from_tau2(t2, vt)
         # prediction intervals
         df_pi = np.where(k > 2, k - 2, np.nan).astype(float)
-        half = t_isf(alpha / 2, df_pi) * np.sqrt(t2 + se_z**2)
+        half = -special.stdtrit(df_pi, alpha / 2) * np.sqrt(t2 + se_z**2)
         pi_lb, pi_ub = b - half, b + half
         half_m = crit * np.sqrt(t2 + se**2)
         pi_m_lb, pi_m_ub = b - half_m, b + half_m

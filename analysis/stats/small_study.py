@@ -29,9 +29,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.distributions import norm_sf, t_sf
 from analysis.vocabulary import FIT_METHODS
 
 __all__ = [
@@ -186,7 +186,7 @@ def egger(yi, vi) -> Egger:
     if rss <= 1e-24 * max(scale, 1e-300) or se == 0:
         return Egger(_num(b1) if abs(b1) > 1e-12 else 0.0, 0.0, None, df, None, _num(b0))
     t = b1 / se
-    p = 2 * float(t_sf(abs(t), df))
+    p = 2 * float(special.stdtr(df, -abs(t)))
     return Egger(_num(b1), _num(se), _num(t), df, _num(p), _num(b0))
 
 
@@ -281,7 +281,7 @@ def begg(yi, vi) -> Begg:
         v2 = (tx * (tx - 1) * (tx - 2)).sum() * (ty * (ty - 1) * (ty - 2)).sum()
         var_s = (v0 - vt - vu) / 18 + v1 / (2 * n * (n - 1)) + v2 / (9 * n * (n - 1) * (n - 2))
         z = s / math.sqrt(var_s)
-        p = 2 * float(norm_sf(abs(z)))
+        p = 2 * float(special.ndtr(-abs(z)))
     return Begg(_num(tau), _num(min(p, 1.0)))
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.distributions import chi2_sf
 from analysis.stats.small_study import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
@@ -141,5 +141,5 @@ def subgroups(
         w = 1 / se[ok] ** 2
         mu = (w * b[ok]).sum() / w.sum()
         q = float((w * (b[ok] - mu) ** 2).sum())
-        test = TestBetween(_num(q), G - 1, _num(chi2_sf(q, G - 1)))
+        test = TestBetween(_num(q), G - 1, _num(special.chdtrc(G - 1, q)))
     return Subgroups(by=by, groups=out, test_between=test)
