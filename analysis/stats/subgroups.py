@@ -50,19 +50,36 @@ class Subgroup:
     p: float | None = field(default=None, metadata={"json": False})
 
 
+#: how the test for subgroup differences is computed (recorded with every result)
+TEST_BETWEEN_METHOD = (
+    "Q test on the subgroup estimates and their standard errors under a common-effect "
+    "model (separate tau² per subgroup), as RevMan and metafor's comparison of "
+    "independent meta-analyses"
+)
+
+
 @dataclass(frozen=True)
 class TestBetween:
-    """Test for subgroup differences.
+    r"""Test for subgroup differences.
 
     Attributes
     ----------
     q, df, p : float, int, float or None
         Cochran's Q of the subgroup estimates, G - 1 degrees of freedom, chi-square p.
+    i2 : float or None
+        :math:`I^2 = \max(0, (Q - df)/Q)` in per cent, as RevMan prints it beside the test.
+    reason : str or None
+        Why the test is undefined (fewer than two subgroups with an estimate).
+    method : str
+        How the test was computed (:data:`TEST_BETWEEN_METHOD`).
     """
 
     q: float | None
     df: int | None
     p: float | None
+    i2: float | None = None
+    reason: str | None = None
+    method: str = TEST_BETWEEN_METHOD
 
 
 @dataclass(frozen=True)
@@ -100,7 +117,17 @@ def subgroups(
     common-effect model: :math:`Q_b = \sum_g w_g(\hat\mu_g - \bar\mu)^2`,
     :math:`w_g = 1/SE_g^2`, :math:`\bar\mu = \sum w_g\hat\mu_g/\sum w_g`, referred to
     :math:`\chi^2_{G-1}` (Cochrane Handbook 10.11.3.1; Borenstein et al. 2009, ch. 19,
-    "separate estimates of tau²"). Undefined (None) with a single subgroup.
+    "separate estimates of tau²"). This is RevMan's test for subgroup differences and
+    metafor's ``rma(b_g, sei = se_g, method = "EE")`` on the subgroup fits (not the
+    ``mods = ~ factor(g)`` test, which assumes one tau² common to all subgroups).
+    :math:`\hat\mu_g` and :math:`SE_g` are those of the subgroup fits (Hartung-Knapp
+    standard errors when ``hk``). Undefined (None, with a reason) with fewer than two
+    subgroups.
+
+    A subgroup of one trial still has an estimate and a standard error, the trial's own
+    :math:`y_i` and :math:`\sqrt{v_i}`: its subtotal is that trial's Wald interval (as
+    RevMan draws it; a Hartung-Knapp t interval on 0 degrees of freedom does not exist), and
+    it enters the test like any other subgroup.
 
     References
     ----------
@@ -116,6 +143,9 @@ def subgroups(
     mask = np.stack([g == name for name in names]) if names else np.zeros((0, y.size), bool)
     res = pooled_batch(y, v, mask, method, hk=hk, measure=measure, level=level)
     kg = mask.sum(axis=1)
+    # a single trial: its own estimate with its Wald interval
+    if hk and method != "EE" and (kg == 1).any():
+        res = _with_single_trials(res, y, v, mask, kg, method, measure, level)
     tau2 = np.zeros(len(names)) if method == "EE" else np.asarray(res.tau2, dtype=float)
     out = {
         name: Subgroup(
@@ -136,10 +166,40 @@ def subgroups(
     ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
     G = int(ok.sum())
     if G < 2:
-        test = TestBetween(None, None, None)
+        why = "only one subgroup" if len(names) < 2 else "fewer than two subgroups with an estimate"
+        test = TestBetween(None, None, None, None, why)
     else:
         w = 1 / se[ok] ** 2
         mu = (w * b[ok]).sum() / w.sum()
         q = float((w * (b[ok] - mu) ** 2).sum())
-        test = TestBetween(_num(q), G - 1, _num(special.chdtrc(G - 1, q)))
+        i2 = max(0.0, (q - (G - 1)) / q) * 100 if q > 0 else 0.0
+        test = TestBetween(_num(q), G - 1, _num(special.chdtrc(G - 1, q)), _num(i2))
     return Subgroups(by=by, groups=out, test_between=test)
+
+
+@dataclass(frozen=True)
+class _Fits:
+    """Per-subgroup figures after single-trial rows were replaced."""
+
+    b: np.ndarray
+    se: np.ndarray
+    estimate: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    p: np.ndarray
+    tau2: np.ndarray
+    i2: np.ndarray
+
+
+def _with_single_trials(res, y, v, mask, kg, method, measure, level) -> _Fits:
+    """Rows of single-trial subgroups taken from the normal-theory (z) fit of that trial."""
+    z = pooled_batch(y, v, mask, method, hk=False, measure=measure, level=level)
+    one = kg == 1
+
+    def pick(name: str) -> np.ndarray:
+        a = np.asarray(getattr(res, name), dtype=float).copy()
+        a[one] = np.asarray(getattr(z, name), dtype=float)[one]
+        return a
+
+    names = ("b", "se", "estimate", "ci_low", "ci_high", "p", "tau2", "i2")
+    return _Fits(*(pick(n) for n in names))
