@@ -682,6 +682,10 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
         _row_rules(row, rec, name, out, this_year)
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
+    from analysis.evidence import search  # the search record (data/search.yaml)
+
+    if (table.parent / search.FILE).exists() or table.parent.resolve() == DATA_DIR.resolve():
+        search.check(table.parent / search.FILE, out, this_year=this_year)
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 

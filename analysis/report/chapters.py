@@ -704,8 +704,118 @@ def contributing_url() -> str:
 # --------------------------------------------------------------------------- methods
 
 
+#: The reference of each tau² estimator in ``data/references.bib`` (none for ML).
+TAU2_REFERENCES = {
+    "DL": "dersimonian1986",
+    "REML": "viechtbauer2005",
+    "PM": "paule1982",
+    "HS": "hunter2004",
+    "SJ": "sidik2005",
+    "EB": "morris1983",
+    "HE": "hedges1985",
+}
+
+
+def search_record():
+    """The search record (``data/search.yaml``), validated."""
+    from analysis.evidence import search
+
+    return search.load(root() / "data")
+
+
+def last_searched() -> str:
+    """The date the evidence was last searched, ``YYYY-MM-DD`` (from ``data/search.yaml``)."""
+    return search_record().last_searched.isoformat()
+
+
+def new_trials() -> list[str]:
+    """Study ids of the register published after the source review's search ended."""
+    from analysis.evidence import search
+
+    df = studies()
+    years = {str(r.study_id): int(r.year) for r in df.itertuples()}
+    return search.new_since_source_review(search_record(), years)
+
+
+def _month(iso: str) -> str:
+    """``2021-11`` -> ``November 2021``; a full date -> ``30 November 2026``."""
+    from datetime import date
+
+    parts = iso.split("-")
+    if len(parts) == 2:
+        return date(int(parts[0]), int(parts[1]), 1).strftime("%B %Y")
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
+def methods_review() -> Markdown:
+    """Eligibility, identification, extraction and risk of bias, from ``data/search.yaml``.
+
+    PRISMA 2020 items 5 to 11 (Page et al. 2021) as far as they apply; every statement is
+    read from the search record and the register, so the chapter changes with the data.
+    """
+    rec = search_record()
+    reg = register_counts()
+    n_ext = int(rec.extraction.get("extractors") or 0)
+    by_status = ", ".join(f"{v} {k}" for k, v in reg["by_status"].items())
+    src = rec.source_review_search
+    df = studies().set_index("study_id")
+    new = [
+        f"{df.loc[sid, 'author']} {df.loc[sid, 'year']} [@{sid}] "
+        f"({text.disease_prose(df.loc[sid, 'disease'])}, "
+        f"vs {label(df.loc[sid, 'comparator']).lower()}, {_s(df.loc[sid, 'status'])})"
+        for sid in new_trials()
+    ]
+    return Markdown(
+        text.render(
+            "methods_review.md.j2",
+            elig=rec.eligibility,
+            comparators=[label(c).lower() for c in rec.eligibility["comparators"]],
+            review_until=_month(rec.source_review_until),
+            review_databases=_and([str(x) for x in src.get("databases") or []]),
+            review_trials=src.get("trials_included", "an unstated number of"),
+            review_note=str(src.get("note", "")).strip(),
+            sources=rec.sources,
+            access=rec.access.rstrip("."),
+            started=_month(rec.identification_started.isoformat()),
+            searched=_month(rec.last_searched.isoformat()),
+            leads=list(rec.unidentified_leads),
+            new_trials=new,
+            extractors_sentence=(
+                "One person extracted the data; no second extractor checked them."
+                if n_ext == 1
+                else f"{n_ext} people extracted the data."
+            ),
+            extraction_rule=_upper_first(str(rec.extraction.get("rule", "")).strip()) + ".",
+            status_sentence=f"{text.count(reg['identified'], 'trial')} ({by_status})",
+            rob_sentence=rob_sentence().data,
+        )
+    )
+
+
+def methods_grade() -> Markdown:
+    """The certainty-of-evidence (GRADE) methods: the place the GRADE work fills in.
+
+    Until ratings are computed, the chapter says plainly that they are not made.
+    """
+    return Markdown(
+        "Certainty of the evidence for each pooled effect is to be rated with the GRADE "
+        "approach [@guyatt2008; @guyatt2011]: starting from high for randomised trials and "
+        "rated down for risk of bias, inconsistency, indirectness, imprecision and "
+        "publication bias. Ratings are not yet part of this version, so no effect on this "
+        "site carries a certainty rating; read every effect as of unrated certainty."
+    )
+
+
+def methods_deviations() -> Markdown:
+    """How this review departs from the source review (PRISMA 2020 item 24b)."""
+    return Markdown(
+        text.render("methods_deviations.md.j2", outcome_types=bundle()["methods"]["outcome_types"])
+    )
+
+
 def methods() -> Markdown:
-    """The Methods chapter's statements, from the configuration that produced the numbers."""
+    """The statistical methods, from the configuration that produced the numbers."""
     from analysis.stats import effects
 
     b = bundle()
@@ -725,10 +835,25 @@ def methods() -> Markdown:
             null_value=1 if text.is_ratio(cfg["measure"]) else 0,
             tau2_name=text.TAU2_METHODS.get(cfg["tau2_method"], cfg["tau2_method"]),
             tau2_list=cfg["tau2_methods_sensitivity"],
+            tau2_cite=_cite(TAU2_REFERENCES.get(cfg["tau2_method"])),
+            tau2_list_cite=_cite(
+                *(TAU2_REFERENCES.get(m) for m in cfg["tau2_methods_sensitivity"])
+            ),
             escalc_add=add,
             software=b["software"],
         )
     )
+
+
+def _and(items: list[str]) -> str:
+    """``a, b and c``."""
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _cite(*keys: str | None) -> str:
+    """`` [@a; @b]`` for the keys given (None skipped), or nothing."""
+    keys = tuple(dict.fromkeys(k for k in keys if k))
+    return " [" + "; ".join(f"@{k}" for k in keys) + "]" if keys else ""
 
 
 # --------------------------------------------------------------------------- charts
@@ -857,7 +982,7 @@ def rob_assessed() -> int:
 
 def prisma() -> Any:
     """PRISMA 2020-style flow drawn from the register."""
-    return _show(charts.prisma(register_counts()))
+    return _show(charts.prisma({**register_counts(), "last_searched": last_searched()}))
 
 
 def n_rows() -> int:

@@ -1182,14 +1182,17 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
     *flow* is the register summary of the results bundle (``bundle["register"]``):
     ``identified``, ``pending``, ``with_counts``, ``other_outcome`` (dict type -> n),
     ``eligible``, ``excluded_in_analysis`` (list of study ids), ``by_comparator``
-    (dict comparator -> n in the primary analysis), ``included``.
+    (dict comparator -> n in the primary analysis), ``included``; optionally
+    ``last_searched`` (the date of ``data/search.yaml``), shown in the first box.
     """
     other = dict(flow.get("other_outcome") or {})
     n_other = sum(other.values())
     by_comp = dict(flow.get("by_comparator") or {})
     dropped = list(flow.get("excluded_in_analysis") or [])
     main = [
-        f"Trials identified in the register (n = {flow['identified']})",
+        "Trials identified from reviews, bibliographic databases and trial registries"
+        + (f", last searched {flow['last_searched']}" if flow.get("last_searched") else "")
+        + f" (n = {flow['identified']})",
         f"Trials with outcome counts extracted (n = {flow['with_counts']})",
         f"Trials with an eligible outcome: improvement or responder (n = {flow['eligible']})",
         "Trials in a primary analysis (n = {}): ".format(flow["included"])
