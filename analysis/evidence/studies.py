@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import escape
 from analysis.errors import UserError
 from analysis.evidence.validate import (
     COUNTS,
@@ -136,13 +137,13 @@ def _constraints(f: dict) -> str:
     cons = f.get("constraints", {})
     parts = []
     if "enum" in cons:
-        parts.append(", ".join(f"`{v}`" for v in cons["enum"]))
+        parts.append(", ".join(escape.markdown_code(f"`{v}`") for v in cons["enum"]))
     if "minimum" in cons:
         parts.append(f"≥ {cons['minimum']}")
     if "maximum" in cons:
         parts.append(f"≤ {cons['maximum']}")
     if "pattern" in cons:
-        parts.append(f"pattern `{cons['pattern']}`")
+        parts.append("pattern " + escape.markdown_code(f"`{cons['pattern']}`"))
     if cons.get("unique"):
         parts.append("unique")
     return "; ".join(parts)
@@ -169,7 +170,9 @@ def datadictionary(package: Path | None = None) -> str:
     ]
     for f in fields:
         req = "yes" if f.get("constraints", {}).get("required") else ""
-        desc = " ".join(str(f.get("description", "")).split()).replace("|", "\\|")
-        allowed = _constraints(f).replace("|", "\\|")
-        lines.append(f"| `{f['name']}` | {f.get('type', 'string')} | {req} | {allowed} | {desc} |")
+        desc = escape.table_pipes(escape.markdown_code(f.get("description", "")))
+        allowed = escape.table_pipes(_constraints(f))
+        name = escape.markdown_code(f"`{f['name']}`")
+        kind = escape.markdown(f.get("type", "string"))
+        lines.append(f"| {name} | {kind} | {req} | {allowed} | {desc} |")
     return "\n".join(lines) + "\n"

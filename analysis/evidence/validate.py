@@ -75,6 +75,8 @@ DOMAIN_COLUMNS = (
 SUPPORTED_TYPES = frozenset({"string", "integer"})
 
 _INTEGER = re.compile(r"-?[0-9]+")
+#: Longer integers are refused before conversion (counts are bounded at 10^7 by the rules).
+_MAX_DIGITS = 15
 _CROSSOVER = re.compile(r"cross-?over", re.IGNORECASE)
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
 _OP = r"\s*[-+x×*/÷−]\s*"
@@ -232,14 +234,136 @@ class _Collector:
 # --------------------------------------------------------------------------- descriptor
 
 
+#: The project's rules: its own copy of the descriptor, pinned in the code. A pull request
+#: may change the text of ``data/datapackage.json`` (titles, descriptions) but not a rule:
+#: every name, type, constraint, key and dialect must equal this copy.
+RULES = Path(__file__).with_name("datapackage.json")
+#: Keys of a field whose value is prose (shown escaped) and may differ from the rules.
+_PROSE = frozenset({"title", "description"})
+
+
+def _path(parts: tuple) -> str:
+    """A JSON path as ``resources[0].schema.fields[3].constraints``."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "$"
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), "a number" if isinstance(value, int | float) else "null"
+    )
+
+
+def _compare(got: object, rule: object, where: tuple, name: str, out: _Collector) -> bool:
+    """Report every place where ``got`` differs from the project's ``rule`` (prose excepted)."""
+    if isinstance(rule, dict):
+        if not isinstance(got, dict):
+            out.error(name, None, _path(where), f"must be {_kind(rule)}, not {_kind(got)}")
+            return False
+        ok = True
+        for key in rule:
+            if key in _PROSE and isinstance(got.get(key, ""), str):
+                continue
+            if key not in got:
+                out.error(name, None, _path((*where, key)), "missing: the project's rules set it")
+                ok = False
+            else:
+                ok &= _compare(got[key], rule[key], (*where, key), name, out)
+        for key in got:
+            if key not in rule and not (key in _PROSE and isinstance(got[key], str)):
+                out.error(
+                    name,
+                    None,
+                    _path((*where, key)),
+                    "not in the project's rules: a rule is changed in"
+                    " analysis/evidence/datapackage.json, by a maintainer",
+                    _show(json.dumps(got[key], ensure_ascii=False)),
+                )
+                ok = False
+        return ok
+    if isinstance(rule, list):
+        if not isinstance(got, list):
+            out.error(name, None, _path(where), f"must be {_kind(rule)}, not {_kind(got)}")
+            return False
+        scalars = not any(isinstance(x, dict | list) for x in (*got, *rule))
+        if scalars and got != rule:
+            extra = [x for x in got if x not in rule]
+            missing = [x for x in rule if x not in got]
+            for x in extra:
+                out.error(
+                    name,
+                    None,
+                    _path(where),
+                    "a value the project's rules do not allow: a rule is changed in"
+                    " analysis/evidence/datapackage.json, by a maintainer",
+                    _show(json.dumps(x, ensure_ascii=False)),
+                )
+            for x in missing:
+                out.error(
+                    name,
+                    None,
+                    _path(where),
+                    "a value of the project's rules is missing",
+                    _show(json.dumps(x, ensure_ascii=False)),
+                )
+            if extra or missing:
+                return False
+        if len(got) != len(rule) and not all(isinstance(x, dict) for x in rule):
+            out.error(
+                name,
+                None,
+                _path(where),
+                "differs from the project's rules: a rule is changed in"
+                " analysis/evidence/datapackage.json, by a maintainer",
+                _show(json.dumps(got, ensure_ascii=False)),
+            )
+            return False
+        ok = True
+        for i, (g, r) in enumerate(zip(got, rule, strict=False)):
+            ok &= _compare(g, r, (*where, i), name, out)
+        if len(got) != len(rule):
+            out.error(
+                name, None, _path(where), f"has {len(got)} entries; the project's rules {len(rule)}"
+            )
+            ok = False
+        return ok
+    if got != rule or type(got) is not type(rule):
+        out.error(
+            name,
+            None,
+            _path(where),
+            f"differs from the project's rules ({_show(json.dumps(rule, ensure_ascii=False))}):"
+            " a rule is changed in analysis/evidence/datapackage.json, by a maintainer",
+            _show(json.dumps(got, ensure_ascii=False)),
+        )
+        return False
+    return True
+
+
 def read_package(path: Path, out: _Collector) -> list[dict] | None:
-    """Read the descriptor and return its first resource's schema fields (None if unusable)."""
+    """Read the descriptor, check it against the project's rules, return its schema fields.
+
+    The rules (types, constraints, patterns, keys, dialect) are the project's own
+    (:data:`RULES`), never the pull request's: a descriptor that loosens or changes one,
+    or is malformed (a list where an object belongs), is an error naming the JSON path;
+    only prose (``title``, ``description``) may differ. The fields returned carry the
+    project's rules with the descriptor's prose. None when the descriptor is unusable.
+    """
     name = display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         out.error(name, None, "-", "file not found")
         return None
+    except OSError as exc:
+        out.error(name, None, "-", "cannot read the file", exc.strerror)
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a byte-order mark, as every reader of data/ ignores it
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         out.error(name, None, "-", "not UTF-8 text", f"byte at offset {exc.start}")
         return None
@@ -248,42 +372,66 @@ def read_package(path: Path, out: _Collector) -> list[dict] | None:
     except json.JSONDecodeError as exc:
         out.error(name, exc.lineno, str(exc.colno), "invalid JSON", exc.msg)
         return None
+    except RecursionError:
+        out.error(name, None, "-", "invalid JSON", "nested too deeply")
+        return None
+    rules = json.loads(RULES.read_text(encoding="utf-8"))
+    if not isinstance(pkg, dict):
+        out.error(name, None, "$", f"must be an object, not {_kind(pkg)}")
+        return None
     try:
-        resource = pkg["resources"][0]
-        schema = resource["schema"]
-        fields = schema["fields"]
+        fields = pkg["resources"][0]["schema"]["fields"]
     except (KeyError, IndexError, TypeError):
         out.error(name, None, "-", "no resources[0].schema.fields in the descriptor")
         return None
-    ok = True
+    if not isinstance(fields, list):
+        out.error(name, None, "resources[0].schema.fields", f"must be a list, not {_kind(fields)}")
+        return None
+    n = len(out.items)
+    _check_fields(fields, rules["resources"][0]["schema"]["fields"], name, out)
+    if len(out.items) > n:
+        return None
+    ok = _compare(pkg.get("resources"), rules["resources"], ("resources",), name, out)
+    for key in ("profile", "name"):
+        ok &= _compare(pkg.get(key), rules[key], (key,), name, out)
+    if not ok:
+        return None
+    prose = {f["name"]: f for f in fields}
+    merged = []
+    for rule in rules["resources"][0]["schema"]["fields"]:
+        f = dict(rule)
+        f.update({k: v for k, v in prose[rule["name"]].items() if k in _PROSE})
+        merged.append(f)
+    return merged
+
+
+def _check_fields(fields: list, rules: list[dict], name: str, out: _Collector) -> None:
+    """Names and types first, in the words the earlier validator used (a clearer message)."""
     names = []
     for i, f in enumerate(fields):
+        where = f"resources[0].schema.fields[{i}]"
         if not isinstance(f, dict) or not isinstance(f.get("name"), str):
             out.error(name, None, f"fields[{i}]", "field without a name")
-            ok = False
             continue
         names.append(f["name"])
         if f.get("type", "string") not in SUPPORTED_TYPES:
-            out.error(name, None, f["name"], "unsupported field type", str(f.get("type")))
-            ok = False
-        pattern = f.get("constraints", {}).get("pattern")
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                out.error(name, None, f["name"], "invalid pattern", str(exc))
-                ok = False
+            out.error(name, None, f["name"], "unsupported field type", _show(str(f.get("type"))))
+        cons = f.get("constraints", {})
+        if not isinstance(cons, dict):
+            out.error(name, None, f"{where}.constraints", f"must be an object, not {_kind(cons)}")
     for col in DOMAIN_COLUMNS:
         if col not in names:
             out.error(name, None, col, "column missing from the schema")
-            ok = False
-    if schema.get("primaryKey") not in (["study_id"], "study_id"):
-        out.error(name, None, "primaryKey", "primary key must be study_id")
-        ok = False
-    if schema.get("missingValues", [""]) != [""]:
-        out.error(name, None, "missingValues", 'only [""] is supported')
-        ok = False
-    return fields if ok else None
+    expected = [r["name"] for r in rules]
+    for col in names:
+        if col not in expected:
+            out.error(
+                name,
+                None,
+                _show(col),
+                "column not in the project's rules: a new column is added in"
+                " analysis/evidence/datapackage.json, by a maintainer",
+            )
 
 
 def package_fields(path: Path | None = None) -> list[dict]:
@@ -352,6 +500,9 @@ def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     if f.get("type", "string") == "integer":
         if not _INTEGER.fullmatch(raw):
             out.error(name, row, col, "not an integer", _show(raw))
+            return INVALID
+        if len(raw.lstrip("-")) > _MAX_DIGITS:  # int() of thousands of digits is refused
+            out.error(name, row, col, f"too large: at most {_MAX_DIGITS} digits", _show(raw, 30))
             return INVALID
         value = int(raw)
         if "minimum" in cons and value < cons["minimum"]:
@@ -438,20 +589,20 @@ def _unique(records, fields, name, out) -> None:
         if not f.get("constraints", {}).get("unique") and f["name"] != "study_id":
             continue
         first: dict = {}
+        fold = f["name"] == "study_id"  # ids name files and citation keys: case never tells apart
         for row, rec in records:
             v = _val(rec, f["name"])
             if v is None:
                 continue
-            if v in first:
-                out.error(
-                    name,
-                    row,
-                    f["name"],
-                    f"duplicate value: already on row {first[v]}",
-                    _show(str(v)),
-                )
+            k = v.casefold() if fold and isinstance(v, str) else v
+            if k in first:
+                prev_row, prev = first[k]
+                rule = f"duplicate value: already on row {prev_row}"
+                if prev != v:
+                    rule += f" as {_show(str(prev))} (ids differing only in case are the same)"
+                out.error(name, row, f["name"], rule, _show(str(v)))
             else:
-                first[v] = row
+                first[k] = (row, v)
 
 
 def _row_rules(row: int, r: dict, name: str, out: _Collector, this_year: int) -> None:
@@ -606,11 +757,13 @@ def _bibliography(path: Path, records, name, out) -> None:
     for s in syntax:
         out.error(bname, s.line, "-", s.message)
     keys: dict[str, bibtex.Entry] = {}
+    folded: dict[str, bibtex.Entry] = {}  # BibTeX keys are case-insensitive
     for e in entries:
-        if e.key in keys:
-            out.error(bname, e.line, e.key, f"duplicate key: first on line {keys[e.key].line}")
+        if e.key.casefold() in folded:
+            first = folded[e.key.casefold()]
+            out.error(bname, e.line, e.key, f"duplicate key: first on line {first.line}")
             continue
-        keys[e.key] = e
+        keys[e.key] = folded[e.key.casefold()] = e
         if "doi" in e.fields and not re.fullmatch(r"10\.[0-9]{4,9}/\S+", e.fields["doi"]):
             out.error(bname, e.field_lines["doi"], "doi", "malformed DOI", _show(e.fields["doi"]))
         if "pmid" in e.fields and not re.fullmatch(r"[1-9][0-9]{0,8}", e.fields["pmid"]):

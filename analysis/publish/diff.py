@@ -360,7 +360,8 @@ def diff_membership(
 
 def read_studies(text: str, source: str = "studies.csv") -> tuple[dict[str, str], ...]:
     """Rows of a ``studies.csv`` as dicts of strings (compared as written, no parsing)."""
-    reader = csv.DictReader(io.StringIO(text))
+    # the same reading as the validator's: a byte-order mark ignored, any line ending
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     if reader.fieldnames is None or "study_id" not in reader.fieldnames:
         raise UserError(f"{source}:1:study_id: column is required")
     return tuple(dict(row) for row in reader)

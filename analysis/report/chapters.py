@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 from IPython.display import Markdown
 
+from analysis import escape
 from analysis.evidence import studies as data_mod
 from analysis.report import charts, text
 from analysis.report import results_bundle as bundle_mod
@@ -238,7 +239,7 @@ def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
 
     def cell(v: Any) -> str:
         s = "" if text.missing(v) or v is pd.NA else str(v)
-        return s.replace("|", "\\|").replace("\n", " ")
+        return escape.table_pipes(s.replace("\n", " "))
 
     rule = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = [
@@ -337,7 +338,7 @@ def published_table(name: str | None = None) -> Markdown:
             d = int(p.get("digits", 2))
             res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
         else:
-            res = p["result"]
+            res = escape.markdown(p["result"])
         extra = []
         if "trials" in p:
             extra.append(
@@ -352,9 +353,10 @@ def published_table(name: str | None = None) -> Markdown:
         rows.append(
             {
                 "Comparison": comp,
-                "Population and outcome": f"{p['population']}: {p['outcome']}",
-                "Published result": res + (f"; {'; '.join(extra)}" if extra else ""),
-                "Source": p["source"],
+                "Population and outcome": escape.markdown(f"{p['population']}: {p['outcome']}"),
+                "Published result": res
+                + (f"; {'; '.join(escape.markdown(x) for x in extra)}" if extra else ""),
+                "Source": escape.markdown(p["source"]),
             }
         )
     return Markdown(_md_table(pd.DataFrame(rows)))
@@ -372,7 +374,7 @@ def studies_table(name: str) -> Markdown:
         s = w.get(r["study_id"])
         out.append(
             {
-                "Trial": f"{r['study_id']} [@{r['study_id']}]",
+                "Trial": _trial(r["study_id"]),
                 "Disease": text.disease_label(r["disease"]),
                 "Improved: IVIG vs control": (
                     f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
@@ -394,6 +396,15 @@ def studies_table(name: str) -> Markdown:
     if not out:
         return Markdown("_The register holds no trial of this comparison._")
     return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def _trial(study_id: Any) -> str:
+    """A trial's id as text plus its citation; the citation only for an id of the project's
+    pattern (validation guarantees it; anything else is shown as text, never cited)."""
+    sid = _s(study_id)
+    if re.fullmatch(r"[A-Za-z]+[0-9]{4}(?:_[A-Za-z0-9]+)*", sid):
+        return f"{escape.markdown(sid)} [@{sid}]"
+    return escape.markdown(sid)
 
 
 def _s(v: Any) -> str:
@@ -619,7 +630,7 @@ def register_table() -> Markdown:
     for r in rows.to_dict("records"):
         out.append(
             {
-                "Trial": f"{r['study_id']} [@{r['study_id']}]",
+                "Trial": _trial(r["study_id"]),
                 "Comparison": f"vs {label(r['comparator']).lower()}",
                 "Disease": text.disease_label(r["disease"]),
                 "Status": _s(r["status"]),
@@ -647,11 +658,12 @@ def _missing(r: dict) -> str:
     ]
     if _s(r.get("status")) == "pending":
         note = _first_sentence(_s(r.get("notes")))
-        return "Counts to extract" + (f": {_lower_first(note)}" if note else "")
+        return "Counts to extract" + (f": {escape.markdown(_lower_first(note))}" if note else "")
     if gaps:
         return ", ".join(gaps)
     if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
-        return f"outcome {_s(r.get('outcome_type')).replace('_', ' ')}: sensitivity only"
+        kind = escape.markdown(_s(r.get("outcome_type")).replace("_", " "))
+        return f"outcome {kind}: sensitivity only"
     return "–"
 
 
@@ -1034,7 +1046,7 @@ def source_review() -> dict:
 
 def source_review_name() -> Markdown:
     """``Morales-Ruiz 2022, Autoimmunity Reviews 21(3):103019``."""
-    return Markdown(source_review()["source"])
+    return Markdown(escape.markdown(source_review()["source"]))
 
 
 def contribute_links() -> Markdown:

@@ -34,6 +34,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from analysis import escape
+
 __all__ = ["Chart", "Markdown", "VEGA_BUNDLE", "charts_dir", "table", "vl_version"]
 
 #: The Vega + Vega-Lite + vega-embed bundle, relative to the site root.
@@ -96,7 +98,7 @@ class Markdown:
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return escape.markdown(value)
 
 
 def table(

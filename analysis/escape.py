@@ -1,0 +1,167 @@
+"""Data fields as plain text, whatever the output: the one escaping module.
+
+Every text that comes from ``data/`` (a pull request can change it) reaches a reader
+through one of these functions, never by concatenation into markup:
+
+* :func:`html` for HTML written by the project (``html.escape`` with quotes);
+* :func:`markdown` for Markdown handed to pandoc (the site and the PDF): every ASCII
+  punctuation character is backslash-escaped, so no raw HTML, raw attribute
+  (``{=html}``, ``{=typst}``), citation (``@key``), image, link, emphasis, code span or
+  math can start; pandoc then escapes the literal text for HTML and Typst itself;
+* :func:`markdown_code` for the descriptor's descriptions, whose back-ticked words are
+  kept as code spans (literal by construction) and everything else escaped;
+* :func:`markdown_url` for a URL column: a link only for an ``http``/``https`` address
+  made of URL characters, otherwise escaped text;
+* :func:`typst` for Typst markup written directly;
+* :func:`comment` for the pull-request comment (GitHub Flavored Markdown): escaped as
+  Markdown, with ``@mentions`` and ``#N`` references broken by a zero-width joiner, and
+  :func:`truncate_comment` to cut a finished comment below GitHub's limit with a
+  visible note (after escaping, so the limit holds).
+
+References
+----------
+Pandoc User's Guide, "Backslash escapes" (``all_symbols_escapable``);
+CommonMark 0.31 section 2.4 (backslash escapes of ASCII punctuation);
+Typst reference, "Syntax: escape sequences".
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+import string
+
+__all__ = [
+    "COMMENT_LIMIT",
+    "comment",
+    "html",
+    "markdown",
+    "markdown_code",
+    "markdown_url",
+    "plain",
+    "table_pipes",
+    "truncate_comment",
+    "typst",
+]
+
+#: GitHub refuses an issue or pull-request comment longer than 65,536 characters.
+COMMENT_LIMIT = 65_000
+
+_PUNCT = frozenset(string.punctuation)  # the ASCII punctuation both pandoc and CommonMark escape
+_WS = re.compile(r"\s+")
+_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_ZWJ = "\u200d"
+# a pipe preceded by an even number (0, 2, ...) of backslashes: not escaped
+_BARE_PIPE = re.compile(r"(?<!\\)((?:\\\\)*)\|")
+# an @mention (GitHub user or team) or an issue/PR reference (#12, owner/repo#12, GH-12)
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_ISSUE = re.compile(r"#(?=[0-9])|(?<=GH)-(?=[0-9])", re.IGNORECASE)
+_TYPST_SPECIAL = frozenset("\\#$*_`<>@[]~/\"'=-+.:")
+
+
+def plain(value: object) -> str:
+    """A data value as one line of text: ``None`` -> ``""``, runs of white space -> one space.
+
+    Control characters other than white space are dropped (they have no glyph and some
+    renderers reject them).
+    """
+    if value is None:
+        return ""
+    text = _WS.sub(" ", str(value)).strip()
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+
+
+def html(value: object) -> str:
+    """Text for an HTML element or attribute (``&``, ``<``, ``>``, quotes escaped)."""
+    return _html.escape(plain(value), quote=True)
+
+
+def markdown(value: object) -> str:
+    """Text for Markdown read by pandoc (or any CommonMark reader): shown literally.
+
+    Every ASCII punctuation character gets a backslash, which both pandoc Markdown and
+    CommonMark define as "this character, literally"; new lines become spaces, so a
+    value cannot start a block (heading, list, table row, fenced div) either.
+    """
+    return _backslash(plain(value))
+
+
+def _backslash(text: str) -> str:
+    return "".join("\\" + ch if ch in _PUNCT else ch for ch in text)
+
+
+def markdown_code(value: object) -> str:
+    """Descriptor prose: back-ticked words stay code spans, the rest is :func:`markdown`.
+
+    A code span is literal in pandoc; the character after it is escaped, so a raw
+    attribute (``{=html}``) cannot follow. Unbalanced back-ticks: everything escaped.
+    """
+    text = plain(value)
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return markdown(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"`{part}`" if part.strip() else _backslash(f"`{part}`"))
+        else:
+            out.append(_backslash(part))
+    return "".join(out)
+
+
+def markdown_url(value: object) -> str:
+    """A URL column: an autolink for an ``http(s)`` address, otherwise escaped text.
+
+    Several addresses separated by `` ; `` (the register's convention) each become a
+    link. Anything else (``javascript:``, ``data:``, spaces, angle brackets) is text.
+    """
+    text = plain(value)
+    parts = [p.strip() for p in text.split(" ; ")]
+    if parts and all(_URL.fullmatch(p) for p in parts):
+        return " ; ".join(f"<{p}>" for p in parts)
+    return markdown(text)
+
+
+def table_pipes(cell: str) -> str:
+    """A pipe-table cell: every ``|`` not already backslash-escaped gets its backslash.
+
+    Text from :func:`markdown` is unchanged (its pipes are escaped); trusted Markdown
+    built by the project keeps its meaning and cannot end the cell early.
+    """
+    return _BARE_PIPE.sub(lambda m: m.group(1) + "\\|", cell)
+
+
+def typst(value: object) -> str:
+    """Text for Typst markup: every character with a meaning in markup escaped."""
+    return "".join("\\" + ch if ch in _TYPST_SPECIAL else ch for ch in plain(value))
+
+
+def comment(value: object) -> str:
+    """Text for a GitHub comment: escaped Markdown, no live mention or issue reference.
+
+    GitHub links ``@name`` and ``#12`` in the rendered text (after Markdown), so a
+    backslash is not enough: a zero-width joiner after ``@`` and ``#`` breaks the link
+    while the text reads the same.
+    """
+    text = plain(value)
+    text = _MENTION.sub("@" + _ZWJ, text)
+    text = _ISSUE.sub(lambda m: m.group(0) + _ZWJ, text)
+    return markdown(text)
+
+
+def truncate_comment(text: str, limit: int = COMMENT_LIMIT) -> str:
+    """Cut an escaped comment at a line boundary below ``limit`` characters, saying so.
+
+    Cutting after escaping keeps the result under the limit; cutting at a line keeps
+    every escape and table row whole.
+    """
+    if len(text) <= limit:
+        return text
+    note = (
+        f"\n\n**This report was cut at {limit:,} characters** (GitHub's limit for a "
+        "comment); run `python -m analysis diff` locally for the whole report.\n"
+    )
+    keep = text[: limit - len(note)]
+    cut = keep.rfind("\n")
+    keep = keep[:cut] if cut > 0 else keep
+    return keep.rstrip() + note
