@@ -29,7 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "entry": frozenset({"base", "stats", "evidence", "report", "render", "publish", "cli"}),
 }
 ROOMS = ("stats", "evidence", "report", "publish", "cli", "render")
-BASE = ("errors", "vocabulary")
+BASE = ("errors", "escape", "vocabulary")
 
 
 def room(module: str, package: str = "analysis") -> str:
