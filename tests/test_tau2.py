@@ -270,12 +270,24 @@ def test_ragged_batch_with_empty_and_single_members_is_quiet():
             assert np.isnan(res.pi_low[3]) and np.isfinite(res.pi_low[0])
 
 
-def test_non_convergence_gives_none_not_numbers():
+def test_non_convergence_gives_none_with_a_reason():
     yi, vi = _effects("bcg", "RR")
-    res = rma(yi, vi, "REML", maxiter=2)
+    res = rma(yi, vi, "REML", maxiter=2, fallback=False)
     assert res.converged is False
     assert res.tau2 is None and res.b is None and res.ci_low is None
     assert res.q is not None  # Cochran's Q does not depend on tau²
+    assert "did not converge within 2 iterations" in res.note
+    assert "bracketed search was switched off" in res.note
+
+
+def test_search_rescues_what_scoring_leaves_unconverged():
+    yi, vi = _effects("bcg", "RR")
+    full = rma(yi, vi, "REML")
+    res = rma(yi, vi, "REML", maxiter=2)
+    assert res.converged is True and full.note is None
+    assert "bracketed search" in res.note
+    assert res.tau2 == pytest.approx(full.tau2, rel=1e-9)
+    assert res.estimate == pytest.approx(full.estimate, rel=1e-9)
 
 
 def test_h2_confidence_interval_matches_metafor_confint():

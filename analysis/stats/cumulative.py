@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.small_study import pooled_batch
+from analysis.stats.random_effects import pooled_batch
 
 __all__ = ["CUMULATIVE_BLOCKS", "Cumulative", "cumulative", "year_order"]
 

@@ -3,11 +3,16 @@
 Public API
 ----------
 rma(yi, vi, method="REML", hk=False, mask=None, level=0.95, measure=None,
-    qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL) -> RandomEffects
+    qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL, *, stepadj=1.0, halving=True,
+    fallback=True, start=None) -> RandomEffects
     tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`),
     pooled estimate with normal (z) or Hartung-Knapp (t, k - 1 df) inference, Cochran's
     Q, model-based I² and H², the Cochrane prediction interval (t, k - 2 df), metafor's
     prediction interval, and Q-profile CIs for tau², I² and H².
+pooled_batch(yi, vi, mask, method, hk=False, measure=None, level=0.95, **control)
+    one batched pooled fit: ``EE`` by inverse variance, else :func:`rma` without Q-profile
+fit_note(method, k, status, maxiter, fallback=True) -> str | None
+    the reader's sentence on a fit (why a figure is None, or how tau² was found)
 METHODS (re-exported from analysis.stats.tau2)
 
 Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
@@ -29,9 +34,9 @@ from analysis.stats.heterogeneity import (
 )
 from analysis.stats.results import RandomEffects, natural
 from analysis.stats.roots import R_TOL
-from analysis.stats.tau2 import METHODS, tau2_batch
+from analysis.stats.tau2 import DIRECT, FAILED, METHODS, SEARCHED, positions, tau2_batch
 
-__all__ = ["METHODS", "rma"]
+__all__ = ["METHODS", "rma", "fit_note", "pooled_batch"]
 
 _EPS = float(np.finfo(float).eps)
 
@@ -49,6 +54,11 @@ def rma(
     threshold: float = 1e-12,
     maxiter: int = 100,
     tol: float = R_TOL,
+    *,
+    stepadj: float = 1.0,
+    halving: bool = True,
+    fallback: bool = True,
+    start=None,
 ) -> RandomEffects:
     r"""Random-effects model: tau², pooled effect, tests, prediction and Q-profile intervals.
 
@@ -90,6 +100,13 @@ def rma(
     threshold, maxiter, tol : float, int, float
         Convergence controls of the tau² estimator (see :mod:`analysis.stats.tau2`); ``tol``
         also sets the Q-profile root search tolerance.
+    stepadj, halving, fallback, start
+        Fisher-scoring controls and a warm start per analysis (see
+        :func:`analysis.stats.tau2.tau2_batch`).
+
+    Every result carries ``converged``, ``iterations`` and ``note``: a sentence for the
+    reader where a figure is None (a fit that did not converge, k < 2, k < 3 for the
+    prediction interval) or where tau² was found by the bracketed search; None otherwise.
 
     Returns
     -------
@@ -118,7 +135,17 @@ def rma(
         raise ValueError(f"level: must lie in (0, 1) (got {level})")
     bt = prepare(yi, vi, mask)
     k = bt.k
-    tau2, se_tau2, conv, iters = tau2_batch(bt, method, threshold, maxiter, tol)
+    tau2, se_tau2, conv, iters, status = tau2_batch(
+        bt,
+        method,
+        threshold,
+        maxiter,
+        tol,
+        stepadj=stepadj,
+        halving=halving,
+        fallback=fallback,
+        start=start,
+    )
     t2 = np.where(conv, tau2, 0.0)
     alpha = 1 - level
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -218,4 +245,86 @@ def rma(
         converged=bool(conv) if s else conv,
         iterations=int(iters) if s else iters,
         level=level,
+        note=fit_notes(method, k, status, maxiter, fallback, s),
+    )
+
+
+def fit_note(method: str, k: int, status: int, maxiter: int, fallback: bool = True) -> str | None:
+    """The reader's sentence on one random-effects fit (None when there is nothing to say)."""
+    if k == 0:
+        return "no studies in this analysis"
+    if k < 2:
+        return (
+            "a single study: tau², I², their confidence intervals and the prediction "
+            "interval need at least two studies"
+        )
+    parts = []
+    if status == FAILED:
+        how = (
+            "and the bracketed search was switched off"
+            if not fallback
+            else "and no root of its estimating equation was found"
+        )
+        it = "iteration" if maxiter == 1 else "iterations"
+        parts.append(
+            f"the {method} estimate of tau² did not converge within {maxiter} {it} {how}, "
+            "so the random-effects figures cannot be given"
+        )
+    elif status == SEARCHED:
+        parts.append(
+            f"{method}: Fisher scoring had not converged after {maxiter} iterations; tau² "
+            "is the root of the estimating equation found by a bracketed search"
+            if method != "PM"
+            else "PM: tau² lies beyond the interval R's uniroot searches; it was found "
+            "by a bracketed search"
+        )
+    if k < 3:
+        parts.append("the prediction interval needs at least three studies")
+    return "; ".join(parts) or None
+
+
+def fit_notes(method: str, k, status, maxiter: int, fallback: bool, single: bool):
+    """:func:`fit_note` for one fit (a str or None) or a batch (an object array)."""
+    if single:
+        return fit_note(method, int(k), int(status), maxiter, fallback)
+    k = np.asarray(k)
+    out = np.full(k.shape, None, dtype=object)
+    for pos in positions((k < 3) | (np.asarray(status) != DIRECT)):
+        out[pos] = fit_note(method, int(k[pos]), int(status[pos]), maxiter, fallback)
+    return out
+
+
+def pooled_batch(
+    yi,
+    vi,
+    mask,
+    method: str,
+    hk: bool = False,
+    measure=None,
+    level: float = 0.95,
+    threshold: float = 1e-12,
+    **control,
+):
+    """One batched pooled fit: ``EE`` by inverse variance, else the random-effects model.
+
+    Returns the engine core's result object (``CommonEffect`` for EE, ``RandomEffects``
+    otherwise, without the Q-profile CIs) for a batch of analyses selected by ``mask``
+    (shape ``(..., k)``); ``control`` goes to :func:`rma` (``maxiter``, ``fallback``,
+    ``halving``, ``stepadj``, ``start``).
+    """
+    if method == "EE":
+        from analysis.stats.common_effect import iv
+
+        return iv(yi, vi, mask=mask, level=level, measure=measure)
+    return rma(
+        yi,
+        vi,
+        method=method,
+        hk=hk,
+        mask=mask,
+        level=level,
+        measure=measure,
+        qprofile=False,
+        threshold=threshold,
+        **control,
     )

@@ -233,7 +233,9 @@ class Tau2Fit:
     converged : bool or numpy.ndarray
         False where an iterative estimator failed (the estimate is then None / NaN).
     iterations : int or numpy.ndarray
-        Iterations used (0 for closed-form estimators).
+        Fisher-scoring (or root-search) iterations used (0 for closed-form estimators).
+    searched : bool or numpy.ndarray
+        True where Fisher scoring had not converged and the bracketed search found it.
     """
 
     method: str
@@ -241,6 +243,7 @@ class Tau2Fit:
     se_tau2: Figure
     converged: Any
     iterations: Any
+    searched: Any = False
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,9 @@ class RandomEffects:
         Iterations used by the tau² estimator.
     level : float
         Confidence level.
+    note : str, None or numpy.ndarray of object
+        Why a figure is None, or how tau² was reached when Fisher scoring did not get there
+        (see :func:`analysis.stats.random_effects.fit_note`).
     """
 
     method: str
@@ -330,3 +336,4 @@ class RandomEffects:
     converged: Any
     iterations: Any
     level: float = 0.95
+    note: Any = None

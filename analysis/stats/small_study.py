@@ -32,6 +32,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
+from analysis.stats.random_effects import pooled_batch
 from analysis.vocabulary import FIT_METHODS
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "trimfill",
     "metareg_slope",
     "kendall_exact_p",
-    "pooled_batch",
     "BEGG_EXACT_MAX",
 ]
 
@@ -404,36 +404,6 @@ def metareg_slope(yi, vi, x, method: str) -> float:
     return float(beta[1])
 
 
-# --------------------------------------------------------------------------- pooled fits
-
-
-def pooled_batch(
-    yi, vi, mask, method: str, hk: bool = False, measure=None, level=0.95, threshold=1e-12
-):
-    """One batched pooled fit: ``EE`` by inverse variance, else the random-effects model.
-
-    Returns the engine core's result object (``CommonEffect`` for EE, ``RandomEffects``
-    otherwise) for a batch of analyses selected by ``mask`` (shape ``(..., k)``).
-    """
-    if method == "EE":
-        from analysis.stats.common_effect import iv
-
-        return iv(yi, vi, mask=mask, level=level, measure=measure)
-    from analysis.stats.random_effects import rma
-
-    return rma(
-        yi,
-        vi,
-        method=method,
-        hk=hk,
-        mask=mask,
-        level=level,
-        measure=measure,
-        qprofile=False,
-        threshold=threshold,
-    )
-
-
 # --------------------------------------------------------------------------- trim and fill
 
 
@@ -453,7 +423,10 @@ def trimfill(
        The fits the iteration asks for (k0 = 0 ... at most :math:`k(k+1)/(2k-1)`) are
        computed as batches of meta-analyses, ``TRIMFILL_BLOCK`` truncations at a time.
        As in metafor, the fits inside the procedure use the default convergence threshold of the
-       iterative tau² estimators (``TRIMFILL_THRESHOLD`` = 1e-5); with k0 = 0 the
+       iterative tau² estimators (``TRIMFILL_THRESHOLD`` = 1e-5) and plain Fisher scoring
+       (no step halving): metafor's algorithm is replayed here because its stopping point
+       at that threshold is the figure it reports; a fit where it does not converge (and
+       metafor stops with an error) is finished by the bracketed search. With k0 = 0 the
        result is the model itself at full precision.
     3. Fill: mirror the k0 most extreme studies about the last estimate
        (:math:`2\hat\theta - y_i`, same variance) and pool all k + k0 with ``method``.
@@ -500,7 +473,7 @@ def trimfill(
             start = (j // TRIMFILL_BLOCK) * TRIMFILL_BLOCK
             trunc = np.arange(start, min(start + TRIMFILL_BLOCK, jmax + 1))
             mask = np.arange(k)[None, :] < (k - trunc)[:, None]
-            fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD)
+            fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD, halving=False)
             betas[trunc] = np.asarray(fits.b, dtype=float)
             done[trunc] = True
         return float(betas[j])
@@ -531,7 +504,15 @@ def trimfill(
     # k0 = 0 returns the model itself (full precision); a refit uses metafor's default
     threshold = TRIMFILL_THRESHOLD if k0 > 0 else 1e-12
     res = pooled_batch(
-        all_y, all_v, None, method, hk=hk, measure=measure, level=level, threshold=threshold
+        all_y,
+        all_v,
+        None,
+        method,
+        hk=hk,
+        measure=measure,
+        level=level,
+        threshold=threshold,
+        halving=k0 == 0,
     )
     tau2 = 0.0 if method == "EE" else res.tau2
     return TrimFill(

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.small_study import pooled_batch
+from analysis.stats.random_effects import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
 

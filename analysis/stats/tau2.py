@@ -9,14 +9,24 @@ Public API
 ----------
 METHODS = TAU2_METHODS
 estimate_tau2(yi, vi, method="REML", mask=None, threshold=1e-12, maxiter=100,
-              tol=R_TOL) -> Tau2Fit
-tau2_batch(bt, method, threshold=1e-12, maxiter=100, tol=R_TOL)
-    -> (tau2, se_tau2, converged, iterations) as arrays, for a prepared ``Batch``.
+              tol=R_TOL, *, stepadj=1.0, halving=True, fallback=True) -> Tau2Fit
+tau2_batch(bt, method, threshold=1e-12, maxiter=100, tol=R_TOL, *, stepadj=1.0,
+           halving=True, fallback=True, start=None)
+    -> (tau2, se_tau2, converged, iterations, status) as arrays, for a prepared ``Batch``.
+DIRECT, SEARCHED, FAILED: the status codes.
 
 ``threshold`` is the Fisher-scoring convergence criterion (|change in tau²|; metafor's
 default is 1e-5, the reference results used 1e-12); ``tol`` is the ``uniroot`` tolerance
 of the Paule-Mandel search (metafor's default, ``.Machine$double.eps^0.25``, which the
 reference results used); ``maxiter`` is metafor's ``maxiter`` (100).
+
+An estimate that exists is always reached: where Fisher scoring (ML, REML, EB) or R's
+``uniroot`` interval (PM) does not get there, the estimating equation is solved by a
+bracketed search with :func:`scipy.optimize.brentq` to full precision. metafor's own
+algorithms are replayed (Fisher scoring from its start, its ``uniroot`` for PM, its
+truncation and tau² = 0 checks) because that is what makes the figures it reports at its
+default threshold agree (trim-and-fill's inner fits, ``TRIMFILL_THRESHOLD``); a converged
+fit is the root of the same equation however it was reached.
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ from analysis.stats.heterogeneity import q_gen
 from analysis.stats.results import Tau2Fit
 from analysis.stats.roots import R_TOL, zeroin
 
-__all__ = ["METHODS", "estimate_tau2", "tau2_batch"]
+_EPS = float(np.finfo(float).eps)
+
+__all__ = ["METHODS", "DIRECT", "SEARCHED", "FAILED", "estimate_tau2", "tau2_batch"]
 
 METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
 
@@ -177,46 +189,105 @@ def _loglik(bt: Batch, tau2, reml: bool):
     return -0.5 * k * np.log(2 * np.pi) - 0.5 * slog - 0.5 * rss
 
 
-def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
-    """Fisher scoring for ML, REML and EB as ``rma.uni`` does it (start: HE truncated at 0)."""
+#: how each member's estimate was reached (``status`` of :func:`tau2_batch`)
+DIRECT, SEARCHED, FAILED = 0, 1, 2
+
+
+def _score_parts(y, v, mf, kk, t0, method: str):
+    r"""Score numerator and Fisher information of one iteration, per member (2-D inputs).
+
+    ML: :math:`\sum w^2 r^2 - \sum w` over :math:`\sum w^2`; REML:
+    :math:`\sum w^2 r^2 - \mathrm{tr}(P)` over :math:`\mathrm{tr}(PP)`; EB:
+    :math:`\frac{k}{k-1} Q(\tau^2) - k` over :math:`\sum w` (Viechtbauer 2005). The
+    numerator is twice the score of the (restricted) log-likelihood for ML and REML.
+    """
+    w = mf / (v + t0[:, None])
+    s1, s2, s3 = _sums(w)
+    b = (w * y).sum(-1) / s1
+    r = y - b[:, None]
+    if method == "ML":
+        return (w**2 * r**2).sum(-1) - s1, s2
+    if method == "REML":
+        return (w**2 * r**2).sum(-1) - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
+    q = (w * r**2).sum(-1)
+    return q * kk / (kk - 1) - kk, s1
+
+
+def _fisher(
+    bt: Batch,
+    method: str,
+    threshold: float,
+    maxiter: int,
+    tol: float,
+    stepadj: float = 1.0,
+    halving: bool = True,
+    fallback: bool = True,
+    start=None,
+):
+    r"""ML, REML and EB: Fisher scoring with step halving, then a bracketed search.
+
+    1. Fisher scoring as ``rma.uni`` does it: start at the HE estimate truncated at 0 (or
+       at ``start``, a warm start), step :math:`\tau^2 \leftarrow \tau^2 +`
+       ``stepadj`` :math:`\times` score/information, halve a step that would cross 0,
+       stop when the change is at most ``threshold``, give up after ``maxiter``.
+    2. Step halving (``halving``): a step that overshoots, so that the score changes sign
+       and grows in size, is taken back and halved. Plain Fisher scoring oscillates with
+       growing amplitude on ordinary data (a small tau² with one dominant study); metafor
+       damps it with a constant ``stepadj``, this halves only the steps that need it.
+    3. Members still not converged (``fallback``): the root of the score on a bracket,
+       by :func:`scipy.optimize.brentq` to full double precision (:func:`_search`).
+    4. metafor's check (ML, REML): if the likelihood at tau² = 0 is higher, tau² = 0.
+
+    Returns ``(tau2, se, converged, iterations, status)`` with ``status`` DIRECT,
+    SEARCHED or FAILED per member.
+    """
     k = bt.k
     shape = k.shape
-    tau2 = np.maximum(0.0, _he(bt)[0])
-    tau2 = np.where(np.isfinite(tau2), tau2, 0.0)
+    if start is None:
+        tau2 = np.maximum(0.0, _he(bt)[0])
+    else:
+        tau2 = np.broadcast_to(np.asarray(start, dtype=float), shape).copy()
+    tau2 = np.where(np.isfinite(tau2), np.maximum(tau2, 0.0), 0.0)
     K = bt.y.shape[-1]
     y2, v2, mf2 = (a.reshape(-1, K) for a in (bt.y, bt.v, bt.mf))
     k2 = k.reshape(-1)
     t = tau2.reshape(-1).copy()
-    conv_f = np.ones(t.shape, dtype=bool)
-    iters_f = np.zeros(t.shape, dtype=int)
-    idx = np.arange(t.size)
+    n = t.size
+    conv_f = np.ones(n, dtype=bool)
+    iters_f = np.zeros(n, dtype=int)
+    t_prev = t.copy()  # the point the last step started from
+    num_prev = np.full(n, np.nan)  # its score numerator
+    step_prev = np.zeros(n)
+    idx = np.arange(n)
     it = 0
     while idx.size:
         it += 1
         y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
-        w = mf / (v + t0[:, None])
-        s1, s2, s3 = _sums(w)
-        b = (w * y).sum(-1) / s1
-        r = y - b[:, None]
-        if method == "ML":
-            adj = ((w**2 * r**2).sum(-1) - s1) / s2
-        elif method == "REML":
-            trp = s1 - s2 / s1
-            adj = ((w**2 * r**2).sum(-1) - trp) / _sum_pp(s1, s2, s3)
-        else:  # EB
-            q = (w * r**2).sum(-1)
-            adj = (q * kk / (kk - 1) - kk) / s1
-        adj = np.where(np.isnan(adj), 0.0, adj)
+        num, info = _score_parts(y, v, mf, kk, t0, method)
+        num = np.where(np.isnan(num), 0.0, num)
+        adj = stepadj * num / info
+        adj = np.where(np.isfinite(adj), adj, 0.0)
         for _ in range(1100):  # metafor: while (tau2 + adj < tau2.min) adj <- adj/2
             neg = t0 + adj < 0
             if not neg.any():
                 break
             adj = np.where(neg, adj / 2, adj)
         new = t0 + adj
+        if halving:
+            npv = num_prev[idx]
+            back = (np.sign(num) != np.sign(npv)) & (np.abs(num) > np.abs(npv))
+            half = step_prev[idx] / 2
+            new = np.where(back, t_prev[idx] + half, new)
+            keep = ~back
+            t_prev[idx] = np.where(keep, t0, t_prev[idx])
+            num_prev[idx] = np.where(keep, num, npv)
+            step_prev[idx] = np.where(keep, adj, half)
         change = np.abs(t0 - new)
         t[idx] = new
         iters_f[idx] = it
         still = change > threshold
+        if halving:
+            still |= back  # converged only on a full Fisher step, never on a halved one
         if it > maxiter:
             conv_f[idx[still]] = False
             break
@@ -224,10 +295,13 @@ def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
     tau2 = t.reshape(shape)
     conv = conv_f.reshape(shape)
     iters = iters_f.reshape(shape)
+    status = np.where(conv, DIRECT, FAILED)
+    if fallback and not conv.all():
+        tau2, conv, status = _search_members(bt, method, tau2, conv, status)
     if method in ("ML", "REML"):
         reml = method == "REML"
         ll0 = _loglik(bt, np.zeros(shape), reml)
-        ll = _loglik(bt, tau2, reml)
+        ll = _loglik(bt, np.nan_to_num(tau2), reml)
         stuck = conv & (ll0 - ll > tol) & (tau2 > threshold)
         tau2 = np.where(stuck, 0.0, tau2)
     tau2 = np.where(conv, np.maximum(0.0, tau2), np.nan)
@@ -239,7 +313,88 @@ def _fisher(bt: Batch, method: str, threshold: float, maxiter: int, tol: float):
         se = np.sqrt(2 / _sum_pp(s1, s2, s3))
     else:
         se = np.sqrt(2 * k**2 / (k - 1) / s1**2)
-    return tau2, np.where(conv, se, np.nan), conv, iters
+    return tau2, np.where(conv, se, np.nan), conv, iters, status
+
+
+def _estimating_function(y, v, method: str):
+    r"""The function whose root is the estimate, for one analysis (1-D arrays).
+
+    ML, REML, EB: the score numerator of :func:`_score_parts` (decreasing to negative
+    values as tau² grows); PM: :math:`Q(\tau^2) - (k - 1)` (decreasing).
+    """
+    k = y.size
+    mf = np.ones(k)
+    y1, v1, m1 = y[None, :], v[None, :], mf[None, :]
+    kk = np.array([k])
+
+    if method == "PM":
+
+        def f(x: float) -> float:
+            return float(q_gen(np.array([x]), y1, v1, m1)[0]) - (k - 1)
+
+    else:
+
+        def f(x: float) -> float:
+            return float(_score_parts(y1, v1, m1, kk, np.array([x]), method)[0][0])
+
+    return f
+
+
+def _search(y, v, method: str) -> float:
+    r"""The estimate of one analysis by a bracketed root search (NaN if none is found).
+
+    The root of :func:`_estimating_function` on :math:`[0, hi]`, ``hi`` doubled from
+    :math:`\max(1, 10\,\mathrm{var}(y))` until the function is negative there, by
+    Brent's method (:func:`scipy.optimize.brentq`, relative tolerance 4 machine epsilons):
+    for ML and REML the point where the score of the (restricted) log-likelihood is zero,
+    its maximum on :math:`[0, \infty)`; 0 when the function is not positive at 0 (the
+    maximum lies on the boundary). scipy is imported here, only for the rare analyses
+    that need it.
+    """
+    from scipy.optimize import brentq
+
+    if y.size < 2:
+        return 0.0 if y.size else float("nan")
+    f = _estimating_function(y, v, method)
+    f0 = f(0.0)
+    if not np.isfinite(f0):
+        return float("nan")
+    if f0 <= 0:
+        return 0.0
+    hi = max(1.0, 10 * float(np.var(y)))
+    for _ in range(200):
+        fh = f(hi)
+        if np.isfinite(fh) and fh < 0:
+            break
+        hi *= 2
+    else:
+        return float("nan")
+    if fh == 0:
+        return hi
+    return float(brentq(f, 0.0, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=1000))
+
+
+def positions(mask) -> list[tuple[int, ...]]:
+    """Index tuples of the True entries of ``mask`` (also for a 0-d array)."""
+    mask = np.asarray(mask, dtype=bool)
+    return (
+        [tuple(int(i) for i in pos) for pos in np.argwhere(mask)]
+        if mask.ndim
+        else ([()] if mask else [])
+    )
+
+
+def _search_members(bt: Batch, method: str, tau2, conv, status):
+    """Run :func:`_search` on the members that did not converge."""
+    tau2 = np.array(tau2, dtype=float, copy=True)
+    conv = np.array(conv, dtype=bool, copy=True)
+    status = np.array(status, copy=True)
+    for pos in positions(~conv):
+        m = bt.m[pos]
+        r = _search(bt.y[pos][m], bt.v[pos][m], method)
+        if np.isfinite(r):
+            tau2[pos], conv[pos], status[pos] = r, True, SEARCHED
+    return tau2, conv, status
 
 
 @np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -249,11 +404,19 @@ def tau2_batch(
     threshold: float = 1e-12,
     maxiter: int = 100,
     tol: float = R_TOL,
+    *,
+    stepadj: float = 1.0,
+    halving: bool = True,
+    fallback: bool = True,
+    start=None,
 ):
     """tau² and its standard error for a prepared batch, as arrays.
 
     Members with k < 2 get tau² = 0 and se NaN (metafor sets tau² = 0 for k = 1).
-    Returns ``(tau2, se_tau2, converged, iterations)``.
+    ``stepadj``, ``halving``, ``fallback`` and ``start`` (a warm start, per member)
+    control ML, REML and EB (see :func:`_fisher`); ``fallback`` also lets PM search
+    beyond metafor's interval. Returns ``(tau2, se_tau2, converged, iterations, status)``,
+    ``status`` DIRECT, SEARCHED or FAILED per member.
     """
     if method not in METHODS:
         raise ValueError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
@@ -261,6 +424,7 @@ def tau2_batch(
     shape = k.shape
     iters = np.zeros(shape, dtype=int)
     conv = np.ones(shape, dtype=bool)
+    status = np.full(shape, DIRECT)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method == "DL":
             tau2, se = _dl(bt)
@@ -272,14 +436,20 @@ def tau2_batch(
             tau2, se = _sj(bt)
         elif method == "PM":
             tau2, conv, iters = _pm(bt, maxiter, tol)
+            status = np.where(conv, DIRECT, FAILED)
+            if fallback and not np.all(conv):
+                tau2, conv, status = _search_members(bt, "PM", tau2, conv, status)
             se = np.where(conv, _se_pm(bt, np.nan_to_num(tau2)), np.nan)
         else:
-            tau2, se, conv, iters = _fisher(bt, method, threshold, maxiter, tol)
+            tau2, se, conv, iters, status = _fisher(
+                bt, method, threshold, maxiter, tol, stepadj, halving, fallback, start
+            )
     one = k < 2
     tau2 = np.where(one, 0.0, tau2)
     se = np.where(one, np.nan, se)
     conv = np.where(one, True, conv)
-    return tau2, se, conv, iters
+    status = np.where(one, DIRECT, status)
+    return tau2, se, conv, iters, status
 
 
 @np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -291,6 +461,10 @@ def estimate_tau2(
     threshold: float = 1e-12,
     maxiter: int = 100,
     tol: float = R_TOL,
+    *,
+    stepadj: float = 1.0,
+    halving: bool = True,
+    fallback: bool = True,
 ) -> Tau2Fit:
     r"""Estimate the between-study variance tau² with one of eight estimators.
 
@@ -305,9 +479,11 @@ def estimate_tau2(
       :math:`\tau_0^2 = \sum (y_i - \bar y)^2/k`.
     - ``PM`` Paule-Mandel: root of :math:`Q(\tau^2) = k - 1`, by R's ``uniroot`` on
       ``[0, max(100, 10 mad(y)^2)]`` as metafor does.
-    - ``ML``, ``REML``: Fisher scoring from the HE estimate, step-halving at 0, stopping
-      when the change is below ``threshold``; then metafor's check that the likelihood at
-      tau² = 0 is not higher (else tau² = 0).
+    - ``ML``, ``REML``: Fisher scoring from the HE estimate, step-halving at 0 and at an
+      overshoot, stopping when the change is below ``threshold``; if it has not converged
+      within ``maxiter`` iterations, the root of the score by a bracketed search
+      (``fallback``); then metafor's check that the likelihood at tau² = 0 is not higher
+      (else tau² = 0). See :func:`_fisher`.
     - ``EB`` empirical Bayes (Morris): Fisher-type iteration
       :math:`\tau^2 \leftarrow \tau^2 + (\frac{k}{k-1}Q(\tau^2) - k)/\sum w_i(\tau^2)`.
 
@@ -324,6 +500,9 @@ def estimate_tau2(
         Studies included in each analysis.
     threshold, maxiter, tol : float, int, float
         Convergence controls (see the module docstring).
+    stepadj, halving, fallback : float, bool, bool
+        Fisher-scoring step factor (metafor's ``stepadj``), step halving at an overshoot,
+        and the bracketed search for fits that have not converged (ML, REML, EB, PM).
 
     Returns
     -------
@@ -347,7 +526,9 @@ def estimate_tau2(
     J Stat Softw 36(3) (``rma.uni``).
     """
     bt = prepare(yi, vi, mask)
-    tau2, se, conv, iters = tau2_batch(bt, method, threshold, maxiter, tol)
+    tau2, se, conv, iters, status = tau2_batch(
+        bt, method, threshold, maxiter, tol, stepadj=stepadj, halving=halving, fallback=fallback
+    )
     s = bt.single
     return Tau2Fit(
         method=method,
@@ -355,4 +536,5 @@ def estimate_tau2(
         se_tau2=finish(se, s),
         converged=bool(conv) if s else conv,
         iterations=int(iters) if s else iters,
+        searched=bool(status == SEARCHED) if s else status == SEARCHED,
     )
