@@ -681,6 +681,9 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
         _row_rules(row, rec, name, out, this_year)
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
+    from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
+
+    out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 
