@@ -242,6 +242,7 @@ def findings(
 
 # --------------------------------------------------------------------------- wording
 
+
 def plain_language(row: dict, comparator_label: str) -> str:
     """One plain-language sentence for a row, in GRADE's standard wording (Markdown-safe).
 
@@ -255,7 +256,7 @@ def plain_language(row: dict, comparator_label: str) -> str:
     if len(types) == 1:
         phrase = OUTCOME_PHRASES.get(types[0], types[0].replace("_", " "))
     else:
-        phrase = "the number of patients who improve or respond, as each trial defined it"
+        phrase = "the number of patients who improve or respond (as each trial defined it)"
     if row["disease"] == "all":
         names = [text.disease_prose(d) for d in row["diseases"]]
         who = "people with " + ", ".join(names[:-1]) + " or " + names[-1] + ", taken together"
