@@ -361,3 +361,31 @@ def test_cumulative_first_trial_has_its_own_ci_and_axis_follows_trials(placebo):
     domain = layer["encoding"]["x"]["scale"]["domain"]
     assert domain[0] <= min(own) and domain[1] >= max(own)
     assert domain[1] < 2 * max(own) * 1.15 and lo < hi
+
+
+def test_summary_forest_has_one_row_per_disease_with_certainty():
+    """The home page's summary forest: per-disease rows from the bundle's findings."""
+    from analysis.report import chapters as site
+
+    entries = {c: site.comparison(c) for c in site.COMPARISON_KEYS}
+    spec = _valid(charts.summary_forest(entries))
+    ((_, pts),) = _layers(spec, "point")
+    lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
+    expected = [(c, f) for c, e in entries.items() if e for f in e["findings"]]
+    assert len(pts) == len(expected)
+    for p, (code, f) in zip(pts, expected, strict=True):
+        assert p["code"] == code
+        assert [p[c] for c in ("estimate", "ci_low", "ci_high")] == [
+            f["estimate"],
+            f["ci_low"],
+            f["ci_high"],
+        ]
+        label = (
+            "All diseases pooled"
+            if f["disease"] == "all"
+            else charts.text.disease_label(f["disease"])
+        )
+        assert label in lines
+        assert p["certainty"].lower().startswith(f["certainty"]["label"].replace("_", " "))
+    # every line short enough for a 375 px screen at 16 px
+    assert max(len(x) for x in lines) <= 40

@@ -735,6 +735,47 @@ _SUMMARY_KINDS: dict[str, tuple[str, str]] = {
     "single": ("Single trial", "square"),
 }
 NO_TRIAL = "no trial in the primary analysis"
+#: summary forest text at the web page's body size
+SUMMARY_FONT = 16
+SUMMARY_ROW = 24
+
+
+def _summary_items(e: Mapping[str, Any]) -> list[dict]:
+    """The rows a comparison contributes: its summary-of-findings rows (one per disease,
+    then the across-disease pool), or its headline alone when it has none."""
+    found = e.get("findings")
+    if found:
+        return [
+            {
+                "disease": f["disease"],
+                "population": (
+                    "All diseases pooled"
+                    if f["disease"] == "all"
+                    else text.disease_label(f["disease"])
+                ),
+                "k": int(f["k"]),
+                "participants": f["participants"],
+                "model": f["model"],
+                "estimate": f["estimate"],
+                "ci_low": f["ci_low"],
+                "ci_high": f["ci_high"],
+                "certainty": f"{f['certainty']['label'].replace('_', ' ').capitalize()} certainty",
+            }
+            for f in found
+        ]
+    s = e.get("summary") or {}
+    model = s.get("model") or "random"
+    r = text.get(e, model) or {}
+    return [
+        {
+            "k": int(e.get("k") or 0),
+            "participants": s.get("participants"),
+            "model": model,
+            "estimate": r.get("estimate"),
+            "ci_low": r.get("ci_low"),
+            "ci_high": r.get("ci_high"),
+        }
+    ]
 
 
 def summary_forest(
@@ -777,30 +818,48 @@ def summary_forest(
             )
             slot += 2
             continue
-        base.update(detail_row=slot + 1, row=slot + 2)
-        slot += 3
-        s = e.get("summary") or {}
-        model = s.get("model") or "random"
-        k = int(e.get("k") or 0)
-        kind, shape = _SUMMARY_KINDS["single" if k == 1 else model]
-        r = text.get(e, model) or {}
-        d = {
-            **base,
-            "kind": kind,
-            "shape": shape,
-            "model": model,
-            "trials": k,
-            "participants": s.get("participants"),
-            "estimate": r.get("estimate"),
-            "ci_low": r.get("ci_low"),
-            "ci_high": r.get("ci_high"),
-            "text": _fmt_ci(r.get("estimate"), r.get("ci_low"), r.get("ci_high")),
-        }
-        rows.append(d)
-        if not text.missing(d["estimate"]):
-            marks.append(d)
+        slot += 1
+        for item in _summary_items(e):
+            k = item["k"]
+            kind, shape = _SUMMARY_KINDS["single" if k == 1 else item["model"]]
+            if item.get("disease") == "all":
+                shape = "diamond"
+            d = {
+                **base,
+                "header_row": base["header_row"] if item.get("population") is None else None,
+                "population": item.get("population"),
+                "population_row": slot if item.get("population") else None,
+                "kind": kind,
+                "shape": shape,
+                "model": item["model"],
+                "trials": k,
+                "participants": item["participants"],
+                "certainty": item.get("certainty") or "",
+                "estimate": item.get("estimate"),
+                "ci_low": item.get("ci_low"),
+                "ci_high": item.get("ci_high"),
+                "text": _fmt_ci(item.get("estimate"), item.get("ci_low"), item.get("ci_high")),
+            }
+            if item.get("population"):
+                slot += 1
+            d.update(detail_row=slot)
+            slot += 1
+            if d["certainty"]:
+                d["certainty_row"] = slot
+                slot += 1
+            d["row"] = slot
+            slot += 1
+            if not rows or rows[-1]["code"] != code:
+                d["header_row"] = base["header_row"]
+            rows.append(d)
+            if not text.missing(d["estimate"]):
+                marks.append(d)
 
     def detail(d: dict) -> str:
+        if d.get(
+            "population"
+        ):  # short enough for a phone: "2.48 (0.88 to 6.95), 3 trials, n = 198"
+            return f"{d['text']}, {text.count(d['trials'], 'trial')}, n = {d['participants']}"
         what = "single trial" if d["trials"] == 1 else f"pooled, {d['trials']} trials"
         return f"{what}, {text.count(d['participants'], 'participant')}"
 
@@ -826,15 +885,29 @@ def summary_forest(
         .mark_rule(color=GRID, strokeWidth=1)
         .encode(x=alt.X("x:Q", scale=xs, axis=xa), y=alt.Y("y:Q", scale=ys, axis=ya), y2="y2:Q")
     ]
-    headers = [{"x": lo, "y": d["header_row"], "line": d["comparison"], **_tip(d)} for d in rows]
+    headers = [
+        {"x": lo, "y": d["header_row"], "line": d["comparison"], **_tip(d)}
+        for d in rows
+        if d.get("header_row") is not None
+    ]
+    populations = [
+        {"x": lo, "y": d["population_row"], "line": d["population"], **_tip(d)}
+        for d in rows
+        if d.get("population_row") is not None
+    ]
     details = [
         {"x": lo, "y": d["detail_row"], "line": detail(d), **_tip(d)} for d in rows if d["model"]
+    ] + [
+        {"x": lo, "y": d["certainty_row"], "line": d["certainty"], **_tip(d)}
+        for d in rows
+        if d.get("certainty_row") is not None
     ]
     empty = [
         {"x": lo, "y": d["row"], "line": NO_TRIAL, **_tip(d)} for d in rows if d["model"] is None
     ]
     for lines, weight, style in (
         (headers, "bold", "normal"),
+        (populations, "bold", "normal"),
         (details, "normal", "normal"),
         (empty, "normal", "italic"),
     ):
@@ -845,7 +918,7 @@ def summary_forest(
             .mark_text(
                 align="left",
                 baseline="middle",
-                fontSize=11,
+                fontSize=SUMMARY_FONT,
                 fontWeight=weight,
                 fontStyle=style,
                 color=INK,
@@ -883,12 +956,14 @@ def summary_forest(
                 tooltip=tooltip,
             )
         )
-    chart = alt.layer(*layers).properties(width="container", height=max(20 * n, 80))
+    chart = alt.layer(*layers).properties(width="container", height=max(SUMMARY_ROW * n, 80))
     table = pd.DataFrame(
         [
             {
                 "Comparison": d["comparison"],
+                "Population": d.get("population") or "",
                 "Analysis": d["kind"] or NO_TRIAL,
+                "Certainty": d.get("certainty") or "",
                 "Trials": d["trials"],
                 "Participants": d["participants"],
                 measure: text.num(d.get("estimate")) if d["model"] else "–",
@@ -903,7 +978,9 @@ def summary_forest(
         + "; ".join(
             f"{d['comparison']}: {NO_TRIAL}"
             if d["model"] is None
-            else f"{d['comparison']}: {d['kind'].lower()} {d['text']}, "
+            else f"{d['comparison']}"
+            + (f", {d['population']}" if d.get("population") else "")
+            + f": {d['kind'].lower()} {d['text']}, "
             f"{text.count(d['trials'], 'trial')}, "
             f"{text.count(d['participants'], 'participant')}"
             for d in rows
@@ -911,7 +988,9 @@ def summary_forest(
         + ". "
         + ("Values above 1 favour IVIG." if text.is_ratio(measure) else "")
     )
-    return Figure(name=name, chart=_config(chart), alt=alt_text.strip(), table=table)
+    return Figure(
+        name=name, chart=_config(chart, font_size=SUMMARY_FONT), alt=alt_text.strip(), table=table
+    )
 
 
 def _tip(d: dict) -> dict:
