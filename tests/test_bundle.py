@@ -55,7 +55,7 @@ def test_each_entry_is_exactly_the_meta_json(results, studies, tmp_path):
         if entry is None:
             assert rows.empty
             continue
-        core = {k: v for k, v in entry.items() if k not in ("summary", "sensitivity")}
+        core = {k: v for k, v in entry.items() if k not in ("summary", "findings", "sensitivity")}
         assert core == _meta_cli(rows, tmp_path, name)
 
 

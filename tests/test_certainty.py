@@ -93,7 +93,11 @@ def test_ois_matches_the_two_proportion_formula():
     # p0 = 0.2, p1 = 0.25: 2 * (1.959964 + 0.841621)^2 * (0.16 + 0.1875) / 0.05^2
     z = 1.959963984540054 + 0.8416212335729143
     assert gr.optimal_information_size(0.2) == pytest.approx(2 * z**2 * 0.3475 / 0.0025)
-    assert gr.optimal_information_size(0.9) is None  # 0.9 * 1.25 >= 1
+    # 0.9 * 1.25 >= 1: a 25 % relative reduction of not improving (0.1 -> 0.075)
+    assert gr.optimal_information_size(0.9) == pytest.approx(
+        2 * z**2 * (0.1 * 0.9 + 0.075 * 0.925) / 0.025**2
+    )
+    assert gr.optimal_information_size(1.0) is None
     assert gr.optimal_information_size(None) is None
 
 

@@ -67,7 +67,8 @@ def test_forest_draws_the_result(placebo):
     r = result.to_dict()
     fig = charts.forest(result, rows, by="disease", name="forest-placebo")
     spec = _valid(fig)
-    assert spec["width"] == "container"
+    # fixed width: the container scrolls on a phone instead of squeezing the text columns
+    assert spec["width"] == charts.FOREST_WIDTH
     squares = _layers(spec, "square")
     assert len(squares) == 1
     layer, pts = squares[0]
@@ -99,11 +100,11 @@ def test_forest_draws_the_result(placebo):
         ]
         assert pi and pi[0]["ci_low"] == r["random"]["pi_low"]
         assert pi[0]["ci_high"] == r["random"]["pi_high"]
-    # subgroup headers, bold, one per disease
-    axis = layer["encoding"]["y"]["axis"]
+    # subgroup headers, bold, one per disease (the text columns are text marks)
+    texts = [(ly, d) for ly, ds in _layers(spec, "text") for d in ds]
+    bold = {d["line"] for ly, d in texts if ly["mark"].get("fontWeight") == "bold"}
     for code in rows["disease"].unique():
-        assert charts.text.disease_label(code) in axis["labelExpr"]
-    assert "bold" in json.dumps(axis["labelFontWeight"])
+        assert charts.text.disease_label(code) in bold
     # Okabe-Ito colours only (plus greys and white)
     colours = set(json.dumps(spec).upper().split('"#')[1:])
     allowed = {c.lstrip("#").upper() for c in charts.OKABE_ITO.values()} | {
@@ -281,3 +282,110 @@ def test_summary_forest_without_any_trial_has_text_only():
     assert all("ci_low" not in d for _, ds in _layers(spec, "rule") for d in ds)
     lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
     assert lines.count("no trial in the primary analysis") == len(charts.text.COMPARISONS)
+
+
+def _texts(spec: dict) -> dict[int, dict[str, str]]:
+    """Text marks of a forest plot by row: column -> text."""
+    out: dict[int, dict[str, str]] = {}
+    for _, ds in _layers(spec, "text"):
+        for d in ds:
+            if "row" in d:
+                out.setdefault(d["row"], {})[d.get("col", "line")] = d["line"]
+    return out
+
+
+def test_forest_has_revman_text_columns(placebo, studies):
+    """Per study: label, n/N per arm, weight and "RR [95 % CI]"; subtotals and totals too."""
+    result, rows = placebo
+    r = result.to_dict()
+    spec = _valid(charts.forest(result, rows, by="disease", name="forest-placebo"))
+    texts = _texts(spec)
+    ((_, pts),) = [(ly, d) for ly, d in _layers(spec, "square")]
+    by_id = {s["study_id"]: s for s in r["studies"]}
+    info = rows.set_index("study_id")
+    for p in pts:
+        row = texts[p["row"]]
+        s, m = by_id[p["study_id"]], info.loc[p["study_id"]]
+        assert row["ivig"] == f"{int(m['ivig_improved'])}/{int(m['ivig_total'])}"
+        assert row["control"] == f"{int(m['control_improved'])}/{int(m['control_total'])}"
+        assert row["weight"] == charts.text.pct(s["weight_random"], 1)
+        assert row["ci"] == (
+            f"{charts.text.num(s['estimate'])} [{charts.text.num(s['ci_low'])}, "
+            f"{charts.text.num(s['ci_high'])}]"
+        )
+        assert str(int(m["year"])) in row["label"]
+    lines = [t.get("line", "") for t in texts.values()]
+    het = r["heterogeneity"]
+    assert (
+        f"Heterogeneity: τ² = {charts.text.num(r['random']['tau2'])}; "
+        f"Q = {charts.text.num(het['q'])}, df = {het['df']} ({charts.text.pval(het['p'])}); "
+        f"I² = {charts.text.num(het['i2'], 0)} %"
+    ) in lines
+    assert f"Test for overall effect: {charts.text.pval(r['random']['p'])}" in " ".join(lines)
+    tb = r["subgroups"]["test_between"]
+    assert any(
+        ln.startswith(
+            f"Test for subgroup differences: Q = {charts.text.num(tb['q'])}, df = {tb['df']}"
+        )
+        for ln in lines
+    )
+    # the CIDP subtotal: summed counts, its weight and its own heterogeneity line
+    cidp = rows[rows["disease"] == "cidp"]
+    g = r["subgroups"]["groups"]["cidp"]
+    sub = next(t for t in texts.values() if t.get("label") == "Subtotal (95 % CI)")
+    assert sub["ivig"] == f"{int(cidp['ivig_improved'].sum())}/{int(cidp['ivig_total'].sum())}"
+    assert f"Q = {charts.text.num(g['q'])}, df = {g['q_df']}" in " ".join(lines)
+    # favours labels either side of the line of no effect
+    every = {d["line"] for _, ds in _layers(spec, "text") for d in ds}
+    assert {"← Favours control", "Favours IVIG →"} <= every
+
+
+def test_forest_single_trial_axis_has_several_ticks(single):
+    result, rows = single
+    spec = _valid(charts.forest(result, rows, name="forest-pe"))
+    layer, _ = _layers(spec, "square")[0]
+    ticks = layer["encoding"]["x"]["axis"]["values"]
+    assert len(ticks) >= 3 and 1 in ticks
+
+
+def test_cumulative_first_trial_has_its_own_ci_and_axis_follows_trials(placebo):
+    result, _ = placebo
+    r = result.to_dict()
+    spec = _valid(charts.cumulative(result))
+    ((_, pts),) = _layers(spec, "circle")
+    first = next(s for s in r["studies"] if s["study_id"] == r["cumulative"][0]["added"])
+    assert pts[0]["ci_low"] == first["ci_low"] and pts[0]["ci_high"] == first["ci_high"]
+    lo, hi = pts[0]["ci_low"], pts[0]["ci_high"]
+    own = [v for s in r["studies"] for v in (s["ci_low"], s["ci_high"])]
+    layer, _ = _layers(spec, "circle")[0]
+    domain = layer["encoding"]["x"]["scale"]["domain"]
+    assert domain[0] <= min(own) and domain[1] >= max(own)
+    assert domain[1] < 2 * max(own) * 1.15 and lo < hi
+
+
+def test_summary_forest_has_one_row_per_disease_with_certainty():
+    """The home page's summary forest: per-disease rows from the bundle's findings."""
+    from analysis.report import chapters as site
+
+    entries = {c: site.comparison(c) for c in site.COMPARISON_KEYS}
+    spec = _valid(charts.summary_forest(entries))
+    ((_, pts),) = _layers(spec, "point")
+    lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
+    expected = [(c, f) for c, e in entries.items() if e for f in e["findings"]]
+    assert len(pts) == len(expected)
+    for p, (code, f) in zip(pts, expected, strict=True):
+        assert p["code"] == code
+        assert [p[c] for c in ("estimate", "ci_low", "ci_high")] == [
+            f["estimate"],
+            f["ci_low"],
+            f["ci_high"],
+        ]
+        label = (
+            "All diseases pooled"
+            if f["disease"] == "all"
+            else charts.text.disease_label(f["disease"])
+        )
+        assert label in lines
+        assert p["certainty"].lower().startswith(f["certainty"]["label"].replace("_", " "))
+    # every line short enough for a 375 px screen at 16 px
+    assert max(len(x) for x in lines) <= 40

@@ -70,3 +70,20 @@ def test_one_subgroup_has_no_test_and_says_why():
     tb = res.test_between
     assert tb.q is None and tb.df is None and tb.p is None
     assert tb.reason == "only one subgroup"
+
+
+@pytest.mark.parametrize("name", ["bcg", "anand1999", "edge_zero_cells"])
+@pytest.mark.parametrize("method", ["DL", "REML"])
+def test_within_subgroup_q_matches_metafor(name, method):
+    """Each subtotal's heterogeneity line (Q, df, p) equals metafor's per-subgroup fit."""
+    from tests.test_meta_conformance import _included, _ref
+
+    ref = _ref(name, "RR")["subgroups"][method]
+    y, v, _, _, groups = _included(name, "RR")
+    res = subgroups(y, v, groups, "subgroup", method, measure="RR")
+    for g, r in ref["groups"].items():
+        ours = res.groups[g]
+        assert ours.q == pytest.approx(r["q"], rel=1e-6)
+        assert ours.q_df == r["k"] - 1
+        assert ours.q_p == pytest.approx(r["q_p"], rel=1e-6)
+        assert ours.p == pytest.approx(r["p"], rel=1e-6)

@@ -839,6 +839,10 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
 
     if (table.parent / search.FILE).exists() or table.parent.resolve() == DATA_DIR.resolve():
         search.check(table.parent / search.FILE, out, this_year=this_year)
+
+    from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
+
+    out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 

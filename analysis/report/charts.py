@@ -113,7 +113,7 @@ def _as_dict(result: Any) -> dict:
     return text._as_dict(result)
 
 
-def _config(chart: Any) -> Any:
+def _config(chart: Any, font_size: int = 11) -> Any:
     return (
         chart.configure(font=FONT)
         .configure_view(stroke=None)
@@ -123,12 +123,14 @@ def _config(chart: Any) -> Any:
             domainColor=GRID,
             tickColor=GRID,
             gridColor="#e6e6e6",
-            labelFontSize=11,
-            titleFontSize=11,
+            labelFontSize=font_size,
+            titleFontSize=font_size,
             titleFontWeight="normal",
         )
-        .configure_legend(labelColor=INK, titleColor=INK, labelFontSize=11, titleFontSize=11)
-        .configure_title(color=INK, fontSize=13, anchor="start")
+        .configure_legend(
+            labelColor=INK, titleColor=INK, labelFontSize=font_size, titleFontSize=font_size
+        )
+        .configure_title(color=INK, fontSize=font_size + 2, anchor="start")
     )
 
 
@@ -149,11 +151,13 @@ def _x_scale(measure: str, values: Sequence[float]) -> alt.Scale:
     return alt.Scale(type="linear", domain=[lo - pad, hi + pad], nice=False, clamp=True)
 
 
-def _x_axis(measure: str, scale: alt.Scale | None = None) -> alt.Axis:
+def _x_axis(measure: str, scale: alt.Scale | None = None, *, favours: bool = True) -> alt.Axis:
     name = text.MEASURES.get(measure, measure).capitalize()
     log = " (log scale)" if text.is_ratio(measure) else ""
+    title = [f"{name}{log}", "← favours control | favours IVIG →"] if favours else f"{name}{log}"
     return alt.Axis(
-        title=[f"{name}{log}", "← favours control | favours IVIG →"],
+        title=title,
+        titleY=60 if not favours else alt.Undefined,
         format=".2~f",
         labelFlush=False,
         grid=False,
@@ -169,10 +173,15 @@ def _ticks(measure: str, domain: Sequence[float] | None = None) -> Any:
     fine = [0.3, 0.5, 0.7, 1, 1.5, 2, 3]
     if domain is None:
         return coarse
+    finest = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2]
     inside = [t for t in coarse if domain[0] <= t <= domain[1]]
     if len(inside) >= 4:
         return inside
-    return sorted({t for t in coarse + fine if domain[0] <= t <= domain[1]})
+    finer = sorted({t for t in coarse + fine if domain[0] <= t <= domain[1]})
+    if len(finer) >= 3:
+        return finer
+    # a narrow range (a single precise trial): steps of 0.1 around 1, at least three ticks
+    return sorted({t for t in finer + finest if domain[0] <= t <= domain[1]})
 
 
 def _y_axis(labels: list[str], bold: Sequence[int] = ()) -> alt.Axis:
@@ -225,6 +234,43 @@ def _diamond_points(rows: list[dict]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- forest
 
 
+#: forest-plot layout (pixels): text at least the web page's body size (16 px)
+FOREST_FONT = 16
+FOREST_ROW = 26
+#: anchor (px) and alignment of each text column; the plot fills [PLOT_X0, PLOT_X1]
+FOREST_COLS = {
+    "label": (0, "left"),
+    "ivig": (300, "right"),
+    "control": (390, "right"),
+    "weight": (470, "right"),
+}
+PLOT_X0, PLOT_X1 = 490, 745
+FOREST_WIDTH = 910
+
+
+def _author_year(meta: dict, fallback: str) -> str:
+    """RevMan's study label, "Author Year" (the author without a parenthesised group)."""
+    author = str(meta.get("author") or "").split("(")[0].strip()
+    year = _int(meta.get("year"))
+    return f"{author} {year}".strip() if author and year != "" else fallback
+
+
+def _het_line(tau2: Any, q: Any, df: Any, p: Any, i2: Any) -> str:
+    """RevMan's heterogeneity line: "Heterogeneity: τ² = 0.00; Q = 3.55, df = 5 (p = 0.62)..."."""
+    parts = []
+    if not text.missing(tau2):
+        parts.append(f"τ² = {text.num(tau2, 2)}")
+    parts.append(f"Q = {text.num(q)}, df = {df} ({text.pval(p)})")
+    if not text.missing(i2):
+        parts.append(f"I² = {text.num(i2, 0)} %")
+    return "Heterogeneity: " + "; ".join(parts)
+
+
+def _overall_line(p: Any, hk: bool) -> str:
+    test = "t test, Hartung-Knapp" if hk else "z test"
+    return f"Test for overall effect: {text.pval(p)} ({test})"
+
+
 def forest(
     result: Any,
     studies: pd.DataFrame | None = None,
@@ -234,62 +280,113 @@ def forest(
     title: str | None = None,
     model_label: str | None = None,
 ) -> Figure:
-    """Forest plot: studies grouped by *by*, subgroup and overall diamonds, prediction interval.
+    """Forest plot drawn as RevMan and ``meta::forest`` draw it.
+
+    Columns: study ("Author Year"), improved/total with IVIG and with the control, weight
+    (%), the interval plot on a log axis with "favours" labels, and "RR [95 % CI]" as
+    text. Studies are grouped by *by*: a bold header per group, a subtotal row with its
+    diamond, summed counts and weight, and its heterogeneity line (tau², Q, df, p, I²).
+    Below the studies: the common-effect (Mantel-Haenszel) and random-effects diamonds
+    ("Total"), the 95 % prediction interval, the overall heterogeneity line, the test for
+    the overall effect and the test for subgroup differences.
+
+    The chart has a fixed width (:data:`FOREST_WIDTH`) and text at :data:`FOREST_FONT`
+    px; on a narrow screen its container scrolls sideways instead of clipping it, and the
+    printed copy carries the same content.
 
     Parameters
     ----------
     result : MetaAnalysis or dict
         The analysis (``to_dict()`` keys: ``studies``, ``common.mh``, ``random``,
-        ``subgroups``).
+        ``heterogeneity``, ``subgroups``).
     studies : DataFrame, optional
-        Study rows with ``study_id`` and the *by* column (and, for tooltips,
-        ``year`` and the four counts). Without it there are no subgroup headers.
+        Study rows with ``study_id``, ``author``, ``year``, the four counts and the *by*
+        column. Without it there are no counts or subgroup headers.
     by : str or None
-        Column that groups the studies (headers and subgroup diamonds).
+        Column that groups the studies.
 
     Notes
     -----
-    Squares are sized by random-effects weight (common-effect weight when the
-    random model is undefined, k = 1). The common effect is Mantel-Haenszel.
+    Squares are sized by random-effects weight (common-effect weight when the random
+    model is undefined, k = 1). Axis ticks are round values inside the data's range.
     """
     r = _as_dict(result)
     measure = r.get("measure", "RR")
-    rows: list[dict] = []
-    diamonds: list[dict] = []
-    headers: list[int] = []
-    info = {}
+    rnd = r.get("random") or {}
+    mh = (r.get("common") or {}).get("mh") or {}
+    het = r.get("heterogeneity") or {}
+    k = int(r.get("k") or 0)
+    info: dict[str, dict] = {}
     if studies is not None and len(studies):
         info = {str(s["study_id"]): s for s in studies.to_dict("records")}
-    rnd = r.get("random") or {}
     weight_key = "weight_random" if not text.missing(rnd.get("estimate")) else "weight_common"
 
-    def study_row(s: dict, idx: int) -> dict:
-        meta = info.get(str(s["study_id"]), {})
-        counts = ""
-        if meta:
-            counts = (
-                f"{_int(meta.get('ivig_improved'))}/{_int(meta.get('ivig_total'))} vs "
-                f"{_int(meta.get('control_improved'))}/{_int(meta.get('control_total'))}"
-            )
-        w = s.get(weight_key)
-        return {
-            "row": idx,
-            "label": str(s["study_id"]),
-            "study_id": str(s["study_id"]),
-            "group": text.disease_label(meta.get(by)) if by and meta else "",
-            "year": _int(meta.get("year")) if meta else "",
-            "events": counts,
-            "estimate": s.get("estimate"),
-            "ci_low": s.get("ci_low"),
-            "ci_high": s.get("ci_high"),
-            "weight": 0.0 if text.missing(w) else float(w),
-            "weight_text": text.pct(w, 1),
-            "text": _fmt_ci(s.get("estimate"), s.get("ci_low"), s.get("ci_high")),
-        }
-
+    rows: list[dict] = []  # one per study
+    diamonds: list[dict] = []
+    lines: list[dict] = []  # text rows: headers, heterogeneity and test lines
+    cells: list[dict] = []  # text cells of study, subtotal and total rows
     labels: list[str] = []
+
+    def cell_row(i: int, label: str, ivig: str, control: str, weight: str, ci: str, bold: bool):
+        for col, value in (
+            ("label", label),
+            ("ivig", ivig),
+            ("control", control),
+            ("weight", weight),
+        ):
+            if value:
+                cells.append({"row": i, "col": col, "line": value, "bold": bold})
+        if ci:
+            cells.append({"row": i, "col": "ci", "line": ci, "bold": bold})
+
+    def counts(ids: list[str], arm: str) -> str:
+        if not info:
+            return ""
+        ev = sum(int(info[i][f"{arm}_improved"]) for i in ids if i in info)
+        n = sum(int(info[i][f"{arm}_total"]) for i in ids if i in info)
+        return f"{ev}/{n}"
+
+    def add_study(s: dict) -> None:
+        sid = str(s["study_id"])
+        meta = info.get(sid, {})
+        i = len(labels)
+        w = s.get(weight_key)
+        ci = _fmt_rev(s.get("estimate"), s.get("ci_low"), s.get("ci_high"))
+        lab = _author_year(meta, sid)
+        labels.append(lab)
+        rows.append(
+            {
+                "row": i,
+                "label": lab,
+                "study_id": sid,
+                "group": text.disease_label(meta.get(by)) if by and meta else "",
+                "year": _int(meta.get("year")) if meta else "",
+                "events": (
+                    f"{counts([sid], 'ivig')} vs {counts([sid], 'control')}" if meta else ""
+                ),
+                "estimate": s.get("estimate"),
+                "ci_low": s.get("ci_low"),
+                "ci_high": s.get("ci_high"),
+                "weight": 0.0 if text.missing(w) else float(w),
+                "weight_text": text.pct(w, 1),
+                "text": ci,
+            }
+        )
+        cell_row(i, lab, counts([sid], "ivig"), counts([sid], "control"), text.pct(w, 1), ci, False)
+
+    def add_line(line: str, bold: bool = False, italic: bool = False) -> None:
+        lines.append({"row": len(labels), "line": line, "bold": bold, "italic": italic})
+        labels.append(line)
+
     study_list = list(r.get("studies") or [])
-    subgroups = (r.get("subgroups") or {}).get("groups") or {}
+    sg = r.get("subgroups") or {}
+    subgroups = sg.get("groups") or {}
+    headers: list[int] = []
+    # header of the columns
+    cell_row(0, "Study", "IVIG", "Control", "Weight", f"{measure} [95 % CI]", True)
+    labels.append("Study")
+    cell_row(1, "", "n/N", "n/N", "", "", False)
+    labels.append("")
     if by and info:
         groups: dict[str, list[dict]] = {}
         for s in study_list:
@@ -297,66 +394,124 @@ def forest(
             groups.setdefault("" if text.missing(code) else str(code), []).append(s)
         for code in sorted(groups, key=text.disease_label):
             headers.append(len(labels))
-            labels.append(text.disease_label(code))
+            add_line(text.disease_label(code), bold=True)
             members = sorted(
                 groups[code],
                 key=lambda s: (_int(info.get(str(s["study_id"]), {}).get("year")), s["study_id"]),
             )
             for s in members:
-                rows.append(study_row(s, len(labels)))
-                labels.append(str(s["study_id"]))
-            g = subgroups.get(code)
-            if g and len(members) > 1 and not text.missing(g.get("estimate")):
+                add_study(s)
+            g = subgroups.get(code) or {}
+            ids = [str(s["study_id"]) for s in members]
+            if len(members) > 1 and not text.missing(g.get("estimate")):
+                i = len(labels)
+                w = sum(float(s.get(weight_key) or 0) for s in members)
+                ci = _fmt_rev(g.get("estimate"), g.get("ci_low"), g.get("ci_high"))
                 diamonds.append(
                     {
-                        "row": len(labels),
+                        "row": i,
                         "label": f"Subtotal {text.disease_label(code)}",
                         "diamond": f"sub-{code}",
                         "kind": "Subgroup (random effects)",
                         **{c: g.get(c) for c in ("estimate", "ci_low", "ci_high")},
                     }
                 )
-                labels.append(f"Subtotal ({len(members)} trials)")
+                labels.append("Subtotal (95 % CI)")
+                cell_row(
+                    i,
+                    "Subtotal (95 % CI)",
+                    counts(ids, "ivig"),
+                    counts(ids, "control"),
+                    text.pct(w, 1),
+                    ci,
+                    True,
+                )
+                add_line(
+                    _het_line(g.get("tau2"), g.get("q"), g.get("q_df"), g.get("q_p"), g.get("i2"))
+                )
+                add_line(_overall_line(g.get("p"), bool(rnd.get("hk"))))
     else:
         for s in study_list:
-            rows.append(study_row(s, len(labels)))
-            labels.append(str(s["study_id"]))
+            add_study(s)
 
-    mh = (r.get("common") or {}).get("mh") or {}
-    k = int(r.get("k") or 0)
+    all_ids = [str(s["study_id"]) for s in study_list]
     if k > 1 and not text.missing(mh.get("estimate")):
+        i = len(labels)
         diamonds.append(
             {
-                "row": len(labels),
+                "row": i,
                 "label": "Common effect (Mantel-Haenszel)",
                 "diamond": "common",
                 "kind": "Common effect (Mantel-Haenszel)",
                 **{c: mh.get(c) for c in ("estimate", "ci_low", "ci_high")},
             }
         )
-        labels.append("Common (MH)")
+        labels.append("Total, common effect (MH)")
+        cell_row(
+            i,
+            "Total, common (MH)",
+            counts(all_ids, "ivig"),
+            counts(all_ids, "control"),
+            "",
+            _fmt_rev(mh.get("estimate"), mh.get("ci_low"), mh.get("ci_high")),
+            True,
+        )
     if k > 1 and not text.missing(rnd.get("estimate")):
-        hk = " + HK" if rnd.get("hk") else ""
+        i = len(labels)
+        hk = ", HK" if rnd.get("hk") else ""
         diamonds.append(
             {
-                "row": len(labels),
+                "row": i,
                 "label": model_label or f"Random effects ({rnd.get('tau2_method')}{hk})",
                 "diamond": "random",
                 "kind": "Random effects",
                 **{c: rnd.get(c) for c in ("estimate", "ci_low", "ci_high")},
             }
         )
-        labels.append(f"Random ({rnd.get('tau2_method')}{hk.replace(' +', ',')})")
+        labels.append(f"Total, random ({rnd.get('tau2_method')}{hk})")
+        cell_row(
+            i,
+            f"Total, random ({rnd.get('tau2_method')}{hk})",
+            counts(all_ids, "ivig"),
+            counts(all_ids, "control"),
+            "100 %",
+            _fmt_rev(rnd.get("estimate"), rnd.get("ci_low"), rnd.get("ci_high")),
+            True,
+        )
     pi_row = None
     if not text.missing(rnd.get("pi_low")) and not text.missing(rnd.get("pi_high")):
+        i = len(labels)
         pi_row = {
-            "row": len(labels),
+            "row": i,
             "label": "Prediction interval",
             "ci_low": rnd["pi_low"],
             "ci_high": rnd["pi_high"],
             "text": f"{text.num(rnd['pi_low'])} to {text.num(rnd['pi_high'])}",
         }
         labels.append("Prediction interval")
+        cell_row(
+            i,
+            "Prediction interval",
+            "",
+            "",
+            "",
+            f"[{text.num(rnd['pi_low'])}, {text.num(rnd['pi_high'])}]",
+            False,
+        )
+    if k > 1:
+        add_line(
+            _het_line(rnd.get("tau2"), het.get("q"), het.get("df"), het.get("p"), het.get("i2"))
+        )
+        add_line(_overall_line(rnd.get("p"), bool(rnd.get("hk"))))
+    tb = sg.get("test_between") or {}
+    if len(headers) > 1:
+        if not text.missing(tb.get("q")):
+            add_line(
+                f"Test for subgroup differences: Q = {text.num(tb.get('q'))}, df = {tb.get('df')} "
+                f"({text.pval(tb.get('p'))}), I² = {text.num(tb.get('i2'), 0)} %"
+            )
+        else:
+            add_line("Test for subgroup differences: not computable")
     for d in diamonds:
         d["text"] = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"])
 
@@ -365,17 +520,19 @@ def forest(
     if pi_row:
         all_x += [pi_row["ci_low"], pi_row["ci_high"]]
     xs = _x_scale(measure, all_x)
-    xa = _x_axis(measure, xs)
+    xs_dict = xs.to_dict()
+    xs = alt.Scale(**{**xs_dict, "range": [PLOT_X0, PLOT_X1]})
+    xa = _x_axis(measure, xs, favours=False)
     ys = _y_scale(n)
-    ya = _y_axis(labels, headers)
-    height = max(ROW_PX * n, 80)
+    ya = alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False)
+    height = FOREST_ROW * n
 
-    base_null = (
-        alt.Chart(pd.DataFrame({"x": [_null(measure)]}))
+    null_y = [{"x": _null(measure), "y": 1.5, "y2": n - 0.3}]
+    layers = [
+        alt.Chart(pd.DataFrame(null_y))
         .mark_rule(color=GRID, strokeWidth=1)
-        .encode(x=alt.X("x:Q", scale=xs, axis=xa))
-    )
-    layers = [base_null]
+        .encode(x=alt.X("x:Q", scale=xs, axis=xa), y=alt.Y("y:Q", scale=ys, axis=ya), y2="y2:Q")
+    ]
     sdf = pd.DataFrame(rows)
     if len(sdf):
         tooltip = [
@@ -383,7 +540,7 @@ def forest(
             alt.Tooltip("group:N", title="Disease"),
             alt.Tooltip("year:N", title="Year"),
             alt.Tooltip("events:N", title="Improved IVIG vs control"),
-            alt.Tooltip("text:N", title=measure + " (95 % CI)"),
+            alt.Tooltip("text:N", title=measure + " [95 % CI]"),
             alt.Tooltip("weight_text:N", title="Weight"),
         ]
         study = alt.Chart(sdf)
@@ -400,7 +557,7 @@ def forest(
                 x=alt.X("estimate:Q", scale=xs, axis=xa),
                 y=alt.Y("row:Q", scale=ys, axis=ya),
                 size=alt.Size(
-                    "weight:Q", scale=alt.Scale(domain=[0, 100], range=[20, 320]), legend=None
+                    "weight:Q", scale=alt.Scale(domain=[0, 100], range=[30, 400]), legend=None
                 ),
                 tooltip=tooltip,
             )
@@ -447,7 +604,54 @@ def forest(
                 ],
             )
         )
-    chart = alt.layer(*layers).properties(width="container", height=height)
+    # text columns: study, n/N per arm, weight (right-aligned), "RR [95 % CI]"; text lines
+    cols = {**FOREST_COLS, "ci": (PLOT_X1 + 12, "left")}
+    texts = [{**c, "x": cols[c["col"]][0], "align": cols[c["col"]][1]} for c in cells] + [
+        {**ln, "col": "line", "x": 0, "align": "left"} for ln in lines
+    ]
+    tdf = pd.DataFrame(texts)
+    for (al, bold), part in tdf.groupby(["align", "bold"]) if len(tdf) else []:
+        layers.append(
+            alt.Chart(part.drop(columns=["italic"], errors="ignore"))
+            .mark_text(
+                align=al,
+                baseline="middle",
+                fontSize=FOREST_FONT,
+                color=INK,
+                fontWeight="bold" if bold else "normal",
+            )
+            .encode(
+                x=alt.X("x:Q", scale=None),
+                y=alt.Y("row:Q", scale=ys, axis=ya),
+                text="line:N",
+            )
+        )
+    # "favours" labels under the axis, either side of the line of no effect
+    null_px = _null(measure)
+    fav = pd.DataFrame(
+        [
+            {"x": null_px, "line": "← Favours control", "align": "right", "dx": -6},
+            {"x": null_px, "line": "Favours IVIG →", "align": "left", "dx": 6},
+        ]
+    )
+    for _, f in fav.iterrows():
+        layers.append(
+            alt.Chart(pd.DataFrame([f.to_dict()]))
+            .mark_text(
+                align=f["align"],
+                baseline="top",
+                dx=int(f["dx"]),
+                dy=34,
+                fontSize=FOREST_FONT - 2,
+                color=INK,
+            )
+            .encode(
+                x=alt.X("x:Q", scale=xs, axis=xa),
+                y=alt.value(height),
+                text="line:N",
+            )
+        )
+    chart = alt.layer(*layers).properties(width=FOREST_WIDTH, height=height)
     if title:
         chart = chart.properties(title=title)
 
@@ -464,10 +668,20 @@ def forest(
                 "Weight": d.get("weight_text", ""),
             }
             for lab, d in _rows_by_label(labels, rows, diamonds, pi_row)
+            if lab
         ]
     )
     alt_text = _forest_alt(r, len(rows), [labels[h] for h in headers], pi_row)
-    return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
+    return Figure(name=name, chart=_config(chart, font_size=FOREST_FONT), alt=alt_text, table=table)
+
+
+def _fmt_rev(est: Any, lo: Any, hi: Any) -> str:
+    """RevMan's text column: ``2.48 [0.88, 6.95]``."""
+    if text.missing(est):
+        return "not estimable"
+    if text.missing(lo) or text.missing(hi):
+        return text.num(est)
+    return f"{text.num(est)} [{text.num(lo)}, {text.num(hi)}]"
 
 
 def _rows_by_label(labels, rows, diamonds, pi_row):
@@ -521,6 +735,47 @@ _SUMMARY_KINDS: dict[str, tuple[str, str]] = {
     "single": ("Single trial", "square"),
 }
 NO_TRIAL = "no trial in the primary analysis"
+#: summary forest text at the web page's body size
+SUMMARY_FONT = 16
+SUMMARY_ROW = 24
+
+
+def _summary_items(e: Mapping[str, Any]) -> list[dict]:
+    """The rows a comparison contributes: its summary-of-findings rows (one per disease,
+    then the across-disease pool), or its headline alone when it has none."""
+    found = e.get("findings")
+    if found:
+        return [
+            {
+                "disease": f["disease"],
+                "population": (
+                    "All diseases pooled"
+                    if f["disease"] == "all"
+                    else text.disease_label(f["disease"])
+                ),
+                "k": int(f["k"]),
+                "participants": f["participants"],
+                "model": f["model"],
+                "estimate": f["estimate"],
+                "ci_low": f["ci_low"],
+                "ci_high": f["ci_high"],
+                "certainty": f"{f['certainty']['label'].replace('_', ' ').capitalize()} certainty",
+            }
+            for f in found
+        ]
+    s = e.get("summary") or {}
+    model = s.get("model") or "random"
+    r = text.get(e, model) or {}
+    return [
+        {
+            "k": int(e.get("k") or 0),
+            "participants": s.get("participants"),
+            "model": model,
+            "estimate": r.get("estimate"),
+            "ci_low": r.get("ci_low"),
+            "ci_high": r.get("ci_high"),
+        }
+    ]
 
 
 def summary_forest(
@@ -563,30 +818,48 @@ def summary_forest(
             )
             slot += 2
             continue
-        base.update(detail_row=slot + 1, row=slot + 2)
-        slot += 3
-        s = e.get("summary") or {}
-        model = s.get("model") or "random"
-        k = int(e.get("k") or 0)
-        kind, shape = _SUMMARY_KINDS["single" if k == 1 else model]
-        r = text.get(e, model) or {}
-        d = {
-            **base,
-            "kind": kind,
-            "shape": shape,
-            "model": model,
-            "trials": k,
-            "participants": s.get("participants"),
-            "estimate": r.get("estimate"),
-            "ci_low": r.get("ci_low"),
-            "ci_high": r.get("ci_high"),
-            "text": _fmt_ci(r.get("estimate"), r.get("ci_low"), r.get("ci_high")),
-        }
-        rows.append(d)
-        if not text.missing(d["estimate"]):
-            marks.append(d)
+        slot += 1
+        for item in _summary_items(e):
+            k = item["k"]
+            kind, shape = _SUMMARY_KINDS["single" if k == 1 else item["model"]]
+            if item.get("disease") == "all":
+                shape = "diamond"
+            d = {
+                **base,
+                "header_row": base["header_row"] if item.get("population") is None else None,
+                "population": item.get("population"),
+                "population_row": slot if item.get("population") else None,
+                "kind": kind,
+                "shape": shape,
+                "model": item["model"],
+                "trials": k,
+                "participants": item["participants"],
+                "certainty": item.get("certainty") or "",
+                "estimate": item.get("estimate"),
+                "ci_low": item.get("ci_low"),
+                "ci_high": item.get("ci_high"),
+                "text": _fmt_ci(item.get("estimate"), item.get("ci_low"), item.get("ci_high")),
+            }
+            if item.get("population"):
+                slot += 1
+            d.update(detail_row=slot)
+            slot += 1
+            if d["certainty"]:
+                d["certainty_row"] = slot
+                slot += 1
+            d["row"] = slot
+            slot += 1
+            if not rows or rows[-1]["code"] != code:
+                d["header_row"] = base["header_row"]
+            rows.append(d)
+            if not text.missing(d["estimate"]):
+                marks.append(d)
 
     def detail(d: dict) -> str:
+        if d.get(
+            "population"
+        ):  # short enough for a phone: "2.48 (0.88 to 6.95), 3 trials, n = 198"
+            return f"{d['text']}, {text.count(d['trials'], 'trial')}, n = {d['participants']}"
         what = "single trial" if d["trials"] == 1 else f"pooled, {d['trials']} trials"
         return f"{what}, {text.count(d['participants'], 'participant')}"
 
@@ -612,15 +885,29 @@ def summary_forest(
         .mark_rule(color=GRID, strokeWidth=1)
         .encode(x=alt.X("x:Q", scale=xs, axis=xa), y=alt.Y("y:Q", scale=ys, axis=ya), y2="y2:Q")
     ]
-    headers = [{"x": lo, "y": d["header_row"], "line": d["comparison"], **_tip(d)} for d in rows]
+    headers = [
+        {"x": lo, "y": d["header_row"], "line": d["comparison"], **_tip(d)}
+        for d in rows
+        if d.get("header_row") is not None
+    ]
+    populations = [
+        {"x": lo, "y": d["population_row"], "line": d["population"], **_tip(d)}
+        for d in rows
+        if d.get("population_row") is not None
+    ]
     details = [
         {"x": lo, "y": d["detail_row"], "line": detail(d), **_tip(d)} for d in rows if d["model"]
+    ] + [
+        {"x": lo, "y": d["certainty_row"], "line": d["certainty"], **_tip(d)}
+        for d in rows
+        if d.get("certainty_row") is not None
     ]
     empty = [
         {"x": lo, "y": d["row"], "line": NO_TRIAL, **_tip(d)} for d in rows if d["model"] is None
     ]
     for lines, weight, style in (
         (headers, "bold", "normal"),
+        (populations, "bold", "normal"),
         (details, "normal", "normal"),
         (empty, "normal", "italic"),
     ):
@@ -631,7 +918,7 @@ def summary_forest(
             .mark_text(
                 align="left",
                 baseline="middle",
-                fontSize=11,
+                fontSize=SUMMARY_FONT,
                 fontWeight=weight,
                 fontStyle=style,
                 color=INK,
@@ -669,12 +956,14 @@ def summary_forest(
                 tooltip=tooltip,
             )
         )
-    chart = alt.layer(*layers).properties(width="container", height=max(20 * n, 80))
+    chart = alt.layer(*layers).properties(width="container", height=max(SUMMARY_ROW * n, 80))
     table = pd.DataFrame(
         [
             {
                 "Comparison": d["comparison"],
+                "Population": d.get("population") or "",
                 "Analysis": d["kind"] or NO_TRIAL,
+                "Certainty": d.get("certainty") or "",
                 "Trials": d["trials"],
                 "Participants": d["participants"],
                 measure: text.num(d.get("estimate")) if d["model"] else "–",
@@ -689,7 +978,9 @@ def summary_forest(
         + "; ".join(
             f"{d['comparison']}: {NO_TRIAL}"
             if d["model"] is None
-            else f"{d['comparison']}: {d['kind'].lower()} {d['text']}, "
+            else f"{d['comparison']}"
+            + (f", {d['population']}" if d.get("population") else "")
+            + f": {d['kind'].lower()} {d['text']}, "
             f"{text.count(d['trials'], 'trial')}, "
             f"{text.count(d['participants'], 'participant')}"
             for d in rows
@@ -697,7 +988,9 @@ def summary_forest(
         + ". "
         + ("Values above 1 favour IVIG." if text.is_ratio(measure) else "")
     )
-    return Figure(name=name, chart=_config(chart), alt=alt_text.strip(), table=table)
+    return Figure(
+        name=name, chart=_config(chart, font_size=SUMMARY_FONT), alt=alt_text.strip(), table=table
+    )
 
 
 def _tip(d: dict) -> dict:
@@ -721,6 +1014,7 @@ def _interval_chart(
     reference: dict | None,
     point_color: str,
     tooltip_title: str,
+    limits: Sequence[float] | None = None,
 ) -> Any:
     labels = [d["label"] for d in rows]
     for i, d in enumerate(rows):
@@ -728,6 +1022,8 @@ def _interval_chart(
         d["text"] = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"])
     n = max(len(rows), 1)
     vals = [v for d in rows for v in (d["estimate"], d["ci_low"], d["ci_high"])]
+    if limits is not None:  # the axis spans these values and the estimates; longer CIs clamp
+        vals = [d["estimate"] for d in rows] + list(limits)
     if reference:
         vals += [reference.get("estimate"), reference.get("ci_low"), reference.get("ci_high")]
     xs = _x_scale(measure, vals)
@@ -789,17 +1085,36 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
     """
     r = _as_dict(result)
     measure = r.get("measure", "RR")
-    rows = [
-        {
+    own = {str(s["study_id"]): s for s in r.get("studies") or []}
+    rows = []
+    for j, c in enumerate(r.get("cumulative") or []):
+        d = {
             "label": f"+ {c['added']}",
             "estimate": c.get("estimate"),
             "ci_low": c.get("ci_low"),
             "ci_high": c.get("ci_high"),
         }
-        for c in (r.get("cumulative") or [])
-    ]
+        s = own.get(str(c["added"]))
+        if j == 0 and s and text.missing(d["ci_low"]):  # one trial: its own (Wald) interval
+            d.update(ci_low=s.get("ci_low"), ci_high=s.get("ci_high"))
+            d["label"] += " (own CI)"
+        rows.append(d)
+    # the axis spans the trials' own intervals; a wider cumulative CI (Hartung-Knapp on
+    # two trials has t with 1 df) is drawn to the edge and marked, its limits in the table
+    limits = [v for s in own.values() for v in (s.get("ci_low"), s.get("ci_high"))]
+    limits = [v for v in limits if not text.missing(v) and v > 0] or None
+    if limits:
+        lo, hi = min(limits), max(limits)
+        for d in rows:
+            if not text.missing(d["ci_low"]) and (d["ci_low"] < lo or d["ci_high"] > hi):
+                d["label"] += " ↔"
     chart = _interval_chart(
-        rows, measure, reference=None, point_color=OKABE_ITO["blue"], tooltip_title="Added"
+        rows,
+        measure,
+        reference=None,
+        point_color=OKABE_ITO["blue"],
+        tooltip_title="Added",
+        limits=limits,
     )
     table = pd.DataFrame(
         [
@@ -812,6 +1127,8 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
         f"Cumulative forest plot: the pooled {text.MEASURES.get(measure, measure)} recomputed as "
         f"each of {text.count(len(rows), 'trial')} is added in order of publication year"
         + (f"; with all trials it is {last['text']}." if last else ".")
+        + " The first trial is shown with its own confidence interval (own CI); ↔ marks a"
+        " confidence interval wider than the axis (limits in the table)."
     )
     return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
 

@@ -19,6 +19,10 @@ Shape::
           null                                     # no trial in the primary analysis
           | {<MetaAnalysis.to_dict(): exactly what `python -m analysis meta` prints>,
              "summary":     {"trials", "participants", "control_risk", "model", "absolute"},
+             "findings":    [summary-of-findings row per disease, then "all" (the
+                             across-disease pool, with the test for subgroup differences):
+                             {"disease", "k", "participants", "outcomes", "estimate", ...,
+                              "control_risk" (that row's trials), "absolute", "certainty"}],
              "sensitivity": {"verified_only", "all_outcome_types", "excluding_high_rob":
                                  MetaAnalysis dict or null,
                              "common_vs_random": {"common_mh", "common_iv",
@@ -48,7 +52,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.evidence import certainty_file
 from analysis.evidence import studies as data_mod
+from analysis.report import findings as findings_mod
 from analysis.report import text
 from analysis.vocabulary import ENGINE_COLUMNS, PRIMARY_OUTCOMES, TAU2_METHODS
 
@@ -326,6 +332,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
 
     root = Path(root)
     df = data_mod.load_studies(root / "data")
+    overrides = certainty_file.read_overrides(root / "data" / certainty_file.CERTAINTY)
     comparisons: dict[str, dict | None] = {}
     unavailable: dict[str, dict] = {}
     for comparator in data_mod.COMPARATORS:
@@ -343,6 +350,9 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
             }
             continue
         entry["summary"] = _summary(entry, rows)
+        entry["findings"] = findings_mod.findings(
+            comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
+        )
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
     stamp = version.stamp(root)

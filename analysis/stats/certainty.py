@@ -331,15 +331,18 @@ def optimal_information_size(
 
     :math:`N = 2 (z_{1-\alpha/2} + z_{1-\beta})^2 [p_0(1-p_0) + p_1(1-p_1)] / (p_1 - p_0)^2`
     with :math:`p_1 = p_0 (1 + \mathrm{RRR})` for a desirable outcome (Wetterslev et al.
-    2008; GRADE imprecision guidance). None when the control risk is missing, 0, or so high
-    that the relative increase is impossible (:math:`p_1 \ge 1`).
+    2008; GRADE imprecision guidance). When the control risk is so high that the relative
+    increase is impossible (:math:`p_1 \ge 1`), the same relative change is applied to the
+    complementary outcome (not improving): :math:`p_0' = 1 - p_0`,
+    :math:`p_1' = p_0'(1 - \mathrm{RRR})`. None when the control risk is missing, 0 or 1.
     """
-    if not _finite(control_risk) or control_risk <= 0:
+    if not _finite(control_risk) or not 0 < control_risk < 1:
         return None
     p0 = float(control_risk)
     p1 = p0 * (1 + rrr)
     if p1 >= 1:
-        return None
+        p0 = 1 - p0
+        p1 = p0 * (1 - rrr)
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     return float(2 * z**2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2)
 
@@ -383,14 +386,14 @@ def imprecision(
             "imprecision",
             "not_serious",
             f"the {ci} excludes appreciable harm or benefit; the optimal information size "
-            "cannot be computed for this control risk",
+            "cannot be computed without a control risk between 0 and 1",
         )
     if participants < ois:
         return Domain(
             "imprecision",
             "serious",
             f"{participants} participants, fewer than the optimal information size of "
-            f"{math.ceil(ois)} (control risk {control_risk * 100:.0f} %, relative increase 25 %, "
+            f"{math.ceil(ois)} (control risk {control_risk * 100:.0f} %, relative change 25 %, "
             "alpha 0.05, power 0.80)",
         )
     return Domain(

@@ -35,8 +35,13 @@ class Subgroup:
         Pooled effect (natural scale) and confidence limits.
     tau2, i2 : float or None
         The subgroup's own tau² and model-based I² (None for k = 1).
-    b, se, p : float or None
-        Pooled effect on the analysis scale, its SE and p-value.
+    b, se : float or None
+        Pooled effect on the analysis scale and its SE.
+    p : float or None
+        p-value of the test for the subgroup's overall effect.
+    q, q_df, q_p : float, int, float or None
+        Cochran's Q within the subgroup, its k - 1 degrees of freedom and p (None for
+        k = 1), the heterogeneity line of a forest plot's subtotal.
     """
 
     k: int
@@ -47,7 +52,10 @@ class Subgroup:
     i2: float | None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
-    p: float | None = field(default=None, metadata={"json": False})
+    p: float | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_p: float | None = None
 
 
 #: how the test for subgroup differences is computed (recorded with every result)
@@ -147,6 +155,8 @@ def subgroups(
     if hk and method != "EE" and (kg == 1).any():
         res = _with_single_trials(res, y, v, mask, kg, method, measure, level)
     tau2 = np.zeros(len(names)) if method == "EE" else np.asarray(res.tau2, dtype=float)
+    q_in = np.asarray(getattr(res, "q", np.full(len(names), np.nan)), dtype=float).reshape(-1)
+    q_p = np.asarray(getattr(res, "q_p", np.full(len(names), np.nan)), dtype=float).reshape(-1)
     out = {
         name: Subgroup(
             k=int(kg[j]),
@@ -158,6 +168,9 @@ def subgroups(
             b=_num(res.b[j]),
             se=_num(res.se[j]),
             p=_num(res.p[j]),
+            q=_num(q_in[j]) if kg[j] > 1 else None,
+            q_df=int(kg[j] - 1) if kg[j] > 1 else None,
+            q_p=_num(q_p[j]) if kg[j] > 1 else None,
         )
         for j, name in enumerate(names)
     }
@@ -189,6 +202,8 @@ class _Fits:
     p: np.ndarray
     tau2: np.ndarray
     i2: np.ndarray
+    q: np.ndarray
+    q_p: np.ndarray
 
 
 def _with_single_trials(res, y, v, mask, kg, method, measure, level) -> _Fits:
@@ -201,5 +216,5 @@ def _with_single_trials(res, y, v, mask, kg, method, measure, level) -> _Fits:
         a[one] = np.asarray(getattr(z, name), dtype=float)[one]
         return a
 
-    names = ("b", "se", "estimate", "ci_low", "ci_high", "p", "tau2", "i2")
+    names = ("b", "se", "estimate", "ci_low", "ci_high", "p", "tau2", "i2", "q", "q_p")
     return _Fits(*(pick(n) for n in names))

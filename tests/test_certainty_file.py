@@ -1,0 +1,85 @@
+"""Reviewers' GRADE judgements in data/certainty.csv: rules, reader and the validate hook."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analysis.evidence import certainty_file as cf
+from analysis.evidence.validate import package_fields, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = ",".join(cf.COLUMNS) + "\n"
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / cf.CERTAINTY
+    p.write_text(HEADER + body, encoding="utf-8")
+    return p
+
+
+def test_shipped_file_holds_no_invented_judgement():
+    assert cf.check(ROOT / "data" / cf.CERTAINTY, package_fields()) == ()
+    assert cf.read_overrides(ROOT / "data" / cf.CERTAINTY) == {}
+
+
+def test_missing_file_is_fine(tmp_path):
+    assert cf.check(tmp_path / cf.CERTAINTY) == ()
+    assert cf.read_overrides(tmp_path / cf.CERTAINTY) == {}
+
+
+def test_good_row_is_read(tmp_path):
+    p = _write(
+        tmp_path, "placebo,cidp,imprecision,not_serious,Large effect; CI far from 1,A. Reviewer\n"
+    )
+    assert cf.check(p, package_fields()) == ()
+    o = cf.read_overrides(p)[("placebo", "cidp")]["imprecision"]
+    assert (o.rating, o.rationale, o.reviewer) == (
+        "not_serious",
+        "Large effect; CI far from 1",
+        "A. Reviewer",
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "rule"),
+    [
+        ("vaccine,cidp,imprecision,serious,r,x", "comparison", "must be one of"),
+        ("placebo,gout,imprecision,serious,r,x", "disease", "disease code"),
+        ("placebo,cidp,precision,serious,r,x", "domain", "must be one of"),
+        ("placebo,cidp,imprecision,bad,r,x", "rating", "must be one of"),
+        ("placebo,cidp,imprecision,serious,,x", "rationale", "required"),
+        ("placebo,cidp,imprecision,serious,r,", "reviewer", "required"),
+    ],
+)
+def test_bad_rows_name_row_column_and_rule(tmp_path, row, column, rule):
+    problems = cf.check(_write(tmp_path, row + "\n"), package_fields())
+    assert len(problems) == 1
+    p = problems[0]
+    assert (p.row, p.column) == (2, column) and rule in p.rule
+    assert str(p).startswith(f"{p.file}:2:{column}: ")
+
+
+def test_duplicate_judgement(tmp_path):
+    row = "placebo,all,indirectness,serious,r,x\n"
+    problems = cf.check(_write(tmp_path, row + row), package_fields())
+    assert [(p.row, p.column) for p in problems] == [(3, "domain")]
+    assert "judged twice" in problems[0].rule
+
+
+def test_bad_header(tmp_path):
+    p = tmp_path / cf.CERTAINTY
+    p.write_text("comparison,domain\n", encoding="utf-8")
+    (problem,) = cf.check(p)
+    assert problem.row == 1 and "header must be" in problem.rule
+
+
+def test_validate_reports_certainty_problems_with_the_data(tmp_path):
+    for name in ("studies.csv", "datapackage.json", "references.bib"):
+        shutil.copy(ROOT / "data" / name, tmp_path / name)
+    _write(tmp_path, "placebo,cidp,imprecision,maybe,r,x\n")
+    report = validate(tmp_path)
+    assert not report.ok
+    assert any(p.column == "rating" and p.file.endswith(cf.CERTAINTY) for p in report.errors)

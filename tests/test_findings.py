@@ -1,0 +1,106 @@
+"""Summary of findings per comparison and disease: rows, control risks, certainty, wording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.evidence import studies as data
+from analysis.report import findings as fm
+from analysis.report import results_bundle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return results_bundle.compute(ROOT)
+
+
+@pytest.fixture(scope="module")
+def df():
+    return data.load_studies(ROOT / "data")
+
+
+def test_one_row_per_disease_then_the_pool(bundle, df):
+    for name, entry in bundle["comparisons"].items():
+        if entry is None:
+            continue
+        rows = data.primary(df, name)
+        diseases = sorted(set(rows["disease"].astype(str)))
+        got = [r["disease"] for r in entry["findings"]]
+        assert got == diseases + (["all"] if len(diseases) > 1 else [])
+        for r in entry["findings"]:
+            part = rows if r["disease"] == "all" else rows[rows["disease"] == r["disease"]]
+            # control risk from that row's own trials, never the pooled one of other diseases
+            assert r["control_risk"] == pytest.approx(
+                part["control_improved"].sum() / part["control_total"].sum()
+            )
+            assert r["participants"] == int(part["ivig_total"].sum() + part["control_total"].sum())
+            assert r["k"] == len(part)
+            assert len(r["certainty"]["domains"]) == 5
+            assert r["certainty"]["judged"] is False  # no judgement recorded in data/
+
+
+def test_pool_carries_the_test_for_subgroup_differences(bundle):
+    pool = [r for r in bundle["comparisons"]["placebo"]["findings"] if r["disease"] == "all"]
+    (row,) = pool
+    tb = bundle["comparisons"]["placebo"]["subgroups"]["test_between"]
+    assert row["test_between"] == tb
+    assert tb["df"] == len(row["diseases"]) - 1 and tb["p"] is not None
+
+
+def _row(label: str, est: float, lo: float, hi: float, disease="cidp", types=("improvement",)):
+    return {
+        "disease": disease,
+        "diseases": [disease] if disease != "all" else ["cidp", "multiple_sclerosis"],
+        "outcome_types": list(types),
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "certainty": {"label": label},
+    }
+
+
+@pytest.mark.parametrize(
+    ("label", "est", "verb"),
+    [
+        ("high", 2.0, "IVIG increases"),
+        ("moderate", 2.0, "IVIG probably increases"),
+        ("low", 2.0, "IVIG may increase"),
+        ("moderate", 1.05, "IVIG probably makes little or no difference to"),
+        ("low", 0.5, "IVIG may reduce"),
+    ],
+)
+def test_grade_standard_wording(label, est, verb):
+    s = fm.plain_language(_row(label, est, est / 2, est * 2), "Placebo")
+    assert verb in s
+    assert "people with CIDP" in s and "the number of patients who improve" in s
+    assert "compared with placebo" in s
+
+
+def test_very_low_certainty_is_uncertain():
+    s = fm.plain_language(_row("very_low", 2.0, 1.1, 4.0), "Placebo")
+    assert s.startswith("We are uncertain whether IVIG increases")
+    assert "very low" in s
+
+
+def test_pool_sentence_names_every_disease():
+    s = fm.plain_language(_row("low", 2.0, 1.5, 3.0, disease="all"), "Placebo")
+    assert "CIDP or multiple sclerosis, taken together" in s
+
+
+def test_md_text_makes_a_field_plain():
+    assert fm.md_text("*bold* [x](y) <b> @key | `c`") == (
+        "\\*bold\\* \\[x\\]\\(y\\) \\<b\\> \\@key \\| \\`c\\`"
+    )
+    assert fm.md_text(None) == ""
+
+
+def test_population_flag():
+    assert fm.indirect_flag("cidp", "CIDP") is None
+    flag = fm.indirect_flag(
+        "guillain_barre_syndrome", "Guillain-Barré syndrome (children on mechanical ventilation)"
+    )
+    assert flag and "children on mechanical ventilation" in flag
