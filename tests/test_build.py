@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,7 +240,12 @@ def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
     version = json.loads((dest / "results.json").read_text())["version"]
     assert meta["version"] == version
     assert meta["book"]["page-footer"]["center"].startswith(f"Version {version} · commit")
-    assert meta["format"]["typst"]["abstract"].startswith("Cite as: Test Author. Fixture Book.")
+    # the title page's lines, as Markdown that reads literally (_typst/typst-show.typ)
+    title_page = {k: re.sub(r"\\(.)", r"\1", v) for k, v in meta["ivig-title-page"].items()}
+    assert title_page["cite"].startswith("Cite as: Test Author. Fixture Book.")
+    assert title_page["version"] == f"Version {version} · 25 November 2025"
+    assert title_page["doi"] == "DOI: not yet assigned"
+    assert meta["execute"] == {"cache": True}, "HTML and PDF share one execution per chapter"
     pdf = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes()))
     assert "Cite as:" in pdf.pages[0].extract_text()
     assert (dest / "analysis/assets/vega/vega-bundle.min.js").is_file()

@@ -214,12 +214,12 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
     """
     from analysis.render import PageContext, load_project, read_versions
 
-    citation, meta = None, ()
+    citation, meta, doi = None, (), None
     if (root / "CITATION.cff").is_file():
         from analysis.report import citation as cff
 
         c = cff.load(root)
-        citation = c.text()
+        citation, doi = c.text(), c.doi
         pdf_url = c.version_url + load_project(root).pdf_name
         meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url))
     return PageContext(
@@ -229,6 +229,7 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         read_versions(versions),
         citation,
         meta,
+        doi,
     )
 
 
@@ -258,7 +259,7 @@ def _render_embedded(
 
 
 def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -> str:
-    from analysis.render.pdf import cite_as
+    from analysis.render.pdf import title_page
     from analysis.render.project import load_project
 
     project = load_project(root)
@@ -279,12 +280,10 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
         "version": ctx.version,
         "commit": ctx.commit,
-        "format": {
-            "typst": {
-                "subtitle": f"Version {ctx.version} · {date}",
-                "abstract": f"Cite as: {cite_as(project, ctx)}",
-            }
-        },
+        # one execution per chapter shared by HTML and PDF (jupyter-cache, in the fresh copy)
+        "execute": {"cache": True},
+        # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
+        "ivig-title-page": {k: markdown_literal(v) for k, v in title_page(project, ctx).items()},
     }
     if (root / "CITATION.cff").is_file():
         from analysis.report.citation import quarto_citation
@@ -294,6 +293,16 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
     import yaml
 
     return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
+
+
+#: ASCII punctuation: Pandoc's Markdown lets a backslash make any of it literal.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` as Markdown that reads as exactly ``text`` (Quarto parses metadata strings
+    as Markdown; escaped, no emphasis, link, citation, list or smart quote can arise)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def quarto_version(quarto: str) -> tuple[int, ...]:
@@ -345,7 +354,12 @@ def _render_quarto(
         if not typst_book:
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
-        env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+        env = {
+            **os.environ,
+            "QUARTO_PYTHON": sys.executable,
+            # a cache that lives and dies with this build: never results of older data
+            "JUPYTERCACHE": str(Path(tmp) / "jupyter-cache"),
+        }
         proc = subprocess.run(cmd, env=env, cwd=src)
         if proc.returncode != 0:
             raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
