@@ -280,8 +280,6 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
         "version": ctx.version,
         "commit": ctx.commit,
-        # one execution per chapter shared by HTML and PDF (jupyter-cache, in the fresh copy)
-        "execute": {"cache": True},
         # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
         "ivig-title-page": {k: markdown_literal(v) for k, v in title_page(project, ctx).items()},
     }
@@ -354,12 +352,7 @@ def _render_quarto(
         if not typst_book:
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
-        env = {
-            **os.environ,
-            "QUARTO_PYTHON": sys.executable,
-            # a cache that lives and dies with this build: never results of older data
-            "JUPYTERCACHE": str(Path(tmp) / "jupyter-cache"),
-        }
+        env = {**os.environ, "QUARTO_PYTHON": sys.executable}
         proc = subprocess.run(cmd, env=env, cwd=src)
         if proc.returncode != 0:
             raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
