@@ -275,7 +275,11 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
                 "center": f"Version {ctx.version} · commit {ctx.commit[:12]} · data as of {date}"
             },
             "sidebar": {
-                "tools": [{"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu}]
+                "tools": [
+                    {"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu},
+                    # the PDF, as the embedded renderer's header links it
+                    {"icon": "file-earmark-pdf", "text": "PDF", "href": project.pdf_name},
+                ]
             },
         },
         "version": ctx.version,
