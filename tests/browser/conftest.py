@@ -145,9 +145,11 @@ def ui(renderer) -> dict[str, str]:
     return UI[renderer]
 
 
-@pytest.fixture(scope="session")
-def built_site(renderer, tmp_path_factory) -> Path:
-    """The site, built once per renderer per session by ``python -m analysis build``."""
+_SITES: dict[str, Path] = {}
+
+
+def site_of(renderer: str, tmp_path_factory) -> Path:
+    """The site built by ``renderer``, built at most once per session (shared by every test)."""
     given = os.environ.get("IVIG_BROWSER_SITE")
     if given:
         return Path(given).resolve()
@@ -155,7 +157,16 @@ def built_site(renderer, tmp_path_factory) -> Path:
         why = "no Quarto: ../shared/quarto is absent (make setup installs it) and none on PATH"
         NOT_RUN["quarto"] = why
         pytest.skip(f"Quarto leg NOT RUN: {why}")
-    return build_site(tmp_path_factory.mktemp(f"build-{renderer}") / "site", engine=renderer)
+    if renderer not in _SITES:
+        out = tmp_path_factory.mktemp(f"build-{renderer}") / "site"
+        _SITES[renderer] = build_site(out, engine=renderer)
+    return _SITES[renderer]
+
+
+@pytest.fixture(scope="session")
+def built_site(renderer, tmp_path_factory) -> Path:
+    """The site, built once per renderer per session by ``python -m analysis build``."""
+    return site_of(renderer, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
