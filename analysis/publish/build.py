@@ -330,6 +330,13 @@ def _render_quarto(
     progress,
 ) -> bool:
     """Render with Quarto into ``staging``; returns whether Quarto also made the PDF."""
+    from analysis.render import RenderError, check_syntax, load_project
+    from analysis.render.qmd import QmdError, parse_qmd
+
+    try:  # the same book as the embedded renderer would render, or none
+        check_syntax([parse_qmd(root / ch.source) for ch in load_project(root).chapters], root)
+    except (QmdError, RenderError) as exc:
+        raise BuildError(f"rendering failed: {exc}") from exc
     typst_book = quarto_version(quarto) >= QUARTO_TYPST_BOOK
     with tempfile.TemporaryDirectory(prefix="ivig-quarto-") as tmp:
         src = Path(tmp) / "project"
