@@ -232,6 +232,8 @@ def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
     build(root, dest, engine="auto", validate=_validate, bundle=_bundle, progress=lambda _m: None)
     args = (dest / "args.txt").read_text().split()
     assert args[0] == "render" and args[-2:] == ["--to", "html"]
+    # one kernel per chapter serves both formats (Quarto's kernel daemon)
+    assert args[args.index("--execute-daemon") + 1].isdigit()
     assert Path(args[1]) != root, "Quarto renders a staged copy, not the working tree"
     page = (dest / "index.html").read_text()
     assert "cdn.jsdelivr" not in page and "define('jquery'" not in page and "page" in page

@@ -319,6 +319,8 @@ def quarto_version(quarto: str) -> tuple[int, ...]:
 #: Quarto renders a book to Typst from this version on; before it, the PDF comes from the
 #: embedded renderer's Typst pipeline (the HTML still comes from Quarto).
 QUARTO_TYPST_BOOK = (1, 9)
+#: Seconds a chapter's Jupyter kernel stays alive without work under Quarto (then it exits).
+QUARTO_KERNEL_IDLE_S = 30
 
 
 def _render_quarto(
@@ -360,6 +362,10 @@ def _render_quarto(
         (src / "_version.yml").write_text(_quarto_metadata(root, stamp, versions), encoding="utf-8")
         out = Path(tmp) / "out"
         cmd = [quarto, "render", str(src), "--output-dir", str(out)]
+        # Quarto renders each chapter to HTML and then straight away to Typst, executing it
+        # each time; a kernel kept alive for 30 s idle (Quarto's documented daemon) serves
+        # both, so each chapter starts one kernel and imports its libraries once, not twice.
+        cmd += ["--execute-daemon", str(QUARTO_KERNEL_IDLE_S)]
         if not typst_book:
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
