@@ -4,7 +4,15 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 UV_VERSION := 0.13.9
 
-.PHONY: site test setup system-deps python-deps node-deps lock lint bench preview clean
+# Real Quarto (the version the workflows pin) from ../shared/quarto when that folder exists,
+# installed into a git-ignored prefix; `make site` and the browser tests then use it.
+QUARTO_SHARED ?= ../shared/quarto
+QUARTO_PREFIX := .quarto-cli
+QUARTO := $(QUARTO_PREFIX)/bin/quarto
+export PATH := $(CURDIR)/$(QUARTO_PREFIX)/bin:$(PATH)
+export QUARTO_PYTHON := $(CURDIR)/$(PY)
+
+.PHONY: site test check setup system-deps python-deps node-deps quarto lock lint bench preview clean
 
 site: setup
 	$(PY) -m analysis build
@@ -12,7 +20,19 @@ site: setup
 test: setup
 	$(PY) -m pytest
 
-setup: system-deps python-deps node-deps
+# The everyday loop (no site build, no browser): under 3 minutes on 2 cores.
+check: python-deps
+	$(PY) -m pytest -m "not slow"
+
+setup: system-deps python-deps node-deps quarto
+
+# Quarto only when ../shared/quarto is there (CI installs it with the Quarto action instead).
+quarto:
+	@if [ -x $(QUARTO_SHARED)/install.sh ] && [ ! -x $(QUARTO) ]; then \
+	  echo "installing Quarto from $(QUARTO_SHARED) into $(QUARTO_PREFIX)"; \
+	  $(QUARTO_SHARED)/install.sh $(QUARTO_PREFIX) >/dev/null; \
+	elif [ ! -x $(QUARTO) ] && ! command -v quarto >/dev/null 2>&1; then \
+	  echo "no Quarto: $(QUARTO_SHARED) is absent; builds use the embedded renderer"; fi
 
 # Debian packages: Chromium for the browser tests and screenshots. CHROMIUM=/path/to/browser
 # (e.g. the Chrome that GitHub's Ubuntu runners ship) uses that browser instead.
@@ -54,4 +74,4 @@ preview: setup
 	$(PY) -m analysis preview
 
 clean:
-	rm -rf _site .venv node_modules .pytest_cache .hypothesis
+	rm -rf _site .venv node_modules .pytest_cache .hypothesis $(QUARTO_PREFIX)

@@ -11,6 +11,13 @@ every page and the PDF.
 
 Targets (issue 4, on the 2-core machine): cold build <= 20 s, rebuild <= 10 s.
 The figures are printed and written to ``bench/results/build.json``.
+
+``--quarto`` (issue 10) times instead, in the same run, the cold build with real Quarto
+(``python -m analysis build --engine quarto``, the Quarto of ``make setup``) and its
+**floor**: ``quarto render`` of a copy of the book with the same chapters and formats
+whose cells do nothing but ``print(1)`` (inline expressions become ``1``, cell labels
+are dropped so no cross-reference needs an output). Goal: build <= 1.5 x floor. Written
+to ``bench/results/quarto_build.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +37,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "build.json"
+QUARTO_RESULTS = ROOT / "bench" / "results" / "quarto_build.json"
 TARGETS = {"cold_s": 20.0, "rebuild_s": 10.0}
+#: The Quarto build may take at most this many times its floor.
+QUARTO_RATIO_TARGET = 1.5
 
 
 def _copy_repo(dest: Path) -> Path:
@@ -112,10 +123,81 @@ def run(write: bool = True) -> dict:
     return result
 
 
+_CELL = re.compile(r"^```\{python\}[^\n]*\n(?P<body>.*?)^```", re.S | re.M)
+_INLINE = re.compile(r"(?<!`)`\{python\}[^`\n]*`(?!`)")
+
+
+def floor_qmd(text: str) -> str:
+    """The same page with every cell reduced to ``print(1)`` and inline code to ``1``."""
+    text = _INLINE.sub("`{python} 1`", text)
+    return _CELL.sub(lambda m: "```{python}\nprint(1)\n```", text)
+
+
+def _quarto() -> str:
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.harness import find_quarto
+
+    quarto = find_quarto()
+    if quarto is None:
+        raise SystemExit("no Quarto: run `make setup` with ../shared/quarto present")
+    return quarto
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def run_quarto(write: bool = True) -> dict:
+    """Time the cold Quarto build and its floor in the same run."""
+    quarto = _quarto()
+    env = {
+        **os.environ,
+        "PATH": str(Path(quarto).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "QUARTO_PYTHON": sys.executable,
+    }
+    with tempfile.TemporaryDirectory(prefix="ivig-bench-quarto-") as tmp:
+        floor_root = _copy_repo(Path(tmp) / "floor")
+        for qmd in [floor_root / "index.qmd", *(floor_root / "chapters").glob("*.qmd")]:
+            qmd.write_text(floor_qmd(qmd.read_text(encoding="utf-8")), encoding="utf-8")
+        floor = _timed(
+            [quarto, "render", "--output-dir", str(Path(tmp) / "floor-out")], floor_root, env
+        )
+        root = _copy_repo(Path(tmp) / "repo")
+        cmd = [sys.executable, "-m", "analysis", "build", "--root", str(root), "--engine", "quarto"]
+        build = _timed(cmd, root, env)
+    result = {
+        "quarto_cold_s": round(build, 1),
+        "floor_s": round(floor, 1),
+        "ratio": round(build / floor, 2),
+        "target_ratio": QUARTO_RATIO_TARGET,
+        "quarto": subprocess.run(
+            [quarto, "--version"], capture_output=True, text=True
+        ).stdout.strip(),
+        "cpus": os.cpu_count(),
+    }
+    if write:
+        QUARTO_RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="do not write the results file")
+    parser.add_argument("--quarto", action="store_true", help="time the Quarto build and its floor")
     args = parser.parse_args(argv)
+    if args.quarto:
+        r = run_quarto(write=not args.no_write)
+        flag = "ok" if r["ratio"] <= QUARTO_RATIO_TARGET else "OVER TARGET"
+        print(
+            f"Quarto build {r['quarto_cold_s']:.1f} s, floor {r['floor_s']:.1f} s: "
+            f"{r['ratio']:.2f} x the floor (target <= {QUARTO_RATIO_TARGET}) {flag}"
+        )
+        return 0
     result = run(write=not args.no_write)
     for key, target in TARGETS.items():
         flag = "ok" if result[key] <= target else "OVER TARGET"

@@ -207,6 +207,7 @@ def test_pdf_has_title_page_chapters_and_vector_chart(site: Path) -> None:
     assert "Fixture Book" in first
     assert "Version 1.2.3" in first and "25 November 2026" in first
     assert "Cite as:" in first and "Test Author. Fixture Book. Version 1.2.3" in first
+    assert "DOI: not yet assigned" in first
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "The answer is 42" in text
     assert "Smith (2001)" in text and "A Trial of Something" in text
@@ -246,6 +247,33 @@ def test_unknown_cross_reference_is_an_error(tmp_path: Path) -> None:
         book.resolve("See @fig-missing.", "index.html", "index.qmd:3")
     # a citation is not a cross-reference and an e-mail address is neither
     assert book.resolve("[@Smith2001] a@fig-x.org", "index.html", "x") == "[@Smith2001] a@fig-x.org"
+
+
+def test_quarto_syntax_the_embedded_renderer_lacks_fails_the_render_naming_it(
+    tmp_path: Path,
+) -> None:
+    """One source, two renderers: a construct only Quarto renders is refused by name."""
+    root = _copy_fixture(tmp_path)
+    two = root / "chapters" / "two.qmd"
+    two.write_text(
+        two.read_text()
+        + "\n::: {.panel-tabset}\n## A\n:::\n\n{{< include other.qmd >}}\n\n"
+        + "```{python}\n#| layout-ncol: 2\nx = 1\n```\n"
+    )
+    with pytest.raises(RenderError) as info:
+        render_project(root, tmp_path / "out", CTX, pdf=False, progress=lambda _m: None)
+    msg = str(info.value)
+    assert "does not support" in msg
+    for named in ("div class .panel-tabset", "shortcode {{< include >}}", "'layout-ncol'"):
+        assert named in msg, msg
+    assert "chapters/two.qmd:" in msg and str(root) not in msg
+
+
+def test_the_book_uses_only_syntax_both_renderers_support() -> None:
+    from analysis.render import check_syntax, load_project
+
+    root = Path(__file__).resolve().parents[1]
+    check_syntax([parse_qmd(root / ch.source) for ch in load_project(root).chapters], root)
 
 
 # -- pieces -----------------------------------------------------------------------------------

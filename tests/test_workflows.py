@@ -183,3 +183,24 @@ def test_publish_assembles_with_our_command():
     uses = {s.get("uses", "").split("@")[0] for _, _, s in steps(doc)}
     assert {"actions/upload-pages-artifact", "actions/deploy-pages"} <= uses
     assert not any(s.get("uses", "").startswith("actions/cache@") for _, _, s in steps(doc))
+
+
+def test_workflows_pin_the_quarto_that_the_tests_render_with():
+    """CI renders with the Quarto version of ../shared/quarto (what `make setup` installs),
+    and every Quarto build in a workflow asks for Quarto explicitly (no silent fallback)."""
+    pins = {}
+    for path in WORKFLOWS:
+        text = path.read_text(encoding="utf-8")
+        m = re.search(r'QUARTO_VERSION: "([^"]+)"', text)
+        if m:
+            pins[path.name] = m.group(1)
+            builds = re.findall(r"python -m analysis build\b[^\n]*", text)
+            assert builds and all("--engine quarto" in b for b in builds), (path.name, builds)
+    assert set(pins) >= {"ci.yml", "publish.yml"}, pins
+    shipped = [
+        ROOT / ".quarto-cli" / "share" / "version",
+        ROOT.parent / "shared/quarto/share/version",
+    ]
+    versions = {p.read_text().strip() for p in shipped if p.is_file()}
+    expected = versions or set(pins.values())  # without a local Quarto: the workflows agree
+    assert len(expected) == 1 and set(pins.values()) == expected, (pins, versions)

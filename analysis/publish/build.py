@@ -214,12 +214,12 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
     """
     from analysis.render import PageContext, load_project, read_versions
 
-    citation, meta = None, ()
+    citation, meta, doi = None, (), None
     if (root / "CITATION.cff").is_file():
         from analysis.report import citation as cff
 
         c = cff.load(root)
-        citation = c.text()
+        citation, doi = c.text(), c.doi
         pdf_url = c.version_url + load_project(root).pdf_name
         meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url))
     return PageContext(
@@ -229,6 +229,7 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         read_versions(versions),
         citation,
         meta,
+        doi,
     )
 
 
@@ -258,7 +259,7 @@ def _render_embedded(
 
 
 def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -> str:
-    from analysis.render.pdf import cite_as
+    from analysis.render.pdf import title_page
     from analysis.render.project import load_project
 
     project = load_project(root)
@@ -274,17 +275,17 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
                 "center": f"Version {ctx.version} · commit {ctx.commit[:12]} · data as of {date}"
             },
             "sidebar": {
-                "tools": [{"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu}]
+                "tools": [
+                    {"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu},
+                    # the PDF, as the embedded renderer's header links it
+                    {"icon": "file-earmark-pdf", "text": "PDF", "href": project.pdf_name},
+                ]
             },
         },
         "version": ctx.version,
         "commit": ctx.commit,
-        "format": {
-            "typst": {
-                "subtitle": f"Version {ctx.version} · {date}",
-                "abstract": f"Cite as: {cite_as(project, ctx)}",
-            }
-        },
+        # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
+        "ivig-title-page": {k: markdown_literal(v) for k, v in title_page(project, ctx).items()},
     }
     if (root / "CITATION.cff").is_file():
         from analysis.report.citation import quarto_citation
@@ -294,6 +295,16 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
     import yaml
 
     return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
+
+
+#: ASCII punctuation: Pandoc's Markdown lets a backslash make any of it literal.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` as Markdown that reads as exactly ``text`` (Quarto parses metadata strings
+    as Markdown; escaped, no emphasis, link, citation, list or smart quote can arise)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def quarto_version(quarto: str) -> tuple[int, ...]:
@@ -308,6 +319,8 @@ def quarto_version(quarto: str) -> tuple[int, ...]:
 #: Quarto renders a book to Typst from this version on; before it, the PDF comes from the
 #: embedded renderer's Typst pipeline (the HTML still comes from Quarto).
 QUARTO_TYPST_BOOK = (1, 9)
+#: Seconds a chapter's Jupyter kernel stays alive without work under Quarto (then it exits).
+QUARTO_KERNEL_IDLE_S = 30
 
 
 def _render_quarto(
@@ -319,6 +332,13 @@ def _render_quarto(
     progress,
 ) -> bool:
     """Render with Quarto into ``staging``; returns whether Quarto also made the PDF."""
+    from analysis.render import RenderError, check_syntax, load_project
+    from analysis.render.qmd import QmdError, parse_qmd
+
+    try:  # the same book as the embedded renderer would render, or none
+        check_syntax([parse_qmd(root / ch.source) for ch in load_project(root).chapters], root)
+    except (QmdError, RenderError) as exc:
+        raise BuildError(f"rendering failed: {exc}") from exc
     typst_book = quarto_version(quarto) >= QUARTO_TYPST_BOOK
     with tempfile.TemporaryDirectory(prefix="ivig-quarto-") as tmp:
         src = Path(tmp) / "project"
@@ -342,6 +362,10 @@ def _render_quarto(
         (src / "_version.yml").write_text(_quarto_metadata(root, stamp, versions), encoding="utf-8")
         out = Path(tmp) / "out"
         cmd = [quarto, "render", str(src), "--output-dir", str(out)]
+        # Quarto renders each chapter to HTML and then straight away to Typst, executing it
+        # each time; a kernel kept alive for 30 s idle (Quarto's documented daemon) serves
+        # both, so each chapter starts one kernel and imports its libraries once, not twice.
+        cmd += ["--execute-daemon", str(QUARTO_KERNEL_IDLE_S)]
         if not typst_book:
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")

@@ -67,6 +67,7 @@ the next one executes; the PDF is one pandoc call and one Typst compilation.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -81,7 +82,7 @@ from analysis.render.html import PageContext, page, read_versions
 from analysis.render.pandoc import PandocError, pandoc
 from analysis.render.pdf import compile_pdf, typst_preamble
 from analysis.render.project import ProjectError, load_project
-from analysis.render.qmd import QmdError, parse_qmd
+from analysis.render.qmd import QmdError, parse_qmd, unsupported_syntax
 from analysis.render.xref import RefError, number_book
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "PageContext",
     "RenderError",
     "RenderResult",
+    "check_syntax",
     "copy_assets",
     "load_project",
     "read_versions",
@@ -123,6 +125,23 @@ def copy_assets(out_dir: Path) -> None:
             shutil.copyfile(src, dest)
 
 
+def check_syntax(docs: list, root: Path) -> None:
+    """Refuse chapters that use Quarto syntax the embedded renderer does not support.
+
+    Raises
+    ------
+    QmdError
+        Naming each file, line and construct (:func:`analysis.render.qmd.unsupported_syntax`).
+    """
+    found = [p for doc in docs for p in unsupported_syntax(doc)]
+    if found:
+        shown = [re.sub(r"^" + re.escape(str(root).rstrip("/") + "/"), "", p) for p in found]
+        raise QmdError(
+            "Quarto syntax the embedded renderer does not support (both renderers must "
+            "render the same book; use what both support): " + "; ".join(shown)
+        )
+
+
 def render_project(
     root: Path,
     out_dir: Path,
@@ -148,6 +167,7 @@ def render_project(
     try:
         project = load_project(root)
         docs = [(ch, parse_qmd(project.root / ch.source)) for ch in project.chapters]
+        check_syntax([doc for _ch, doc in docs], root)
         book = number_book(docs)
     except (ProjectError, QmdError, RefError) as exc:
         raise RenderError(str(exc)) from exc

@@ -23,7 +23,8 @@ class PageContext:
 
     ``citation`` is the "cite as" text (the PDF's title page) and ``meta`` the
     ``(name, content)`` pairs of ``<meta>`` tags every page carries (the Highwire
-    ``citation_*`` tags); both come from ``CITATION.cff`` when the project has one.
+    ``citation_*`` tags); both come from ``CITATION.cff`` when the project has one,
+    as does ``doi``, the version's DOI (None until one is assigned).
     """
 
     version: str
@@ -32,6 +33,7 @@ class PageContext:
     versions: tuple[dict[str, Any], ...] = ()
     citation: str | None = None
     meta: tuple[tuple[str, str], ...] = ()
+    doi: str | None = None
 
 
 def read_versions(path: Path | None) -> tuple[dict[str, Any], ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from analysis.render.html import PageContext
 from analysis.render.project import Project
 
-__all__ = ["typst_preamble", "compile_pdf", "cite_as"]
+__all__ = ["typst_preamble", "compile_pdf", "cite_as", "title_page", "NO_DOI"]
 
 
 def _s(text: object) -> str:
@@ -40,13 +40,30 @@ def cite_as(project: Project, ctx: PageContext) -> str:
     return " ".join(bits)
 
 
+#: What the title page says while the version has no DOI.
+NO_DOI = "DOI: not yet assigned"
+
+
+def title_page(project: Project, ctx: PageContext) -> dict[str, str]:
+    """The title page's lines, the same under both renderers (Quarto's through
+    ``_typst/typst-show.typ``): ``version`` ("Version X.Y.Z · 30 November 2026"),
+    ``doi`` (the DOI or :data:`NO_DOI`) and ``cite`` ("Cite as: ...")."""
+    date = _date(ctx.generated)
+    shown_date = f"{date:%-d %B %Y}" if date else "date unknown"
+    return {
+        "version": f"Version {ctx.version} · {shown_date}",
+        "doi": f"DOI: {ctx.doi}" if ctx.doi else NO_DOI,
+        "cite": f"Cite as: {cite_as(project, ctx)}",
+    }
+
+
 def typst_preamble(project: Project, ctx: PageContext) -> str:
     """Page setup, styles and the title page (title, version, date, cite-as line)."""
     date = _date(ctx.generated)
     date_typ = (
         f"datetime(year: {date.year}, month: {date.month}, day: {date.day})" if date else "none"
     )
-    shown_date = f"{date:%d %B %Y}" if date else "date unknown"
+    lines = title_page(project, ctx)
     author = f"author: {_s(project.author)}, " if project.author else ""
     subtitle = (
         f"#text(size: 14pt)[#{_s(project.subtitle)}]\n#v(0.6em)\n" if project.subtitle else ""
@@ -75,7 +92,9 @@ def typst_preamble(project: Project, ctx: PageContext) -> str:
   #align(center)[
     #text(size: 24pt, weight: "bold")[#{_s(project.title)}]
     #v(0.8em)
-    {subtitle}#text(size: 13pt)[Version {_s(ctx.version)[1:-1]} · {shown_date}]
+    {subtitle}#text(size: 13pt)[#{_s(lines["version"])}]
+    #v(0.3em)
+    #text(size: 10pt)[#{_s(lines["doi"])}]
     #v(0.3em)
     #text(size: 9pt, fill: luma(80))[commit #raw({_s(ctx.commit[:12])})]
     #v(0.3em)
@@ -83,7 +102,7 @@ def typst_preamble(project: Project, ctx: PageContext) -> str:
   ]
   #v(1fr)
   #block(width: 100%, inset: 10pt, stroke: 0.5pt + luma(160))[
-    *Cite as:* #{_s(cite_as(project, ctx))}
+    #{_s(lines["cite"])}
   ]
 ]
 

@@ -18,6 +18,7 @@ __all__ = [
     "inline_expressions",
     "parse_qmd",
     "substitute_inline",
+    "unsupported_syntax",
 ]
 
 #: An executable cell fence: three or more backticks and ``{python ...}``.
@@ -187,3 +188,71 @@ def parse_qmd(path: Path, text: str | None = None) -> Document:
     if buf:
         doc.blocks.append(MarkdownBlock("\n".join(buf), buf_line))
     return doc
+
+
+#: Cell options the embedded renderer honours (as Quarto does); any other is refused.
+SUPPORTED_CELL_OPTIONS = frozenset(
+    {
+        "label",
+        "echo",
+        "eval",
+        "include",
+        "output",
+        "warning",
+        "error",
+        "fig-cap",
+        "fig-alt",
+        "tbl-cap",
+    }
+)
+#: Quarto Markdown the embedded renderer does not render as Quarto would: (pattern, name).
+_UNSUPPORTED = (
+    (re.compile(r"\{\{<\s*(?P<x>[\w-]+)"), "shortcode {{{{< {x} >}}}}"),
+    (
+        re.compile(
+            r"^:::+\s*\{[^}]*\.(?P<x>panel-[\w-]+|column-[\w-]+|content-visible|"
+            r"content-hidden|aside|callout-[\w-]+(?=[^}]*collapse))"
+        ),
+        "div class .{x}",
+    ),
+    (re.compile(r"^:::+\s*\{[^}]*\b(?P<x>layout(?:-ncol|-nrow)?)="), "div attribute {x}="),
+    (
+        re.compile(
+            r"(?<![\w@])-?@(?P<x>(?:eq|thm|lem|cor|prp|cnj|def|exm|exr|lst|sol|rem)-[\w-]+)"
+        ),
+        "cross-reference @{x}",
+    ),
+    (re.compile(r"^(?:`{3,}|~{3,})\s*\{(?P<x>(?!python\b)[\w-]+)"), "executable {{{x}}} cell"),
+    (re.compile(r"^\s*\[\^?\]\{\.(?P<x>aside|column-margin)\}"), "span class .{x}"),
+)
+
+
+def unsupported_syntax(doc: Document) -> list[str]:
+    """Quarto syntax in ``doc`` that the embedded renderer does not support, one
+    ``path:line: ...`` message each (empty when the chapter renders the same with both).
+
+    The embedded renderer handles what the chapters use (cells with the options of
+    :data:`SUPPORTED_CELL_OPTIONS`, inline expressions, figure/table/section
+    cross-references, citations, callouts); anything else would render differently
+    (or not at all) there, so the build refuses it by name instead.
+    """
+    found = []
+    for block in doc.blocks:
+        if isinstance(block, CodeCell):
+            for key in sorted(set(block.options) - SUPPORTED_CELL_OPTIONS):
+                found.append(f"{doc.path}:{block.line}: cell option '{key}'")
+            continue
+        spans = _fenced(block.text)
+        pos = 0
+        for n, line in enumerate(block.text.splitlines(keepends=True)):
+            opening = any(a == pos for a, _ in spans)
+            inside = any(a < pos < b for a, b in spans)
+            pos += len(line)
+            if inside and not opening:
+                continue
+            for pattern, name in _UNSUPPORTED:
+                if opening and not name.startswith("executable"):
+                    continue
+                for m in pattern.finditer(line):
+                    found.append(f"{doc.path}:{block.line + n}: {name.format(x=m.group('x'))}")
+    return found

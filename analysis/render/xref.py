@@ -214,7 +214,10 @@ def number_book(chapters: list[tuple[Chapter, Document]]) -> Book:
         numbers[chapter.source] = cn
         if title_id and title_id.startswith("sec-"):
             add("sec", title_id, str(cn.number) if numbered else title, chapter, doc)
-        prefix = f"{cn.number}." if numbered else ""
+        # Quarto numbers the figures and tables of the book's home page (index) without
+        # a chapter prefix (Figure 1, Table 2), though the page itself is chapter 1
+        home = chapter.source in ("index.qmd", "index.md", "index.ipynb")
+        prefix = f"{cn.number}." if numbered and not home else ""
         counters = [0] * 7
         n_fig = n_tbl = 0
         seen_title = bool(doc.meta.get("title"))

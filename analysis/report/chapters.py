@@ -14,22 +14,48 @@ too (tables as pipe tables); chart helpers return :class:`analysis.report.chart_
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 from IPython.display import Markdown
 
 from analysis import escape
-from analysis.evidence import studies as data_mod
-from analysis.report import charts, text
-from analysis.report import results_bundle as bundle_mod
+from analysis.report import text
+
+
+class _OnFirstUse:
+    """A module imported when one of its names is first used.
+
+    Every chapter's kernel imports this module; pandas and Altair (through the data,
+    bundle and chart modules) take seconds to import, and the chapters that show no
+    table or chart (citation, downloads, changelog) need neither.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis.evidence import studies as data_mod
+    from analysis.report import charts
+    from analysis.report import results_bundle as bundle_mod
+else:
+    pd = _OnFirstUse("pandas")
+    data_mod = _OnFirstUse("analysis.evidence.studies")
+    charts = _OnFirstUse("analysis.report.charts")
+    bundle_mod = _OnFirstUse("analysis.report.results_bundle")
 
 __all__ = [
     "bundle",

@@ -1,13 +1,22 @@
 """Fixtures of the browser suite: the site built once, served on 127.0.0.1, read by Chromium.
 
-The site is built ONCE per session with the README's command
-(``python -m analysis build --out DIR``) and published the way the publishing
+Every test that uses a site runs twice, once per renderer (``[embedded]`` and
+``[quarto]``): the site is built ONCE per renderer per session with the README's
+command (``python -m analysis build --engine ENGINE --out DIR``; the Quarto leg uses
+the Quarto that ``make setup`` installs from ``../shared/quarto``, or one on PATH).
+Without Quarto the Quarto leg is NOT RUN: its tests are skipped with that reason and
+the session ends with a banner saying so (never reported as passed).
+``IVIG_RENDERERS=embedded`` (or ``quarto``) restricts a run to one leg; the other is
+then reported as not run in the same way.
+
+Each site is published the way the publishing
 workflow does it (``python -m analysis assemble``: the build is both the latest
 site at the root and release ``vX.Y.Z/``, beside an earlier release so the version
 menu has something to list). Pages are read from the root, as readers meet them.
 
 Set ``IVIG_BROWSER_SITE=DIR`` to test an already built site instead of building
-one (handy while developing; CI always builds).
+one (handy while developing; CI always builds); ``IVIG_BROWSER_RENDERER`` then says
+which renderer made it (default ``embedded``), for the renderer's selectors.
 
 When a test that uses a browser tab fails, full-page screenshots of the page it
 was on and of the home page, at desktop (1280 px) and phone (375 px) widths, are
@@ -26,10 +35,12 @@ import pytest
 
 from tests.browser.harness import (
     PHONE,
+    RENDERERS,
     ROOT,
     Reader,
     build_site,
     chapter_pages,
+    find_quarto,
     launch,
     publish,
     save_screenshots,
@@ -71,13 +82,91 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+#: Where each renderer puts what the tests look for (the embedded renderer's own page
+#: template; Quarto's book template).
+UI = {
+    "embedded": {
+        "sidebar": "nav.sidebar .chapters-wide a",
+        "current": '[aria-current="page"]',
+        "next": 'a[rel="next"]',
+        "prev": 'a[rel="prev"]',
+        "menu": ".version-menu",
+        "menu_opener": ".version-menu summary, .version-menu button",
+        "menu_links": ".version-menu a",
+        "pdf_link": "header a[href$='.pdf']",
+        "phone_menu": "nav.sidebar summary:visible",
+        "phone_links": "nav.sidebar a:visible",
+    },
+    "quarto": {
+        "sidebar": "#quarto-sidebar a.sidebar-link",
+        "current": ".active",
+        "next": ".nav-page-next a",
+        "prev": ".nav-page-previous a",
+        "menu": ".sidebar-tools-main .dropdown:has(.bi-clock-history)",
+        "menu_opener": ".sidebar-tools-main .dropdown-toggle:has(.bi-clock-history)",
+        "menu_links": ".sidebar-tools-main .dropdown:has(.bi-clock-history) .dropdown-menu a",
+        "pdf_link": "#quarto-sidebar a[href$='.pdf'], header a[href$='.pdf']",
+        "phone_menu": "button.quarto-btn-toggle:visible",
+        "phone_links": "#quarto-sidebar a.sidebar-link:visible",
+    },
+}
+#: Legs of the session that did not run, with why (printed at the end of the session).
+NOT_RUN: dict[str, str] = {}
+
+
+def _legs() -> list[str]:
+    if os.environ.get("IVIG_BROWSER_SITE"):
+        return [os.environ.get("IVIG_BROWSER_RENDERER", "embedded")]
+    chosen = os.environ.get("IVIG_RENDERERS")
+    return [r for r in RENDERERS if not chosen or r in chosen.split(",")]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say loudly which renderer's leg of the browser suite did not run."""
+    legs = _legs()
+    for leg in RENDERERS:
+        if leg not in legs and not os.environ.get("IVIG_BROWSER_SITE"):
+            NOT_RUN.setdefault(leg, "excluded by IVIG_RENDERERS")
+    for leg, why in NOT_RUN.items():
+        title = f"browser suite: the {leg.upper()} leg was NOT RUN"
+        terminalreporter.write_sep("!", title, red=True)
+        terminalreporter.write_line(f"{leg}: {why}", red=True)
+
+
+@pytest.fixture(scope="session", params=_legs())
+def renderer(request) -> str:
+    """The renderer this leg of the suite tests: ``embedded`` or ``quarto``."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The site, built once per session by ``python -m analysis build --out DIR``."""
+def ui(renderer) -> dict[str, str]:
+    """The CSS selectors of this renderer's page template (:data:`UI`)."""
+    return UI[renderer]
+
+
+_SITES: dict[str, Path] = {}
+
+
+def site_of(renderer: str, tmp_path_factory) -> Path:
+    """The site built by ``renderer``, built at most once per session (shared by every test)."""
     given = os.environ.get("IVIG_BROWSER_SITE")
     if given:
         return Path(given).resolve()
-    return build_site(tmp_path_factory.mktemp("build") / "site")
+    if renderer == "quarto" and find_quarto() is None:
+        why = "no Quarto: ../shared/quarto is absent (make setup installs it) and none on PATH"
+        NOT_RUN["quarto"] = why
+        pytest.skip(f"Quarto leg NOT RUN: {why}")
+    if renderer not in _SITES:
+        out = tmp_path_factory.mktemp(f"build-{renderer}") / "site"
+        _SITES[renderer] = build_site(out, engine=renderer)
+    return _SITES[renderer]
+
+
+@pytest.fixture(scope="session")
+def built_site(renderer, tmp_path_factory) -> Path:
+    """The site, built once per renderer per session by ``python -m analysis build``."""
+    return site_of(renderer, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,8 @@ Used by the browser tests (``tests/browser/conftest.py``) and by the page-weight
 benchmark (``bench/page_weight.py``), so both measure the same thing the same way.
 
 * :func:`build_site` runs the README's build command, ``python -m analysis build``,
-  into a directory of our choosing;
+  with either renderer (embedded or real Quarto, :data:`RENDERERS`) into a directory
+  of our choosing;
 * :func:`publish` merges a built site into a published tree the way the publishing
   workflow does (``python -m analysis assemble``), so the version menu and
   ``versions.json`` are tested as readers meet them;
@@ -81,19 +82,39 @@ class BuildError(RuntimeError):
     """``python -m analysis build`` exited non-zero; the message carries its stderr."""
 
 
-def build_site(out: Path, root: Path = ROOT) -> Path:
-    """Build the site into ``out`` with ``python -m analysis build --out OUT``."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis", "build", "--out", str(out)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+#: Real Quarto as ``make setup`` installs it from ``../shared/quarto`` (git-ignored).
+QUARTO_PREFIX = ROOT / ".quarto-cli"
+#: The renderers a site can be built with (``--engine``); the browser suite tests both.
+RENDERERS = ("embedded", "quarto")
+
+
+def find_quarto() -> str | None:
+    """The ``quarto`` executable: the project's ``.quarto-cli/bin/quarto``, else one on PATH."""
+    local = QUARTO_PREFIX / "bin" / "quarto"
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which("quarto")
+
+
+def build_site(out: Path, root: Path = ROOT, engine: str = "embedded") -> Path:
+    """Build the site into ``out`` with ``python -m analysis build --engine ENGINE --out OUT``.
+
+    With ``engine="quarto"`` the Quarto of :func:`find_quarto` is put first on ``PATH``
+    (and ``QUARTO_PYTHON`` is this Python), as ``make site`` does.
+    """
+    env = dict(os.environ)
+    if engine == "quarto":
+        quarto = find_quarto()
+        if quarto is None:
+            raise BuildError("no Quarto: run `make setup` with ../shared/quarto present")
+        env["PATH"] = str(Path(quarto).parent) + os.pathsep + env.get("PATH", "")
+        env["QUARTO_PYTHON"] = sys.executable
+    cmd = [sys.executable, "-m", "analysis", "build", "--engine", engine, "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=1800, env=env)
     if proc.returncode != 0 or not (out / "index.html").is_file():
         raise BuildError(
-            f"`python -m analysis build --out {out}` exited {proc.returncode}:\n"
-            f"{proc.stderr[-4000:]}"
+            f"`{' '.join(cmd[1:])}` exited {proc.returncode}:\n"
+            f"{proc.stderr[-4000:]}\n{proc.stdout[-4000:]}"
         )
     return out
 

@@ -117,6 +117,30 @@ def test_every_chart_draws(reader, path):
     assert reader.record.problems() == []
 
 
+#: Per chart: the drawn SVG's size on screen and the width of the text column around it.
+CHART_SIZE_JS = """
+() => Array.from(document.querySelectorAll('.ivig-chart')).map(el => {
+  const svg = el.querySelector('svg');
+  const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+  const column = (el.closest('main') || document.body).getBoundingClientRect().width;
+  return {id: el.id, width: box.width, height: box.height, column: column};
+})
+"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_chart_is_drawn_at_a_readable_size(reader, path):
+    """A chart with data marks can still be invisible: drawn 0 px wide (a container-width
+    chart in an element without a width, as under Quarto without the styles.scss rule)."""
+    reader.goto(path)
+    small = [
+        c
+        for c in reader.page.evaluate(CHART_SIZE_JS)
+        if c["width"] < min(300, 0.4 * c["column"]) or c["height"] < 80
+    ]
+    assert not small, f"{path}: charts drawn too small to read (px): {small}"
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_chart_with_tooltips_shows_one_on_hover(reader, path):
     reader.goto(path)

@@ -94,13 +94,14 @@ def test_forest_plot_is_readable_on_a_phone(phone_reader, path):
         )
 
 
-def test_chapter_menu_opens_on_a_phone_and_reaches_a_chapter(phone_reader):
+def test_chapter_menu_opens_on_a_phone_and_reaches_a_chapter(phone_reader, ui):
     phone_reader.goto("index.html", charts=False)
     page = phone_reader.page
-    visible = page.locator("nav.sidebar a:visible")
+    visible = page.locator(ui["phone_links"])
     assert visible.count() == 0, "chapter links shown before the phone menu was opened"
-    page.locator("nav.sidebar summary:visible").first.click()
-    links = page.locator("nav.sidebar a:visible")
+    page.locator(ui["phone_menu"]).first.click()
+    page.wait_for_timeout(600)  # Quarto's sidebar slides in
+    links = page.locator(ui["phone_links"])
     assert links.count() == len(PAGES), f"{links.count()} chapter links for {len(PAGES)} pages"
     last = links.nth(len(PAGES) - 1)
     box = last.bounding_box()

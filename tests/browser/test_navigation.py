@@ -13,9 +13,6 @@ from tests.browser.harness import is_local
 
 pytestmark = pytest.mark.slow
 
-SIDEBAR = "nav.sidebar .chapters-wide a"
-MENU = ".version-menu"
-MENU_OPENER = ".version-menu summary, .version-menu button"
 #: The right content type for each kind of download, by how its name ends.
 CONTENT_TYPES = {
     ".vl.json": "application/json",
@@ -34,40 +31,40 @@ def _path(base_url: str, url: str) -> str:
     return "index.html" if path in ("", "/") else path
 
 
-def test_sidebar_lists_every_chapter_in_book_order(reader, base_url):
+def test_sidebar_lists_every_chapter_in_book_order(reader, base_url, ui):
     reader.goto("index.html", charts=False)
-    hrefs = reader.page.eval_on_selector_all(SIDEBAR, "els => els.map(a => a.href)")
+    hrefs = reader.page.eval_on_selector_all(ui["sidebar"], "els => els.map(a => a.href)")
     assert [_path(base_url, h) for h in hrefs] == PAGES
 
 
-def test_each_sidebar_link_reaches_its_chapter(reader, base_url):
+def test_each_sidebar_link_reaches_its_chapter(reader, base_url, ui):
     reader.goto("index.html", charts=False)
     page = reader.page
     for i, expected in enumerate(PAGES):
-        link = page.locator(SIDEBAR).nth(i)
+        link = page.locator(ui["sidebar"]).nth(i)
         label = link.inner_text().strip()
         link.click()
         page.wait_for_load_state("load")
         assert _path(base_url, page.url) == expected, f"link {label!r}"
-        current = page.locator(f'{SIDEBAR}[aria-current="page"]')
+        current = page.locator(ui["sidebar"] + ui["current"])
         assert current.count() == 1 and current.inner_text().strip() == label
         assert page.locator("main h1").count() >= 1
     assert reader.record.problems() == []
 
 
-def test_next_links_walk_through_the_whole_book(reader, base_url):
+def test_next_links_walk_through_the_whole_book(reader, base_url, ui):
     reader.goto("index.html", charts=False)
     page = reader.page
     seen = [_path(base_url, page.url)]
-    while page.locator('a[rel="next"]').count():
-        page.locator('a[rel="next"]').first.click()
+    while page.locator(ui["next"]).count():
+        page.locator(ui["next"]).first.click()
         page.wait_for_load_state("load")
         seen.append(_path(base_url, page.url))
         assert len(seen) <= len(PAGES), f"next links loop: {seen}"
     assert seen == PAGES
     # and back again
-    while page.locator('a[rel="prev"]').count():
-        page.locator('a[rel="prev"]').first.click()
+    while page.locator(ui["prev"]).count():
+        page.locator(ui["prev"]).first.click()
         page.wait_for_load_state("load")
         seen.append(_path(base_url, page.url))
     assert seen[len(PAGES) - 1 :] == PAGES[::-1]
@@ -82,19 +79,30 @@ def _published_versions(reader) -> list[str]:
 
 
 @pytest.mark.parametrize("where", ["index.html", "chapters/methods.html", "release"])
-def test_version_menu_opens_and_lists_the_published_versions(reader, site_version, where):
+def test_version_menu_opens_and_lists_the_published_versions(
+    reader, site_version, where, ui, renderer, request
+):
+    if renderer == "quarto":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="Quarto's version menu is written at build time from versions.json; "
+                "it does not list releases published after the build (the embedded "
+                "renderer's pages refresh it from the published versions.json)",
+            )
+        )
     versions = _published_versions(reader)
     assert versions == [site_version, EARLIER_RELEASE]
     path = f"v{site_version}/chapters/methods.html" if where == "release" else where
     reader.goto(path, charts=False)
     page = reader.page
-    links = page.locator(f"{MENU} a")
-    assert page.locator(MENU).count() == 1, f"{path}: no version menu"
+    links = page.locator(ui["menu_links"])
+    assert page.locator(ui["menu"]).count() == 1, f"{path}: no version menu"
     assert not links.first.is_visible(), f"{path}: version menu open before it was asked to"
-    page.locator(MENU_OPENER).first.click()
+    page.locator(ui["menu_opener"]).first.click()
     expect(links.first).to_be_visible(timeout=3_000)
     for v in versions:  # a menu filled from versions.json at run time has 3 s to do so
-        expect(page.locator(MENU)).to_contain_text(v, timeout=3_000)
+        expect(page.locator(ui["menu"])).to_contain_text(v, timeout=3_000)
     entries = [(a.inner_text(), a.get_attribute("href")) for a in links.all()]
     for text, href in entries:
         target = urljoin(page.url, href)
@@ -102,7 +110,7 @@ def test_version_menu_opens_and_lists_the_published_versions(reader, site_versio
         r = reader.context.request.get(target)
         assert r.status == 200, f"{path}: menu entry {text!r} -> {target}: {r.status}"
     # following the earlier release's entry lands on that release
-    page.locator(f"{MENU} a", has_text=EARLIER_RELEASE).first.click()
+    page.locator(ui["menu_links"], has_text=EARLIER_RELEASE).first.click()
     page.wait_for_load_state("load")
     assert f"/v{EARLIER_RELEASE}/" in page.url
     assert reader.record.problems() == []
@@ -144,18 +152,20 @@ def test_every_download_link_returns_the_file_with_its_content_type(reader, buil
             assert body.decode("utf-8").splitlines()[0].startswith("study_id,"), url
 
 
-def test_the_pdf_link_in_the_header_opens_the_pdf(reader):
+def test_the_pdf_link_in_the_header_opens_the_pdf(reader, ui):
     reader.goto("chapters/placebo.html", charts=False)
-    href = reader.page.locator("header a[href$='.pdf']").first.get_attribute("href")
+    href = reader.page.locator(ui["pdf_link"]).first.get_attribute("href")
     r = reader.context.request.get(urljoin(reader.page.url, href))
     assert r.status == 200 and r.body().startswith(b"%PDF-")
 
 
-def test_version_menu_opens_from_the_keyboard(reader):
+def test_version_menu_opens_from_the_keyboard(reader, ui):
     reader.goto("chapters/methods.html", charts=False)
     page = reader.page
-    opener = page.locator(MENU_OPENER).first
+    opener = page.locator(ui["menu_opener"]).first
     opener.focus()
-    assert page.evaluate("() => document.activeElement.closest('.version-menu') !== null")
+    assert page.evaluate(
+        "(sel) => document.activeElement.closest(sel) !== null", ui["menu"].split(":has")[0]
+    )
     page.keyboard.press("Enter")
-    expect(page.locator(f"{MENU} a").first).to_be_visible(timeout=3_000)
+    expect(page.locator(ui["menu_links"]).first).to_be_visible(timeout=3_000)
