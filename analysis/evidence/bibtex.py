@@ -5,15 +5,25 @@ study has an entry; years and DOIs agree). It reads the common syntax
 (``@type{key, field = {value}, field = "value", field = 1996}``) with nested
 braces; ``@comment``, ``@preamble`` and ``@string`` blocks are skipped. It does
 not expand ``@string`` macros or ``#`` concatenation.
+
+Why not bibtexparser: the checks need the line of every entry and field and a
+strict reading (an extra ``}`` that ends an entry early is an error, not a field
+silently dropped); this reader is one left-to-right pass (line numbers by binary
+search over the line starts), so its time is linear in the file's size.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
 _ENTRY = re.compile(r"@\s*([A-Za-z]+)\s*[{(]")
 _KEY = re.compile(r"\s*([^,\s{}()]+)\s*,")
+# what follows an entry up to the next "@" (or the end): only white space is expected
+# (white space and whole-line "%" comments are expected; anything else is reported)
+_STRAY = re.compile(r"(?:\s|%[^\n]*)*([^@\s%][^@\n]*)?")
+_BARE = re.compile(r"[\w.:-]+")
 _FIELD = re.compile(r"\s*([A-Za-z][\w-]*)\s*=\s*")
 
 
@@ -50,8 +60,14 @@ class SyntaxProblem:
     message: str
 
 
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+class _Lines:
+    """Line numbers of positions in one text, O(log n) each."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def __call__(self, pos: int) -> int:
+        return bisect.bisect_right(self.starts, pos)
 
 
 def _value(text: str, pos: int) -> tuple[str, int] | None:
@@ -85,7 +101,7 @@ def _value(text: str, pos: int) -> tuple[str, int] | None:
                 return text[pos + 1 : i], i + 1
             i += 1
         return None
-    m = re.compile(r"[\w.:-]+").match(text, pos)
+    m = _BARE.match(text, pos)
     if not m:
         return None
     return m.group(0), m.end()
@@ -108,13 +124,14 @@ def parse(text: str) -> tuple[list[Entry], list[SyntaxProblem]]:
     """
     entries: list[Entry] = []
     problems: list[SyntaxProblem] = []
+    _line_of = _Lines(text)
     pos = 0
     while True:
         m = _ENTRY.search(text, pos)
         if not m:
             break
         kind = m.group(1).lower()
-        start_line = _line_of(text, m.start())
+        start_line = _line_of(m.start())
         pos = m.end()
         if kind in {"comment", "preamble", "string"}:
             got = _value(text, m.end() - 1)
@@ -131,11 +148,20 @@ def parse(text: str) -> tuple[list[Entry], list[SyntaxProblem]]:
                 pos += 1
             if pos < len(text) and text[pos] in "})":
                 pos += 1
+                stray = _STRAY.match(text, pos)
+                if stray and stray.group(1):
+                    problems.append(
+                        SyntaxProblem(
+                            _line_of(stray.start(1)),
+                            f"text after the end of entry {entry.key}: an extra closing"
+                            " brace ended it early?",
+                        )
+                    )
                 break
             fm = _FIELD.match(text, pos)
             if not fm:
                 problems.append(
-                    SyntaxProblem(_line_of(text, pos), f"unreadable field in entry {entry.key}")
+                    SyntaxProblem(_line_of(pos), f"unreadable field in entry {entry.key}")
                 )
                 nxt = text.find("@", pos)
                 pos = len(text) if nxt < 0 else nxt
@@ -145,7 +171,7 @@ def parse(text: str) -> tuple[list[Entry], list[SyntaxProblem]]:
             if got is None:
                 problems.append(
                     SyntaxProblem(
-                        _line_of(text, fm.start()),
+                        _line_of(fm.start()),
                         f"unbalanced braces or quotes in field {name} of entry {entry.key}",
                     )
                 )
@@ -153,7 +179,7 @@ def parse(text: str) -> tuple[list[Entry], list[SyntaxProblem]]:
                 pos = len(text) if nxt < 0 else nxt
                 break
             entry.fields[name] = " ".join(got[0].split())
-            entry.field_lines[name] = _line_of(text, fm.start())
+            entry.field_lines[name] = _line_of(fm.start())
             pos = got[1]
         entries.append(entry)
     return entries, problems

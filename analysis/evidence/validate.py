@@ -756,11 +756,13 @@ def _bibliography(path: Path, records, name, out) -> None:
     for s in syntax:
         out.error(bname, s.line, "-", s.message)
     keys: dict[str, bibtex.Entry] = {}
+    folded: dict[str, bibtex.Entry] = {}  # BibTeX keys are case-insensitive
     for e in entries:
-        if e.key in keys:
-            out.error(bname, e.line, e.key, f"duplicate key: first on line {keys[e.key].line}")
+        if e.key.casefold() in folded:
+            first = folded[e.key.casefold()]
+            out.error(bname, e.line, e.key, f"duplicate key: first on line {first.line}")
             continue
-        keys[e.key] = e
+        keys[e.key] = folded[e.key.casefold()] = e
         if "doi" in e.fields and not re.fullmatch(r"10\.[0-9]{4,9}/\S+", e.fields["doi"]):
             out.error(bname, e.field_lines["doi"], "doi", "malformed DOI", _show(e.fields["doi"]))
         if "pmid" in e.fields and not re.fullmatch(r"[1-9][0-9]{0,8}", e.fields["pmid"]):
