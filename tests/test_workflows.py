@@ -183,3 +183,31 @@ def test_publish_assembles_with_our_command():
     uses = {s.get("uses", "").split("@")[0] for _, _, s in steps(doc)}
     assert {"actions/upload-pages-artifact", "actions/deploy-pages"} <= uses
     assert not any(s.get("uses", "").startswith("actions/cache@") for _, _, s in steps(doc))
+
+
+def test_publishing_is_never_cancelled_clobbered_or_run_from_a_branch():
+    """Issue 11: tag runs have their own concurrency group (a branch push cannot cancel
+    them), the release waits for a successful assembly and never overwrites a released
+    file, and a manual run publishes only main or a release tag."""
+    doc = load(ROOT / ".github" / "workflows" / "publish.yml")
+    assert doc["concurrency"] == {"group": "publish-${{ github.ref }}", "cancel-in-progress": False}
+    jobs = doc["jobs"]
+    cond = " ".join(jobs["build"]["if"].split())
+    assert "github.event_name != 'workflow_dispatch'" in cond
+    assert (
+        "github.ref == 'refs/heads/main'" in cond
+        and "startsWith(github.ref, 'refs/tags/v')" in cond
+    )
+    assert set(jobs["release"]["needs"]) == {"build", "assemble"}
+    script = "\n".join(s.get("run", "") for s in jobs["release"]["steps"])
+    assert "--clobber" not in script and "gh release upload" in script
+    assert jobs["deploy"]["concurrency"]["cancel-in-progress"] is False
+    push = "\n".join(s.get("run", "") for s in jobs["assemble"]["steps"])
+    assert "--force" not in push and "push origin gh-pages" in push
+
+
+def test_error_reports_in_the_comment_are_fenced_by_our_escaper():
+    doc = load(ROOT / ".github" / "workflows" / "ci.yml")
+    script = "\n".join(s.get("run", "") for s in doc["jobs"]["diff"]["steps"])
+    assert "python -m analysis.escape --code-block < diff.err" in script
+    assert "```" not in script
