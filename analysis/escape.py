@@ -33,6 +33,7 @@ import string
 
 __all__ = [
     "COMMENT_LIMIT",
+    "code",
     "code_block",
     "comment",
     "html",
@@ -166,6 +167,18 @@ def truncate_comment(text: str, limit: int = COMMENT_LIMIT) -> str:
     cut = keep.rfind("\n")
     keep = keep[:cut] if cut > 0 else keep
     return keep.rstrip() + note
+
+
+def code(value: object) -> str:
+    """Text as an inline code span (literal in pandoc and CommonMark; GitHub links no
+    mention inside one): the fence is one back-tick longer than any run inside."""
+    text = plain(value)
+    if not text:
+        return ""
+    longest = max((len(m.group(0)) for m in re.finditer("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def code_block(value: str, limit: int = 20_000) -> str:

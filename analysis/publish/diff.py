@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis import escape
 from analysis.errors import UserError
 
 HELP = "Markdown report of how the trials and pooled results differ between two versions."
@@ -431,7 +432,7 @@ def _effect(p: Pooled | None) -> str:
         return "–"
     if p.estimate is None:
         return "not estimable"
-    return f"{p.measure} {_fmt(p.estimate)} ({_fmt(p.ci_low)} to {_fmt(p.ci_high)})"
+    return f"{_t(p.measure)} {_fmt(p.estimate)} ({_fmt(p.ci_low)} to {_fmt(p.ci_high)})"
 
 
 def _pair(old: str, new: str) -> str:
@@ -448,8 +449,15 @@ def _dir_word(p: Pooled) -> str:
 
 
 def _cell(text: str) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
+    """A data value for a table cell: shortened, then escaped (mentions, markup, pipes)."""
+    text = escape.plain(text)
+    text = text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
+    return escape.comment(text)
+
+
+def _t(text: object) -> str:
+    """Any other text that comes from the data or a results file: escaped."""
+    return escape.comment(text)
 
 
 def _label(analysis: str) -> str:
@@ -457,18 +465,18 @@ def _label(analysis: str) -> str:
     parts = analysis.split("/")
     if parts[0] == "sensitivity" and len(parts) > 1:
         parts = parts[1:]
-    return ", ".join(part.replace("_", " ") for part in parts)
+    return _t(", ".join(part.replace("_", " ") for part in parts))
 
 
 def _describe(side: Side) -> str:
     b = side.bundle or {}
     if not b.get("commit"):
-        return f"`{side.label}`"
+        return escape.code(side.label)
     commit = str(b["commit"])
-    parts = [f"version {b.get('version', '?')}", f"commit `{commit[:12]}`"]
+    parts = [f"version {_t(b.get('version', '?'))}", f"commit {escape.code(commit[:12])}"]
     if b.get("generated"):
-        parts.append(f"dated {b['generated']}")
-    return f"`{side.label}` ({', '.join(parts)})"
+        parts.append(f"dated {_t(b['generated'])}")
+    return f"{escape.code(side.label)} ({', '.join(parts)})"
 
 
 def _markdown(d: ResultsDiff, level: int) -> str:
@@ -506,8 +514,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             if c.direction_changed:
                 what.append(f"direction: estimate {_dir_word(o)} → {_dir_word(n)}")
             out.append(
-                f"- **{COMPARISONS.get(p.comparison, p.comparison)}**, {_label(p.analysis)}, "
-                f"{p.model}: "
+                f"- **{_t(COMPARISONS.get(p.comparison, p.comparison))}**, {_label(p.analysis)}, "
+                f"{_t(p.model)}: "
                 f"{_effect(o)} → {_effect(n)}; {'; '.join(what)}."
             )
         out.append("")
@@ -524,21 +532,24 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     else:
         if d.columns_added or d.columns_removed:
             if d.columns_added:
-                out.append(f"Columns added: {', '.join(f'`{c}`' for c in d.columns_added)}.")
+                out.append(f"Columns added: {', '.join(escape.code(c) for c in d.columns_added)}.")
             if d.columns_removed:
-                out.append(f"Columns removed: {', '.join(f'`{c}`' for c in d.columns_removed)}.")
+                out.append(
+                    f"Columns removed: {', '.join(escape.code(c) for c in d.columns_removed)}."
+                )
             out.append("")
         if trials:
             out += ["| Trial | Change | Fields (old → new) |", "| --- | --- | --- |"]
             for t in trials:
                 if t.kind == "changed":
                     cells = "; ".join(
-                        f"`{col}`: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
+                        f"{escape.code(col)}: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
                         for col, a, b in t.fields
                     )
                 else:
                     cells = ""
-                out.append(f"| {t.study_id} | {t.kind} | {cells} |")
+                cells = escape.table_pipes(cells)  # a pipe in a code span still splits a cell
+                out.append(f"| {_t(t.study_id)} | {t.kind} | {cells} |")
             out.append("")
 
     out += [f"{h}# Pooled results", ""]
@@ -548,12 +559,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     for c in d.pooled:
         by_comp.setdefault(c.ref.comparison, []).append(c)
     for comp, rows in by_comp.items():
-        out += [f"{h}## {COMPARISONS.get(comp, comp)}", ""]
+        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         entering, leaving = d.membership.get(comp, ((), ()))
         if entering:
-            out.append(f"Trials entering the analysis: {', '.join(entering)}.")
+            out.append(f"Trials entering the analysis: {', '.join(map(_t, entering))}.")
         if leaving:
-            out.append(f"Trials leaving the analysis: {', '.join(leaving)}.")
+            out.append(f"Trials leaving the analysis: {', '.join(map(_t, leaving))}.")
         if entering or leaving:
             out.append("")
         out += [
@@ -581,7 +592,7 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             if not flags and c.changed:
                 flags.append("changed")
             out.append(
-                f"| {_label(p.analysis)} | {p.model} | {k} | {_pair(_effect(o), _effect(n))} "
+                f"| {_label(p.analysis)} | {_t(p.model)} | {k} | {_pair(_effect(o), _effect(n))} "
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
             )
         out.append("")
@@ -712,7 +723,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = compare(load_side(args.base), load_side(args.head)).to_markdown()
+    # escaped first, cut second: the cut report stays below GitHub's limit
+    report = escape.truncate_comment(
+        compare(load_side(args.base), load_side(args.head)).to_markdown()
+    )
     if args.output:
         tmp = args.output.with_name(args.output.name + ".tmp")
         tmp.write_text(report, encoding="utf-8")
