@@ -355,3 +355,33 @@ def test_bare_pooled_estimates_take_k_of_their_analysis():
     b = bundle(placebo=meta(4, 1.4, 1.1, 2.0, **sens))
     dl = next(p for p in pooled_results(b) if p.analysis == "sensitivity/tau2_methods/DL")
     assert dl.k == 4 and dl.model == "random effects (DL)"
+
+
+def test_descriptor_and_bibliography_changes_are_flagged_for_review():
+    from analysis.publish.diff import diff_bibliography, diff_package
+
+    pkg = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
+    doc = json.loads(pkg)
+    fields = doc["resources"][0]["schema"]["fields"]
+    fields[14]["constraints"]["enum"].append("checked")
+    fields[4]["description"] = "<b>@jsmith</b>"
+    lines = diff_package(pkg, json.dumps(doc))
+    assert lines[0].startswith(
+        "**Rules changed** in `data/datapackage.json`"
+        " (`resources[0].schema.fields[14].constraints.enum`)"
+    )
+    assert lines[1] == (
+        "Descriptions changed in `data/datapackage.json`:"
+        " `resources[0].schema.fields[4].description`"
+    )
+    bib = "@article{A1990, year = {1990}}\n"
+    new = bib + "@article{B@x1991, year = {1991}}\n"
+    assert diff_bibliography(bib, new) == [
+        "`data/references.bib` changed (added B\\@\u200dx1991): check each entry against its source"
+    ]
+    d = compare(
+        Side("a", {"comparisons": {}}, (), pkg, bib),
+        Side("b", {"comparisons": {}}, (), json.dumps(doc), new),
+    )
+    md = d.to_markdown()
+    assert "### For a maintainer's review" in md and not d.unchanged

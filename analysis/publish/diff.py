@@ -167,6 +167,9 @@ class Side:
     label: str
     bundle: Mapping
     studies: tuple[dict[str, str], ...] | None = None  # None: no studies.csv available
+    #: text of data/datapackage.json and data/references.bib (None: not available)
+    package: str | None = None
+    bibliography: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class ResultsDiff:
     columns_removed: tuple[str, ...]
     pooled: tuple[PooledChange, ...]
     membership: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    #: changes to the rules or references a maintainer must review, in words
+    reviews: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> tuple[PooledChange, ...]:
@@ -193,6 +198,7 @@ class ResultsDiff:
             and not self.trials
             and not self.columns_added
             and not self.columns_removed
+            and not self.reviews
         )
 
     def to_markdown(self, level: int = 2) -> str:
@@ -417,7 +423,70 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
+        reviews=tuple(diff_package(base.package, head.package))
+        + tuple(diff_bibliography(base.bibliography, head.bibliography)),
     )
+
+
+def diff_package(old: str | None, new: str | None) -> list[str]:
+    """What changed in ``datapackage.json``: rules (a maintainer's decision) or prose."""
+    if old is None or new is None or old == new:
+        return []
+    try:
+        a, b = json.loads(old.removeprefix("\ufeff")), json.loads(new.removeprefix("\ufeff"))
+    except (json.JSONDecodeError, RecursionError):
+        return ["`data/datapackage.json` changed and is not valid JSON"]
+    paths: list[str] = []
+
+    def walk(x: object, y: object, where: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y), key=str):
+                walk(x.get(k), y.get(k), f"{where}.{k}" if where else str(k))
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
+                walk(u, v, f"{where}[{i}]")
+        elif x != y:
+            paths.append(where or "$")
+
+    walk(a, b, "")
+    prose = [p for p in paths if p.rsplit(".", 1)[-1] in ("description", "title")]
+    rules = [p for p in paths if p not in prose]
+    out = []
+    if rules:
+        shown = ", ".join(escape.code(p) for p in rules[:10])
+        more = f" and {len(rules) - 10} more" if len(rules) > 10 else ""
+        out.append(
+            f"**Rules changed** in `data/datapackage.json` ({shown}{more}): validation applies "
+            "the project's pinned rules (`analysis/evidence/datapackage.json`), so this needs a "
+            "maintainer's decision"
+        )
+    if prose:
+        shown = ", ".join(escape.code(p) for p in prose[:10])
+        more = f" and {len(prose) - 10} more" if len(prose) > 10 else ""
+        out.append(f"Descriptions changed in `data/datapackage.json`: {shown}{more}")
+    return out
+
+
+def diff_bibliography(old: str | None, new: str | None) -> list[str]:
+    """Entries of ``references.bib`` added, removed or changed (keys, escaped)."""
+    if old is None or new is None or old == new:
+        return []
+    from analysis.evidence import bibtex
+
+    a = {e.key: e.fields for e in bibtex.parse(old)[0]}
+    b = {e.key: e.fields for e in bibtex.parse(new)[0]}
+    parts = []
+    for word, keys in (
+        ("added", [k for k in b if k not in a]),
+        ("removed", [k for k in a if k not in b]),
+        ("changed", [k for k in b if k in a and a[k] != b[k]]),
+    ):
+        if keys:
+            shown = ", ".join(_t(k) for k in keys[:20])
+            more = f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+            parts.append(f"{word} {shown}{more}")
+    what = "; ".join(parts) or "formatting only"
+    return [f"`data/references.bib` changed ({what}): check each entry against its source"]
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -502,6 +571,11 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     out.append("")
     if d.unchanged:
         out += ["No change in the trial data or in any pooled result.", ""]
+
+    if d.reviews:
+        out += [f"{h}# For a maintainer's review", ""]
+        out += [f"- {r}." for r in d.reviews]
+        out.append("")
 
     if d.flagged:
         out += [f"{h}# Changes of significance or direction", ""]
@@ -631,6 +705,21 @@ def _compute(root: Path) -> dict:
     return compute(root)
 
 
+def _text(path: Path) -> str | None:
+    return path.read_bytes().decode("utf-8", "replace") if path.is_file() else None
+
+
+def _side(label: str, root: Path, bundle: Mapping) -> Side:
+    data = root / "data"
+    return Side(
+        label,
+        bundle,
+        _studies_file(root),
+        _text(data / "datapackage.json"),
+        _text(data / "references.bib"),
+    )
+
+
 def _studies_file(root: Path) -> tuple[dict[str, str], ...] | None:
     path = root / "data" / "studies.csv"
     if not path.is_file():
@@ -652,6 +741,8 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
                 safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
                 tf.extractall(root, **safe)  # our own repository's archive
         studies = _studies_file(root)
+        package = _text(root / "data" / "datapackage.json")
+        bibliography = _text(root / "data" / "references.bib")
         if studies is None:  # before the register existed: no trial, nothing to analyse
             bundle: dict = {"comparisons": {}}
             studies = ()
@@ -667,7 +758,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
     if "pyproject.toml" in names:
         version = _version_from_text(str(_run_git(repo, "show", f"{sha}:pyproject.toml")))
     bundle.update({"version": version, "commit": sha, "generated": iso_utc(int(epoch))})
-    return Side(rev, bundle, studies)
+    return Side(rev, bundle, studies, package, bibliography)
 
 
 def _version_from_text(pyproject: str) -> str:
@@ -703,7 +794,7 @@ def load_side(spec: str, repo: Path | None = None) -> Side:
         return Side(spec, bundle, studies)
     if path.is_dir():
         root = path.resolve()
-        return Side(spec, dict(_compute(root)), _studies_file(root))
+        return _side(spec, root, dict(_compute(root)))
     return bundle_at_revision(repo, spec)
 
 

@@ -224,8 +224,19 @@ def copy_project(dest: Path) -> Path:
         ROOT,
         dest,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "node_modules", "_site", "_site.*", ".quarto", "__pycache__",
-            "*.egg-info", ".pytest_cache", ".hypothesis", ".ruff_cache", "tests", "bench",
+            ".git",
+            ".venv",
+            "node_modules",
+            "_site",
+            "_site.*",
+            ".quarto",
+            "__pycache__",
+            "*.egg-info",
+            ".pytest_cache",
+            ".hypothesis",
+            ".ruff_cache",
+            "tests",
+            "bench",
         ),
     )
     return dest
