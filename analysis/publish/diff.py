@@ -493,7 +493,10 @@ def diff_bibliography(old: str | None, new: str | None) -> list[str]:
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+    """The site's number formatter (the same rounding of halves, the minus sign)."""
+    from analysis.report.text import num
+
+    return num(x, digits)
 
 
 def _effect(p: Pooled | None) -> str:
