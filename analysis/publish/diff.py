@@ -144,11 +144,27 @@ class PooledChange:
         return a is not None and b is not None and a != b
 
     @property
-    def direction_changed(self) -> bool:
+    def primary(self) -> bool:
+        """The comparison's primary random-effects result (the one its conclusion rests on)."""
+        return self.ref.analysis == "primary" and self.ref.model.startswith("random")
+
+    @property
+    def crossed(self) -> bool:
+        """The estimate moved to the other side of the null (or onto or off it)."""
         if self.old is None or self.new is None:
             return False
         a, b = self.old.direction, self.new.direction
         return a is not None and b is not None and a != b
+
+    @property
+    def direction_changed(self) -> bool:
+        """A change of direction worth a flag: the estimate crossed the null and at least one
+        of the two CIs excludes it, or the primary random-effects estimate crossed it. A
+        wobble across the null with both CIs spanning it is only a "moved" line."""
+        if not self.crossed:
+            return False
+        assert self.old is not None and self.new is not None
+        return self.primary or bool(self.old.significant) or bool(self.new.significant)
 
 
 @dataclass(frozen=True)
@@ -666,8 +682,10 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                 flags.append("**significance changed**")
             if c.direction_changed:
                 flags.append("**direction changed**")
+            elif c.crossed:
+                flags.append("moved across the null (both CIs span it)")
             if not flags and c.changed:
-                flags.append("changed")
+                flags.append("moved")
             out.append(
                 f"| {_label(p.analysis)} | {_t(p.model)} | {k} | {_pair(_effect(o), _effect(n))} "
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
