@@ -33,6 +33,8 @@ import string
 
 __all__ = [
     "COMMENT_LIMIT",
+    "code",
+    "code_block",
     "comment",
     "html",
     "markdown",
@@ -165,3 +167,32 @@ def truncate_comment(text: str, limit: int = COMMENT_LIMIT) -> str:
     cut = keep.rfind("\n")
     keep = keep[:cut] if cut > 0 else keep
     return keep.rstrip() + note
+
+
+def code(value: object) -> str:
+    """Text as an inline code span (literal in pandoc and CommonMark; GitHub links no
+    mention inside one): the fence is one back-tick longer than any run inside."""
+    text = plain(value)
+    if not text:
+        return ""
+    longest = max((len(m.group(0)) for m in re.finditer("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(value: str, limit: int = 20_000) -> str:
+    """Text as a fenced code block no line of it can close (a fence longer than any run
+    of back-ticks inside, CommonMark 4.5); cut at ``limit`` characters with a note."""
+    text = value if len(value) <= limit else value[:limit] + "\n… (cut)"
+    longest = max((len(m.group(0)) for m in re.finditer("`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text.rstrip()}\n{fence}\n"
+
+
+if __name__ == "__main__":  # ``python -m analysis.escape --code-block < FILE`` (CI error reports)
+    import sys
+
+    if sys.argv[1:] != ["--code-block"]:
+        sys.exit("usage: python -m analysis.escape --code-block < FILE")
+    sys.stdout.write(code_block(sys.stdin.read()))

@@ -48,7 +48,10 @@ def test_entry_without_key():
 
 
 def test_extra_closing_brace_is_reported_not_a_silently_dropped_field():
-    text = "@article{A1990,\n  title = {x}},\n  doi = {10.1000/x}\n}\n\n% comment\n@misc{B1991, year={1991}}\n"
+    text = (
+        "@article{A1990,\n  title = {x}},\n  doi = {10.1000/x}\n}\n\n"
+        "% comment\n@misc{B1991, year={1991}}\n"
+    )
     entries, problems = parse(text)
     assert [(p.line, p.message) for p in problems] == [
         (2, "text after the end of entry A1990: an extra closing brace ended it early?")

@@ -355,3 +355,65 @@ def test_bare_pooled_estimates_take_k_of_their_analysis():
     b = bundle(placebo=meta(4, 1.4, 1.1, 2.0, **sens))
     dl = next(p for p in pooled_results(b) if p.analysis == "sensitivity/tau2_methods/DL")
     assert dl.k == 4 and dl.model == "random effects (DL)"
+
+
+def test_descriptor_and_bibliography_changes_are_flagged_for_review():
+    from analysis.publish.diff import diff_bibliography, diff_package
+
+    pkg = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
+    doc = json.loads(pkg)
+    fields = doc["resources"][0]["schema"]["fields"]
+    fields[14]["constraints"]["enum"].append("checked")
+    fields[4]["description"] = "<b>@jsmith</b>"
+    lines = diff_package(pkg, json.dumps(doc))
+    assert lines[0].startswith(
+        "**Rules changed** in `data/datapackage.json`"
+        " (`resources[0].schema.fields[14].constraints.enum`)"
+    )
+    assert lines[1] == (
+        "Descriptions changed in `data/datapackage.json`:"
+        " `resources[0].schema.fields[4].description`"
+    )
+    bib = "@article{A1990, year = {1990}}\n"
+    new = bib + "@article{B@x1991, year = {1991}}\n"
+    assert diff_bibliography(bib, new) == [
+        "`data/references.bib` changed (added B\\@\u200dx1991): check each entry against its source"
+    ]
+    d = compare(
+        Side("a", {"comparisons": {}}, (), pkg, bib),
+        Side("b", {"comparisons": {}}, (), json.dumps(doc), new),
+    )
+    md = d.to_markdown()
+    assert "### For a maintainer's review" in md and not d.unchanged
+
+
+def test_a_wobble_across_the_null_is_not_a_direction_flag():
+    """Issue 15: MH 0.94 (0.6 to 1.5) -> 1.02 (0.7 to 1.6) is a moved line, not a flag."""
+    from analysis.publish.diff import Pooled, PooledChange
+
+    def pooled(model, est, lo, hi, analysis="primary"):
+        return Pooled("placebo", analysis, model, "RR", 5, est, lo, hi)
+
+    wobble = PooledChange(
+        pooled("common effect (MH)", 0.94, 0.6, 1.5), pooled("common effect (MH)", 1.02, 0.7, 1.6)
+    )
+    assert wobble.crossed and not wobble.direction_changed
+    primary_flip = PooledChange(
+        pooled("random effects (REML)", 0.94, 0.6, 1.5),
+        pooled("random effects (REML)", 1.02, 0.7, 1.6),
+    )
+    assert primary_flip.direction_changed
+    sensitivity_flip = PooledChange(
+        pooled("random effects (REML)", 0.94, 0.6, 1.5, "sensitivity/all_outcomes"),
+        pooled("random effects (REML)", 1.6, 1.1, 2.3, "sensitivity/all_outcomes"),
+    )
+    assert sensitivity_flip.direction_changed  # the new CI excludes 1
+    not_primary = PooledChange(
+        pooled("random effects (REML)", 0.94, 0.6, 1.5, "sensitivity/x"),
+        pooled("random effects (REML)", 1.02, 0.7, 1.6, "sensitivity/x"),
+    )
+    assert not not_primary.direction_changed
+    d = compare(Side("a", {"comparisons": {}}), Side("b", {"comparisons": {}}))
+    d = type(d)(d.base, d.head, d.trials, (), (), (wobble,))
+    md = d.to_markdown()
+    assert "0 of direction" in md and "moved across the null (both CIs span it)" in md

@@ -36,8 +36,20 @@ def test_numbers_and_p_values():
     assert text.num(-2.5, 0) == "−3" and text.num(1234.5678, 1) == "1234.6"
     assert text.pct(45.26) == "45 %"
     assert text.pval(0.0004) == "p < 0.001"
-    assert text.pval(0.0042) == "p = 0.004"
+    assert text.pval(0.0042) == "p = 0.0042"
     assert text.pval(0.31) == "p = 0.31"
+
+
+def test_p_values_on_the_boundaries_of_issue_15():
+    """One rule everywhere: p < 0.001, p > 0.99, two significant digits between, halves
+    rounded away from zero as text.num rounds (the diff and the site used to disagree)."""
+    assert text.pval(0.045) == "p = 0.045"  # pval(0.045) once printed 0.04
+    assert text.pval(0.945) == "p = 0.95" and text.num(0.945) == "0.95"
+    assert text.pval(0.9999) == "p > 0.99"  # once "p = 1.00"
+    assert text.pval(1e-5) == "p < 0.001"
+    assert text.pval(0.001) == "p = 0.0010" and text.pval(0.0995) == "p = 0.10"
+    assert text.pval(0.995) == "p > 0.99" and text.pval(0.99) == "p = 0.99"
+    assert text.pval(None) == "p not estimable"
     assert text.trials_and_participants(5, 235) == "5 trials, 235 participants"
     assert text.trials_and_participants(1, 1) == "1 trial, 1 participant"
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import analysis
+from analysis.errors import UserError
 from analysis.report import version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,9 +88,10 @@ def test_source_date_epoch_overrides(tmp_path, monkeypatch):
     repo = make_project(tmp_path / "repo")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert version.stamp(repo)["generated"] == "2023-11-14T22:13:20Z"
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
-        version.stamp(repo)
+    for bad in ("yesterday", "abc", "١٢٣", "9" * 40):  # words, Arabic-Indic digits, overflow
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        with pytest.raises(UserError, match="^SOURCE_DATE_EPOCH must be a number of seconds"):
+            version.stamp(repo)
 
 
 def test_stamp_outside_git(tmp_path, monkeypatch):

@@ -204,3 +204,31 @@ def test_workflows_pin_the_quarto_that_the_tests_render_with():
     versions = {p.read_text().strip() for p in shipped if p.is_file()}
     expected = versions or set(pins.values())  # without a local Quarto: the workflows agree
     assert len(expected) == 1 and set(pins.values()) == expected, (pins, versions)
+
+
+def test_publishing_is_never_cancelled_clobbered_or_run_from_a_branch():
+    """Issue 11: tag runs have their own concurrency group (a branch push cannot cancel
+    them), the release waits for a successful assembly and never overwrites a released
+    file, and a manual run publishes only main or a release tag."""
+    doc = load(ROOT / ".github" / "workflows" / "publish.yml")
+    assert doc["concurrency"] == {"group": "publish-${{ github.ref }}", "cancel-in-progress": False}
+    jobs = doc["jobs"]
+    cond = " ".join(jobs["build"]["if"].split())
+    assert "github.event_name != 'workflow_dispatch'" in cond
+    assert (
+        "github.ref == 'refs/heads/main'" in cond
+        and "startsWith(github.ref, 'refs/tags/v')" in cond
+    )
+    assert set(jobs["release"]["needs"]) == {"build", "assemble"}
+    script = "\n".join(s.get("run", "") for s in jobs["release"]["steps"])
+    assert "--clobber" not in script and "gh release upload" in script
+    assert jobs["deploy"]["concurrency"]["cancel-in-progress"] is False
+    push = "\n".join(s.get("run", "") for s in jobs["assemble"]["steps"])
+    assert "--force" not in push and "push origin gh-pages" in push
+
+
+def test_error_reports_in_the_comment_are_fenced_by_our_escaper():
+    doc = load(ROOT / ".github" / "workflows" / "ci.yml")
+    script = "\n".join(s.get("run", "") for s in doc["jobs"]["diff"]["steps"])
+    assert "python -m analysis.escape --code-block < diff.err" in script
+    assert "```" not in script

@@ -10,10 +10,17 @@ Steps (each shown as a progress line on standard error):
    otherwise with the embedded renderer (:mod:`analysis.render`);
 5. copy ``data/studies.csv`` to ``data/studies.csv`` in the site;
 6. check that no page loads a script or stylesheet from another host;
-7. replace the destination (``_site/``) with the new site in one rename.
+7. replace the destination (``_site/``) with the new site atomically.
 
 Everything is written into a temporary directory beside the destination
-(``_site.XXXX``); the destination is replaced only when every step succeeded.
+(``_site.build-PID-XXXX``); the destination is replaced only when every step succeeded.
+The replacement is one system call, so a reader (or a concurrent build) sees the old
+site or the new one, never neither: on Linux ``renameat2(RENAME_EXCHANGE)`` swaps the
+two directories and the old one is then deleted; a first build renames the new
+directory over an absent target. Elsewhere it is two renames (a short window).
+Temporary directories are removed on any exit, including SIGTERM (turned into an
+exception so that every clean-up runs), and those left by a killed build (its process
+id no longer running) are removed at the start of the next build.
 On failure the message names the file (and the chapter's cell and line), the
 exit status is non-zero, and the previous site is left as it was.
 
@@ -148,7 +155,41 @@ def _versions_file(root: Path, given: Path | None) -> Path | None:
     return default if default.is_file() else None
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one system call (Linux >= 3.15); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _swap(staging: Path, dest: Path) -> None:
+    """Put ``staging`` in place of ``dest`` atomically (see the module docstring)."""
+    if dest.is_dir() and not dest.is_symlink() and _exchange(staging, dest):
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous site
+        return
+    if not dest.exists():
+        try:
+            os.rename(staging, dest)  # over an absent target: atomic
+            return
+        except OSError as exc:
+            msg = f"{dest}: appeared during the build; try again ({exc.strerror})"
+            raise BuildError(msg) from exc
     old = None
     if dest.exists():
         old = dest.with_name(f"{dest.name}.old-{os.getpid()}")
@@ -161,6 +202,57 @@ def _swap(staging: Path, dest: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+_STALE = re.compile(r"\.(?:build|old)-([0-9]+)(?:-|$)|^ivig-quarto-([0-9]+)-")
+
+
+def sweep_stale(dest: Path) -> list[Path]:
+    """Remove temporary directories of builds whose process is gone; return them.
+
+    Looks beside ``dest`` (``_site.build-PID-*``, ``_site.old-PID``) and in the system's
+    temporary directory (``ivig-quarto-PID-*``). A directory whose process still runs
+    (a concurrent build) is left alone.
+    """
+    removed = []
+    places = [(dest.parent, f"{dest.name}.*"), (Path(tempfile.gettempdir()), "ivig-quarto-*")]
+    for folder, pattern in places:
+        for path in folder.glob(pattern):
+            m = _STALE.search(path.name)
+            pid = m and int(m.group(1) or m.group(2))
+            if pid and pid != os.getpid() and path.is_dir() and not _alive(pid):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def _terminate_as_exception() -> Callable[[], None]:
+    """Make SIGTERM raise ``SystemExit(143)`` during the build, so clean-ups run.
+
+    Returns the function that puts the previous handler back. Only the main thread can
+    set handlers; elsewhere (a test's thread) nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):  # noqa: ARG001 - the signal module's signature
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 _BASE_IMPORTS = ("numpy", "pandas", "altair", "vl_convert", "analysis.report.chart_display")
@@ -340,7 +432,7 @@ def _render_quarto(
     except (QmdError, RenderError) as exc:
         raise BuildError(f"rendering failed: {exc}") from exc
     typst_book = quarto_version(quarto) >= QUARTO_TYPST_BOOK
-    with tempfile.TemporaryDirectory(prefix="ivig-quarto-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"ivig-quarto-{os.getpid()}-") as tmp:
         src = Path(tmp) / "project"
         shutil.copytree(
             root,
@@ -421,7 +513,9 @@ def build(
         f"with {'Quarto' if quarto else 'the embedded renderer'}"
     )
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{dest.name}.", dir=dest.parent))
+    sweep_stale(dest)
+    staging = Path(tempfile.mkdtemp(prefix=f"{dest.name}.build-{os.getpid()}-", dir=dest.parent))
+    restore_term = _terminate_as_exception()
     env = {
         "IVIG_ROOT": str(root),
         "IVIG_SITE_DIR": str(staging),
@@ -471,6 +565,7 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        restore_term()
         if kernel is not None:
             kernel.close()
         for key, value in saved.items():

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis import escape
 from analysis.errors import UserError
 from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
 
@@ -140,11 +141,27 @@ class PooledChange:
         return a is not None and b is not None and a != b
 
     @property
-    def direction_changed(self) -> bool:
+    def primary(self) -> bool:
+        """The comparison's primary random-effects result (the one its conclusion rests on)."""
+        return self.ref.analysis == "primary" and self.ref.model.startswith("random")
+
+    @property
+    def crossed(self) -> bool:
+        """The estimate moved to the other side of the null (or onto or off it)."""
         if self.old is None or self.new is None:
             return False
         a, b = self.old.direction, self.new.direction
         return a is not None and b is not None and a != b
+
+    @property
+    def direction_changed(self) -> bool:
+        """A change of direction worth a flag: the estimate crossed the null and at least one
+        of the two CIs excludes it, or the primary random-effects estimate crossed it. A
+        wobble across the null with both CIs spanning it is only a "moved" line."""
+        if not self.crossed:
+            return False
+        assert self.old is not None and self.new is not None
+        return self.primary or bool(self.old.significant) or bool(self.new.significant)
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,9 @@ class Side:
     label: str
     bundle: Mapping
     studies: tuple[dict[str, str], ...] | None = None  # None: no studies.csv available
+    #: text of data/datapackage.json and data/references.bib (None: not available)
+    package: str | None = None
+    bibliography: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,8 @@ class ResultsDiff:
     columns_removed: tuple[str, ...]
     pooled: tuple[PooledChange, ...]
     membership: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    #: changes to the rules or references a maintainer must review, in words
+    reviews: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> tuple[PooledChange, ...]:
@@ -189,6 +211,7 @@ class ResultsDiff:
             and not self.trials
             and not self.columns_added
             and not self.columns_removed
+            and not self.reviews
         )
 
     def to_markdown(self, level: int = 2) -> str:
@@ -413,14 +436,80 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
+        reviews=tuple(diff_package(base.package, head.package))
+        + tuple(diff_bibliography(base.bibliography, head.bibliography)),
     )
+
+
+def diff_package(old: str | None, new: str | None) -> list[str]:
+    """What changed in ``datapackage.json``: rules (a maintainer's decision) or prose."""
+    if old is None or new is None or old == new:
+        return []
+    try:
+        a, b = json.loads(old.removeprefix("\ufeff")), json.loads(new.removeprefix("\ufeff"))
+    except (json.JSONDecodeError, RecursionError):
+        return ["`data/datapackage.json` changed and is not valid JSON"]
+    paths: list[str] = []
+
+    def walk(x: object, y: object, where: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y), key=str):
+                walk(x.get(k), y.get(k), f"{where}.{k}" if where else str(k))
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (u, v) in enumerate(zip(x, y, strict=True)):
+                walk(u, v, f"{where}[{i}]")
+        elif x != y:
+            paths.append(where or "$")
+
+    walk(a, b, "")
+    prose = [p for p in paths if p.rsplit(".", 1)[-1] in ("description", "title")]
+    rules = [p for p in paths if p not in prose]
+    out = []
+    if rules:
+        shown = ", ".join(escape.code(p) for p in rules[:10])
+        more = f" and {len(rules) - 10} more" if len(rules) > 10 else ""
+        out.append(
+            f"**Rules changed** in `data/datapackage.json` ({shown}{more}): validation applies "
+            "the project's pinned rules (`analysis/evidence/datapackage.json`), so this needs a "
+            "maintainer's decision"
+        )
+    if prose:
+        shown = ", ".join(escape.code(p) for p in prose[:10])
+        more = f" and {len(prose) - 10} more" if len(prose) > 10 else ""
+        out.append(f"Descriptions changed in `data/datapackage.json`: {shown}{more}")
+    return out
+
+
+def diff_bibliography(old: str | None, new: str | None) -> list[str]:
+    """Entries of ``references.bib`` added, removed or changed (keys, escaped)."""
+    if old is None or new is None or old == new:
+        return []
+    from analysis.evidence import bibtex
+
+    a = {e.key: e.fields for e in bibtex.parse(old)[0]}
+    b = {e.key: e.fields for e in bibtex.parse(new)[0]}
+    parts = []
+    for word, keys in (
+        ("added", [k for k in b if k not in a]),
+        ("removed", [k for k in a if k not in b]),
+        ("changed", [k for k in b if k in a and a[k] != b[k]]),
+    ):
+        if keys:
+            shown = ", ".join(_t(k) for k in keys[:20])
+            more = f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+            parts.append(f"{word} {shown}{more}")
+    what = "; ".join(parts) or "formatting only"
+    return [f"`data/references.bib` changed ({what}): check each entry against its source"]
 
 
 # --------------------------------------------------------------------------- Markdown
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+    """The site's number formatter (the same rounding of halves, the minus sign)."""
+    from analysis.report.text import num
+
+    return num(x, digits)
 
 
 def _effect(p: Pooled | None) -> str:
@@ -428,7 +517,7 @@ def _effect(p: Pooled | None) -> str:
         return "–"
     if p.estimate is None:
         return "not estimable"
-    return f"{p.measure} {_fmt(p.estimate)} ({_fmt(p.ci_low)} to {_fmt(p.ci_high)})"
+    return f"{_t(p.measure)} {_fmt(p.estimate)} ({_fmt(p.ci_low)} to {_fmt(p.ci_high)})"
 
 
 def _pair(old: str, new: str) -> str:
@@ -445,8 +534,15 @@ def _dir_word(p: Pooled) -> str:
 
 
 def _cell(text: str) -> str:
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
+    """A data value for a table cell: shortened, then escaped (mentions, markup, pipes)."""
+    text = escape.plain(text)
+    text = text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
+    return escape.comment(text)
+
+
+def _t(text: object) -> str:
+    """Any other text that comes from the data or a results file: escaped."""
+    return escape.comment(text)
 
 
 def _label(analysis: str) -> str:
@@ -454,18 +550,18 @@ def _label(analysis: str) -> str:
     parts = analysis.split("/")
     if parts[0] == "sensitivity" and len(parts) > 1:
         parts = parts[1:]
-    return ", ".join(part.replace("_", " ") for part in parts)
+    return _t(", ".join(part.replace("_", " ") for part in parts))
 
 
 def _describe(side: Side) -> str:
     b = side.bundle or {}
     if not b.get("commit"):
-        return f"`{side.label}`"
+        return escape.code(side.label)
     commit = str(b["commit"])
-    parts = [f"version {b.get('version', '?')}", f"commit `{commit[:12]}`"]
+    parts = [f"version {_t(b.get('version', '?'))}", f"commit {escape.code(commit[:12])}"]
     if b.get("generated"):
-        parts.append(f"dated {b['generated']}")
-    return f"`{side.label}` ({', '.join(parts)})"
+        parts.append(f"dated {_t(b['generated'])}")
+    return f"{escape.code(side.label)} ({', '.join(parts)})"
 
 
 def _markdown(d: ResultsDiff, level: int) -> str:
@@ -492,6 +588,11 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     if d.unchanged:
         out += ["No change in the trial data or in any pooled result.", ""]
 
+    if d.reviews:
+        out += [f"{h}# For a maintainer's review", ""]
+        out += [f"- {r}." for r in d.reviews]
+        out.append("")
+
     if d.flagged:
         out += [f"{h}# Changes of significance or direction", ""]
         for c in d.flagged:
@@ -503,8 +604,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             if c.direction_changed:
                 what.append(f"direction: estimate {_dir_word(o)} → {_dir_word(n)}")
             out.append(
-                f"- **{COMPARISONS.get(p.comparison, p.comparison)}**, {_label(p.analysis)}, "
-                f"{p.model}: "
+                f"- **{_t(COMPARISONS.get(p.comparison, p.comparison))}**, {_label(p.analysis)}, "
+                f"{_t(p.model)}: "
                 f"{_effect(o)} → {_effect(n)}; {'; '.join(what)}."
             )
         out.append("")
@@ -521,21 +622,24 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     else:
         if d.columns_added or d.columns_removed:
             if d.columns_added:
-                out.append(f"Columns added: {', '.join(f'`{c}`' for c in d.columns_added)}.")
+                out.append(f"Columns added: {', '.join(escape.code(c) for c in d.columns_added)}.")
             if d.columns_removed:
-                out.append(f"Columns removed: {', '.join(f'`{c}`' for c in d.columns_removed)}.")
+                out.append(
+                    f"Columns removed: {', '.join(escape.code(c) for c in d.columns_removed)}."
+                )
             out.append("")
         if trials:
             out += ["| Trial | Change | Fields (old → new) |", "| --- | --- | --- |"]
             for t in trials:
                 if t.kind == "changed":
                     cells = "; ".join(
-                        f"`{col}`: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
+                        f"{escape.code(col)}: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
                         for col, a, b in t.fields
                     )
                 else:
                     cells = ""
-                out.append(f"| {t.study_id} | {t.kind} | {cells} |")
+                cells = escape.table_pipes(cells)  # a pipe in a code span still splits a cell
+                out.append(f"| {_t(t.study_id)} | {t.kind} | {cells} |")
             out.append("")
 
     out += [f"{h}# Pooled results", ""]
@@ -545,12 +649,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     for c in d.pooled:
         by_comp.setdefault(c.ref.comparison, []).append(c)
     for comp, rows in by_comp.items():
-        out += [f"{h}## {COMPARISONS.get(comp, comp)}", ""]
+        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         entering, leaving = d.membership.get(comp, ((), ()))
         if entering:
-            out.append(f"Trials entering the analysis: {', '.join(entering)}.")
+            out.append(f"Trials entering the analysis: {', '.join(map(_t, entering))}.")
         if leaving:
-            out.append(f"Trials leaving the analysis: {', '.join(leaving)}.")
+            out.append(f"Trials leaving the analysis: {', '.join(map(_t, leaving))}.")
         if entering or leaving:
             out.append("")
         out += [
@@ -575,10 +679,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                 flags.append("**significance changed**")
             if c.direction_changed:
                 flags.append("**direction changed**")
+            elif c.crossed:
+                flags.append("moved across the null (both CIs span it)")
             if not flags and c.changed:
-                flags.append("changed")
+                flags.append("moved")
             out.append(
-                f"| {_label(p.analysis)} | {p.model} | {k} | {_pair(_effect(o), _effect(n))} "
+                f"| {_label(p.analysis)} | {_t(p.model)} | {k} | {_pair(_effect(o), _effect(n))} "
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
             )
         out.append("")
@@ -617,6 +723,21 @@ def _compute(root: Path) -> dict:
     return compute(root)
 
 
+def _text(path: Path) -> str | None:
+    return path.read_bytes().decode("utf-8", "replace") if path.is_file() else None
+
+
+def _side(label: str, root: Path, bundle: Mapping) -> Side:
+    data = root / "data"
+    return Side(
+        label,
+        bundle,
+        _studies_file(root),
+        _text(data / "datapackage.json"),
+        _text(data / "references.bib"),
+    )
+
+
 def _studies_file(root: Path) -> tuple[dict[str, str], ...] | None:
     path = root / "data" / "studies.csv"
     if not path.is_file():
@@ -638,6 +759,8 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
                 safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
                 tf.extractall(root, **safe)  # our own repository's archive
         studies = _studies_file(root)
+        package = _text(root / "data" / "datapackage.json")
+        bibliography = _text(root / "data" / "references.bib")
         if studies is None:  # before the register existed: no trial, nothing to analyse
             bundle: dict = {"comparisons": {}}
             studies = ()
@@ -653,7 +776,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
     if "pyproject.toml" in names:
         version = _version_from_text(str(_run_git(repo, "show", f"{sha}:pyproject.toml")))
     bundle.update({"version": version, "commit": sha, "generated": iso_utc(int(epoch))})
-    return Side(rev, bundle, studies)
+    return Side(rev, bundle, studies, package, bibliography)
 
 
 def _version_from_text(pyproject: str) -> str:
@@ -689,7 +812,7 @@ def load_side(spec: str, repo: Path | None = None) -> Side:
         return Side(spec, bundle, studies)
     if path.is_dir():
         root = path.resolve()
-        return Side(spec, dict(_compute(root)), _studies_file(root))
+        return _side(spec, root, dict(_compute(root)))
     return bundle_at_revision(repo, spec)
 
 
@@ -709,7 +832,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = compare(load_side(args.base), load_side(args.head)).to_markdown()
+    # escaped first, cut second: the cut report stays below GitHub's limit
+    report = escape.truncate_comment(
+        compare(load_side(args.base), load_side(args.head)).to_markdown()
+    )
     if args.output:
         tmp = args.output.with_name(args.output.name + ".tmp")
         tmp.write_text(report, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -35,13 +36,23 @@ def make_server(site: Path, port: int = 8000, host: str = "127.0.0.1") -> Thread
     Raises
     ------
     UserError
-        If ``site`` has no ``index.html`` (build it first).
+        If ``site`` has no ``index.html`` (build it first) or the port is taken.
     """
     site = Path(site)
     if not (site / "index.html").is_file():
         raise UserError(f"{site}: no index.html; run `python -m analysis build` first")
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port {port}: a port is a number from 0 to 65535")
     handler = functools.partial(_Handler, directory=str(site))
-    return ThreadingHTTPServer((host, port), handler)
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(
+                f"port {port} on {host} is in use (another preview?): stop it or choose"
+                " another with --port"
+            ) from exc
+        raise UserError(f"cannot serve on {host}:{port}: {exc.strerror}") from exc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

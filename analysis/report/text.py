@@ -110,15 +110,31 @@ def pct(x: float | None, digits: int = 0) -> str:
     return "–" if missing(x) else f"{num(x, digits)} %"
 
 
+def sig(x: float, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant digits, halves away from zero as :func:`num` rounds
+    (0.045 -> 0.045, 0.945 -> 0.95, 0.0012345 -> 0.0012), trailing zeros kept (0.10)."""
+    exact = Decimal(f"{float(x):.12g}")
+    if exact == 0:
+        return num(0.0, digits - 1)
+    places = digits - 1 - exact.adjusted()
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded.adjusted() != exact.adjusted():  # 0.0995 -> 0.10: one place fewer
+        places -= 1
+    return num(float(exact), max(places, 0))
+
+
 def pval(p: float | None) -> str:
-    """A p-value as ``p = 0.03`` or ``p < 0.001`` (APA style, no leading zero dropped)."""
+    """A p-value: ``p < 0.001``, ``p > 0.99``, or two significant digits between
+    (``p = 0.045``, ``p = 0.0012``, ``p = 0.31``); the one rule for the site, the PDF,
+    the text summary and the diff."""
     if missing(p):
         return "p not estimable"
     if p < 0.001:
         return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
+    shown = sig(p, 2)
+    if p > 0.99 or float(shown) > 0.99:
+        return "p > 0.99"
+    return f"p = {shown}"
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:

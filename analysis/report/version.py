@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from analysis.errors import UserError
+
 __all__ = [
     "ROOT",
     "SEMVER",
@@ -135,8 +137,11 @@ def stamp(root: Path | None = None) -> dict[str, str]:
     commit = (_git(r, "rev-parse", "HEAD") if in_git else None) or "unknown"
     source_date = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if source_date:
-        if not source_date.isdigit():
-            raise ValueError(f"SOURCE_DATE_EPOCH must be an integer: {source_date!r}")
+        if not source_date.isascii() or not source_date.isdigit() or len(source_date) > 12:
+            raise UserError(
+                "SOURCE_DATE_EPOCH must be a number of seconds since 1970-01-01 UTC"
+                f" (digits only, e.g. 1764045180), not {source_date[:40]!r}"
+            )
         generated = iso_utc(int(source_date))
     else:
         epoch = _git(r, "log", "-1", "--format=%ct", "HEAD") if in_git else None
