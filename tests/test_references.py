@@ -49,7 +49,7 @@ def generated() -> dict[str, str]:
 
     out = {
         "methods_review": site.methods_review().data,
-        "methods_grade": site.methods_grade().data,
+        "certainty_methods": site.certainty_methods().data,
         "methods": site.methods().data,
         "methods_deviations": site.methods_deviations().data,
         "register_table": site.register_table().data,
