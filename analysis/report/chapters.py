@@ -103,10 +103,45 @@ def label(name: str) -> str:
 
 # --------------------------------------------------------------------------- inline
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|$@~^=&])")
+
+
+def _md(value: Any) -> str:
+    """A data field as literal pandoc Markdown text: every character that could start
+    markup (emphasis, link, raw HTML, citation, math, entity) is backslash-escaped, so
+    the field prints as written and never becomes markup.
+
+    A stop-gap until the project's central escaping module lands (it should replace this).
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+
+
+@cache
+def this_citation():
+    """The citation of this build (:func:`analysis.report.citation.load`): released or not."""
+    from analysis.report import citation
+
+    b = bundle()
+    return citation.load(root(), commit=b["commit"], built=b["generated"])
+
+
+def released() -> bool:
+    """Whether this build is a release (its version's tag points at its commit)."""
+    return this_citation().released
+
 
 def version() -> Markdown:
-    """The version of this build (from the bundle)."""
-    return Markdown(bundle()["version"])
+    """``0.2.0`` for a release, ``development version, commit 0123456789ab`` otherwise."""
+    if released():
+        return Markdown(bundle()["version"])
+    return Markdown(f"development version, commit {bundle()['commit'][:12]}")
+
+
+def version_label() -> Markdown:
+    """``version 0.2.0, released 2027-01-02`` or ``a development version, not yet released
+    (commit 0123456789ab)``: the phrase every page uses for this build."""
+    label = this_citation().version_label
+    return Markdown(label[:1].lower() + label[1:] if released() else f"a {label}")
 
 
 def generated() -> Markdown:
@@ -179,7 +214,7 @@ def headline() -> Markdown:
         return Markdown("No comparison has a trial in its primary analysis yet.")
     return Markdown(
         f"IVIG versus {label(best).lower()}: {conclusion(best)}, {effect(best).data}, "
-        f"from {trials(best).data} (version {bundle()['version']})."
+        f"from {trials(best).data} ({version().data})."
     )
 
 
@@ -728,6 +763,11 @@ def last_searched() -> str:
     return search_record().last_searched.isoformat()
 
 
+def last_searched_md() -> Markdown:
+    """The search date as inline text."""
+    return Markdown(last_searched())
+
+
 def new_trials() -> list[str]:
     """Study ids of the register published after the source review's search ended."""
     from analysis.evidence import search
@@ -1020,7 +1060,7 @@ def conclusions_table() -> Markdown:
         {
             "Comparison": f"IVIG vs {label(c).lower()}",
             f"Source review ({source['source'].split(',')[0]})": said[c],
-            f"This version ({bundle()['version']})": f"{conclusion(c)}; {effect(c).data}",
+            f"This version ({version().data})": f"{conclusion(c)}; {effect(c).data}",
         }
         for c in COMPARISON_KEYS
     ]
@@ -1044,26 +1084,62 @@ def contribute_links() -> Markdown:
     )
 
 
+def _state() -> dict:
+    c = this_citation()
+    return {"released": c.released, "commit": c.commit, "built": c.built}
+
+
 def cite_as() -> Markdown:
-    """The plain-text reference of this version."""
+    """The plain-text reference of this build (a development version says so)."""
+    return Markdown(_md(this_citation().text()))
+
+
+def cite_block() -> Markdown:
+    """What to cite: this release, the latest release, or (none yet) this development build."""
     from analysis.report import citation
 
-    return Markdown(citation.load(root()).text())
+    sentence, reference = citation.cite_statement(root(), **_state())
+    out = _md(sentence)
+    if reference:
+        out += "\n\n> " + _md(reference)
+    return Markdown(out)
+
+
+def doi_line() -> Markdown:
+    """The concept DOI (all versions) where Zenodo has assigned one, else a placeholder."""
+    c = this_citation()
+    if c.doi:
+        return Markdown(f"DOI (all versions): [{_md(c.doi)}](https://doi.org/{c.doi})")
+    return Markdown(
+        "DOI: not yet assigned. A DOI is minted by Zenodo at the first release and will be "
+        "shown here."
+    )
+
+
+def people_block() -> Markdown:
+    """Authors, contributions, conflicts of interest, funding and protocol, as declared in
+    ``review-metadata.yml`` (or plainly that nothing is declared yet)."""
+    from analysis.report import citation
+
+    lines = [f"**{h}.** {_md(t)}" for h, t in citation.people(root()).statements()]
+    return Markdown("\n\n".join(lines))
 
 
 def bibtex() -> Markdown:
-    """BibTeX of this version, as a code block."""
+    """BibTeX of this build, as a code block."""
     from analysis.report import citation
 
     # tabindex: a block that scrolls sideways must be reachable by keyboard
-    return Markdown('```{.bibtex tabindex="0"}\n' + citation.bibtex(root()).strip() + "\n```")
+    return Markdown(
+        '```{.bibtex tabindex="0"}\n' + citation.bibtex(root(), **_state()).strip() + "\n```"
+    )
 
 
 def ris() -> Markdown:
-    """RIS of this version, as a code block."""
+    """RIS of this build, as a code block."""
     from analysis.report import citation
 
-    return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root()).strip() + "\n```")
+    return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root(), **_state()).strip() + "\n```")
 
 
 def changelog() -> Markdown:
@@ -1073,8 +1149,8 @@ def changelog() -> Markdown:
     entries = release.changelog_entries(root())
     if not entries:
         return Markdown(
-            f"_No version has been released yet; this is version {bundle()['version']}, built "
-            f"from commit `{bundle()['commit'][:12]}`._"
+            f"_No version has been released yet; this is {version_label().data}, built on "
+            f"{generated().data}._"
         )
     return Markdown("\n\n".join(f"## {e.title}\n\n{e.body_at(3).strip()}" for e in entries))
 
