@@ -103,13 +103,15 @@ def label(name: str) -> str:
 
 # --------------------------------------------------------------------------- inline
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|$@~^=&])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|$@~^=&'\"\-.])")
 
 
 def _md(value: Any) -> str:
     """A data field as literal pandoc Markdown text: every character that could start
     markup (emphasis, link, raw HTML, citation, math, entity) is backslash-escaped, so
-    the field prints as written and never becomes markup.
+    the field prints as written and never becomes markup; quotes, hyphens and full stops
+    too, so that typographic substitution (curly quotes, ``--`` to a dash, ``...`` to an
+    ellipsis) leaves a verbatim quote verbatim.
 
     A stop-gap until the project's central escaping module lands (it should replace this).
     """
@@ -648,16 +650,20 @@ def register_counts() -> dict:
 
 
 def register_table() -> Markdown:
-    """Every trial in the register: status and, for pending trials, what is missing."""
+    """Every trial in the register: status, counts and what is missing (one line each).
+
+    The evidence behind each line (population, outcome, the verbatim passage, the source
+    and the notes) follows in :func:`register_evidence`.
+    """
     rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
     out = []
     for r in rows.to_dict("records"):
         out.append(
             {
-                "Trial": f"{r['study_id']} [@{r['study_id']}]",
+                "Trial": f"{_md(r['study_id'])} [@{r['study_id']}]",
                 "Comparison": f"vs {label(r['comparator']).lower()}",
                 "Disease": text.disease_label(r["disease"]),
-                "Status": _s(r["status"]),
+                "Status": _md(_s(r["status"])),
                 "Counts": (
                     f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
                     f"{_counts(r['control_improved'], r['control_total'])}"
@@ -668,21 +674,27 @@ def register_table() -> Markdown:
     return Markdown(_md_table(pd.DataFrame(out)))
 
 
+_COUNT_LABELS = (
+    ("ivig_improved", "IVIG improved"),
+    ("ivig_total", "IVIG arm size"),
+    ("control_improved", "control improved"),
+    ("control_total", "control arm size"),
+)
+
+
+def _blank(v: Any) -> bool:
+    return v is pd.NA or text.missing(v) or v == ""
+
+
 def _missing(r: dict) -> str:
-    gaps = [
-        lab
-        for col, lab in (
-            ("ivig_improved", "IVIG events"),
-            ("ivig_total", "IVIG arm size"),
-            ("control_improved", "control events"),
-            ("control_total", "control arm size"),
-            ("outcome_type", "outcome type"),
-        )
-        if r.get(col) is pd.NA or text.missing(r.get(col)) or r.get(col) == ""
-    ]
+    """What a trial lacks before it can enter an analysis, from the fields (not the notes)."""
+    gaps = [lab for col, lab in _COUNT_LABELS if _blank(r.get(col))]
+    if len(gaps) == len(_COUNT_LABELS):
+        gaps = ["all four counts"]
+    if _blank(r.get("outcome_type")):
+        gaps.append("outcome type")
     if _s(r.get("status")) == "pending":
-        note = _first_sentence(_s(r.get("notes")))
-        return "Counts to extract" + (f": {_lower_first(note)}" if note else "")
+        return "Counts to extract" + (f": {', '.join(gaps)}" if gaps else "")
     if gaps:
         return ", ".join(gaps)
     if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
@@ -690,33 +702,102 @@ def _missing(r: dict) -> str:
     return "–"
 
 
-def _lower_first(s: str) -> str:
-    """Lower-case the first letter unless the first word is an acronym (``IVIg``, ``NDS``)."""
-    word = s.split(" ", 1)[0]
-    return s if sum(c.isupper() for c in word) > 1 else s[:1].lower() + s[1:]
+def _safe_url(url: str) -> str | None:
+    """An http(s) address made safe as a Markdown link destination, or None."""
+    from urllib.parse import quote, urlsplit
+
+    url = url.strip()
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
 
 
-def _first_sentence(notes: str, limit: int = 160) -> str:
-    """The first informative sentence of a row's notes, shortened, for "what is missing".
+def _link(url: str) -> str:
+    """A source address as a Markdown link labelled by its host (escaped), or plain text."""
+    from urllib.parse import urlsplit
 
-    Skips bookkeeping sentences ("NEW in v2"), drops a leading all-capitals tag
-    ("COUNTS MISSING:") and the parentheses it leaves; the full notes are in the data.
+    safe = _safe_url(url)
+    if safe is None:
+        return _md(url)
+    return f"[{_md(urlsplit(safe).netloc)}](<{safe}>)"
+
+
+def _html_block(markup: str) -> str:
+    """A raw HTML block (dropped from the PDF, where the content that follows stands alone)."""
+    return f"```{{=html}}\n{markup}\n```"
+
+
+def register_evidence() -> Markdown:
+    """For every trial, the evidence behind its line of the register.
+
+    On the web each trial is a ``<details>`` disclosure (summary: trial, status, counts);
+    in the PDF the same content prints as a compact block. Each holds the population, the
+    outcome and time point, the counts, the passage the counts come from (verbatim), the
+    address it was read at, the notes for readers and the reference. Every data field is
+    escaped (:func:`_md`; :func:`html.escape` inside the raw summary), never markup.
     """
-    head = notes.split("||")[0].strip()
-    sentences = [x.strip() for x in re.split(r"(?<=[.;])\s+", head) if x.strip()]
-    sentences = [x for x in sentences if not re.match(r"^NEW in v\d", x)]
-    if not sentences:
-        return ""
-    first = sentences[0].rstrip(".;")
-    first = re.sub(r"^[A-Z][A-Z ]{3,}[A-Z](\s*[:\-–]\s*|\s+(?=\())", "", first).strip()
-    if first.startswith("(") and first.endswith(")"):
-        first = first[1:-1]
-    if re.fullmatch(r"[A-Z][A-Z ]+", first):
-        return ""  # only a tag such as "COUNTS MISSING": nothing more to say
-    caps = re.match(r"^(?:[A-Z]{2,}\b\s*)+", first)
-    if caps:
-        first = caps.group(0).lower() + first[caps.end() :]
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+    import html as html_mod
+
+    rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    blocks = []
+    for r in rows.to_dict("records"):
+        sid = _s(r["study_id"])
+        counts = (
+            f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
+            f"{_counts(r['control_improved'], r['control_total'])}"
+        )
+        summary = f"{sid}: {_s(r['status'])}" + (
+            f", improved {counts}" if _s(r["status"]) != "pending" else ", counts to extract"
+        )
+        lines = [
+            f"**Comparison:** IVIG vs {label(r['comparator']).lower()}, "
+            f"{text.disease_prose(r['disease'])}. **Population:** {_md(_s(r['population']))}.",
+        ]
+        outcome = "; ".join(_md(x) for x in (_s(r["outcome_definition"]), _s(r["timepoint"])) if x)
+        if outcome:
+            lines.append(f"**Outcome and time point:** {outcome}.")
+        if _s(r["design"]):
+            lines.append(f"**Design:** {_md(_s(r['design']))}.")
+        if _s(r["status"]) != "pending":
+            lines.append(
+                f"**Counts ({_md(_s(r['status']))}):** improved with IVIG "
+                f"{_counts(r['ivig_improved'], r['ivig_total'])}, with control "
+                f"{_counts(r['control_improved'], r['control_total'])}."
+            )
+        else:
+            lines.append(f"**Missing:** {_missing(r)}.")
+        quote = _s(r["source_quote"])
+        if quote:
+            lines.append(f"**Passage the counts are read from (verbatim):**\n\n> {_md(quote)}")
+        if _s(r["source_url"]):
+            urls = [u for u in re.split(r"\s+;\s+|\s+", _s(r["source_url"])) if u]
+            lines.append(f"**Read at:** {'; '.join(_link(u) for u in urls)}")
+        else:
+            lines.append("**Read at:** no source address recorded yet.")
+        if _s(r["notes"]):
+            lines.append(f"**Notes:** {_md(_s(r['notes']))}")
+        lines.append(f"**Reference:** [@{sid}]")
+        blocks.append(
+            "\n\n".join(
+                [
+                    _html_block(
+                        f'<details class="trial-evidence" id="evidence-{html_mod.escape(sid)}">'
+                        f"<summary>{html_mod.escape(summary)}</summary>"
+                    ),
+                    "```{=typst}\n#block(breakable: true, above: 1.2em)[#strong["
+                    + _typst_text(summary)
+                    + "]]\n```",
+                    *lines,
+                    _html_block("</details>"),
+                ]
+            )
+        )
+    return Markdown("\n\n".join(blocks))
+
+
+def _typst_text(value: str) -> str:
+    """Plain text inside Typst markup: every markup character escaped."""
+    return re.sub(r"([\\#*_`$<>@\[\]~/=\-+\"'])", r"\\\1", value)
 
 
 def repository() -> str:
