@@ -81,6 +81,19 @@ def test_the_books_pdf_has_no_layout_fault(tmp_path):
     released = re.compile(r"(?<!not yet )(?<!been )\breleased\b", re.I)
     from analysis.report import version
 
-    if version.release_at_head(ROOT) is None:
+    unreleased = version.release_at_head(ROOT) is None
+    if unreleased:
         assert "Development version, not yet released" in first
         assert not released.search(re.sub(r"\s+", " ", whole)), released.search(whole)
+
+    # the web pages: no working note, no claim of a release that does not exist, and a
+    # footer that tells the search date from the build
+    from tests.test_references import WORKING_NOTES
+
+    for page in sorted(out.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        shown = re.sub(r"<[^>]+>", " ", html)
+        assert not WORKING_NOTES.search(shown), (page.name, WORKING_NOTES.search(shown))
+        if unreleased:
+            assert not released.search(shown), (page.name, released.search(shown))
+        assert "evidence last searched " in html and "built from commit <code>" in html
