@@ -106,5 +106,8 @@ def test_what_is_missing_comes_from_the_fields_not_from_notes():
         outcome_type=pd.NA,
         notes="V2: per brief, cut mid-",
     )
-    assert site._missing(r) == "Counts to extract: all four counts, outcome type"
+    assert site._missing(r) == "Counts to extract"
+    assert site._missing({**r, "ivig_total": 20}) == (
+        "Counts to extract: IVIG improved, control improved, control arm size"
+    )
     assert site._missing(_row()) == "–"

@@ -689,12 +689,13 @@ def _blank(v: Any) -> bool:
 def _missing(r: dict) -> str:
     """What a trial lacks before it can enter an analysis, from the fields (not the notes)."""
     gaps = [lab for col, lab in _COUNT_LABELS if _blank(r.get(col))]
-    if len(gaps) == len(_COUNT_LABELS):
-        gaps = ["all four counts"]
+    if _s(r.get("status")) == "pending":
+        # all four counts (and so the outcome type) are what a pending trial lacks; name
+        # the gaps only when some counts are there
+        partial = gaps if len(gaps) < len(_COUNT_LABELS) else []
+        return "Counts to extract" + (f": {', '.join(partial)}" if partial else "")
     if _blank(r.get("outcome_type")):
         gaps.append("outcome type")
-    if _s(r.get("status")) == "pending":
-        return "Counts to extract" + (f": {', '.join(gaps)}" if gaps else "")
     if gaps:
         return ", ".join(gaps)
     if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
