@@ -656,6 +656,7 @@ def register_table() -> Markdown:
     and the notes) follows in :func:`register_evidence`.
     """
     rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    new = set(new_trials())
     out = []
     for r in rows.to_dict("records"):
         out.append(
@@ -663,7 +664,8 @@ def register_table() -> Markdown:
                 "Trial": f"{_md(r['study_id'])} [@{r['study_id']}]",
                 "Comparison": f"vs {label(r['comparator']).lower()}",
                 "Disease": text.disease_label(r["disease"]),
-                "Status": _md(_s(r["status"])),
+                "Status": _md(_s(r["status"]))
+                + (" (new since the source review)" if r["study_id"] in new else ""),
                 "Counts": (
                     f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
                     f"{_counts(r['control_improved'], r['control_total'])}"
@@ -740,6 +742,7 @@ def register_evidence() -> Markdown:
     import html as html_mod
 
     rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    new = set(new_trials())
     blocks = []
     for r in rows.to_dict("records"):
         sid = _s(r["study_id"])
@@ -759,6 +762,11 @@ def register_evidence() -> Markdown:
             lines.append(f"**Outcome and time point:** {outcome}.")
         if _s(r["design"]):
             lines.append(f"**Design:** {_md(_s(r['design']))}.")
+        if sid in new:
+            lines.append(
+                "**New since the source review:** published after its search "
+                f"({_month(search_record().source_review_until)})."
+            )
         if _s(r["status"]) != "pending":
             lines.append(
                 f"**Counts ({_md(_s(r['status']))}):** improved with IVIG "
@@ -793,7 +801,9 @@ def register_evidence() -> Markdown:
                 ]
             )
         )
-    return Markdown("\n\n".join(blocks))
+    # in the PDF the evidence prints as compact, ragged-right blocks
+    start = "```{=typst}\n#[#set text(size: 8.5pt)\n#set par(justify: false)\n```"
+    return Markdown("\n\n".join([start, *blocks, "```{=typst}\n]\n```"]))
 
 
 def _typst_text(value: str) -> str:
