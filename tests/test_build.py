@@ -241,12 +241,14 @@ def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
     meta = yaml.safe_load((dest / "version-meta.yml").read_text())
     version = json.loads((dest / "results.json").read_text())["version"]
     assert meta["version"] == version
-    assert meta["book"]["page-footer"]["center"].startswith(f"Version {version} · commit")
+    footer = meta["book"]["page-footer"]["center"]
+    assert footer.startswith("Development version") and " · built from commit " in footer
     # the title page's lines, as Markdown that reads literally (_typst/typst-show.typ)
     title_page = {k: re.sub(r"\\(.)", r"\1", v) for k, v in meta["ivig-title-page"].items()}
     assert title_page["cite"].startswith("Cite as: Test Author. Fixture Book.")
-    assert title_page["version"] == f"Version {version} · 25 November 2025"
-    assert title_page["doi"] == "DOI: not yet assigned"
+    assert title_page["version"].startswith("Development version, not yet released")
+    assert title_page["version"].endswith(" · Built 25 November 2025")
+    assert title_page["doi"].startswith("DOI not yet assigned")
     pdf = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes()))
     assert "Cite as:" in pdf.pages[0].extract_text()
     assert (dest / "analysis/assets/vega/vega-bundle.min.js").is_file()
@@ -274,6 +276,20 @@ def test_citation_file_feeds_meta_tags_downloads_and_the_pdf(tmp_path: Path, epo
     root = _project(tmp_path)
     (root / "CITATION.cff").write_text(_CFF)
     dest = root / "_site"
+    # outside a release (no tag at HEAD) the build calls itself a development version
+    _build(root, dest)
+    page = (dest / "chapters" / "one.html").read_text()
+    assert "citation_pdf_url" not in page and "Development version, not yet released" in page
+    first = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes())).pages[0]
+    assert "Development version, not yet released" in " ".join(first.extract_text().split())
+    # tagged: a release, with its version's permanent addresses
+    (root / "pyproject.toml").write_text('[project]\nname = "fixture"\nversion = "9.8.7"\n')
+    for args in (("init", "-q"), ("add", "."), ("commit", "-qm", "fixture"), ("tag", "v9.8.7")):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root), *args],
+            check=True,
+            capture_output=True,
+        )
     _build(root, dest)
     page = (dest / "chapters" / "one.html").read_text()
     assert '<meta name="citation_title" content="Fixture review">' in page

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -111,6 +112,10 @@ def test_release_bumps_every_carrier_and_writes_the_changelog(repo):
     assert "| Mendell2001 | changed | `ivig_improved`: 11 → 12 |" in entry
     assert "0 trial(s) added, 0 removed, 1 changed" in entry
     assert "IVIG vs placebo" in entry
+    # the reader's summary comes first, from the same diff
+    new_part = entry[entry.index("## What's new") : entry.index("## Results diff")]
+    assert "- Trials corrected (1): Mendell2001." in new_part
+    assert re.search(r"- IVIG vs placebo: RR [\d.]+ \(95 % CI .*\) before, RR [\d.]+", new_part)
     # the pyproject edit touched only the version line
     before = (ROOT / "pyproject.toml").read_text(encoding="utf-8").splitlines()
     after = (repo / "pyproject.toml").read_text(encoding="utf-8").splitlines()

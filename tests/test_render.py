@@ -195,7 +195,7 @@ def test_version_menu_and_footer(site: Path) -> None:
     # the menu is refreshed in the browser from the published versions.json
     assert 'data-version="1.2.3" data-site-root="../"' in menu
     assert '<script src="../analysis/assets/versions.js" defer></script>' in one
-    assert "commit <code>abcdef012345</code>" in one and "data as of 2026-11-25" in one
+    assert "built from commit <code>abcdef012345</code> on 2026-11-25" in one
     assert 'href="https://github.com/example/fixture/edit/main/chapters/one.qmd"' in one
     assert "https://github.com/example/fixture/issues/new?title=" in one
 

@@ -94,29 +94,6 @@ def test_register_table_lists_every_trial_and_what_is_missing():
     assert counts["pending"] + counts["with_counts"] == counts["identified"] == len(rows)
 
 
-@pytest.mark.parametrize(
-    ("notes", "expected"),
-    [
-        ("COUNTS MISSING. PMID from Cochrane.", ""),
-        (
-            "COUNTS MISSING (only mean difference in abstract). More.",
-            "only mean difference in abstract",
-        ),
-        (
-            "NEW in v2. Crossover in IVIg-dependent patients. || V2: x",
-            "Crossover in IVIg-dependent patients",
-        ),
-        (
-            "COUNTS LEFT EMPTY in arm columns because x.",
-            "counts left empty in arm columns because x",
-        ),
-        ("", ""),
-    ],
-)
-def test_first_sentence_of_notes(notes, expected):
-    assert site._first_sentence(notes) == expected
-
-
 def test_methods_are_stated_from_the_configuration():
     md = site.methods().data
     cfg = site.bundle()["methods"]

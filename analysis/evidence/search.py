@@ -2,7 +2,7 @@
 
 ``data/search.yaml`` records what the Methods chapter reports under PRISMA 2020
 items 5 to 9 (eligibility, information sources, search, selection, data
-collection; Page et al. 2021, doi:10.1136/bmj.n71): the eligibility criteria
+collection; Page et al. 2021, ``page2021`` in references.bib): the eligibility criteria
 (PICO), the sources used, the level of access, the extraction rule and the
 dates, above all ``last_searched``, the date the site calls "evidence last
 searched" (distinct from the build's commit date).

@@ -58,6 +58,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from analysis import escape
 from analysis.errors import UserError
 
 __all__ = ["HELP", "BuildError", "add_arguments", "build", "run", "offsite_references"]
@@ -306,14 +307,30 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
     """
     from analysis.render import PageContext, load_project, read_versions
 
-    citation, meta, doi = None, (), None
+    citation, meta, extra = None, (), {}
     if (root / "CITATION.cff").is_file():
         from analysis.report import citation as cff
 
-        c = cff.load(root)
-        citation, doi = c.text(), c.doi
-        pdf_url = c.version_url + load_project(root).pdf_name
-        meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url))
+        state = {"commit": stamp["commit"], "built": stamp["generated"]}
+        c = cff.load(root, **state)
+        state["released"] = c.released
+        citation = c.text()
+        pdf_url = (c.version_url + load_project(root).pdf_name) if c.released else None
+        meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url, **state))
+        label = c.version_label
+        extra = {
+            "status": label[:1].upper() + label[1:],
+            "released": c.released,
+            "declarations": tuple(cff.people(root).statements()),
+            "doi": f"DOI {c.doi}"
+            if c.doi
+            else "DOI not yet assigned (minted at the first release)",
+        }
+    if (root / "data" / "search.yaml").is_file():
+        from analysis.evidence import search
+
+        searched = search.load(root / "data").last_searched.isoformat()
+        extra["notes"] = (f"evidence last searched {searched}",)
     return PageContext(
         stamp["version"],
         stamp["commit"],
@@ -321,7 +338,7 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         read_versions(versions),
         citation,
         meta,
-        doi,
+        **extra,
     )
 
 
@@ -357,18 +374,25 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
     project = load_project(root)
     ctx = page_context(root, stamp, versions)
     date = stamp["generated"][:10]
-    menu = [{"text": f"{ctx.version} (this version)", "href": "index.html"}] + [
+    this = ctx.version if ctx.released else "development"
+    menu = [{"text": f"{this} (this version)", "href": "index.html"}] + [
         {"text": v["title"], "href": v["href"]} for v in ctx.versions
     ]
     meta = {
         "book": {
             "date": date,
             "page-footer": {
-                "center": f"Version {ctx.version} · commit {ctx.commit[:12]} · data as of {date}"
+                "center": " · ".join(
+                    [ctx.version_line, *ctx.notes, f"built from commit {ctx.commit[:12]} on {date}"]
+                )
             },
             "sidebar": {
                 "tools": [
-                    {"icon": "clock-history", "text": f"Version {ctx.version}", "menu": menu},
+                    {
+                        "icon": "clock-history",
+                        "text": f"Version {ctx.version}" if ctx.released else "Development version",
+                        "menu": menu,
+                    },
                     # the PDF, as the embedded renderer's header links it
                     {"icon": "file-earmark-pdf", "text": "PDF", "href": project.pdf_name},
                 ]
@@ -377,26 +401,24 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         "version": ctx.version,
         "commit": ctx.commit,
         # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
-        "ivig-title-page": {k: markdown_literal(v) for k, v in title_page(project, ctx).items()},
+        "ivig-title-page": {k: escape.markdown(v) for k, v in title_page(project, ctx).items()},
     }
     if (root / "CITATION.cff").is_file():
         from analysis.report.citation import quarto_citation
 
-        meta["citation"] = quarto_citation(root)
+        meta["citation"] = quarto_citation(
+            root, released=ctx.released, commit=ctx.commit, built=ctx.generated
+        )
+        # the title-page block of the shared Typst partial (analysis/render/titlepage.typ)
+        meta["ivig-title"] = {
+            "status": ctx.version_line,
+            "doi": ctx.doi or "",
+            "declarations": [{"heading": h, "text": t} for h, t in ctx.declarations],
+        }
         meta["google-scholar"] = True  # the same citation_* meta tags as the embedded renderer
     import yaml
 
     return yaml.safe_dump(meta, sort_keys=True, allow_unicode=True)
-
-
-#: ASCII punctuation: Pandoc's Markdown lets a backslash make any of it literal.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-
-
-def markdown_literal(text: str) -> str:
-    """``text`` as Markdown that reads as exactly ``text`` (Quarto parses metadata strings
-    as Markdown; escaped, no emphasis, link, citation, list or smart quote can arise)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def quarto_version(quarto: str) -> tuple[int, ...]:
@@ -540,7 +562,8 @@ def build(
         if (root / "CITATION.cff").is_file():
             from analysis.report.citation import write_downloads
 
-            write_downloads(root, staging)  # citation.bib, citation.ris, CITATION.cff
+            # citation.bib, citation.ris, CITATION.cff
+            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
         if quarto:
             if not _render_quarto(quarto, root, staging, stamp, versions, progress):
                 progress(

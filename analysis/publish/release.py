@@ -47,6 +47,7 @@ __all__ = [
     "release_tags",
     "shift_headings",
     "suggested_bump",
+    "whats_new",
 ]
 
 
@@ -90,6 +91,55 @@ def suggested_bump(diff) -> str:
     ):
         return "minor"
     return "patch"
+
+
+def _effect_words(p) -> str:
+    if p is None or p.estimate is None:
+        return "not estimable"
+    if p.ci_low is None or p.ci_high is None:
+        return f"{p.measure} {p.estimate:.2f}"
+    return f"{p.measure} {p.estimate:.2f} (95 % CI {p.ci_low:.2f} to {p.ci_high:.2f})"
+
+
+def whats_new(diff) -> str:
+    """The "What's new" section of a changelog entry, for readers, from the results diff.
+
+    Trials added, removed and corrected (by study id), then the headline (primary,
+    random-effects) results that moved, the ones whose significance or direction changed
+    first; the full diff follows it in the entry.
+    """
+    lines = ["## What's new", ""]
+    trials = diff.trials or ()
+    for kind, verb in (
+        ("added", "Trials added"),
+        ("removed", "Trials removed"),
+        ("changed", "Trials corrected"),
+    ):
+        ids = [t.study_id for t in trials if t.kind == kind]
+        if ids:
+            lines.append(f"- {verb} ({len(ids)}): {', '.join(ids)}.")
+    from analysis.report import text
+
+    primary = [
+        c
+        for c in diff.pooled
+        if c.ref.analysis == "primary" and c.ref.model.startswith("random") and c.changed
+    ]
+    primary.sort(key=lambda c: not (c.significance_changed or c.direction_changed))
+    for c in primary:
+        name = text.COMPARISONS.get(c.ref.comparison, (None, c.ref.comparison))[1]
+        flag = (
+            " **The conclusion changed** (statistical significance or direction)."
+            if c.significance_changed or c.direction_changed
+            else ""
+        )
+        lines.append(
+            f"- IVIG vs {str(name).lower()}: {_effect_words(c.old)} before, "
+            f"{_effect_words(c.new)} now.{flag}"
+        )
+    if len(lines) == 2:
+        lines.append("- No trial and no headline result changed.")
+    return "\n".join(lines)
 
 
 def _bump_kind(old: Version, new: Version) -> str:
@@ -169,7 +219,7 @@ def plan(
 
     title = f"# {new.tag} ({released.isoformat()})"
     intro = f"Changes since {base}." if base else "First release: every trial and result is new."
-    entry = f"{title}\n\n{intro}\n\n{diff.to_markdown(level=2)}"
+    entry = f"{title}\n\n{intro}\n\n{whats_new(diff)}\n\n{diff.to_markdown(level=2)}"
 
     files: dict[Path, str] = {}
     py = root / "pyproject.toml"

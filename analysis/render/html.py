@@ -33,7 +33,22 @@ class PageContext:
     versions: tuple[dict[str, Any], ...] = ()
     citation: str | None = None
     meta: tuple[tuple[str, str], ...] = ()
+    #: the build's status line, e.g. "Version 1.2.0, released 2027-01-02" or "Development
+    #: version, not yet released (commit …)"; None: "Version X"
+    status: str | None = None
+    #: False for a build that is not a release (the version menu then says so)
+    released: bool = True
+    #: further plain-text footer items, e.g. the date the content was last brought up to date
+    notes: tuple[str, ...] = ()
+    #: the people and declarations block of the PDF title page: (heading, text) pairs
+    declarations: tuple[tuple[str, str], ...] = ()
+    #: where a persistent identifier (DOI) is shown: its text, or a placeholder sentence
     doi: str | None = None
+
+    @property
+    def version_line(self) -> str:
+        """The status line, or ``Version X`` when the project gives none."""
+        return self.status or f"Version {self.version}"
 
 
 def read_versions(path: Path | None) -> tuple[dict[str, Any], ...]:
@@ -85,7 +100,8 @@ def _version_menu(project: Project, ctx: PageContext, page: str) -> str:
     here = _rel("index.html", page)
     root = here.rsplit("index.html", 1)[0]
     items = [
-        f'<li><a aria-current="true" href="{_e(here)}">{_e(ctx.version)} (this version)</a></li>'
+        f'<li><a aria-current="true" href="{_e(here)}">'
+        f"{_e(ctx.version if ctx.released else 'development')} (this version)</a></li>"
     ]
     for v in ctx.versions:
         href = str(v["href"])
@@ -96,7 +112,8 @@ def _version_menu(project: Project, ctx: PageContext, page: str) -> str:
         f'<details class="version-menu" data-version="{_e(ctx.version)}" '
         f'data-site-root="{_e(root or "./")}"><summary>'
         '<span class="visually-hidden">Versions; this is </span>'
-        f"Version {_e(ctx.version)}</summary><ul>{''.join(items)}</ul></details>"
+        + (f"Version {_e(ctx.version)}" if ctx.released else "Development version")
+        + f"</summary><ul>{''.join(items)}</ul></details>"
     )
 
 
@@ -165,9 +182,9 @@ def page(
     commit = ctx.commit[:12]
     date = ctx.generated[:10]
     footer_bits = [
-        f"Version {_e(ctx.version)}",
-        f"commit <code>{_e(commit)}</code>",
-        f"data as of {_e(date)}",
+        _e(ctx.version_line),
+        *(_e(n) for n in ctx.notes),
+        f"built from commit <code>{_e(commit)}</code> on {_e(date)}",
     ]
     if project.page_footer:
         footer_bits.append(_e(project.page_footer))

@@ -11,6 +11,8 @@ __all__ = ["PandocError", "pandoc", "pandoc_path", "CALLOUTS"]
 
 #: Lua filter for Quarto-style callouts.
 CALLOUTS = Path(__file__).with_name("callouts.lua")
+#: keyboard-reachable scrolling regions for tables (HTML), ragged-right cells (Typst)
+TABLES = Path(__file__).with_name("tables.lua")
 
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
 
@@ -55,6 +57,7 @@ def pandoc(
         "--wrap=none",
         "--syntax-highlighting=none",
         f"--lua-filter={CALLOUTS}",
+        f"--lua-filter={TABLES}",
         *args,
     ]
     if bibliography is not None:

@@ -131,9 +131,40 @@ def label(name: str) -> str:
 # --------------------------------------------------------------------------- inline
 
 
+def _md(value: Any) -> str:
+    """A data field as literal pandoc Markdown text (:func:`analysis.escape.markdown`): every
+    ASCII punctuation character is backslash-escaped, so the field never becomes markup and
+    typographic substitution (curly quotes, dashes, ellipses) leaves a verbatim quote as
+    written."""
+    return escape.markdown(value)
+
+
+@cache
+def this_citation():
+    """The citation of this build (:func:`analysis.report.citation.load`): released or not."""
+    from analysis.report import citation
+
+    b = bundle()
+    return citation.load(root(), commit=b["commit"], built=b["generated"])
+
+
+def released() -> bool:
+    """Whether this build is a release (its version's tag points at its commit)."""
+    return this_citation().released
+
+
 def version() -> Markdown:
-    """The version of this build (from the bundle)."""
-    return Markdown(bundle()["version"])
+    """``0.2.0`` for a release, ``development version, commit 0123456789ab`` otherwise."""
+    if released():
+        return Markdown(bundle()["version"])
+    return Markdown(f"development version, commit {bundle()['commit'][:12]}")
+
+
+def version_label() -> Markdown:
+    """``version 0.2.0, released 2027-01-02`` or ``a development version, not yet released
+    (commit 0123456789ab)``: the phrase every page uses for this build."""
+    label = this_citation().version_label
+    return Markdown(label[:1].lower() + label[1:] if released() else f"a {label}")
 
 
 def generated() -> Markdown:
@@ -206,7 +237,7 @@ def headline() -> Markdown:
         return Markdown("No comparison has a trial in its primary analysis yet.")
     return Markdown(
         f"IVIG versus {label(best).lower()}: {conclusion(best)}, {effect(best).data}, "
-        f"from {trials(best).data} (version {bundle()['version']})."
+        f"from {trials(best).data} ({version().data})."
     )
 
 
@@ -650,8 +681,13 @@ def register_counts() -> dict:
 
 
 def register_table() -> Markdown:
-    """Every trial in the register: status and, for pending trials, what is missing."""
+    """Every trial in the register: status, counts and what is missing (one line each).
+
+    The evidence behind each line (population, outcome, the verbatim passage, the source
+    and the notes) follows in :func:`register_evidence`.
+    """
     rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    new = set(new_trials())
     out = []
     for r in rows.to_dict("records"):
         out.append(
@@ -659,7 +695,8 @@ def register_table() -> Markdown:
                 "Trial": _trial(r["study_id"]),
                 "Comparison": f"vs {label(r['comparator']).lower()}",
                 "Disease": text.disease_label(r["disease"]),
-                "Status": _s(r["status"]),
+                "Status": _md(_s(r["status"]))
+                + (" (new since the source review)" if r["study_id"] in new else ""),
                 "Counts": (
                     f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
                     f"{_counts(r['control_improved'], r['control_total'])}"
@@ -670,21 +707,28 @@ def register_table() -> Markdown:
     return Markdown(_md_table(pd.DataFrame(out)))
 
 
+_COUNT_LABELS = (
+    ("ivig_improved", "IVIG improved"),
+    ("ivig_total", "IVIG arm size"),
+    ("control_improved", "control improved"),
+    ("control_total", "control arm size"),
+)
+
+
+def _blank(v: Any) -> bool:
+    return v is pd.NA or text.missing(v) or v == ""
+
+
 def _missing(r: dict) -> str:
-    gaps = [
-        lab
-        for col, lab in (
-            ("ivig_improved", "IVIG events"),
-            ("ivig_total", "IVIG arm size"),
-            ("control_improved", "control events"),
-            ("control_total", "control arm size"),
-            ("outcome_type", "outcome type"),
-        )
-        if r.get(col) is pd.NA or text.missing(r.get(col)) or r.get(col) == ""
-    ]
+    """What a trial lacks before it can enter an analysis, from the fields (not the notes)."""
+    gaps = [lab for col, lab in _COUNT_LABELS if _blank(r.get(col))]
     if _s(r.get("status")) == "pending":
-        note = _first_sentence(_s(r.get("notes")))
-        return "Counts to extract" + (f": {escape.markdown(_lower_first(note))}" if note else "")
+        # all four counts (and so the outcome type) are what a pending trial lacks; name
+        # the gaps only when some counts are there
+        partial = gaps if len(gaps) < len(_COUNT_LABELS) else []
+        return "Counts to extract" + (f": {', '.join(partial)}" if partial else "")
+    if _blank(r.get("outcome_type")):
+        gaps.append("outcome type")
     if gaps:
         return ", ".join(gaps)
     if _s(r.get("outcome_type")) not in bundle_mod.PRIMARY.outcome_types:
@@ -693,33 +737,110 @@ def _missing(r: dict) -> str:
     return "–"
 
 
-def _lower_first(s: str) -> str:
-    """Lower-case the first letter unless the first word is an acronym (``IVIg``, ``NDS``)."""
-    word = s.split(" ", 1)[0]
-    return s if sum(c.isupper() for c in word) > 1 else s[:1].lower() + s[1:]
+def _safe_url(url: str) -> str | None:
+    """An http(s) address made safe as a Markdown link destination, or None."""
+    from urllib.parse import quote, urlsplit
+
+    url = url.strip()
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
 
 
-def _first_sentence(notes: str, limit: int = 160) -> str:
-    """The first informative sentence of a row's notes, shortened, for "what is missing".
+def _link(url: str) -> str:
+    """A source address as a Markdown link labelled by its host (escaped), or plain text."""
+    from urllib.parse import urlsplit
 
-    Skips bookkeeping sentences ("NEW in v2"), drops a leading all-capitals tag
-    ("COUNTS MISSING:") and the parentheses it leaves; the full notes are in the data.
+    safe = _safe_url(url)
+    if safe is None:
+        return _md(url)
+    return f"[{_md(urlsplit(safe).netloc)}](<{safe}>)"
+
+
+def _html_block(markup: str) -> str:
+    """A raw HTML block (dropped from the PDF, where the content that follows stands alone)."""
+    return f"```{{=html}}\n{markup}\n```"
+
+
+def register_evidence() -> Markdown:
+    """For every trial, the evidence behind its line of the register.
+
+    On the web each trial is a ``<details>`` disclosure (summary: trial, status, counts);
+    in the PDF the same content prints as a compact block. Each holds the population, the
+    outcome and time point, the counts, the passage the counts come from (verbatim), the
+    address it was read at, the notes for readers and the reference. Every data field is
+    escaped (:func:`_md`; :func:`html.escape` inside the raw summary), never markup.
     """
-    head = notes.split("||")[0].strip()
-    sentences = [x.strip() for x in re.split(r"(?<=[.;])\s+", head) if x.strip()]
-    sentences = [x for x in sentences if not re.match(r"^NEW in v\d", x)]
-    if not sentences:
-        return ""
-    first = sentences[0].rstrip(".;")
-    first = re.sub(r"^[A-Z][A-Z ]{3,}[A-Z](\s*[:\-–]\s*|\s+(?=\())", "", first).strip()
-    if first.startswith("(") and first.endswith(")"):
-        first = first[1:-1]
-    if re.fullmatch(r"[A-Z][A-Z ]+", first):
-        return ""  # only a tag such as "COUNTS MISSING": nothing more to say
-    caps = re.match(r"^(?:[A-Z]{2,}\b\s*)+", first)
-    if caps:
-        first = caps.group(0).lower() + first[caps.end() :]
-    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+    import html as html_mod
+
+    rows = studies().sort_values(["comparator", "disease", "year", "study_id"])
+    new = set(new_trials())
+    blocks = []
+    for r in rows.to_dict("records"):
+        sid = _s(r["study_id"])
+        counts = (
+            f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
+            f"{_counts(r['control_improved'], r['control_total'])}"
+        )
+        summary = f"{sid}: {_s(r['status'])}" + (
+            f", improved {counts}" if _s(r["status"]) != "pending" else ", counts to extract"
+        )
+        lines = [
+            f"**Comparison:** IVIG vs {label(r['comparator']).lower()}, "
+            f"{text.disease_prose(r['disease'])}. **Population:** {_md(_s(r['population']))}.",
+        ]
+        outcome = "; ".join(_md(x) for x in (_s(r["outcome_definition"]), _s(r["timepoint"])) if x)
+        if outcome:
+            lines.append(f"**Outcome and time point:** {outcome}.")
+        if _s(r["design"]):
+            lines.append(f"**Design:** {_md(_s(r['design']))}.")
+        if sid in new:
+            lines.append(
+                "**New since the source review:** published after its search "
+                f"({_month(search_record().source_review_until)})."
+            )
+        if _s(r["status"]) != "pending":
+            lines.append(
+                f"**Counts ({_md(_s(r['status']))}):** improved with IVIG "
+                f"{_counts(r['ivig_improved'], r['ivig_total'])}, with control "
+                f"{_counts(r['control_improved'], r['control_total'])}."
+            )
+        else:
+            lines.append(f"**Missing:** {_missing(r)}.")
+        quote = _s(r["source_quote"])
+        if quote:
+            lines.append(f"**Passage the counts are read from (verbatim):**\n\n> {_md(quote)}")
+        if _s(r["source_url"]):
+            urls = [u for u in re.split(r"\s+;\s+|\s+", _s(r["source_url"])) if u]
+            lines.append(f"**Read at:** {'; '.join(_link(u) for u in urls)}")
+        else:
+            lines.append("**Read at:** no source address recorded yet.")
+        if _s(r["notes"]):
+            lines.append(f"**Notes:** {_md(_s(r['notes']))}")
+        lines.append(f"**Reference:** [@{sid}]")
+        blocks.append(
+            "\n\n".join(
+                [
+                    _html_block(
+                        f'<details class="trial-evidence" id="evidence-{html_mod.escape(sid)}">'
+                        f"<summary>{html_mod.escape(summary)}</summary>"
+                    ),
+                    "```{=typst}\n#block(breakable: true, above: 1.2em)[#strong["
+                    + _typst_text(summary)
+                    + "]]\n```",
+                    *lines,
+                    _html_block("</details>"),
+                ]
+            )
+        )
+    # in the PDF the evidence prints as compact, ragged-right blocks
+    start = "```{=typst}\n#[#set text(size: 8.5pt)\n#set par(justify: false)\n```"
+    return Markdown("\n\n".join([start, *blocks, "```{=typst}\n]\n```"]))
+
+
+def _typst_text(value: str) -> str:
+    """Plain text inside Typst markup: every markup character escaped."""
+    return re.sub(r"([\\#*_`$<>@\[\]~/=\-+\"'])", r"\\\1", value)
 
 
 def repository() -> str:
@@ -764,6 +885,11 @@ def search_record():
 def last_searched() -> str:
     """The date the evidence was last searched, ``YYYY-MM-DD`` (from ``data/search.yaml``)."""
     return search_record().last_searched.isoformat()
+
+
+def last_searched_md() -> Markdown:
+    """The search date as inline text."""
+    return Markdown(last_searched())
 
 
 def new_trials() -> list[str]:
@@ -1044,7 +1170,7 @@ def conclusions_table() -> Markdown:
         {
             "Comparison": f"IVIG vs {label(c).lower()}",
             f"Source review ({source['source'].split(',')[0]})": said[c],
-            f"This version ({bundle()['version']})": f"{conclusion(c)}; {effect(c).data}",
+            f"This version ({version().data})": f"{conclusion(c)}; {effect(c).data}",
         }
         for c in COMPARISON_KEYS
     ]
@@ -1068,26 +1194,62 @@ def contribute_links() -> Markdown:
     )
 
 
+def _state() -> dict:
+    c = this_citation()
+    return {"released": c.released, "commit": c.commit, "built": c.built}
+
+
 def cite_as() -> Markdown:
-    """The plain-text reference of this version."""
+    """The plain-text reference of this build (a development version says so)."""
+    return Markdown(_md(this_citation().text()))
+
+
+def cite_block() -> Markdown:
+    """What to cite: this release, the latest release, or (none yet) this development build."""
     from analysis.report import citation
 
-    return Markdown(citation.load(root()).text())
+    sentence, reference = citation.cite_statement(root(), **_state())
+    out = _md(sentence)
+    if reference:
+        out += "\n\n> " + _md(reference)
+    return Markdown(out)
+
+
+def doi_line() -> Markdown:
+    """The concept DOI (all versions) where Zenodo has assigned one, else a placeholder."""
+    c = this_citation()
+    if c.doi:
+        return Markdown(f"DOI (all versions): [{_md(c.doi)}](https://doi.org/{c.doi})")
+    return Markdown(
+        "DOI: not yet assigned. A DOI is minted by Zenodo at the first release and will be "
+        "shown here."
+    )
+
+
+def people_block() -> Markdown:
+    """Authors, contributions, conflicts of interest, funding and protocol, as declared in
+    ``review-metadata.yml`` (or plainly that nothing is declared yet)."""
+    from analysis.report import citation
+
+    lines = [f"**{h}.** {_md(t)}" for h, t in citation.people(root()).statements()]
+    return Markdown("\n\n".join(lines))
 
 
 def bibtex() -> Markdown:
-    """BibTeX of this version, as a code block."""
+    """BibTeX of this build, as a code block."""
     from analysis.report import citation
 
     # tabindex: a block that scrolls sideways must be reachable by keyboard
-    return Markdown('```{.bibtex tabindex="0"}\n' + citation.bibtex(root()).strip() + "\n```")
+    return Markdown(
+        '```{.bibtex tabindex="0"}\n' + citation.bibtex(root(), **_state()).strip() + "\n```"
+    )
 
 
 def ris() -> Markdown:
-    """RIS of this version, as a code block."""
+    """RIS of this build, as a code block."""
     from analysis.report import citation
 
-    return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root()).strip() + "\n```")
+    return Markdown('```{.ris tabindex="0"}\n' + citation.ris(root(), **_state()).strip() + "\n```")
 
 
 def changelog() -> Markdown:
@@ -1097,8 +1259,8 @@ def changelog() -> Markdown:
     entries = changelog.changelog_entries(root())
     if not entries:
         return Markdown(
-            f"_No version has been released yet; this is version {bundle()['version']}, built "
-            f"from commit `{bundle()['commit'][:12]}`._"
+            f"_No version has been released yet; this is {version_label().data}, built on "
+            f"{generated().data}._"
         )
     return Markdown("\n\n".join(f"## {e.title}\n\n{e.body_at(3).strip()}" for e in entries))
 

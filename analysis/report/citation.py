@@ -9,6 +9,12 @@ date, licence and addresses. Everything here is derived from it, so the
 can never disagree. ``python -m analysis release`` keeps the version in
 ``CITATION.cff`` equal to ``pyproject.toml``.
 
+A citation tells the truth about the build: a build is a *release* only when
+the tag ``vX.Y.Z`` points at its commit (:func:`analysis.report.version.release_at_head`);
+any other build is a *development version*, which never says "released" and
+names its commit instead. The people, their declarations and the concept DOI
+come from ``review-metadata.yml`` (:func:`people`).
+
 Both renderers must emit the same meta tags: Quarto makes them from the
 ``citation`` metadata (:func:`quarto_citation`, with ``google-scholar: true``),
 the embedded renderer writes :func:`highwire_meta` into each page's ``<head>``.
@@ -27,6 +33,9 @@ from analysis.report.version import ROOT
 
 __all__ = [
     "Citation",
+    "People",
+    "cite_statement",
+    "people",
     "bibtex",
     "highwire_meta",
     "load",
@@ -36,14 +45,19 @@ __all__ = [
 ]
 
 CFF = "CITATION.cff"
+#: The people, declarations and concept DOI of the review.
+METADATA = "review-metadata.yml"
 
 
 @dataclass(frozen=True)
 class Citation:
-    """The citation of one version of the living review (fields from ``CITATION.cff``).
+    """The citation of one build of the living review (fields from ``CITATION.cff``).
 
     ``authors`` holds display names: ``"Family, Given"`` for persons, the name
-    itself for an entity (a group author).
+    itself for an entity (a group author). ``released`` is False for a
+    development build, whose ``commit`` and ``built`` date (the commit date)
+    identify it; ``date_released`` is then only the date ``CITATION.cff``
+    carries for the planned version and is never printed.
     """
 
     title: str
@@ -56,29 +70,150 @@ class Citation:
     type: str
     doi: str | None = None
     keywords: tuple[str, ...] = ()
+    released: bool = True
+    commit: str = ""
+    built: str = ""
 
     @property
     def year(self) -> int:
+        if not self.released and re.match(r"\d{4}", self.built or ""):
+            return int(self.built[:4])
         return self.date_released.year
 
     @property
+    def issued(self) -> str:
+        """The date a reference gives: the release date, or the build date of a development
+        version."""
+        if self.released:
+            return self.date_released.isoformat()
+        return self.built[:10] if re.match(r"\d{4}-\d{2}-\d{2}", self.built or "") else ""
+
+    @property
+    def version_label(self) -> str:
+        """``Version 1.2.0, released 2027-01-02`` or ``development version, not yet released
+        (commit 0123456789ab)``."""
+        if self.released:
+            return f"Version {self.version}, released {self.date_released.isoformat()}"
+        commit = f" (commit {self.commit[:12]})" if self.commit else ""
+        return f"development version, not yet released{commit}"
+
+    @property
     def version_url(self) -> str:
-        """The permanent address of this version of the site, ``URL/vX.Y.Z/``."""
-        return f"{self.url.rstrip('/')}/v{self.version}/"
+        """The permanent address of this build: the site's ``URL/vX.Y.Z/`` for a release,
+        the commit's tree in the repository for a development version."""
+        if self.released:
+            return f"{self.url.rstrip('/')}/v{self.version}/"
+        if self.commit and self.commit != "unknown":
+            return f"{self.repository.rstrip('/')}/tree/{self.commit}"
+        return self.repository
 
     @property
     def key(self) -> str:
-        """A BibTeX key unique per version, e.g. ``ivig_living_review_v0_2_0``."""
-        return "ivig_living_review_v" + self.version.replace(".", "_")
+        """A BibTeX key unique per build, e.g. ``ivig_living_review_v0_2_0``
+        (``ivig_living_review_dev_0123456`` for a development version)."""
+        if self.released:
+            return "ivig_living_review_v" + self.version.replace(".", "_")
+        return "ivig_living_review_dev_" + (self.commit[:7] or "unknown")
 
     def text(self) -> str:
         """A plain-text reference, e.g. for the PDF's "cite as" line."""
         doi = f" doi:{self.doi}." if self.doi else ""
+        label = self.version_label
+        label = label[:1].upper() + label[1:]
+        built = f", built {self.issued}" if not self.released and self.issued else ""
         return (
             f"{'; '.join(self.authors)} ({self.year}). {self.title}. "
-            f"Version {self.version}, released {self.date_released.isoformat()}. "
-            f"{self.version_url}{doi}"
+            f"{label}{built}. {self.version_url}{doi}"
         )
+
+
+@dataclass(frozen=True)
+class People:
+    """Who is responsible for the review and what they declare (``review-metadata.yml``)."""
+
+    group_author: str
+    authors: tuple[dict, ...]
+    funding: tuple[str, ...]
+    protocol: str
+    concept_doi: str
+
+    def statements(self) -> list[tuple[str, str]]:
+        """``(heading, sentence)`` pairs for the site and the title page, plain text.
+
+        Each says what is declared, or plainly that nothing is yet.
+        """
+        out = []
+        if self.authors:
+            names = []
+            for a in self.authors:
+                name = " ".join(str(a[k]) for k in ("given-names", "family-names") if a.get(k))
+                bits = [b for b in (a.get("affiliation"), a.get("orcid")) if b]
+                names.append(name + (f" ({'; '.join(str(b) for b in bits)})" if bits else ""))
+            out.append(("Authors", "; ".join(names) + "."))
+            roles = [
+                " ".join(str(a[k]) for k in ("given-names", "family-names") if a.get(k))
+                + ": "
+                + ", ".join(str(r) for r in a["contributions"])
+                for a in self.authors
+                if a.get("contributions")
+            ]
+            out.append(("Contributions", "; ".join(roles) + "." if roles else "Not yet stated."))
+            coi = [
+                " ".join(str(a[k]) for k in ("given-names", "family-names") if a.get(k))
+                + ": "
+                + str(a["conflicts_of_interest"]).strip().rstrip(".")
+                for a in self.authors
+                if a.get("conflicts_of_interest")
+            ]
+            out.append(
+                (
+                    "Conflicts of interest",
+                    "; ".join(coi) + "." if coi else "No declaration has been made yet.",
+                )
+            )
+        else:
+            out.append(
+                (
+                    "Authors",
+                    f"No named authors yet: the review is published by the group "
+                    f"\u201c{self.group_author}\u201d, the people who contribute to it through "
+                    "the public repository. Authors, affiliations, ORCID identifiers and "
+                    "contributions will be listed here when the maintainers name them.",
+                )
+            )
+            out.append(
+                (
+                    "Conflicts of interest",
+                    "No declaration has been made yet, because no author is named yet.",
+                )
+            )
+        out.append(
+            (
+                "Funding",
+                "; ".join(self.funding) + "." if self.funding else "No funding has been declared.",
+            )
+        )
+        out.append(
+            (
+                "Protocol",
+                self.protocol if self.protocol else "No protocol has been registered or published.",
+            )
+        )
+        return out
+
+
+def people(root: Path | None = None) -> People:
+    """Read ``root/review-metadata.yml`` (absent: no named author, nothing declared)."""
+    path = (Path(root) if root is not None else ROOT) / METADATA
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    raw = raw or {}
+    return People(
+        group_author=str(raw.get("group_author") or "IVIG Living Review contributors"),
+        authors=tuple(dict(a) for a in raw.get("authors") or ()),
+        funding=tuple(str(f) for f in raw.get("funding") or ()),
+        protocol=str(raw.get("protocol") or ""),
+        concept_doi=str(raw.get("concept_doi") or ""),
+    )
 
 
 def _author_name(author: dict) -> str:
@@ -92,8 +227,18 @@ def _author_name(author: dict) -> str:
     return f"{name}, {suffix}" if suffix else name
 
 
-def load(root: Path | None = None) -> Citation:
-    """Read ``root/CITATION.cff`` into a :class:`Citation`.
+def load(
+    root: Path | None = None,
+    *,
+    released: bool | None = None,
+    commit: str | None = None,
+    built: str | None = None,
+) -> Citation:
+    """Read ``root/CITATION.cff`` into a :class:`Citation` of this build.
+
+    *released* defaults to whether the tag of the version points at ``HEAD``
+    (:func:`analysis.report.version.release_at_head`); *commit* and *built* to the
+    build stamp (:func:`analysis.report.version.stamp`) when not released.
 
     Raises
     ------
@@ -109,21 +254,34 @@ def load(root: Path | None = None) -> Citation:
     for key in ("title", "authors", "version", "date-released", "url", "repository-code"):
         if key not in cff:
             raise UserError(f"{path}: key {key!r} is required")
-    released = cff["date-released"]
-    if isinstance(released, str):
-        released = date.fromisoformat(released)
-    doi = cff.get("doi")
+    date_released = cff["date-released"]
+    if isinstance(date_released, str):
+        date_released = date.fromisoformat(date_released)
+    doi = cff.get("doi") or people(root).concept_doi or None
+    if released is None:
+        from analysis.report import version as version_mod
+
+        released = version_mod.release_at_head(path.parent) is not None
+    if not released and (commit is None or built is None):
+        from analysis.report import version as version_mod
+
+        stamp = version_mod.stamp(path.parent)
+        commit = stamp["commit"] if commit is None else commit
+        built = stamp["generated"] if built is None else built
     return Citation(
         title=str(cff["title"]).strip(),
         authors=tuple(_author_name(a) for a in cff["authors"]),
         version=str(cff["version"]),
-        date_released=released,
+        date_released=date_released,
         url=str(cff["url"]),
         repository=str(cff["repository-code"]),
         license=str(cff.get("license", "")),
         type=str(cff.get("type", "software")),
         doi=str(doi) if doi else None,
         keywords=tuple(str(k) for k in cff.get("keywords", ())),
+        released=bool(released),
+        commit=(commit or "") if not released else "",
+        built=(built or "") if not released else "",
     )
 
 
@@ -131,23 +289,28 @@ def _bib_escape(text: str) -> str:
     return re.sub(r"([&%$#_])", r"\\\1", text)
 
 
-def bibtex(root: Path | None = None) -> str:
-    """BibTeX entry (``@misc``, biblatex-compatible ``version`` field) for the current version.
+def bibtex(root: Path | None = None, **state) -> str:
+    """BibTeX entry (``@misc``, biblatex-compatible ``version`` field) for this build.
 
     Group authors are wrapped in an extra pair of braces so that BibTeX does not
-    split them into first and last names.
+    split them into first and last names. *state* goes to :func:`load` (``released``,
+    ``commit``, ``built``).
     """
-    c = load(root)
+    c = load(root, **state)
     authors = " and ".join(a if "," in a else "{" + a + "}" for a in c.authors)
+    version = c.version if c.released else f"development, commit {c.commit[:12]}"
+    label = c.version_label[:1].upper() + c.version_label[1:]
     fields = [
         ("author", "{" + _bib_escape(authors) + "}"),
         ("title", "{{" + _bib_escape(c.title) + "}}"),
         ("year", "{" + str(c.year) + "}"),
-        ("month", "{" + str(c.date_released.month) + "}"),
-        ("date", "{" + c.date_released.isoformat() + "}"),
-        ("version", "{" + c.version + "}"),
+    ]
+    if c.issued:
+        fields += [("month", "{" + str(int(c.issued[5:7])) + "}"), ("date", "{" + c.issued + "}")]
+    fields += [
+        ("version", "{" + version + "}"),
         ("url", "{" + c.version_url + "}"),
-        ("note", "{Version " + c.version + ", released " + c.date_released.isoformat() + "}"),
+        ("note", "{" + label + "}"),
     ]
     if c.doi:
         fields.append(("doi", "{" + c.doi + "}"))
@@ -155,15 +318,16 @@ def bibtex(root: Path | None = None) -> str:
     return f"@misc{{{c.key},\n{body}\n}}\n"
 
 
-def ris(root: Path | None = None) -> str:
-    """RIS record (``TY  - DATA``) for the current version, CRLF-free, ending with ``ER``."""
-    c = load(root)
+def ris(root: Path | None = None, **state) -> str:
+    """RIS record (``TY  - DATA``) for this build, CRLF-free, ending with ``ER``."""
+    c = load(root, **state)
     lines = ["TY  - DATA" if c.type == "dataset" else "TY  - COMP", f"TI  - {c.title}"]
     lines += [f"AU  - {a}" for a in c.authors]
+    lines.append(f"PY  - {c.year}")
+    if c.issued:
+        lines.append(f"DA  - {c.issued.replace('-', '/')}")
     lines += [
-        f"PY  - {c.year}",
-        f"DA  - {c.date_released.strftime('%Y/%m/%d')}",
-        f"ET  - {c.version}",
+        f"ET  - {c.version if c.released else c.version_label}",
         f"UR  - {c.version_url}",
     ]
     if c.doi:
@@ -173,27 +337,30 @@ def ris(root: Path | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def quarto_citation(root: Path | None = None) -> dict:
+def quarto_citation(root: Path | None = None, **state) -> dict:
     """The ``citation`` metadata for ``_quarto.yml`` (CSL item as YAML, Quarto's format).
 
     With ``google-scholar: true`` Quarto turns it into the ``citation_*`` meta
     tags that :func:`highwire_meta` lists for the embedded renderer.
     """
-    c = load(root)
+    c = load(root, **state)
     item: dict = {
         "type": c.type,
         "title": c.title,
         "author": [{"name": a} for a in c.authors],
-        "issued": c.date_released.isoformat(),
-        "version": c.version,
+        "version": c.version if c.released else c.version_label,
         "url": c.version_url,
     }
+    if c.issued:
+        item["issued"] = c.issued
     if c.doi:
         item["doi"] = c.doi
     return item
 
 
-def highwire_meta(root: Path | None = None, *, pdf_url: str | None = None) -> list[tuple[str, str]]:
+def highwire_meta(
+    root: Path | None = None, *, pdf_url: str | None = None, **state
+) -> list[tuple[str, str]]:
     """``(name, content)`` pairs of the Highwire ``<meta>`` tags for every page.
 
     Parameters
@@ -203,11 +370,12 @@ def highwire_meta(root: Path | None = None, *, pdf_url: str | None = None) -> li
     pdf_url : str, optional
         Absolute address of the version's PDF (``citation_pdf_url``).
     """
-    c = load(root)
+    c = load(root, **state)
     tags = [("citation_title", c.title)]
     tags += [("citation_author", a) for a in c.authors]
+    if c.issued:
+        tags.append(("citation_publication_date", c.issued.replace("-", "/")))
     tags += [
-        ("citation_publication_date", c.date_released.strftime("%Y/%m/%d")),
         ("citation_fulltext_html_url", c.version_url),
         ("citation_language", "en"),
     ]
@@ -218,7 +386,50 @@ def highwire_meta(root: Path | None = None, *, pdf_url: str | None = None) -> li
     return tags
 
 
-def write_downloads(root: Path | None, out_dir: Path) -> list[Path]:
+def cite_statement(root: Path | None = None, **state) -> tuple[str, str | None]:
+    """What the "How to cite" block says: ``(sentence, reference)``; reference may be None.
+
+    A release cites itself. A development version points to the latest release
+    (its reference rebuilt from that tag's ``CITATION.cff``) or says none exists.
+    """
+    from analysis.report import version as version_mod
+
+    c = load(root, **state)
+    if c.released:
+        return (
+            "Cite the version you read: each version has its own address and never changes.",
+            c.text(),
+        )
+    r = Path(root) if root is not None else ROOT
+    latest = version_mod.latest_release(r)
+    if latest is None:
+        return (
+            f"You are reading a {c.version_label}. No version has been released yet, so there "
+            "is no version to cite; if you must cite what you read, cite this development "
+            "version with its commit, as below, and check its results against the first "
+            "release when it appears.",
+            c.text(),
+        )
+    prior = load(r, released=True)
+    prior = (
+        Citation(
+            **{
+                **prior.__dict__,
+                "version": latest.version,
+                "date_released": date.fromisoformat(latest.date),
+            }
+        )
+        if re.match(r"\d{4}-\d{2}-\d{2}$", latest.date)
+        else prior
+    )
+    return (
+        f"You are reading a {c.version_label}. Cite the latest release, "
+        f"version {latest.version}, whose results are fixed:",
+        prior.text(),
+    )
+
+
+def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
     """Write the "cite this version" downloads into ``out_dir``; returns their paths.
 
     ``citation.bib`` (:func:`bibtex`), ``citation.ris`` (:func:`ris`) and
@@ -230,8 +441,8 @@ def write_downloads(root: Path | None, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     source = (Path(root) if root is not None else ROOT) / CFF
     texts = {
-        "citation.bib": bibtex(root),
-        "citation.ris": ris(root),
+        "citation.bib": bibtex(root, **state),
+        "citation.ris": ris(root, **state),
         CFF: source.read_text(encoding="utf-8"),
     }
     written = []

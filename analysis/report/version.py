@@ -27,9 +27,12 @@ from analysis.errors import UserError
 __all__ = [
     "ROOT",
     "SEMVER",
+    "Release",
     "Version",
     "current",
+    "latest_release",
     "parse",
+    "release_at_head",
     "stamp",
 ]
 
@@ -147,3 +150,65 @@ def stamp(root: Path | None = None) -> dict[str, str]:
         epoch = _git(r, "log", "-1", "--format=%ct", "HEAD") if in_git else None
         generated = iso_utc(int(epoch)) if epoch else "unknown"
     return {"version": current(r), "commit": commit, "generated": generated}
+
+
+class Release(NamedTuple):
+    """A released version: its number and release date (``YYYY-MM-DD``)."""
+
+    version: str
+    date: str
+
+    @property
+    def tag(self) -> str:
+        return f"v{self.version}"
+
+
+def _tags(root: Path, *args: str) -> list[Version]:
+    out = _git(root, "tag", "--list", "v*", *args) if _is_repo_root(root) else None
+    found = []
+    for name in (out or "").split():
+        try:
+            found.append(parse(name))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def _release_date(root: Path, v: Version) -> str:
+    """The release date of tag *v*: ``date-released`` of its ``CITATION.cff``, else the tag's
+    own date (the date ``python -m analysis release`` wrote is the one a citation gives)."""
+    import yaml
+
+    cff = _git(root, "show", f"{v.tag}:CITATION.cff")
+    if cff:
+        try:
+            released = (yaml.safe_load(cff) or {}).get("date-released")
+        except yaml.YAMLError:
+            released = None
+        if released:
+            return str(released)[:10]
+    made = _git(root, "for-each-ref", "--format=%(creatordate:short)", f"refs/tags/{v.tag}")
+    return (made or "")[:10] or "unknown"
+
+
+def release_at_head(root: Path | None = None) -> Release | None:
+    """The release this checkout is, or None for a development build.
+
+    A build is a release only when the tag ``vX.Y.Z`` of the version in
+    ``pyproject.toml`` points at ``HEAD``; a version number alone is a plan, not a
+    release (the version is set before the tag is made). Outside git: None.
+    """
+    r = _root(root)
+    v = parse(current(r))
+    if v not in _tags(r, "--points-at", "HEAD"):
+        return None
+    return Release(str(v), _release_date(r, v))
+
+
+def latest_release(root: Path | None = None) -> Release | None:
+    """The newest release tag reachable from ``HEAD``, or None when nothing is released."""
+    r = _root(root)
+    tags = _tags(r, "--merged", "HEAD")
+    if not tags:
+        return None
+    return Release(str(tags[-1]), _release_date(r, tags[-1]))

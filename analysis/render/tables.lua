@@ -1,0 +1,54 @@
+-- Tables that work at every width and on paper (used by the embedded renderer; Quarto can
+-- list it under `filters:` too).
+-- HTML: every table sits in <div class="table-scroll" tabindex="0" role="region"
+--   aria-label="…">, so a table wider than the page scrolls inside a region that a keyboard
+--   can reach and a screen reader names (WCAG 2.1.1; axe "scrollable-region-focusable"); the
+--   label is the table's caption, or its column headings.
+-- Typst: cells are set ragged-right (no justified gaps), and tables with many columns in a
+--   smaller type so that they fit the text width; the header row repeats on each page
+--   (Typst's table.header) and the figure around a table may break across pages (preamble).
+
+local function plain(inlines)
+  return pandoc.utils.stringify(inlines):gsub("%s+", " ")
+end
+
+local function label_of(tbl)
+  local cap = plain(tbl.caption.long or {})
+  if cap ~= "" then return "Table: " .. cap end
+  local heads = {}
+  if tbl.head and tbl.head.rows and tbl.head.rows[1] then
+    for _, cell in ipairs(tbl.head.rows[1].cells) do
+      local t = plain(cell.contents)
+      if t ~= "" then table.insert(heads, t) end
+    end
+  end
+  if #heads > 0 then return "Table: " .. table.concat(heads, ", ") end
+  return "Table"
+end
+
+function Table(tbl)
+  if FORMAT:match("html") then
+    local attr = pandoc.Attr("", {"table-scroll"}, {
+      {"tabindex", "0"}, {"role", "region"}, {"aria-label", label_of(tbl)},
+    })
+    return pandoc.Div({tbl}, attr)
+  end
+  if FORMAT:match("typst") then
+    -- a long identifier (Sorensen1997_crossover) may break after an underscore or a slash
+    -- instead of running into the next column
+    tbl = tbl:walk({
+      Str = function(s)
+        if s.text:find("[_/]") and #s.text > 12 then
+          return pandoc.Str((s.text:gsub("([_/])", "%1\u{200B}")))
+        end
+      end,
+    })
+    local ncol = #tbl.colspecs
+    local size = ncol >= 6 and "7.5pt" or (ncol >= 4 and "8pt" or "8.5pt")
+    return {
+      pandoc.RawBlock("typst", "#[#set par(justify: false)\n#show table: set text(size: " .. size .. ")\n#set table(align: left)"),
+      tbl,
+      pandoc.RawBlock("typst", "]"),
+    }
+  end
+end
