@@ -47,7 +47,7 @@ def test_contract_keys_and_no_nan():
     assert set(out) == CONTRACT_KEYS
     assert set(out["random"]) == {
         "tau2_method", "hk", "estimate", "ci_low", "ci_high", "p", "tau2", "tau2_ci",
-        "i2", "i2_ci", "pi_low", "pi_high",
+        "i2", "i2_ci", "pi_low", "pi_high", "converged", "iterations", "note",
     }  # fmt: skip
     assert set(out["small_study"]) == {"egger", "begg", "trimfill"}
     assert set(out["studies"][0]) == {
@@ -65,7 +65,9 @@ def test_single_study_is_valid_with_none_for_undefined():
     assert res.k == 1
     assert out["random"]["tau2"] is None and out["random"]["pi_low"] is None
     assert out["random"]["tau2_ci"] is None and out["heterogeneity"]["q"] is None
+    assert "single study" in out["random"]["note"] and "single" in out["heterogeneity"]["note"]
     assert out["small_study"]["egger"]["p"] is None and out["leave_one_out"] == []
+    assert "three studies" in out["small_study"]["egger"]["note"]
     assert out["random"]["estimate"] == pytest.approx(out["studies"][0]["estimate"])
     assert len(res.baujat) == 0
 

@@ -115,13 +115,17 @@ class Common:
 
 @dataclass(frozen=True)
 class HeterogeneityStats:
-    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H²."""
+    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H².
+
+    ``note`` says why a figure is None (a single study).
+    """
 
     q: float | None
     df: int | None
     p: float | None
     i2: float | None
     h2: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,12 @@ class Random:
         Model-based I² (percent) and its Q-profile CI.
     pi_low, pi_high : float or None
         Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
+    converged : bool
+        Whether tau² was reached (False: every figure that depends on it is None).
+    iterations : int
+        Fisher-scoring (or root-search) iterations (0 for closed-form estimators).
+    note : str or None
+        Why a figure is None, or how tau² was found when Fisher scoring did not get there.
     b, se : float or None
         Pooled effect on the analysis scale and its SE (not serialised).
     """
@@ -157,6 +167,9 @@ class Random:
     i2_ci: tuple[float | None, float | None] | None
     pi_low: float | None
     pi_high: float | None
+    converged: bool = True
+    iterations: int = 0
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
 
@@ -271,6 +284,8 @@ def analyse(
     hk: bool = False,
     by: str | None = None,
     level: float = 0.95,
+    maxiter: int = 100,
+    fallback: bool = True,
 ) -> MetaAnalysis:
     """Run the full meta-analysis of a table of two-arm trials.
 
@@ -288,6 +303,11 @@ def analyse(
         Column that defines subgroups.
     level : float
         Confidence level.
+    maxiter, fallback : int, bool
+        Fisher-scoring iterations of the iterative tau² estimators, and whether a
+        bracketed search finishes a fit that has not converged (see
+        :func:`analysis.stats.tau2.estimate_tau2`); every analysis uses them. Switching
+        the search off shows what a reader sees when an estimate cannot be computed.
 
     Returns
     -------
@@ -326,6 +346,8 @@ def analyse(
         by=by,
         groups=groups,
         level=level,
+        maxiter=maxiter,
+        fallback=fallback,
     )
 
 
@@ -343,6 +365,8 @@ def analyse_arrays(
     by: str | None = None,
     groups: Sequence[str] | None = None,
     level: float = 0.95,
+    maxiter: int = 100,
+    fallback: bool = True,
 ) -> MetaAnalysis:
     """:func:`analyse` on plain sequences (one entry per study, in data order).
 
@@ -391,10 +415,12 @@ def analyse_arrays(
         p=_num(het.p),
         i2=_num(het.i2),
         h2=_num(het.h2),
+        note="a single study: heterogeneity needs at least two studies" if k < 2 else None,
     )
 
     # random-effects model
-    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure)
+    control = {"maxiter": maxiter, "fallback": fallback}
+    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure, **control)
     random = Random(
         tau2_method=tau2_method,
         hk=bool(hk),
@@ -408,6 +434,9 @@ def analyse_arrays(
         i2_ci=_pair(re.i2_ci_low, re.i2_ci_high),
         pi_low=_num(re.pi_low),
         pi_high=_num(re.pi_high),
+        converged=bool(re.converged),
+        iterations=int(re.iterations),
+        note=re.note,
         b=_num(re.b),
         se=_num(re.se),
     )
@@ -431,12 +460,14 @@ def analyse_arrays(
     small = SmallStudy(
         egger=egger(y, v),
         begg=begg(y, v),
-        trimfill=trimfill(y, v, tau2_method, hk=hk, measure=measure, level=level),
+        trimfill=trimfill(y, v, tau2_method, hk=hk, measure=measure, level=level, control=control),
     )
 
     # sensitivity: each one batch of meta-analyses
-    loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level)
-    cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level)
+    # batches start warm, from the full-data tau²
+    warm = {"start": random.tau2, "control": control}
+    loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level, **warm)
+    cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level, **warm)
     sub = None
     if by is not None:
         if groups is None:
@@ -444,7 +475,7 @@ def analyse_arrays(
         if len(groups) != len(ids):
             raise ValueError("groups: one value per study is required")
         g_in = [str(g) for g, keep in zip(groups, inc, strict=True) if keep]
-        sub = subgroups(y, v, g_in, by, tau2_method, hk=hk, measure=measure, level=level)
+        sub = subgroups(y, v, g_in, by, tau2_method, hk=hk, measure=measure, level=level, **warm)
     points = baujat(y, v, ids_in, random.b, random.tau2, loo)
 
     return MetaAnalysis(

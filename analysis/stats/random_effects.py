@@ -246,14 +246,29 @@ def rma(
         iterations=int(iters) if s else iters,
         level=level,
         note=fit_notes(method, k, status, maxiter, fallback, s),
+        status=int(status) if s else status,
     )
 
 
-def fit_note(method: str, k: int, status: int, maxiter: int, fallback: bool = True) -> str | None:
-    """The reader's sentence on one random-effects fit (None when there is nothing to say)."""
+def fit_note(
+    method: str,
+    k: int,
+    status: int,
+    maxiter: int = 100,
+    fallback: bool = True,
+    pi: bool = True,
+) -> str | None:
+    """The reader's sentence on one random-effects fit (None when there is nothing to say).
+
+    ``status`` is the tau² status code (:data:`analysis.stats.tau2.DIRECT`, ``SEARCHED``,
+    ``FAILED``); ``pi`` says whether the analysis reports a prediction interval (and
+    Q-profile CIs), whose absence for k < 3 (k < 2) then needs a reason too.
+    """
     if k == 0:
         return "no studies in this analysis"
     if k < 2:
+        if not pi:
+            return "a single study: tau² and I² need at least two studies"
         return (
             "a single study: tau², I², their confidence intervals and the prediction "
             "interval need at least two studies"
@@ -278,7 +293,7 @@ def fit_note(method: str, k: int, status: int, maxiter: int, fallback: bool = Tr
             else "PM: tau² lies beyond the interval R's uniroot searches; it was found "
             "by a bracketed search"
         )
-    if k < 3:
+    if k < 3 and pi:
         parts.append("the prediction interval needs at least three studies")
     return "; ".join(parts) or None
 

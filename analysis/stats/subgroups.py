@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
+from analysis.stats.influence import _control, _notes
 from analysis.stats.random_effects import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
@@ -37,6 +38,9 @@ class Subgroup:
         The subgroup's own tau² and model-based I² (None for k = 1).
     b, se, p : float or None
         Pooled effect on the analysis scale, its SE and p-value.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
     """
 
     k: int
@@ -45,6 +49,7 @@ class Subgroup:
     ci_high: float | None
     tau2: float | None
     i2: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
     p: float | None = field(default=None, metadata={"json": False})
@@ -58,11 +63,14 @@ class TestBetween:
     ----------
     q, df, p : float, int, float or None
         Cochran's Q of the subgroup estimates, G - 1 degrees of freedom, chi-square p.
+    note : str or None
+        Why the test is None (fewer than two subgroups with an estimate).
     """
 
     q: float | None
     df: int | None
     p: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ def subgroups(
     hk: bool = False,
     measure: str | None = None,
     level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
 ) -> Subgroups:
     r"""Separate random-effects fits per subgroup and the test for subgroup differences.
 
@@ -100,7 +110,8 @@ def subgroups(
     common-effect model: :math:`Q_b = \sum_g w_g(\hat\mu_g - \bar\mu)^2`,
     :math:`w_g = 1/SE_g^2`, :math:`\bar\mu = \sum w_g\hat\mu_g/\sum w_g`, referred to
     :math:`\chi^2_{G-1}` (Cochrane Handbook 10.11.3.1; Borenstein et al. 2009, ch. 19,
-    "separate estimates of tau²"). Undefined (None) with a single subgroup.
+    "separate estimates of tau²"). Undefined (None) with a single subgroup. ``start``
+    (the full-data tau²) and ``control`` as in :func:`analysis.stats.influence.leave_one_out`.
 
     References
     ----------
@@ -114,8 +125,22 @@ def subgroups(
     g = np.asarray([str(x) for x in groups], dtype=object)
     names = sorted(set(g.tolist()))
     mask = np.stack([g == name for name in names]) if names else np.zeros((0, y.size), bool)
-    res = pooled_batch(y, v, mask, method, hk=hk, measure=measure, level=level)
+    res = pooled_batch(
+        y,
+        v,
+        mask,
+        method,
+        hk=hk,
+        measure=measure,
+        level=level,
+        **_control(method, start, control),
+    )
     kg = mask.sum(axis=1)
+    notes = _notes(res, method, control) if names else []
+    notes = [
+        n if n is not None or kg[j] > 1 else "a single study: tau² and I² need at least two studies"
+        for j, n in enumerate(notes)
+    ]
     tau2 = np.zeros(len(names)) if method == "EE" else np.asarray(res.tau2, dtype=float)
     out = {
         name: Subgroup(
@@ -128,6 +153,7 @@ def subgroups(
             b=_num(res.b[j]),
             se=_num(res.se[j]),
             p=_num(res.p[j]),
+            note=notes[j],
         )
         for j, name in enumerate(names)
     }
@@ -136,7 +162,8 @@ def subgroups(
     ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
     G = int(ok.sum())
     if G < 2:
-        test = TestBetween(None, None, None)
+        why = "a single subgroup" if len(names) < 2 else "fewer than two subgroups have an estimate"
+        test = TestBetween(None, None, None, f"{why}: no test for differences between subgroups")
     else:
         w = 1 / se[ok] ** 2
         mu = (w * b[ok]).sum() / w.sum()

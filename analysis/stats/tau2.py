@@ -238,6 +238,12 @@ def _fisher(
        by :func:`scipy.optimize.brentq` to full double precision (:func:`_search`).
     4. metafor's check (ML, REML): if the likelihood at tau² = 0 is higher, tau² = 0.
 
+    A warm start (``start``) reaches the same root in a few steps; but where the maximum
+    is at the boundary, Fisher scoring creeps towards 0 and stops a hair above it, at a
+    point that depends on where it started. Members that end within ``1000 threshold``
+    of 0 are therefore refitted from metafor's start, so that they stop where metafor
+    does.
+
     Returns ``(tau2, se, converged, iterations, status)`` with ``status`` DIRECT,
     SEARCHED or FAILED per member.
     """
@@ -295,6 +301,15 @@ def _fisher(
     tau2 = t.reshape(shape)
     conv = conv_f.reshape(shape)
     iters = iters_f.reshape(shape)
+    if start is not None:
+        cold = conv & (tau2 < 1000 * threshold)
+        if cold.any():
+            sub = Batch(bt.y[cold], bt.v[cold], bt.m[cold], bt.mf[cold], k[cold], False)
+            t_c, _, c_c, i_c, _ = _fisher(
+                sub, method, threshold, maxiter, tol, stepadj, halving, False, None
+            )
+            tau2, conv, iters = tau2.copy(), conv.copy(), iters.copy()
+            tau2[cold], conv[cold], iters[cold] = t_c, c_c, iters[cold] + i_c
     status = np.where(conv, DIRECT, FAILED)
     if fallback and not conv.all():
         tau2, conv, status = _search_members(bt, method, tau2, conv, status)
