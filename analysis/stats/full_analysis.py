@@ -193,7 +193,8 @@ class MetaAnalysis:
     k : int
         Studies in the analysis.
     excluded : tuple[str, ...]
-        study_ids dropped (no events in either arm, RR and OR).
+        study_ids dropped (no events in either arm, or events in every patient of both
+        arms: RR and OR).
     studies : tuple[Study, ...]
     common : Common
     heterogeneity : HeterogeneityStats
@@ -253,6 +254,19 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, float | np.floating):
         return _num(obj)
     raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def _no_studies(ai, ci, n1, n2) -> str:
+    """Why no study is left: no events in both arms, events in every patient, or both."""
+    none = bool(((ai == 0) & (ci == 0)).any())
+    every = bool(((ai == n1) & (ci == n2)).any())
+    if none and every:
+        why = "no events in either arm or events in every patient of both arms"
+    elif every:
+        why = "events in every patient of both arms"
+    else:
+        why = "no events in either arm"
+    return f"no studies to analyse: every study has {why}"
 
 
 def _pooled(res) -> Pooled:
@@ -390,11 +404,7 @@ def analyse_arrays(
     excluded = tuple(s for s, keep in zip(ids, inc, strict=True) if not keep)
     k = int(inc.sum())
     if k == 0:
-        raise NoStudies(
-            "no studies to analyse: every study has no events in either arm"
-            if excluded
-            else "no studies to analyse"
-        )
+        raise NoStudies(_no_studies(ai, ci, n1, n2) if excluded else "no studies to analyse")
     ids_in = [s for s, keep in zip(ids, inc, strict=True) if keep]
     y, v = es.yi[inc], es.vi[inc]
     years = np.asarray(year)[inc]
