@@ -112,7 +112,12 @@ def cumulative(
             level=level,
             **_control(method, start, control),
         )
-        notes += _notes(res, method, control)
+        # the first step (one study) has its estimate and, unless under Hartung-Knapp, its
+        # CI: only tau² (not reported) is missing there, which needs no note
+        notes += [
+            None if j == 0 and not hk else n
+            for j, n in zip(steps, _notes(res, method, control), strict=True)
+        ]
         for name, arr in fields.items():
             arr[start:stop] = np.asarray(getattr(res, name), dtype=float)
         if method != "EE":

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -93,13 +93,15 @@ class Study:
 class Pooled:
     """A pooled common-effect estimate (natural scale) with its CI and p-value.
 
-    ``b``, ``se`` (analysis scale) are kept for callers but not serialised.
+    ``b``, ``se`` (analysis scale) are kept for callers but not serialised; ``note`` says
+    why a figure is None.
     """
 
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
     p: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
 
@@ -269,8 +271,9 @@ def _no_studies(ai, ci, n1, n2) -> str:
     return f"no studies to analyse: every study has {why}"
 
 
-def _pooled(res) -> Pooled:
-    return Pooled(
+def _pooled(res, why=None) -> Pooled:
+    """A common-effect result; ``why`` (a callable) gives the reason where a figure is None."""
+    out = Pooled(
         estimate=_num(res.estimate),
         ci_low=_num(res.ci_low),
         ci_high=_num(res.ci_high),
@@ -278,6 +281,35 @@ def _pooled(res) -> Pooled:
         b=_num(res.b),
         se=_num(res.se),
     )
+    if None in (out.estimate, out.ci_low, out.ci_high, out.p):
+        out = replace(out, note=(why() if why else None) or _UNDEFINED)
+    return out
+
+
+_UNDEFINED = "the estimate or its standard error is undefined for these counts"
+
+
+def _common_note(name: str, measure: str, ai, n1, ci, n2, res) -> str:
+    """Why a common-effect estimate (MH, IV, Peto) or its p-value is undefined."""
+    if _num(res.estimate) is not None and _num(res.se) == 0:
+        return (
+            "the standard error is zero (no variation in the counts), so the p-value is undefined"
+        )
+    if measure in ("RR", "OR"):
+        for arm, ev, n in (("IVIG", ai, n1), ("control", ci, n2)):
+            if ev.sum() == 0:
+                return (
+                    f"{name}: no events in the {arm} arm of any trial, so the pooled ratio "
+                    "is 0 or infinite"
+                )
+            if measure == "OR" and (ev == n).all():
+                return (
+                    f"{name}: every patient of the {arm} arms had an event, so the pooled "
+                    "odds ratio is infinite or 0"
+                )
+    if name == "Peto" and (((ai + ci) == 0) | ((ai + ci) == (n1 + n2))).all():
+        return "Peto: no trial has both patients with and without events, so its variance is zero"
+    return f"{name}: {_UNDEFINED}"
 
 
 def _pair(lo, hi) -> tuple[float | None, float | None] | None:
@@ -414,10 +446,13 @@ def analyse_arrays(
     iv_res = iv(y, v, level=level, measure=measure)
     peto_res = peto(ai, n1, ci, n2, level=level) if measure == "OR" else None
     het = heterogeneity(y, v)
+    cells = (measure, ai, n1, ci, n2)
     common = Common(
-        mh=_pooled(mh_res),
-        iv=_pooled(iv_res),
-        peto=_pooled(peto_res) if peto_res is not None else None,
+        mh=_pooled(mh_res, lambda: _common_note("Mantel-Haenszel", *cells, mh_res)),
+        iv=_pooled(iv_res, lambda: _common_note("inverse variance", *cells, iv_res)),
+        peto=_pooled(peto_res, lambda: _common_note("Peto", *cells, peto_res))
+        if peto_res is not None
+        else None,
     )
     heterogeneity_stats = HeterogeneityStats(
         q=_num(het.q),

@@ -150,9 +150,16 @@ def _notes(res, method: str, control: dict | None) -> list:
         return [None] * k.size
     c = control or {}
     st = np.asarray(status)
+    hk = bool(getattr(res, "hk", False))
     return [
         fit_note(
-            method, int(k[i]), int(st[i]), c.get("maxiter", 100), c.get("fallback", True), pi=False
+            method,
+            int(k[i]),
+            int(st[i]),
+            c.get("maxiter", 100),
+            c.get("fallback", True),
+            pi=False,
+            hk=hk,
         )
         if (k[i] < 2 or st[i] != DIRECT)
         else None

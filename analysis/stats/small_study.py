@@ -558,7 +558,7 @@ def trimfill(
                 if math.isfinite(beta)
                 else f"a {method} fit inside the procedure did not converge"
             )
-            return TrimFill(None, side, None, None, None, k=k, note=f"trim-and-fill: {why}")
+            return TrimFill(None, side, None, None, None, k=k, note=why)
         yc = y - beta
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
@@ -614,4 +614,4 @@ def _trimfill_note(res, method: str, k: int, control: dict) -> str | None:
     note = fit_note(
         method, k, int(status), control.get("maxiter", 100), control.get("fallback", True), pi=False
     )
-    return f"trim-and-fill: {note}" if note else None
+    return note
