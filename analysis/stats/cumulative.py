@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.influence import _control, _notes
+from analysis.stats.influence import BLOCK_CELLS, _control, _notes
 from analysis.stats.random_effects import pooled_batch
 
-__all__ = ["CUMULATIVE_BLOCKS", "Cumulative", "cumulative", "year_order"]
-
-#: the cumulative batch is split into at most this many row blocks (each >= 64 steps)
-CUMULATIVE_BLOCKS = 8
+__all__ = ["Cumulative", "cumulative", "year_order"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,17 @@ class Cumulative:
     tau2: float | None = field(default=None, metadata={"json": False})
     i2: float | None = field(default=None, metadata={"json": False})
     p: float | None = field(default=None, metadata={"json": False})
+
+
+def _edges(k: int) -> list[int]:
+    """Row blocks of the triangular batch with at most ``BLOCK_CELLS`` cells each."""
+    edges = [0]
+    while edges[-1] < k:
+        stop = edges[-1] + 1
+        while stop < k and (stop + 1 - edges[-1]) * (stop + 1) <= BLOCK_CELLS:
+            stop += 1
+        edges.append(stop)
+    return edges
 
 
 def year_order(year) -> np.ndarray:
@@ -97,8 +105,7 @@ def cumulative(
     fields = {name: np.empty(k) for name in ("estimate", "ci_low", "ci_high", "b", "i2", "p")}
     tau2 = np.zeros(k)
     notes: list = []
-    blocks = max(1, min(CUMULATIVE_BLOCKS, k // 64))
-    edges = np.linspace(0, k, blocks + 1).astype(int)
+    edges = _edges(k)
     for start, stop in zip(edges[:-1], edges[1:], strict=True):
         steps = np.arange(start, stop)
         mask = np.arange(stop)[None, :] <= steps[:, None]

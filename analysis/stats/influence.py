@@ -77,8 +77,22 @@ class BaujatPoint:
     y: float | None
 
 
-def _loo_mask(k: int) -> np.ndarray:
-    return ~np.eye(k, dtype=bool)
+#: cells (members x studies) of one block of a leave-one-out batch
+BLOCK_CELLS = 1 << 16
+
+
+class _Stack:
+    """The per-member figures of several batched fits, concatenated on first access."""
+
+    def __init__(self, parts):
+        self._parts = parts
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = np.concatenate([np.atleast_1d(getattr(r, name)) for r in self._parts])
+        setattr(self, name, value)
+        return value
 
 
 def leave_one_out(
@@ -112,18 +126,27 @@ def leave_one_out(
     k = y.size
     if k < 2:
         return ()
-    res = pooled_batch(
-        y,
-        v,
-        _loo_mask(k),
-        method,
-        hk=hk,
-        measure=measure,
-        level=level,
-        **_control(method, start, control),
-    )
+    # blocks of rows of the k x k batch: the same arithmetic, arrays that stay in cache
+    # and a peak memory of BLOCK_CELLS cells per array instead of k²
+    step = max(1, min(k, BLOCK_CELLS // k))
+    parts, notes = [], []
+    for lo in range(0, k, step):
+        rows = np.arange(lo, min(lo + step, k))
+        mask = np.arange(k)[None, :] != rows[:, None]
+        res = pooled_batch(
+            y,
+            v,
+            mask,
+            method,
+            hk=hk,
+            measure=measure,
+            level=level,
+            **_control(method, start, control),
+        )
+        parts.append(res)
+        notes += _notes(res, method, control)
+    res = _Stack(parts)
     tau2 = np.zeros(k) if method == "EE" else res.tau2
-    notes = _notes(res, method, control)
     return tuple(
         LeaveOneOut(
             omitted=str(labels[i]),

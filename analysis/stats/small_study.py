@@ -234,6 +234,31 @@ def _ranks_with_ties(x: np.ndarray) -> np.ndarray:
     return counts[counts > 1].astype(float)
 
 
+#: above this k, Kendall's S comes from scipy's O(k log k) tau-b instead of k x k signs
+KENDALL_PAIRS_MAX = 500
+
+
+def _kendall_s(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's S (concordant minus discordant pairs, ties count 0).
+
+    Up to ``KENDALL_PAIRS_MAX`` studies from the signs of all pairs (k x k, exact in
+    integers); beyond, from :func:`scipy.stats.kendalltau` (tau-b by merge sort) times
+    its denominator, which avoids the k x k work (scipy.stats is imported only then).
+    """
+    n = x.size
+    if n <= KENDALL_PAIRS_MAX:
+        # each pair appears twice in the full matrix (same sign product), the diagonal is 0
+        prod = np.sign(x[:, None] - x[None, :])
+        prod *= np.sign(y[:, None] - y[None, :])
+        return float(prod.sum()) / 2
+    from scipy.stats import kendalltau
+
+    tx, ty = _ranks_with_ties(x), _ranks_with_ties(y)
+    t0 = n * (n - 1) / 2
+    denom = math.sqrt((t0 - (tx * (tx - 1)).sum() / 2) * (t0 - (ty * (ty - 1)).sum() / 2))
+    return float(round(float(kendalltau(x, y).statistic) * denom))
+
+
 def kendall_exact_p(q: int, n: int) -> float:
     r"""Two-sided exact p-value of Kendall's statistic (no ties).
 
@@ -291,11 +316,6 @@ def begg(yi, vi) -> Begg:
     theta = (w * y).sum() / w.sum()
     vstar = v - 1 / w.sum()
     ys = (y - theta) / np.sqrt(vstar)
-    # concordant minus discordant pairs, O(n^2) vectorised
-    # each pair appears twice in the full matrix (same sign product), the diagonal is 0
-    prod = np.sign(ys[:, None] - ys[None, :])
-    prod *= np.sign(v[:, None] - v[None, :])
-    s = float(prod.sum()) / 2
     tx = _ranks_with_ties(ys)
     ty = _ranks_with_ties(v)
     t0 = n * (n - 1) / 2
@@ -309,6 +329,7 @@ def begg(yi, vi) -> Begg:
             note="the standardised effects or the variances are all tied, so Kendall's "
             "tau is undefined",
         )
+    s = _kendall_s(ys, v)
     tau = s / denom
     if tx.size == 0 and ty.size == 0 and n <= BEGG_EXACT_MAX:
         q = round((tau + 1) * n * (n - 1) / 4)

@@ -201,16 +201,24 @@ def _score_parts(y, v, mf, kk, t0, method: str):
     :math:`\frac{k}{k-1} Q(\tau^2) - k` over :math:`\sum w` (Viechtbauer 2005). The
     numerator is twice the score of the (restricted) log-likelihood for ML and REML.
     """
-    w = mf / (v + t0[:, None])
-    s1, s2, s3 = _sums(w)
-    b = (w * y).sum(-1) / s1
+    w = v + t0[:, None]
+    np.divide(mf, w, out=w)
+    s1 = w.sum(-1)
+    b = np.einsum("ij,ij->i", w, y) / s1
+    w2 = w * w
+    s2 = w2.sum(-1)
+    if method == "EB":
+        r = y - b[:, None]
+        r *= r
+        q = np.einsum("ij,ij->i", w, r)
+        return q * kk / (kk - 1) - kk, s1
     r = y - b[:, None]
+    w2r = w2 * r
+    swr = np.einsum("ij,ij->i", w2r, r)  # sum w² r²
     if method == "ML":
-        return (w**2 * r**2).sum(-1) - s1, s2
-    if method == "REML":
-        return (w**2 * r**2).sum(-1) - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
-    q = (w * r**2).sum(-1)
-    return q * kk / (kk - 1) - kk, s1
+        return swr - s1, s2
+    s3 = np.einsum("ij,ij->i", w2, w)
+    return swr - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
 
 
 def _fisher(
@@ -268,7 +276,10 @@ def _fisher(
     it = 0
     while idx.size:
         it += 1
-        y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
+        if idx.size == n:  # every member still iterating: views, no copies
+            y, v, mf, kk, t0 = y2, v2, mf2, k2, t.copy()
+        else:
+            y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
         num, info = _score_parts(y, v, mf, kk, t0, method)
         num = np.where(np.isnan(num), 0.0, num)
         adj = stepadj * num / info
