@@ -1,8 +1,25 @@
-"""Time the full meta-analysis, process to process, against R metafor.
+"""Time the full meta-analysis against R metafor: inside each process, and process to process.
 
 ``python -m bench`` simulates data sets of 200 and 2000 two-arm trials with a
-``subgroup`` column (a fixed seed: the same files every run), then times
+``subgroup`` column (a fixed seed: the same files every run), then, in one run:
 
+**Inside the process, after imports (the fair comparison: start-up is not the engine).**
+
+- ours: a fresh ``python`` process imports the engine, reads the file once, then times
+  ``analyse_arrays(...).to_dict()`` (the full analysis and its JSON object)
+  ``--repeats`` times with ``time.perf_counter``; it reports the fastest run, the
+  process's peak resident memory (``ru_maxrss``: interpreter, numpy and scipy included)
+  and the analysis's own peak allocation (``tracemalloc``, one extra run);
+- R: ``Rscript bench/metafor_inprocess.R FILE full|one N`` times, after
+  ``library(metafor)``, the same analysis (``full``, at k = 200) or one
+  ``rma(method = "REML")`` fit (``one``, at every k) with R's ``system.time``.
+
+Targets (issue 12): at k = 200 the analysis at least 50x faster than metafor's; at
+k = 2000 the whole analysis at least 10x faster than one metafor REML fit; cost growth
+from k = 200 to 2000 at most 20x; peak memory at k = 2000 under 250 MB. The ratios are
+in ``bench/results/meta.json`` under ``inside``.
+
+**Process to process (for information)**, as before:
 - ours: ``python -m analysis meta FILE --by subgroup --json`` as a new process (Python
   start-up and imports included), and
 - R: ``Rscript bench/metafor_full.R FILE``, the same analysis in metafor (escalc, rma.mh,
@@ -244,6 +261,137 @@ def bench(
     return result
 
 
+TARGET_INSIDE_RATIO_200 = 50.0
+TARGET_ONE_FIT_RATIO_2000 = 10.0
+TARGET_GROWTH = 20.0
+TARGET_PEAK_MB_2000 = 250.0
+R_INPROCESS = Path(__file__).resolve().parent / "metafor_inprocess.R"
+
+
+def time_inside(path: Path, repeats: int) -> dict:
+    """In this process (imports done): the analysis of PATH timed ``repeats`` times.
+
+    Returns the runs (seconds), the fastest, the peak RSS of the process (MB) and the
+    peak of the analysis's own allocations traced by ``tracemalloc`` (MB).
+    """
+    import resource
+    import tracemalloc
+
+    from analysis.evidence.studyfile import read_studies
+    from analysis.stats.full_analysis import analyse_arrays
+
+    t = read_studies(path, by="subgroup")
+
+    def run():
+        return analyse_arrays(
+            t.study_id, t.year, t.ivig_improved, t.ivig_total, t.control_improved,
+            t.control_total, by="subgroup", groups=t.groups,
+        ).to_dict()  # fmt: skip
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out, runs = None, []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = run()
+        runs.append(time.perf_counter() - start)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    run()
+    traced = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return {
+        "seconds": min(runs),
+        "runs": runs,
+        "peak_rss_mb": round(rss, 1),
+        "rss_after_imports_mb": round(rss0, 1),
+        "analysis_peak_alloc_mb": round(traced, 1),
+        "k": out["k"],
+        "random": out["random"]["estimate"],
+    }
+
+
+def run_inside(path: Path, repeats: int) -> dict:
+    """:func:`time_inside` in a fresh process (so that its peak memory is its own)."""
+    code = (
+        "import json, sys; from pathlib import Path; from bench.meta_bench import time_inside; "
+        f"print(json.dumps(time_inside(Path({str(path)!r}), {repeats})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"ours (inside) failed: {proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_r_inside(path: Path, mode: str, repeats: int, timeout: float | None = None):
+    """R metafor timed inside R (``metafor_inprocess.R``): runs and printed figures."""
+    if not r_available():
+        return None
+    try:
+        _, proc = _timed(["Rscript", str(R_INPROCESS), str(path), mode, str(repeats)], timeout)
+    except subprocess.TimeoutExpired:
+        return {"timed_out_after": timeout}
+    if proc.returncode != 0:
+        print("R metafor failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1])
+        return None
+    runs, figures = [], {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "seconds":
+            runs.append(float(parts[1]))
+        elif len(parts) == 2:
+            figures[parts[0]] = float(parts[1])
+    return {"seconds": min(runs), "runs": runs, "figures": figures}
+
+
+def bench_inside(sizes, repeats: int, with_r: bool, workdir: Path, r_full_max_k: int = 200):
+    """The in-process comparison and its targets (see the module docstring)."""
+    out: dict = {
+        "sizes": {},
+        "statistic": "fastest of the runs, both sides",
+        "load_average_at_start": list(os.getloadavg()),
+    }
+    for k in sizes:
+        path = workdir / f"simulated_{k}.csv"
+        path.write_text(simulate(k), encoding="utf-8")
+        ours = run_inside(path, repeats if k <= 200 else max(1, min(repeats, 3)))
+        entry = {"k": k, "ours": ours}
+        if with_r:
+            entry["r_one_reml_fit"] = run_r_inside(path, "one", 1 if k > 200 else repeats)
+            if k <= r_full_max_k:
+                entry["r_full"] = run_r_inside(path, "full", repeats)
+        out["sizes"][str(k)] = entry
+        print(f"k = {k:5d} inside: ours {ours['seconds']:.4f} s, peak {ours['peak_rss_mb']} MB")
+    s200, s2000 = out["sizes"].get("200"), out["sizes"].get("2000")
+    ratios: dict = {}
+    if s200 and s200.get("r_full"):
+        ratios["k200_metafor_full_over_ours"] = round(
+            s200["r_full"]["seconds"] / s200["ours"]["seconds"], 1
+        )
+    if s2000 and s2000.get("r_one_reml_fit"):
+        ratios["k2000_one_metafor_reml_fit_over_our_full_analysis"] = round(
+            s2000["r_one_reml_fit"]["seconds"] / s2000["ours"]["seconds"], 1
+        )
+    if s200 and s2000:
+        ratios["growth_200_to_2000"] = round(s2000["ours"]["seconds"] / s200["ours"]["seconds"], 1)
+        ratios["peak_rss_mb_2000"] = s2000["ours"]["peak_rss_mb"]
+    out["load_average_at_end"] = list(os.getloadavg())
+    out["ratios"] = ratios
+    targets = {}
+    if "k200_metafor_full_over_ours" in ratios:
+        targets["k200_at_least_50x"] = ratios["k200_metafor_full_over_ours"] >= 50
+    if "k2000_one_metafor_reml_fit_over_our_full_analysis" in ratios:
+        targets["k2000_at_least_10x_one_fit"] = (
+            ratios["k2000_one_metafor_reml_fit_over_our_full_analysis"] >= 10
+        )
+    if "growth_200_to_2000" in ratios:
+        targets["growth_at_most_20x"] = ratios["growth_200_to_2000"] <= TARGET_GROWTH
+        targets["peak_under_250_mb"] = ratios["peak_rss_mb_2000"] < TARGET_PEAK_MB_2000
+    out["targets_met"] = targets
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="k = 200, one run, no R (CI)")
@@ -260,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = (200,) if args.quick else SIZES
     repeats = 1 if args.quick else max(1, args.repeats)
     with tempfile.TemporaryDirectory(prefix="meta-bench-") as tmp:
+        inside = None
+        if not args.quick:
+            inside = bench_inside(
+                sizes, max(1, args.repeats), with_r=not args.no_r, workdir=Path(tmp)
+            )
         result = bench(
             sizes,
             repeats,
@@ -269,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             r_timeout=args.r_timeout,
         )
     result["mode"] = "quick" if args.quick else "full"
+    if inside is not None:
+        result = {"inside": inside, "process_to_process": result}
     args.out.mkdir(parents=True, exist_ok=True)
     target = args.out / ("meta_quick.json" if args.quick else "meta.json")
     tmp_target = target.with_suffix(".json.tmp")

@@ -47,7 +47,7 @@ def test_contract_keys_and_no_nan():
     assert set(out) == CONTRACT_KEYS
     assert set(out["random"]) == {
         "tau2_method", "hk", "estimate", "ci_low", "ci_high", "p", "tau2", "tau2_ci",
-        "i2", "i2_ci", "pi_low", "pi_high",
+        "i2", "i2_ci", "pi_low", "pi_high", "converged", "iterations", "note",
     }  # fmt: skip
     assert set(out["small_study"]) == {"egger", "begg", "trimfill"}
     assert set(out["studies"][0]) == {
@@ -65,7 +65,9 @@ def test_single_study_is_valid_with_none_for_undefined():
     assert res.k == 1
     assert out["random"]["tau2"] is None and out["random"]["pi_low"] is None
     assert out["random"]["tau2_ci"] is None and out["heterogeneity"]["q"] is None
+    assert "single study" in out["random"]["note"] and "single" in out["heterogeneity"]["note"]
     assert out["small_study"]["egger"]["p"] is None and out["leave_one_out"] == []
+    assert "three studies" in out["small_study"]["egger"]["note"]
     assert out["random"]["estimate"] == pytest.approx(out["studies"][0]["estimate"])
     assert len(res.baujat) == 0
 
@@ -103,3 +105,41 @@ def test_baujat_points_cover_the_studies():
     assert [p.study_id for p in res.baujat] == [s.study_id for s in res.studies]
     assert all(p.x >= 0 and p.y >= 0 for p in res.baujat)
     assert "baujat" not in res.to_dict()
+
+
+def test_forced_non_convergence_reason_reaches_the_site_text():
+    from analysis.report import text
+
+    ai, n, ci = [95, 12, 18, 12, 11, 16, 9, 13, 11], [465, 50, 45, 54, 41, 55, 31, 55, 44], [
+        163, 16, 20, 16, 15, 22, 15, 23, 12,
+    ]  # fmt: skip
+    ids = [f"T{i}" for i in range(9)]
+    years = list(range(2000, 2009))
+    entry = analyse_arrays(ids, years, ai, n, ci, n, maxiter=1, fallback=False).to_dict()
+    md = text.render(
+        "comparison.md.j2",
+        entry=entry,
+        label="Placebo",
+        key="comparisons.placebo",
+        model="common.mh",
+        pooled=entry["common"]["mh"],
+        summary={"participants": None},
+        reason="",
+        register_rows=9,
+        other=None,
+    )
+    assert "Note on the random-effects model: the REML estimate of tau² did not converge" in md
+    ok = analyse_arrays(ids, years, ai, n, ci, n).to_dict()
+    md_ok = text.render(
+        "comparison.md.j2",
+        entry=ok,
+        label="Placebo",
+        key="comparisons.placebo",
+        model="random",
+        pooled=ok["random"],
+        summary={"participants": None},
+        reason="",
+        register_rows=9,
+        other=None,
+    )
+    assert "Note on the random-effects model" not in md_ok

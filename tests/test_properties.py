@@ -231,3 +231,82 @@ def test_swapping_arms_inverts_ratios_and_negates_differences(rows, measure, met
     assert _close(res.heterogeneity.q, swapped.heterogeneity.q)
     for s, t in zip(res.studies, swapped.studies, strict=True):
         assert _close(flip(s.estimate), t.estimate, rel=1e-9)
+
+
+#: nulls that are "not asked for", not "cannot be computed": Peto's method is for odds
+#: ratios only and subgroups need ``by``; each is checked against its condition below
+_NOT_ASKED = {"common.peto", "subgroups"}
+
+
+def _unexplained_nulls(obj, path, inherited=None):
+    """Paths of nulls in a JSON object whose nearest enclosing object has no note.
+
+    A study's random-effects weight is explained by the random model's note (the weights
+    exist exactly when the model does).
+    """
+    out = []
+    if isinstance(obj, dict):
+        note = obj.get("note") or inherited
+        for key, value in obj.items():
+            sub = f"{path}.{key}" if path else key
+            if key == "note":
+                continue
+            if value is None:
+                if sub not in _NOT_ASKED and not note:
+                    out.append(sub)
+            else:
+                out += _unexplained_nulls(value, sub, note if isinstance(value, list) else None)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            if value is None and not inherited:
+                out.append(f"{path}[{i}]")
+            else:
+                out += _unexplained_nulls(value, f"{path}[{i}]", inherited)
+    return out
+
+
+@SETTINGS
+@given(
+    rows=trials(),
+    measure=st.sampled_from(["RR", "OR", "RD"]),
+    method=st.sampled_from(METHODS),
+    hk=st.booleans(),
+    by=st.booleans(),
+)
+def test_no_null_without_a_reason(rows, measure, method, hk, by):
+    try:
+        out = _run(rows, measure, method, hk, by=by).to_dict()
+    except NoStudies:
+        assume(False)
+    random_note = out["random"]["note"]
+    for s in out["studies"]:
+        if s["weight_random"] is None:
+            assert random_note, "studies[].weight_random is null without a reason"
+            s["weight_random"] = "explained"
+    assert (out["common"]["peto"] is None) == (measure != "OR")
+    assert (out["subgroups"] is None) == (not by)
+    assert _unexplained_nulls(out, "") == []
+
+
+def test_forced_non_convergence_is_explained_everywhere():
+    # the nine-trial RR set of tests/test_tau2.py (REML tau² 0.0025: one step is not enough)
+    measure = "RR"
+    rows = [
+        (f"S{i}", 2000 + i, a, n, c, n, "AB"[i % 2])
+        for i, (a, n, c) in enumerate(
+            [(95, 465, 163), (12, 50, 16), (18, 45, 20), (12, 54, 16), (11, 41, 15),
+             (16, 55, 22), (9, 31, 15), (13, 55, 23), (11, 44, 12)]
+        )
+    ]  # fmt: skip
+    cols = list(zip(*rows, strict=True))
+    res = analyse_arrays(
+        *cols[:6], measure=measure, by="group", groups=cols[6], maxiter=1, fallback=False
+    )
+    out = res.to_dict()
+    assert out["random"]["converged"] is False and out["random"]["estimate"] is None
+    assert "did not converge within 1 iteration" in out["random"]["note"]
+    assert _unexplained_nulls(out, "") == []
+    from analysis.cli.meta import summary
+
+    text = summary(res, "x.csv")
+    assert "did not converge within 1 iteration" in text

@@ -7,6 +7,7 @@ tests pin the definitions on small inputs where the answer follows from the form
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -218,3 +219,53 @@ def test_trimfill_blocks_match_one_batch(monkeypatch):
     b = trimfill(y, v, "DL")
     assert a.k0 == b.k0 and a.k0 > 4
     assert a.b == pytest.approx(b.b, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- valid tables
+# that used to raise (issue 11): None and a reason instead of an exception
+
+
+def _table(ai, n1, ci, n2, measure):
+    from analysis.stats.full_analysis import analyse_arrays
+
+    ids = [f"S{i}" for i in range(len(ai))]
+    return analyse_arrays(ids, list(range(2000, 2000 + len(ai))), ai, n1, ci, n2, measure=measure)
+
+
+@pytest.mark.parametrize(
+    ("ai", "n1", "ci", "n2", "measure"),
+    [
+        ([0, 0, 0, 0], [10] * 4, [0, 0, 0, 0], [10] * 4, "RD"),  # all-zero data
+        ([10, 10, 10, 10], [10] * 4, [3, 7, 3, 7], [10] * 4, "OR"),  # one arm all events
+        ([10, 10, 10, 10], [10] * 4, [3, 7, 3, 7], [10] * 4, "RD"),
+        ([1, 0, 1, 0], [1] * 4, [0, 1, 0, 0], [1] * 4, "RR"),  # arms of one patient
+    ],
+)
+def test_equal_standard_errors_give_reasons_not_singular_matrices(ai, n1, ci, n2, measure):
+    res = _table(ai, n1, ci, n2, measure)
+    tf, eg = res.small_study.trimfill, res.small_study.egger
+    assert tf.k0 is None and tf.estimate is None and "same standard error" in tf.note
+    assert eg.p is None and "same standard error" in eg.note
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_metareg_slope_of_a_constant_moderator_is_nan_not_an_error():
+    assert math.isnan(metareg_slope([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], [1.0, 1.0, 1.0], "REML"))
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_egger_and_begg_below_three_studies_say_why(k):
+    y, v = [0.1, 0.3][:k], [0.04, 0.09][:k]
+    assert egger(y, v).p is None and "three studies" in egger(y, v).note
+    assert begg(y, v).p is None and "three studies" in begg(y, v).note
+    assert "three studies" in trimfill(y, v).note
+
+
+def test_all_events_in_both_arms_is_not_called_no_events():
+    from analysis.stats.full_analysis import NoStudies
+
+    with pytest.raises(NoStudies, match="events in every patient of both arms") as err:
+        _table([10, 5], [10, 5], [10, 5], [10, 5], "RR")
+    assert "no events" not in str(err.value)
+    with pytest.raises(NoStudies, match=r"^no studies to analyse: every study has no events"):
+        _table([0, 0], [10, 5], [0, 0], [10, 5], "OR")

@@ -61,6 +61,31 @@ def _ci(lo, hi, digits: int = 2) -> str:
     return f"[{_f(lo, digits)}, {_f(hi, digits)}]"
 
 
+def reasons(res) -> list[tuple[str, str]]:
+    """The notes of an analysis as (where, why) pairs, each distinct note once per part."""
+    parts = [
+        ("heterogeneity", [res.heterogeneity]),
+        ("random effects", [res.random]),
+        ("Egger", [res.small_study.egger]),
+        ("Begg", [res.small_study.begg]),
+        ("trim and fill", [res.small_study.trimfill]),
+        ("leave-one-out", list(res.leave_one_out)),
+        ("cumulative", list(res.cumulative)),
+    ]
+    if res.subgroups is not None:
+        parts += [(f"subgroup {name}", [g]) for name, g in res.subgroups.groups.items()]
+        parts.append(("subgroup differences", [res.subgroups.test_between]))
+    out = []
+    for where, objs in parts:
+        seen = []
+        for obj in objs:
+            note = getattr(obj, "note", None)
+            if note and note not in seen:
+                seen.append(note)
+        out += [(where, note) for note in seen]
+    return out
+
+
 def summary(res, path: str) -> str:
     """A readable multi-line summary of a :class:`analysis.stats.full_analysis.MetaAnalysis`."""
     m = res.measure
@@ -118,6 +143,10 @@ def summary(res, path: str) -> str:
             f"  test for subgroup differences: Q = {_f(tb.q)}, "
             f"df = {tb.df if tb.df is not None else '-'}, {_p(tb.p)}"
         )
+    notes = reasons(res)
+    if notes:
+        lines += ["", "Notes (why a figure is '-', and how tau² was found where it needed help)"]
+        lines += [f"  {where}: {why}" for where, why in notes]
     if res.leave_one_out:
         ests = [x.estimate for x in res.leave_one_out if x.estimate is not None]
         if ests:

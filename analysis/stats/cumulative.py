@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
+from analysis.stats.influence import BLOCK_CELLS, _control, _notes
 from analysis.stats.random_effects import pooled_batch
 
-__all__ = ["CUMULATIVE_BLOCKS", "Cumulative", "cumulative", "year_order"]
-
-#: the cumulative batch is split into at most this many row blocks (each >= 64 steps)
-CUMULATIVE_BLOCKS = 8
+__all__ = ["Cumulative", "cumulative", "year_order"]
 
 
 @dataclass(frozen=True)
@@ -37,16 +35,31 @@ class Cumulative:
         Pooled effect (natural scale) of the studies so far and its confidence limits.
     b, tau2, i2, p : float or None
         Pooled effect on the analysis scale, tau², I² (percent) and p-value.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
     """
 
     added: str
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     tau2: float | None = field(default=None, metadata={"json": False})
     i2: float | None = field(default=None, metadata={"json": False})
     p: float | None = field(default=None, metadata={"json": False})
+
+
+def _edges(k: int) -> list[int]:
+    """Row blocks of the triangular batch with at most ``BLOCK_CELLS`` cells each."""
+    edges = [0]
+    while edges[-1] < k:
+        stop = edges[-1] + 1
+        while stop < k and (stop + 1 - edges[-1]) * (stop + 1) <= BLOCK_CELLS:
+            stop += 1
+        edges.append(stop)
+    return edges
 
 
 def year_order(year) -> np.ndarray:
@@ -63,12 +76,16 @@ def cumulative(
     hk: bool = False,
     measure: str | None = None,
     level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
 ) -> tuple[Cumulative, ...]:
     """Cumulative meta-analysis by year, as ``metafor::cumul(rma(yi, vi, method), order)``.
 
     Studies are ordered by year (ties keep the data order); step j pools the first j
     with the same model (``method`` "EE" or a tau² estimator, with or without
     Hartung-Knapp). The first step is the first study alone (tau² undefined: None).
+    ``start`` (the full-data tau²) and ``control`` as in
+    :func:`analysis.stats.influence.leave_one_out`.
 
     References
     ----------
@@ -87,12 +104,27 @@ def cumulative(
     # carry only the columns they use (about half the work of one k x k batch)
     fields = {name: np.empty(k) for name in ("estimate", "ci_low", "ci_high", "b", "i2", "p")}
     tau2 = np.zeros(k)
-    blocks = max(1, min(CUMULATIVE_BLOCKS, k // 64))
-    edges = np.linspace(0, k, blocks + 1).astype(int)
+    notes: list = []
+    edges = _edges(k)
     for start, stop in zip(edges[:-1], edges[1:], strict=True):
         steps = np.arange(start, stop)
         mask = np.arange(stop)[None, :] <= steps[:, None]
-        res = pooled_batch(y[:stop], v[:stop], mask, method, hk=hk, measure=measure, level=level)
+        res = pooled_batch(
+            y[:stop],
+            v[:stop],
+            mask,
+            method,
+            hk=hk,
+            measure=measure,
+            level=level,
+            **_control(method, start, control),
+        )
+        # the first step (one study) has its estimate and, unless under Hartung-Knapp, its
+        # CI: only tau² (not reported) is missing there, which needs no note
+        notes += [
+            None if j == 0 and not hk else n
+            for j, n in zip(steps, _notes(res, method, control), strict=True)
+        ]
         for name, arr in fields.items():
             arr[start:stop] = np.asarray(getattr(res, name), dtype=float)
         if method != "EE":
@@ -108,6 +140,7 @@ def cumulative(
             tau2=_num(tau2[j]),
             i2=_num(fields["i2"][j]),
             p=_num(fields["p"][j]),
+            note=notes[j],
         )
         for j in range(k)
     )

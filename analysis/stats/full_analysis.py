@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -93,13 +93,15 @@ class Study:
 class Pooled:
     """A pooled common-effect estimate (natural scale) with its CI and p-value.
 
-    ``b``, ``se`` (analysis scale) are kept for callers but not serialised.
+    ``b``, ``se`` (analysis scale) are kept for callers but not serialised; ``note`` says
+    why a figure is None.
     """
 
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
     p: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
 
@@ -115,13 +117,17 @@ class Common:
 
 @dataclass(frozen=True)
 class HeterogeneityStats:
-    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H²."""
+    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H².
+
+    ``note`` says why a figure is None (a single study).
+    """
 
     q: float | None
     df: int | None
     p: float | None
     i2: float | None
     h2: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,12 @@ class Random:
         Model-based I² (percent) and its Q-profile CI.
     pi_low, pi_high : float or None
         Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
+    converged : bool
+        Whether tau² was reached (False: every figure that depends on it is None).
+    iterations : int
+        Fisher-scoring (or root-search) iterations (0 for closed-form estimators).
+    note : str or None
+        Why a figure is None, or how tau² was found when Fisher scoring did not get there.
     b, se : float or None
         Pooled effect on the analysis scale and its SE (not serialised).
     """
@@ -157,6 +169,9 @@ class Random:
     i2_ci: tuple[float | None, float | None] | None
     pi_low: float | None
     pi_high: float | None
+    converged: bool = True
+    iterations: int = 0
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
 
@@ -180,7 +195,8 @@ class MetaAnalysis:
     k : int
         Studies in the analysis.
     excluded : tuple[str, ...]
-        study_ids dropped (no events in either arm, RR and OR).
+        study_ids dropped (no events in either arm, or events in every patient of both
+        arms: RR and OR).
     studies : tuple[Study, ...]
     common : Common
     heterogeneity : HeterogeneityStats
@@ -242,8 +258,22 @@ def _plain(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
-def _pooled(res) -> Pooled:
-    return Pooled(
+def _no_studies(ai, ci, n1, n2) -> str:
+    """Why no study is left: no events in both arms, events in every patient, or both."""
+    none = bool(((ai == 0) & (ci == 0)).any())
+    every = bool(((ai == n1) & (ci == n2)).any())
+    if none and every:
+        why = "no events in either arm or events in every patient of both arms"
+    elif every:
+        why = "events in every patient of both arms"
+    else:
+        why = "no events in either arm"
+    return f"no studies to analyse: every study has {why}"
+
+
+def _pooled(res, why=None) -> Pooled:
+    """A common-effect result; ``why`` (a callable) gives the reason where a figure is None."""
+    out = Pooled(
         estimate=_num(res.estimate),
         ci_low=_num(res.ci_low),
         ci_high=_num(res.ci_high),
@@ -251,6 +281,35 @@ def _pooled(res) -> Pooled:
         b=_num(res.b),
         se=_num(res.se),
     )
+    if None in (out.estimate, out.ci_low, out.ci_high, out.p):
+        out = replace(out, note=(why() if why else None) or _UNDEFINED)
+    return out
+
+
+_UNDEFINED = "the estimate or its standard error is undefined for these counts"
+
+
+def _common_note(name: str, measure: str, ai, n1, ci, n2, res) -> str:
+    """Why a common-effect estimate (MH, IV, Peto) or its p-value is undefined."""
+    if _num(res.estimate) is not None and _num(res.se) == 0:
+        return (
+            "the standard error is zero (no variation in the counts), so the p-value is undefined"
+        )
+    if measure in ("RR", "OR"):
+        for arm, ev, n in (("IVIG", ai, n1), ("control", ci, n2)):
+            if ev.sum() == 0:
+                return (
+                    f"{name}: no events in the {arm} arm of any trial, so the pooled ratio "
+                    "is 0 or infinite"
+                )
+            if measure == "OR" and (ev == n).all():
+                return (
+                    f"{name}: every patient of the {arm} arms had an event, so the pooled "
+                    "odds ratio is infinite or 0"
+                )
+    if name == "Peto" and (((ai + ci) == 0) | ((ai + ci) == (n1 + n2))).all():
+        return "Peto: no trial has both patients with and without events, so its variance is zero"
+    return f"{name}: {_UNDEFINED}"
 
 
 def _pair(lo, hi) -> tuple[float | None, float | None] | None:
@@ -271,6 +330,8 @@ def analyse(
     hk: bool = False,
     by: str | None = None,
     level: float = 0.95,
+    maxiter: int = 100,
+    fallback: bool = True,
 ) -> MetaAnalysis:
     """Run the full meta-analysis of a table of two-arm trials.
 
@@ -288,6 +349,11 @@ def analyse(
         Column that defines subgroups.
     level : float
         Confidence level.
+    maxiter, fallback : int, bool
+        Fisher-scoring iterations of the iterative tau² estimators, and whether a
+        bracketed search finishes a fit that has not converged (see
+        :func:`analysis.stats.tau2.estimate_tau2`); every analysis uses them. Switching
+        the search off shows what a reader sees when an estimate cannot be computed.
 
     Returns
     -------
@@ -326,6 +392,8 @@ def analyse(
         by=by,
         groups=groups,
         level=level,
+        maxiter=maxiter,
+        fallback=fallback,
     )
 
 
@@ -343,6 +411,8 @@ def analyse_arrays(
     by: str | None = None,
     groups: Sequence[str] | None = None,
     level: float = 0.95,
+    maxiter: int = 100,
+    fallback: bool = True,
 ) -> MetaAnalysis:
     """:func:`analyse` on plain sequences (one entry per study, in data order).
 
@@ -366,11 +436,7 @@ def analyse_arrays(
     excluded = tuple(s for s, keep in zip(ids, inc, strict=True) if not keep)
     k = int(inc.sum())
     if k == 0:
-        raise NoStudies(
-            "no studies to analyse: every study has no events in either arm"
-            if excluded
-            else "no studies to analyse"
-        )
+        raise NoStudies(_no_studies(ai, ci, n1, n2) if excluded else "no studies to analyse")
     ids_in = [s for s, keep in zip(ids, inc, strict=True) if keep]
     y, v = es.yi[inc], es.vi[inc]
     years = np.asarray(year)[inc]
@@ -380,10 +446,13 @@ def analyse_arrays(
     iv_res = iv(y, v, level=level, measure=measure)
     peto_res = peto(ai, n1, ci, n2, level=level) if measure == "OR" else None
     het = heterogeneity(y, v)
+    cells = (measure, ai, n1, ci, n2)
     common = Common(
-        mh=_pooled(mh_res),
-        iv=_pooled(iv_res),
-        peto=_pooled(peto_res) if peto_res is not None else None,
+        mh=_pooled(mh_res, lambda: _common_note("Mantel-Haenszel", *cells, mh_res)),
+        iv=_pooled(iv_res, lambda: _common_note("inverse variance", *cells, iv_res)),
+        peto=_pooled(peto_res, lambda: _common_note("Peto", *cells, peto_res))
+        if peto_res is not None
+        else None,
     )
     heterogeneity_stats = HeterogeneityStats(
         q=_num(het.q),
@@ -391,10 +460,12 @@ def analyse_arrays(
         p=_num(het.p),
         i2=_num(het.i2),
         h2=_num(het.h2),
+        note="a single study: heterogeneity needs at least two studies" if k < 2 else None,
     )
 
     # random-effects model
-    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure)
+    control = {"maxiter": maxiter, "fallback": fallback}
+    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure, **control)
     random = Random(
         tau2_method=tau2_method,
         hk=bool(hk),
@@ -408,6 +479,9 @@ def analyse_arrays(
         i2_ci=_pair(re.i2_ci_low, re.i2_ci_high),
         pi_low=_num(re.pi_low),
         pi_high=_num(re.pi_high),
+        converged=bool(re.converged),
+        iterations=int(re.iterations),
+        note=re.note,
         b=_num(re.b),
         se=_num(re.se),
     )
@@ -431,12 +505,14 @@ def analyse_arrays(
     small = SmallStudy(
         egger=egger(y, v),
         begg=begg(y, v),
-        trimfill=trimfill(y, v, tau2_method, hk=hk, measure=measure, level=level),
+        trimfill=trimfill(y, v, tau2_method, hk=hk, measure=measure, level=level, control=control),
     )
 
     # sensitivity: each one batch of meta-analyses
-    loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level)
-    cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level)
+    # batches start warm, from the full-data tau²
+    warm = {"start": random.tau2, "control": control}
+    loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level, **warm)
+    cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level, **warm)
     sub = None
     if by is not None:
         if groups is None:
@@ -444,7 +520,7 @@ def analyse_arrays(
         if len(groups) != len(ids):
             raise ValueError("groups: one value per study is required")
         g_in = [str(g) for g, keep in zip(groups, inc, strict=True) if keep]
-        sub = subgroups(y, v, g_in, by, tau2_method, hk=hk, measure=measure, level=level)
+        sub = subgroups(y, v, g_in, by, tau2_method, hk=hk, measure=measure, level=level, **warm)
     points = baujat(y, v, ids_in, random.b, random.tau2, loo)
 
     return MetaAnalysis(

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import pooled_batch
+from analysis.stats.random_effects import fit_note, pooled_batch
+from analysis.stats.tau2 import DIRECT
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
 
@@ -39,6 +40,9 @@ class LeaveOneOut:
         effects, Higgins' from Q for a common-effect model) of the reduced analysis.
     b, se, p, q : float or None
         Pooled effect on the analysis scale, its SE, p-value and Cochran's Q.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
     """
 
     omitted: str
@@ -47,6 +51,7 @@ class LeaveOneOut:
     ci_high: float | None
     tau2: float | None
     i2: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
     p: float | None = field(default=None, metadata={"json": False})
@@ -72,8 +77,22 @@ class BaujatPoint:
     y: float | None
 
 
-def _loo_mask(k: int) -> np.ndarray:
-    return ~np.eye(k, dtype=bool)
+#: cells (members x studies) of one block of a leave-one-out batch
+BLOCK_CELLS = 1 << 16
+
+
+class _Stack:
+    """The per-member figures of several batched fits, concatenated on first access."""
+
+    def __init__(self, parts):
+        self._parts = parts
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = np.concatenate([np.atleast_1d(getattr(r, name)) for r in self._parts])
+        setattr(self, name, value)
+        return value
 
 
 def leave_one_out(
@@ -84,13 +103,18 @@ def leave_one_out(
     hk: bool = False,
     measure: str | None = None,
     level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
 ) -> tuple[LeaveOneOut, ...]:
     """Leave-one-out analyses, as ``metafor::leave1out(rma(yi, vi, method))``.
 
     Row i pools every study but study i with the same model (``method`` "EE" for the
     common-effect model, else a tau² estimator of
     :mod:`analysis.stats.random_effects`, with or without
-    Hartung-Knapp). All k analyses are one batched fit. Empty for k < 2.
+    Hartung-Knapp). All k analyses are one batched fit. Empty for k < 2. ``start`` (the
+    full-data tau²) starts every iterative fit warm: dropping one study moves tau² little,
+    so Fisher scoring needs a few steps. ``control`` goes to the fits (``maxiter``,
+    ``fallback``, ...; see :func:`analysis.stats.random_effects.rma`).
 
     References
     ----------
@@ -102,7 +126,26 @@ def leave_one_out(
     k = y.size
     if k < 2:
         return ()
-    res = pooled_batch(y, v, _loo_mask(k), method, hk=hk, measure=measure, level=level)
+    # blocks of rows of the k x k batch: the same arithmetic, arrays that stay in cache
+    # and a peak memory of BLOCK_CELLS cells per array instead of k²
+    step = max(1, min(k, BLOCK_CELLS // k))
+    parts, notes = [], []
+    for lo in range(0, k, step):
+        rows = np.arange(lo, min(lo + step, k))
+        mask = np.arange(k)[None, :] != rows[:, None]
+        res = pooled_batch(
+            y,
+            v,
+            mask,
+            method,
+            hk=hk,
+            measure=measure,
+            level=level,
+            **_control(method, start, control),
+        )
+        parts.append(res)
+        notes += _notes(res, method, control)
+    res = _Stack(parts)
     tau2 = np.zeros(k) if method == "EE" else res.tau2
     return tuple(
         LeaveOneOut(
@@ -116,9 +159,43 @@ def leave_one_out(
             se=_num(res.se[i]),
             p=_num(res.p[i]),
             q=_num(res.q[i]),
+            note=notes[i],
         )
         for i in range(k)
     )
+
+
+def _notes(res, method: str, control: dict | None) -> list:
+    """The reader's note of each member of a batched fit (None where there is none)."""
+    status = getattr(res, "status", None)
+    k = np.asarray(res.k)
+    if status is None:  # a common-effect model: no tau² to estimate
+        return [None] * k.size
+    c = control or {}
+    st = np.asarray(status)
+    hk = bool(getattr(res, "hk", False))
+    return [
+        fit_note(
+            method,
+            int(k[i]),
+            int(st[i]),
+            c.get("maxiter", 100),
+            c.get("fallback", True),
+            pi=False,
+            hk=hk,
+        )
+        if (k[i] < 2 or st[i] != DIRECT)
+        else None
+        for i in range(k.size)
+    ]
+
+
+def _control(method: str, start, control: dict | None) -> dict:
+    """Keyword arguments of :func:`pooled_batch`: the controls and a warm start."""
+    c = dict(control or {})
+    if method != "EE" and start is not None and np.isfinite(start):
+        c["start"] = float(start)
+    return {} if method == "EE" else c
 
 
 def baujat(

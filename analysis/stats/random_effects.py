@@ -245,18 +245,37 @@ def rma(
         converged=bool(conv) if s else conv,
         iterations=int(iters) if s else iters,
         level=level,
-        note=fit_notes(method, k, status, maxiter, fallback, s),
+        note=fit_notes(method, k, status, maxiter, fallback, s, hk),
+        status=int(status) if s else status,
     )
+    # (a batch member's note is built by its analysis: see analysis.stats.influence)
 
 
-def fit_note(method: str, k: int, status: int, maxiter: int, fallback: bool = True) -> str | None:
-    """The reader's sentence on one random-effects fit (None when there is nothing to say)."""
+def fit_note(
+    method: str,
+    k: int,
+    status: int,
+    maxiter: int = 100,
+    fallback: bool = True,
+    pi: bool = True,
+    hk: bool = False,
+) -> str | None:
+    """The reader's sentence on one random-effects fit (None when there is nothing to say).
+
+    ``status`` is the tau² status code (:data:`analysis.stats.tau2.DIRECT`, ``SEARCHED``,
+    ``FAILED``); ``pi`` says whether the analysis reports a prediction interval (and
+    Q-profile CIs), whose absence for k < 3 (k < 2) then needs a reason too; ``hk``
+    that the confidence interval is Hartung-Knapp's (undefined for one study).
+    """
     if k == 0:
         return "no studies in this analysis"
     if k < 2:
+        hk_ci = ", and a Hartung-Knapp confidence interval" if hk else ""
+        if not pi:
+            return f"a single study: tau² and I²{hk_ci} need at least two studies"
         return (
             "a single study: tau², I², their confidence intervals and the prediction "
-            "interval need at least two studies"
+            f"interval{hk_ci} need at least two studies"
         )
     parts = []
     if status == FAILED:
@@ -278,19 +297,19 @@ def fit_note(method: str, k: int, status: int, maxiter: int, fallback: bool = Tr
             else "PM: tau² lies beyond the interval R's uniroot searches; it was found "
             "by a bracketed search"
         )
-    if k < 3:
+    if k < 3 and pi:
         parts.append("the prediction interval needs at least three studies")
     return "; ".join(parts) or None
 
 
-def fit_notes(method: str, k, status, maxiter: int, fallback: bool, single: bool):
+def fit_notes(method: str, k, status, maxiter: int, fallback: bool, single: bool, hk=False):
     """:func:`fit_note` for one fit (a str or None) or a batch (an object array)."""
     if single:
-        return fit_note(method, int(k), int(status), maxiter, fallback)
+        return fit_note(method, int(k), int(status), maxiter, fallback, hk=hk)
     k = np.asarray(k)
     out = np.full(k.shape, None, dtype=object)
     for pos in positions((k < 3) | (np.asarray(status) != DIRECT)):
-        out[pos] = fit_note(method, int(k[pos]), int(status[pos]), maxiter, fallback)
+        out[pos] = fit_note(method, int(k[pos]), int(status[pos]), maxiter, fallback, hk=hk)
     return out
 
 

@@ -295,6 +295,9 @@ class RandomEffects:
     note : str, None or numpy.ndarray of object
         Why a figure is None, or how tau² was reached when Fisher scoring did not get there
         (see :func:`analysis.stats.random_effects.fit_note`).
+    status : int or numpy.ndarray
+        How tau² was reached: :data:`analysis.stats.tau2.DIRECT` (closed form or Fisher
+        scoring), ``SEARCHED`` (the bracketed search) or ``FAILED``.
     """
 
     method: str
@@ -337,3 +340,4 @@ class RandomEffects:
     iterations: Any
     level: float = 0.95
     note: Any = None
+    status: Any = 0

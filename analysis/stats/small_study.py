@@ -32,7 +32,8 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import pooled_batch
+from analysis.stats.random_effects import fit_note, pooled_batch
+from analysis.stats.tau2 import DIRECT
 from analysis.vocabulary import FIT_METHODS
 
 __all__ = [
@@ -60,6 +61,12 @@ TRIMFILL_BLOCK = 64
 #: iterations of the k0 search before giving up (metafor's ``maxiter``)
 TRIMFILL_MAXITER = 100
 
+#: the reason when every study has the same standard error (Egger, trim-and-fill)
+SAME_SE = (
+    "every study has the same standard error: a funnel plot has no spread of study "
+    "sizes, so small-study effects cannot be assessed"
+)
+
 #: largest k for which Begg's p-value is exact (metafor's own exact p overflows at 171)
 BEGG_EXACT_MAX = 300
 
@@ -76,6 +83,8 @@ class Egger:
         Its standard error, t statistic, degrees of freedom (k - 2) and two-sided p-value.
     limit_estimate : float or None
         The regression's intercept: the effect of an infinitely large study.
+    note : str or None
+        Why a figure is None.
     """
 
     intercept: float | None
@@ -84,6 +93,7 @@ class Egger:
     df: int | None
     p: float | None
     limit_estimate: float | None = field(default=None, metadata={"json": False})
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,10 +106,13 @@ class Begg:
         Kendall's tau-b between standardised effects and sampling variances.
     p : float or None
         Two-sided p-value (exact without ties for k <= BEGG_EXACT_MAX, else normal).
+    note : str or None
+        Why a figure is None.
     """
 
     tau: float | None
     p: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +133,8 @@ class TrimFill:
         Studies in the filled analysis (k + k0).
     filled_yi, filled_vi : tuple of float
         The imputed studies (analysis scale).
+    note : str or None
+        Why a figure is None, or how the fit's tau² was found.
     """
 
     k0: int | None
@@ -127,6 +142,7 @@ class TrimFill:
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     ci_lb: float | None = field(default=None, metadata={"json": False})
     ci_ub: float | None = field(default=None, metadata={"json": False})
@@ -164,9 +180,19 @@ def egger(yi, vi) -> Egger:
     v = np.asarray(vi, dtype=float)
     k = y.size
     if k < 3:
-        return Egger(None, None, None, (k - 2) if k >= 2 else None, None, None)
+        return Egger(
+            None,
+            None,
+            None,
+            (k - 2) if k >= 2 else None,
+            None,
+            None,
+            note="Egger's test needs at least three studies",
+        )
     w = 1 / v
     s = np.sqrt(v)
+    if np.ptp(s) <= 1e-12 * s.max():
+        return Egger(None, None, None, k - 2, None, None, note=SAME_SE)
     # centre y and s on their weighted means: the 2x2 normal equations decouple
     sw = w.sum()
     ym = (w * y).sum() / sw
@@ -184,7 +210,16 @@ def egger(yi, vi) -> Egger:
     # every study with the same effect: residuals are rounding noise, the test is undefined
     scale = (w * y * y).sum()
     if rss <= 1e-24 * max(scale, 1e-300) or se == 0:
-        return Egger(_num(b1) if abs(b1) > 1e-12 else 0.0, 0.0, None, df, None, _num(b0))
+        return Egger(
+            _num(b1) if abs(b1) > 1e-12 else 0.0,
+            0.0,
+            None,
+            df,
+            None,
+            _num(b0),
+            note="every study has the same effect: no residual variation, so the test "
+            "statistic and its p-value are undefined",
+        )
     t = b1 / se
     p = 2 * float(special.stdtr(df, -abs(t)))
     return Egger(_num(b1), _num(se), _num(t), df, _num(p), _num(b0))
@@ -197,6 +232,31 @@ def _ranks_with_ties(x: np.ndarray) -> np.ndarray:
     """Sizes of the tie groups of ``x`` (only groups of 2 or more)."""
     _, counts = np.unique(x, return_counts=True)
     return counts[counts > 1].astype(float)
+
+
+#: above this k, Kendall's S comes from scipy's O(k log k) tau-b instead of k x k signs
+KENDALL_PAIRS_MAX = 500
+
+
+def _kendall_s(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's S (concordant minus discordant pairs, ties count 0).
+
+    Up to ``KENDALL_PAIRS_MAX`` studies from the signs of all pairs (k x k, exact in
+    integers); beyond, from :func:`scipy.stats.kendalltau` (tau-b by merge sort) times
+    its denominator, which avoids the k x k work (scipy.stats is imported only then).
+    """
+    n = x.size
+    if n <= KENDALL_PAIRS_MAX:
+        # each pair appears twice in the full matrix (same sign product), the diagonal is 0
+        prod = np.sign(x[:, None] - x[None, :])
+        prod *= np.sign(y[:, None] - y[None, :])
+        return float(prod.sum()) / 2
+    from scipy.stats import kendalltau
+
+    tx, ty = _ranks_with_ties(x), _ranks_with_ties(y)
+    t0 = n * (n - 1) / 2
+    denom = math.sqrt((t0 - (tx * (tx - 1)).sum() / 2) * (t0 - (ty * (ty - 1)).sum() / 2))
+    return float(round(float(kendalltau(x, y).statistic) * denom))
 
 
 def kendall_exact_p(q: int, n: int) -> float:
@@ -251,16 +311,11 @@ def begg(yi, vi) -> Begg:
     v = np.asarray(vi, dtype=float)
     n = y.size
     if n < 3:
-        return Begg(None, None)
+        return Begg(None, None, note="Begg's test needs at least three studies")
     w = 1 / v
     theta = (w * y).sum() / w.sum()
     vstar = v - 1 / w.sum()
     ys = (y - theta) / np.sqrt(vstar)
-    # concordant minus discordant pairs, O(n^2) vectorised
-    # each pair appears twice in the full matrix (same sign product), the diagonal is 0
-    prod = np.sign(ys[:, None] - ys[None, :])
-    prod *= np.sign(v[:, None] - v[None, :])
-    s = float(prod.sum()) / 2
     tx = _ranks_with_ties(ys)
     ty = _ranks_with_ties(v)
     t0 = n * (n - 1) / 2
@@ -268,7 +323,13 @@ def begg(yi, vi) -> Begg:
     t2 = (ty * (ty - 1)).sum() / 2
     denom = math.sqrt((t0 - t1) * (t0 - t2))
     if denom == 0:
-        return Begg(None, None)
+        return Begg(
+            None,
+            None,
+            note="the standardised effects or the variances are all tied, so Kendall's "
+            "tau is undefined",
+        )
+    s = _kendall_s(ys, v)
     tau = s / denom
     if tx.size == 0 and ty.size == 0 and n <= BEGG_EXACT_MAX:
         q = round((tau + 1) * n * (n - 1) / 4)
@@ -387,7 +448,7 @@ def metareg_slope(yi, vi, x, method: str) -> float:
     ``metafor::rma.uni(yi, vi, mods = x, method)``), then the slope is the weighted
     least-squares coefficient with weights :math:`1/(v_i + \hat\tau^2)`. The effects are
     centred first, which leaves the slope unchanged and makes it exactly 0 when every
-    study has the same effect.
+    study has the same effect. NaN when the design is singular (``x`` constant).
 
     References
     ----------
@@ -399,8 +460,11 @@ def metareg_slope(yi, vi, x, method: str) -> float:
     v = np.asarray(vi, dtype=float)
     y = y - y.mean()
     X = np.column_stack([np.ones(y.size), np.asarray(x, dtype=float)])
-    tau2 = _tau2_metareg(y, v, X, method)
-    beta, _, _ = _wls(X, y, 1 / (v + tau2))
+    try:
+        tau2 = _tau2_metareg(y, v, X, method)
+        beta, _, _ = _wls(X, y, 1 / (v + tau2))
+    except np.linalg.LinAlgError:  # a moderator without spread: no slope
+        return float("nan")
     return float(beta[1])
 
 
@@ -408,7 +472,13 @@ def metareg_slope(yi, vi, x, method: str) -> float:
 
 
 def trimfill(
-    yi, vi, method: str = "REML", hk: bool = False, measure: str | None = None, level=0.95
+    yi,
+    vi,
+    method: str = "REML",
+    hk: bool = False,
+    measure: str | None = None,
+    level=0.95,
+    control: dict | None = None,
 ) -> TrimFill:
     r"""Trim-and-fill with the L0 estimator, as ``metafor::trimfill(rma(yi, vi, method))``.
 
@@ -453,8 +523,24 @@ def trimfill(
     vo = np.asarray(vi, dtype=float)
     k = yo.size
     if k < 3:
-        return TrimFill(None, None, None, None, None, k=k)
+        return TrimFill(
+            None, None, None, None, None, k=k, note="trim-and-fill needs at least three studies"
+        )
+    if np.ptp(np.sqrt(vo)) <= 1e-12 * float(np.sqrt(vo).max()):
+        return TrimFill(None, None, None, None, None, k=k, note=SAME_SE)
+    c = dict(control or {}) if method != "EE" else {}
     slope = metareg_slope(yo, vo, np.sqrt(vo), method)
+    if not math.isfinite(slope):
+        return TrimFill(
+            None,
+            None,
+            None,
+            None,
+            None,
+            k=k,
+            note="the regression of the effects on their standard errors is undefined, so "
+            "the side of the missing studies cannot be chosen",
+        )
     # A slope within rounding of zero (a symmetric funnel gives +-1e-17, its sign set by the
     # summation order of the BLAS) counts as zero, which metafor's rule puts on the left.
     noise = 1e-10 * float(np.abs(yo).max()) / float(np.sqrt(vo).min())
@@ -473,7 +559,9 @@ def trimfill(
             start = (j // TRIMFILL_BLOCK) * TRIMFILL_BLOCK
             trunc = np.arange(start, min(start + TRIMFILL_BLOCK, jmax + 1))
             mask = np.arange(k)[None, :] < (k - trunc)[:, None]
-            fits = pooled_batch(y, v, mask, method, threshold=TRIMFILL_THRESHOLD, halving=False)
+            fits = pooled_batch(
+                y, v, mask, method, threshold=TRIMFILL_THRESHOLD, **{"halving": False, **c}
+            )
             betas[trunc] = np.asarray(fits.b, dtype=float)
             done[trunc] = True
         return float(betas[j])
@@ -486,7 +574,12 @@ def trimfill(
         beta = beta_for(k0)
         if it > TRIMFILL_MAXITER or not math.isfinite(beta):
             # a fit that does not converge, or k0 cycling: metafor stops with an error
-            return TrimFill(None, side, None, None, None, k=k)
+            why = (
+                f"the number of missing studies did not settle within {TRIMFILL_MAXITER} iterations"
+                if math.isfinite(beta)
+                else f"a {method} fit inside the procedure did not converge"
+            )
+            return TrimFill(None, side, None, None, None, k=k, note=why)
         yc = y - beta
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
@@ -512,7 +605,7 @@ def trimfill(
         measure=measure,
         level=level,
         threshold=threshold,
-        halving=k0 == 0,
+        **{"halving": k0 == 0, **c},
     )
     tau2 = 0.0 if method == "EE" else res.tau2
     return TrimFill(
@@ -530,4 +623,16 @@ def trimfill(
         k=int(k + k0),
         filled_yi=tuple(float(x) for x in fill_y),
         filled_vi=tuple(float(x) for x in fill_v),
+        note=_trimfill_note(res, method, k + k0, c),
     )
+
+
+def _trimfill_note(res, method: str, k: int, control: dict) -> str | None:
+    """The final fit's note (how tau² was found, or why the figures are None)."""
+    status = getattr(res, "status", DIRECT)
+    if status == DIRECT:
+        return None
+    note = fit_note(
+        method, k, int(status), control.get("maxiter", 100), control.get("fallback", True), pi=False
+    )
+    return note

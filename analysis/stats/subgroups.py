@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
+from analysis.stats.influence import _control, _notes
 from analysis.stats.random_effects import pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
@@ -42,6 +43,9 @@ class Subgroup:
     q, q_df, q_p : float, int, float or None
         Cochran's Q within the subgroup, its k - 1 degrees of freedom and p (None for
         k = 1), the heterogeneity line of a forest plot's subtotal.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
     """
 
     k: int
@@ -50,6 +54,7 @@ class Subgroup:
     ci_high: float | None
     tau2: float | None
     i2: float | None
+    note: str | None = None
     b: float | None = field(default=None, metadata={"json": False})
     se: float | None = field(default=None, metadata={"json": False})
     p: float | None = None
@@ -117,6 +122,8 @@ def subgroups(
     hk: bool = False,
     measure: str | None = None,
     level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
 ) -> Subgroups:
     r"""Separate random-effects fits per subgroup and the test for subgroup differences.
 
@@ -137,6 +144,9 @@ def subgroups(
     RevMan draws it; a Hartung-Knapp t interval on 0 degrees of freedom does not exist), and
     it enters the test like any other subgroup.
 
+    ``start`` (the full-data tau²) and ``control`` as in
+    :func:`analysis.stats.influence.leave_one_out`.
+
     References
     ----------
     Borenstein M, Hedges LV, Higgins JPT, Rothstein HR (2009). Introduction to
@@ -149,8 +159,22 @@ def subgroups(
     g = np.asarray([str(x) for x in groups], dtype=object)
     names = sorted(set(g.tolist()))
     mask = np.stack([g == name for name in names]) if names else np.zeros((0, y.size), bool)
-    res = pooled_batch(y, v, mask, method, hk=hk, measure=measure, level=level)
+    res = pooled_batch(
+        y,
+        v,
+        mask,
+        method,
+        hk=hk,
+        measure=measure,
+        level=level,
+        **_control(method, start, control),
+    )
     kg = mask.sum(axis=1)
+    notes = _notes(res, method, control) if names else []
+    notes = [
+        n if n is not None or kg[j] > 1 else "a single study: tau² and I² need at least two studies"
+        for j, n in enumerate(notes)
+    ]
     # a single trial: its own estimate with its Wald interval
     if hk and method != "EE" and (kg == 1).any():
         res = _with_single_trials(res, y, v, mask, kg, method, measure, level)
@@ -171,6 +195,7 @@ def subgroups(
             q=_num(q_in[j]) if kg[j] > 1 else None,
             q_df=int(kg[j] - 1) if kg[j] > 1 else None,
             q_p=_num(q_p[j]) if kg[j] > 1 else None,
+            note=notes[j],
         )
         for j, name in enumerate(names)
     }

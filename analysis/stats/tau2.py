@@ -201,16 +201,24 @@ def _score_parts(y, v, mf, kk, t0, method: str):
     :math:`\frac{k}{k-1} Q(\tau^2) - k` over :math:`\sum w` (Viechtbauer 2005). The
     numerator is twice the score of the (restricted) log-likelihood for ML and REML.
     """
-    w = mf / (v + t0[:, None])
-    s1, s2, s3 = _sums(w)
-    b = (w * y).sum(-1) / s1
+    w = v + t0[:, None]
+    np.divide(mf, w, out=w)
+    s1 = w.sum(-1)
+    b = np.einsum("ij,ij->i", w, y) / s1
+    w2 = w * w
+    s2 = w2.sum(-1)
+    if method == "EB":
+        r = y - b[:, None]
+        r *= r
+        q = np.einsum("ij,ij->i", w, r)
+        return q * kk / (kk - 1) - kk, s1
     r = y - b[:, None]
+    w2r = w2 * r
+    swr = np.einsum("ij,ij->i", w2r, r)  # sum w² r²
     if method == "ML":
-        return (w**2 * r**2).sum(-1) - s1, s2
-    if method == "REML":
-        return (w**2 * r**2).sum(-1) - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
-    q = (w * r**2).sum(-1)
-    return q * kk / (kk - 1) - kk, s1
+        return swr - s1, s2
+    s3 = np.einsum("ij,ij->i", w2, w)
+    return swr - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
 
 
 def _fisher(
@@ -238,6 +246,12 @@ def _fisher(
        by :func:`scipy.optimize.brentq` to full double precision (:func:`_search`).
     4. metafor's check (ML, REML): if the likelihood at tau² = 0 is higher, tau² = 0.
 
+    A warm start (``start``) reaches the same root in a few steps; but where the maximum
+    is at the boundary, Fisher scoring creeps towards 0 and stops a hair above it, at a
+    point that depends on where it started. Members that end within ``1000 threshold``
+    of 0 are therefore refitted from metafor's start, so that they stop where metafor
+    does.
+
     Returns ``(tau2, se, converged, iterations, status)`` with ``status`` DIRECT,
     SEARCHED or FAILED per member.
     """
@@ -262,7 +276,10 @@ def _fisher(
     it = 0
     while idx.size:
         it += 1
-        y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
+        if idx.size == n:  # every member still iterating: views, no copies
+            y, v, mf, kk, t0 = y2, v2, mf2, k2, t.copy()
+        else:
+            y, v, mf, kk, t0 = y2[idx], v2[idx], mf2[idx], k2[idx], t[idx]
         num, info = _score_parts(y, v, mf, kk, t0, method)
         num = np.where(np.isnan(num), 0.0, num)
         adj = stepadj * num / info
@@ -295,6 +312,15 @@ def _fisher(
     tau2 = t.reshape(shape)
     conv = conv_f.reshape(shape)
     iters = iters_f.reshape(shape)
+    if start is not None:
+        cold = conv & (tau2 < 1000 * threshold)
+        if cold.any():
+            sub = Batch(bt.y[cold], bt.v[cold], bt.m[cold], bt.mf[cold], k[cold], False)
+            t_c, _, c_c, i_c, _ = _fisher(
+                sub, method, threshold, maxiter, tol, stepadj, halving, False, None
+            )
+            tau2, conv, iters = tau2.copy(), conv.copy(), iters.copy()
+            tau2[cold], conv[cold], iters[cold] = t_c, c_c, iters[cold] + i_c
     status = np.where(conv, DIRECT, FAILED)
     if fallback and not conv.all():
         tau2, conv, status = _search_members(bt, method, tau2, conv, status)
