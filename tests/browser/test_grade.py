@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.report import text
 from tests.browser.harness import DESKTOP, PHONE
 
 pytestmark = pytest.mark.slow
@@ -118,9 +119,9 @@ def test_first_screen_names_effect_certainty_and_outcome_per_disease(reader, bui
                 for it in items
                 if it["text"].startswith("IVIG vs")
                 and (disease or "") in it["text"]
-                and f"RR {f['estimate']:.2f}" in it["text"]
+                and f"RR {text.num(f['estimate'])}" in it["text"]
             ]
-            assert hits, f"{code}/{f['disease']}: no first-screen line with RR {f['estimate']:.2f}"
+            assert hits, f"{code}/{f['disease']}: no first-screen line with its RR"
             line = hits[0]
             assert line["bottom"] <= height, f"{code}/{f['disease']} below the first screen"
             assert (
