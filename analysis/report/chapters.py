@@ -227,8 +227,18 @@ def summary(name: str) -> Markdown:
             reason=reason,
             register_rows=len(register_rows),
             other=other,
+            populations=_populations(e),
         )
     )
+
+
+def _populations(e: dict | None) -> str:
+    """``CIDP, multiple sclerosis and myasthenia gravis``: the diseases of an analysis."""
+    codes = sorted(((e or {}).get("subgroups") or {}).get("groups") or {})
+    names = [text.disease_prose(c) for c in codes]
+    if not names:
+        return "the trials' populations"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
@@ -1161,7 +1171,7 @@ def findings_table(name: str) -> Markdown:
                     f"{who}: {findings_md(d['reason'])}."
                 )
         key = _key(name, "findings", str(i))
-        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful (CI includes no effect)"
+        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
         out.append(
             {
                 "Population": _population(r),
@@ -1193,7 +1203,15 @@ def findings_table(name: str) -> Markdown:
                 for o in r["outcomes"]
             )
             defs.append(f"- **{_population(r)}:** {items}.")
-    parts = [table, "", "**Reasons for rating down the certainty.**", ""]
+    parts = [
+        table,
+        "",
+        "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
+        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "",
+        "**Reasons for rating down the certainty.**",
+        "",
+    ]
     parts += [f"- {n}" for n in notes] or ["- None."]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
