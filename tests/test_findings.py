@@ -104,3 +104,29 @@ def test_population_flag():
         "guillain_barre_syndrome", "Guillain-Barré syndrome (children on mechanical ventilation)"
     )
     assert flag and "children on mechanical ventilation" in flag
+
+
+def test_marked_numbers_of_the_summary_pages_resolve_in_the_bundle():
+    """Every number the summary helpers mark equals the results.json value it names."""
+    from analysis.report import chapters as site
+    from tests.test_site_helpers import _check_marks
+
+    n = _check_marks(site.first_screen().data)
+    for name in site.COMPARISON_KEYS:
+        n += _check_marks(site.findings_table(name).data)
+        n += _check_marks(site.pool_sentence(name).data)
+        n += _check_marks(site.subgroup_table(name).data)
+    n += _check_marks(site.published_beside().data)
+    assert n > 20
+
+
+def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
+    from analysis.report import chapters as site
+
+    md = site.findings_table("placebo").data
+    rows = site.findings_rows("placebo")
+    downgrades = sum(len([d for d in r["certainty"]["domains"] if d["downgrade"]]) for r in rows)
+    assert md.count("(−1)") + md.count("(−2)") == downgrades
+    assert md.count("(rule-based)") == len(rows)
+    for r in rows:
+        assert r["certainty"]["symbols"] in md

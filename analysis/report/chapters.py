@@ -452,11 +452,17 @@ def subgroup_table(name: str) -> Markdown:
             }
         )
     tb = sg.get("test_between") or {}
+    tkey = _key(name, "subgroups", "test_between")
     note = (
-        f"\n\nTest for subgroup differences: Q = {text.num(tb.get('q'))}, "
-        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}."
+        f"\n\nTest for subgroup differences: Q = {text.mark(text.num(tb.get('q')), tkey + '.q')}, "
+        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}, "
+        f"I² = {text.pct(tb.get('i2'))} (the subgroup estimates and their standard errors "
+        "compared in a Q test, each subgroup with its own tau²; a single-trial subgroup "
+        "enters with that trial's estimate). With few trials per disease the test has little "
+        "power: a large p-value does not show that the effect is the same in every disease."
         if not text.missing(tb.get("q"))
-        else ""
+        else "\n\nTest for subgroup differences: not computable "
+        f"({tb.get('reason') or 'no estimate'})."
     )
     return Markdown(_md_table(pd.DataFrame(out)) + note)
 
@@ -1230,7 +1236,7 @@ def pool_sentence(name: str) -> Markdown:
     test = (
         f"The test for subgroup differences between diseases gives Q = "
         f"{text.mark(text.num(tb.get('q')), key + '.q')}, df = {tb.get('df')}, "
-        f"{text.mark(text.pval(tb.get('p')), key + '.p')}"
+        f"{text.pval(tb.get('p'))}"
         if not text.missing(tb.get("q"))
         else "The test for subgroup differences could not be computed"
         + (f" ({tb['reason']})" if tb.get("reason") else "")
