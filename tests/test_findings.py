@@ -130,3 +130,67 @@ def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
     assert md.count("(rule-based)") == len(rows)
     for r in rows:
         assert r["certainty"]["symbols"] in md
+
+
+def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch):
+    """A judgement in data/certainty.csv replaces the rule, re-rates, and is shown as judged."""
+    from analysis.report import chapters as site
+    from analysis.stats.certainty import Override
+
+    rows = data.primary(df, "placebo")
+    entry = bundle["comparisons"]["placebo"]
+    config = results_bundle.PRIMARY
+    overrides = {
+        ("placebo", "cidp"): {
+            "imprecision": Override(
+                "imprecision", "not_serious", "Large & consistent <b>", "R. Eviewer"
+            )
+        }
+    }
+    found = fm.findings(
+        "placebo",
+        rows,
+        entry,
+        lambda part: results_bundle._analyse(part, config, by=None),
+        overrides,
+    )
+    plain = fm.findings(
+        "placebo", rows, entry, lambda p: results_bundle._analyse(p, config, by=None), {}
+    )
+    cidp = next(r for r in found if r["disease"] == "cidp")
+    before = next(r for r in plain if r["disease"] == "cidp")
+    imp = next(d for d in cidp["certainty"]["domains"] if d["domain"] == "imprecision")
+    assert imp["source"] == "reviewer" and imp["rule_rating"] == "serious"
+    assert cidp["certainty"]["level"] == before["certainty"]["level"] + 1
+    assert cidp["certainty"]["judged"] is True
+    # other rows untouched
+    assert [r["certainty"] for r in found if r["disease"] != "cidp"] == [
+        r["certainty"] for r in plain if r["disease"] != "cidp"
+    ]
+    monkeypatch.setattr(site, "findings_rows", lambda name: found)
+    md = site.findings_table("placebo").data
+    assert "(judged: imprecision)" in md
+    assert "<b>" not in md and "\\<b\\>" not in md  # not_serious is no footnote; nothing raw
+    assert "R. Eviewer" not in md  # a domain that was not rated down has no footnote
+
+
+def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
+    from analysis.report import chapters as site
+    from analysis.stats.certainty import Override
+
+    rows = data.primary(df, "placebo")
+    entry = bundle["comparisons"]["placebo"]
+    config = results_bundle.PRIMARY
+    o = Override("risk_of_bias", "very_serious", "<script>x</script> *all* [@key]", "A [B](c)")
+    found = fm.findings(
+        "placebo",
+        rows,
+        entry,
+        lambda part: results_bundle._analyse(part, config, by=None),
+        {("placebo", "all"): {"risk_of_bias": o}},
+    )
+    monkeypatch.setattr(site, "findings_rows", lambda name: found)
+    md = site.findings_table("placebo").data
+    assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
+    assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
+    assert "<script>" not in md and "[@key]" not in md
