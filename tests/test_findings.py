@@ -29,9 +29,9 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
             continue
         rows = data.primary(df, name)
         diseases = sorted(set(rows["disease"].astype(str)))
-        got = [r["disease"] for r in entry["findings"]]
+        got = [r["disease"] for r in fm.ordered(entry["findings"])]
         assert got == diseases + (["all"] if len(diseases) > 1 else [])
-        for r in entry["findings"]:
+        for r in fm.ordered(entry["findings"]):
             part = rows if r["disease"] == "all" else rows[rows["disease"] == r["disease"]]
             # control risk from that row's own trials, never the pooled one of other diseases
             assert r["control_risk"] == pytest.approx(
@@ -44,7 +44,7 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
 
 
 def test_pool_carries_the_test_for_subgroup_differences(bundle):
-    pool = [r for r in bundle["comparisons"]["placebo"]["findings"] if r["disease"] == "all"]
+    pool = [bundle["comparisons"]["placebo"]["findings"]["all"]]
     (row,) = pool
     tb = bundle["comparisons"]["placebo"]["subgroups"]["test_between"]
     assert row["test_between"] == tb

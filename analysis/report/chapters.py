@@ -1099,7 +1099,9 @@ RATING_WORDS = {
 
 def findings_rows(name: str) -> list[dict]:
     """Summary-of-findings rows of a comparison: per disease, then the pool ([] if none)."""
-    return list((comparison(name) or {}).get("findings") or [])
+    from analysis.report.findings import ordered
+
+    return ordered((comparison(name) or {}).get("findings"))
 
 
 def _population(row: dict) -> str:
@@ -1160,7 +1162,7 @@ def findings_table(name: str) -> Markdown:
     notes: list[str] = []
     letters = "abcdefghijklmnopqrstuvwxyz"
     out = []
-    for i, r in enumerate(rows):
+    for r in rows:
         ab = r.get("absolute") or {}
         marks = []
         for d in r["certainty"]["domains"]:
@@ -1176,7 +1178,7 @@ def findings_table(name: str) -> Markdown:
                     f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
                     f"{who}: {findings_md(d['reason'])}."
                 )
-        key = _key(name, "findings", str(i))
+        key = _key(name, "findings", r["disease"])
         nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
         out.append(
             {
@@ -1230,7 +1232,6 @@ def pool_sentence(name: str) -> Markdown:
     if not rows:
         return Markdown("")
     r = rows[0]
-    i = findings_rows(name).index(r)
     tb = r.get("test_between") or {}
     key = _key(name, "subgroups", "test_between")
     test = (
@@ -1254,7 +1255,7 @@ def pool_sentence(name: str) -> Markdown:
             r["estimate"],
             r["ci_low"],
             r["ci_high"],
-            key=_key(name, "findings", str(i)),
+            key=_key(name, "findings", r["disease"]),
         )
         + f" ({text.trials_and_participants(r['k'], r['participants'])}; certainty "
         f"{certainty_label(r)}). This pool mixes different diseases and outcome definitions, so "
@@ -1286,7 +1287,7 @@ def first_screen() -> Markdown:
                 f"- **IVIG vs {label(name).lower()}:** no trial in the primary analysis yet."
             )
             continue
-        for i, r in enumerate(rows):
+        for r in rows:
             types = " or ".join(t.replace("_", " ") for t in r["outcome_types"])
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
@@ -1299,7 +1300,7 @@ def first_screen() -> Markdown:
                     r["estimate"],
                     r["ci_low"],
                     r["ci_high"],
-                    key=_key(name, "findings", str(i)),
+                    key=_key(name, "findings", r["disease"]),
                 )
                 + f"; certainty {certainty_label(r)}."
             )
@@ -1310,9 +1311,9 @@ def _closest(p: dict) -> tuple[str, dict] | None:
     """The project's row closest to a published result: same comparison and disease."""
     if p.get("comparison") not in COMPARISON_KEYS or not p.get("disease"):
         return None
-    for i, r in enumerate(findings_rows(p["comparison"])):
+    for r in findings_rows(p["comparison"]):
         if r["disease"] == p["disease"]:
-            return _key(p["comparison"], "findings", str(i)), r
+            return _key(p["comparison"], "findings", r["disease"]), r
     return None
 
 

@@ -748,6 +748,10 @@ def _summary_items(e: Mapping[str, Any]) -> list[dict]:
     then the across-disease pool), or its headline alone when it has none."""
     found = e.get("findings")
     if found:
+        found = sorted(
+            found.values() if isinstance(found, Mapping) else found,
+            key=lambda f: (f["disease"] == "all", f["disease"]),
+        )
         return [
             {
                 "disease": f["disease"],

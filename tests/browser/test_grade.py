@@ -112,7 +112,7 @@ def test_first_screen_names_effect_certainty_and_outcome_per_disease(reader, bui
     )
     labels = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
     for code, entry in results["comparisons"].items():
-        for f in (entry or {}).get("findings") or []:
+        for f in ((entry or {}).get("findings") or {}).values():
             disease = "all diseases pooled" if f["disease"] == "all" else None
             hits = [
                 it
