@@ -774,7 +774,11 @@ def _show(fig: charts.Figure) -> Any:
             # width of its column.
             html = super().to_html()
             opening = f'id="chart-{self.name}" class="ivig-chart"'
-            return html.replace(opening, opening + ' style="display:block;width:100%"', 1)
+            # a plot wider than its column (the RevMan-style forest plot) scrolls sideways
+            # inside this element: keyboard users reach it too (tabindex, WCAG 2.1.1)
+            return html.replace(
+                opening, opening + ' style="display:block;width:100%" tabindex="0"', 1
+            )
 
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
