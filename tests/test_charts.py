@@ -371,7 +371,9 @@ def test_summary_forest_has_one_row_per_disease_with_certainty():
     spec = _valid(charts.summary_forest(entries))
     ((_, pts),) = _layers(spec, "point")
     lines = [d["line"] for _, ds in _layers(spec, "text") for d in ds]
-    expected = [(c, f) for c, e in entries.items() if e for f in e["findings"]]
+    from analysis.report.findings import ordered
+
+    expected = [(c, f) for c, e in entries.items() if e for f in ordered(e["findings"])]
     assert len(pts) == len(expected)
     for p, (code, f) in zip(pts, expected, strict=True):
         assert p["code"] == code

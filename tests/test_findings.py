@@ -29,9 +29,9 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
             continue
         rows = data.primary(df, name)
         diseases = sorted(set(rows["disease"].astype(str)))
-        got = [r["disease"] for r in entry["findings"]]
+        got = [r["disease"] for r in fm.ordered(entry["findings"])]
         assert got == diseases + (["all"] if len(diseases) > 1 else [])
-        for r in entry["findings"]:
+        for r in fm.ordered(entry["findings"]):
             part = rows if r["disease"] == "all" else rows[rows["disease"] == r["disease"]]
             # control risk from that row's own trials, never the pooled one of other diseases
             assert r["control_risk"] == pytest.approx(
@@ -44,7 +44,7 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
 
 
 def test_pool_carries_the_test_for_subgroup_differences(bundle):
-    pool = [r for r in bundle["comparisons"]["placebo"]["findings"] if r["disease"] == "all"]
+    pool = [bundle["comparisons"]["placebo"]["findings"]["all"]]
     (row,) = pool
     tb = bundle["comparisons"]["placebo"]["subgroups"]["test_between"]
     assert row["test_between"] == tb
@@ -104,3 +104,93 @@ def test_population_flag():
         "guillain_barre_syndrome", "Guillain-Barré syndrome (children on mechanical ventilation)"
     )
     assert flag and "children on mechanical ventilation" in flag
+
+
+def test_marked_numbers_of_the_summary_pages_resolve_in_the_bundle():
+    """Every number the summary helpers mark equals the results.json value it names."""
+    from analysis.report import chapters as site
+    from tests.test_site_helpers import _check_marks
+
+    n = _check_marks(site.first_screen().data)
+    for name in site.COMPARISON_KEYS:
+        n += _check_marks(site.findings_table(name).data)
+        n += _check_marks(site.pool_sentence(name).data)
+        n += _check_marks(site.subgroup_table(name).data)
+    n += _check_marks(site.published_beside().data)
+    assert n > 20
+
+
+def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
+    from analysis.report import chapters as site
+
+    md = site.findings_table("placebo").data
+    rows = site.findings_rows("placebo")
+    downgrades = sum(len([d for d in r["certainty"]["domains"] if d["downgrade"]]) for r in rows)
+    assert md.count("(−1)") + md.count("(−2)") == downgrades
+    assert md.count("(rule-based)") == len(rows)
+    for r in rows:
+        assert r["certainty"]["symbols"] in md
+
+
+def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch):
+    """A judgement in data/certainty.csv replaces the rule, re-rates, and is shown as judged."""
+    from analysis.report import chapters as site
+    from analysis.stats.certainty import Override
+
+    rows = data.primary(df, "placebo")
+    entry = bundle["comparisons"]["placebo"]
+    config = results_bundle.PRIMARY
+    overrides = {
+        ("placebo", "cidp"): {
+            "imprecision": Override(
+                "imprecision", "not_serious", "Large & consistent <b>", "R. Eviewer"
+            )
+        }
+    }
+    found = fm.findings(
+        "placebo",
+        rows,
+        entry,
+        lambda part: results_bundle._analyse(part, config, by=None),
+        overrides,
+    )
+    plain = fm.findings(
+        "placebo", rows, entry, lambda p: results_bundle._analyse(p, config, by=None), {}
+    )
+    cidp = next(r for r in found if r["disease"] == "cidp")
+    before = next(r for r in plain if r["disease"] == "cidp")
+    imp = next(d for d in cidp["certainty"]["domains"] if d["domain"] == "imprecision")
+    assert imp["source"] == "reviewer" and imp["rule_rating"] == "serious"
+    assert cidp["certainty"]["level"] == before["certainty"]["level"] + 1
+    assert cidp["certainty"]["judged"] is True
+    # other rows untouched
+    assert [r["certainty"] for r in found if r["disease"] != "cidp"] == [
+        r["certainty"] for r in plain if r["disease"] != "cidp"
+    ]
+    monkeypatch.setattr(site, "findings_rows", lambda name: found)
+    md = site.findings_table("placebo").data
+    assert "(judged: imprecision)" in md
+    assert "<b>" not in md and "\\<b\\>" not in md  # not_serious is no footnote; nothing raw
+    assert "R. Eviewer" not in md  # a domain that was not rated down has no footnote
+
+
+def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
+    from analysis.report import chapters as site
+    from analysis.stats.certainty import Override
+
+    rows = data.primary(df, "placebo")
+    entry = bundle["comparisons"]["placebo"]
+    config = results_bundle.PRIMARY
+    o = Override("risk_of_bias", "very_serious", "<script>x</script> *all* [@key]", "A [B](c)")
+    found = fm.findings(
+        "placebo",
+        rows,
+        entry,
+        lambda part: results_bundle._analyse(part, config, by=None),
+        {("placebo", "all"): {"risk_of_bias": o}},
+    )
+    monkeypatch.setattr(site, "findings_rows", lambda name: found)
+    md = site.findings_table("placebo").data
+    assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
+    assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
+    assert "<script>" not in md and "[@key]" not in md

@@ -285,8 +285,18 @@ def summary(name: str) -> Markdown:
             reason=reason,
             register_rows=len(register_rows),
             other=other,
+            populations=_populations(e),
         )
     )
+
+
+def _populations(e: dict | None) -> str:
+    """``CIDP, multiple sclerosis and myasthenia gravis``: the diseases of an analysis."""
+    codes = sorted(((e or {}).get("subgroups") or {}).get("groups") or {})
+    names = [text.disease_prose(c) for c in codes]
+    if not names:
+        return "the trials' populations"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
@@ -510,11 +520,17 @@ def subgroup_table(name: str) -> Markdown:
             }
         )
     tb = sg.get("test_between") or {}
+    tkey = _key(name, "subgroups", "test_between")
     note = (
-        f"\n\nTest for subgroup differences: Q = {text.num(tb.get('q'))}, "
-        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}."
+        f"\n\nTest for subgroup differences: Q = {text.mark(text.num(tb.get('q')), tkey + '.q')}, "
+        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}, "
+        f"I² = {text.pct(tb.get('i2'))} (the subgroup estimates and their standard errors "
+        "compared in a Q test, each subgroup with its own tau²; a single-trial subgroup "
+        "enters with that trial's estimate). With few trials per disease the test has little "
+        "power: a large p-value does not show that the effect is the same in every disease."
         if not text.missing(tb.get("q"))
-        else ""
+        else "\n\nTest for subgroup differences: not computable "
+        f"({tb.get('reason') or 'no estimate'})."
     )
     return Markdown(_md_table(pd.DataFrame(out)) + note)
 
@@ -1033,7 +1049,11 @@ def _show(fig: charts.Figure) -> Any:
             # width of its column.
             html = super().to_html()
             opening = f'id="chart-{self.name}" class="ivig-chart"'
-            return html.replace(opening, opening + ' style="display:block;width:100%"', 1)
+            # a plot wider than its column (the RevMan-style forest plot) scrolls sideways
+            # inside this element: keyboard users reach it too (tabindex, WCAG 2.1.1)
+            return html.replace(
+                opening, opening + ' style="display:block;width:100%" tabindex="0"', 1
+            )
 
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
@@ -1393,7 +1413,9 @@ RATING_WORDS = {
 
 def findings_rows(name: str) -> list[dict]:
     """Summary-of-findings rows of a comparison: per disease, then the pool ([] if none)."""
-    return list((comparison(name) or {}).get("findings") or [])
+    from analysis.report.findings import ordered
+
+    return ordered((comparison(name) or {}).get("findings"))
 
 
 def _population(row: dict) -> str:
@@ -1454,7 +1476,7 @@ def findings_table(name: str) -> Markdown:
     notes: list[str] = []
     letters = "abcdefghijklmnopqrstuvwxyz"
     out = []
-    for i, r in enumerate(rows):
+    for r in rows:
         ab = r.get("absolute") or {}
         marks = []
         for d in r["certainty"]["domains"]:
@@ -1470,8 +1492,8 @@ def findings_table(name: str) -> Markdown:
                     f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
                     f"{who}: {findings_md(d['reason'])}."
                 )
-        key = _key(name, "findings", str(i))
-        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful (CI includes no effect)"
+        key = _key(name, "findings", r["disease"])
+        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
         out.append(
             {
                 "Population": _population(r),
@@ -1503,7 +1525,15 @@ def findings_table(name: str) -> Markdown:
                 for o in r["outcomes"]
             )
             defs.append(f"- **{_population(r)}:** {items}.")
-    parts = [table, "", "**Reasons for rating down the certainty.**", ""]
+    parts = [
+        table,
+        "",
+        "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
+        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "",
+        "**Reasons for rating down the certainty.**",
+        "",
+    ]
     parts += [f"- {n}" for n in notes] or ["- None."]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
@@ -1516,13 +1546,12 @@ def pool_sentence(name: str) -> Markdown:
     if not rows:
         return Markdown("")
     r = rows[0]
-    i = findings_rows(name).index(r)
     tb = r.get("test_between") or {}
     key = _key(name, "subgroups", "test_between")
     test = (
         f"The test for subgroup differences between diseases gives Q = "
         f"{text.mark(text.num(tb.get('q')), key + '.q')}, df = {tb.get('df')}, "
-        f"{text.mark(text.pval(tb.get('p')), key + '.p')}"
+        f"{text.pval(tb.get('p'))}"
         if not text.missing(tb.get("q"))
         else "The test for subgroup differences could not be computed"
         + (f" ({tb['reason']})" if tb.get("reason") else "")
@@ -1540,7 +1569,7 @@ def pool_sentence(name: str) -> Markdown:
             r["estimate"],
             r["ci_low"],
             r["ci_high"],
-            key=_key(name, "findings", str(i)),
+            key=_key(name, "findings", r["disease"]),
         )
         + f" ({text.trials_and_participants(r['k'], r['participants'])}; certainty "
         f"{certainty_label(r)}). This pool mixes different diseases and outcome definitions, so "
@@ -1572,7 +1601,7 @@ def first_screen() -> Markdown:
                 f"- **IVIG vs {label(name).lower()}:** no trial in the primary analysis yet."
             )
             continue
-        for i, r in enumerate(rows):
+        for r in rows:
             types = " or ".join(t.replace("_", " ") for t in r["outcome_types"])
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
@@ -1585,7 +1614,7 @@ def first_screen() -> Markdown:
                     r["estimate"],
                     r["ci_low"],
                     r["ci_high"],
-                    key=_key(name, "findings", str(i)),
+                    key=_key(name, "findings", r["disease"]),
                 )
                 + f"; certainty {certainty_label(r)}."
             )
@@ -1596,9 +1625,9 @@ def _closest(p: dict) -> tuple[str, dict] | None:
     """The project's row closest to a published result: same comparison and disease."""
     if p.get("comparison") not in COMPARISON_KEYS or not p.get("disease"):
         return None
-    for i, r in enumerate(findings_rows(p["comparison"])):
+    for r in findings_rows(p["comparison"]):
         if r["disease"] == p["disease"]:
-            return _key(p["comparison"], "findings", str(i)), r
+            return _key(p["comparison"], "findings", r["disease"]), r
     return None
 
 

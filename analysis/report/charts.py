@@ -158,6 +158,9 @@ def _x_axis(measure: str, scale: alt.Scale | None = None, *, favours: bool = Tru
     return alt.Axis(
         title=title,
         titleY=60 if not favours else alt.Undefined,
+        # flush with the axis' right end, so a title wider than a narrow plot runs left into
+        # the label column instead of past the chart's right edge (phones)
+        titleAnchor="end",
         format=".2~f",
         labelFlush=False,
         grid=False,
@@ -642,7 +645,7 @@ def forest(
                 baseline="top",
                 dx=int(f["dx"]),
                 dy=34,
-                fontSize=FOREST_FONT - 2,
+                fontSize=FOREST_FONT,
                 color=INK,
             )
             .encode(
@@ -745,6 +748,10 @@ def _summary_items(e: Mapping[str, Any]) -> list[dict]:
     then the across-disease pool), or its headline alone when it has none."""
     found = e.get("findings")
     if found:
+        found = sorted(
+            found.values() if isinstance(found, Mapping) else found,
+            key=lambda f: (f["disease"] == "all", f["disease"]),
+        )
         return [
             {
                 "disease": f["disease"],

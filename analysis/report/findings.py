@@ -32,6 +32,7 @@ from analysis.stats.absolute import absolute_effect
 __all__ = [
     "OUTCOME_PHRASES",
     "findings",
+    "ordered",
     "indirect_flag",
     "md_text",
     "plain_language",
@@ -238,6 +239,15 @@ def findings(
     if len(diseases) > 1:
         out.append(_row(comparison, "all", rows, entry, entry.get("subgroups"), overrides))
     return out
+
+
+def ordered(found: Any) -> list[dict]:
+    """Summary-of-findings rows in reading order (diseases by code, the pool ``all`` last).
+
+    Accepts the bundle's mapping (disease code -> row; JSON sorts its keys) or a list.
+    """
+    rows = list(found.values()) if isinstance(found, dict) else list(found or [])
+    return sorted(rows, key=lambda r: (r["disease"] == "all", r["disease"]))
 
 
 # --------------------------------------------------------------------------- wording

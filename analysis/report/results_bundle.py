@@ -19,10 +19,10 @@ Shape::
           null                                     # no trial in the primary analysis
           | {<MetaAnalysis.to_dict(): exactly what `python -m analysis meta` prints>,
              "summary":     {"trials", "participants", "control_risk", "model", "absolute"},
-             "findings":    [summary-of-findings row per disease, then "all" (the
-                             across-disease pool, with the test for subgroup differences):
+             "findings":    {disease code | "all" (the across-disease pool, with the
+                             test for subgroup differences): summary-of-findings row
                              {"disease", "k", "participants", "outcomes", "estimate", ...,
-                              "control_risk" (that row's trials), "absolute", "certainty"}],
+                              "control_risk" (that row's trials), "absolute", "certainty"}},
              "sensitivity": {"verified_only", "all_outcome_types", "excluding_high_rob":
                                  MetaAnalysis dict or null,
                              "common_vs_random": {"common_mh", "common_iv",
@@ -350,9 +350,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
             }
             continue
         entry["summary"] = _summary(entry, rows)
-        entry["findings"] = findings_mod.findings(
-            comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
-        )
+        entry["findings"] = {
+            row["disease"]: row
+            for row in findings_mod.findings(
+                comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
+            )
+        }
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
     stamp = version.stamp(root)

@@ -1,0 +1,132 @@
+"""Summary of findings in the browser: no chart text clipped at 1280 and 375 px, and the
+home page's first screen names, per comparison and disease, the effect, its certainty and
+the outcome (issue 13)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.report import text
+from tests.browser.harness import DESKTOP, PHONE
+
+pytestmark = pytest.mark.slow
+
+CHART_PAGES = [
+    "index.html",
+    "chapters/placebo.html",
+    "chapters/plasma-exchange.html",
+    "chapters/corticosteroids.html",
+    "chapters/sensitivity.html",
+]
+
+#: Every chart: its SVG box, its pane (the .ivig-chart element) and whether the pane
+#: scrolls sideways, and every non-empty text's box and drawn font size.
+CHART_TEXT_JS = """
+() => Array.from(document.querySelectorAll('.ivig-chart')).map(el => {
+  const svg = el.querySelector('svg');
+  if (!svg) return {id: el.id, svg: false};
+  const box = svg.getBoundingClientRect();
+  const pane = el.getBoundingClientRect();
+  const scale = box.width / (svg.width.baseVal.value || box.width);
+  return {
+    id: el.id, svg: true,
+    box: {left: box.left, right: box.right, top: box.top, bottom: box.bottom},
+    pane: {left: pane.left, right: pane.right},
+    scrolls: el.scrollWidth > el.clientWidth + 0.5 &&
+             ['auto', 'scroll'].includes(getComputedStyle(el).overflowX),
+    texts: Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim())
+      .map(t => {
+        const b = t.getBoundingClientRect();
+        return {text: t.textContent, left: b.left, right: b.right, top: b.top,
+                bottom: b.bottom, px: parseFloat(getComputedStyle(t).fontSize) * scale};
+      }),
+  };
+})
+"""
+
+
+def _clipped(chart: dict, width: float) -> list[str]:
+    """Texts a reader cannot see: outside the drawing, or off screen without a scroll."""
+    b = chart["box"]
+    out = []
+    for t in chart["texts"]:
+        if (
+            t["left"] < b["left"] - 0.5
+            or t["right"] > b["right"] + 0.5
+            or t["top"] < b["top"] - 0.5
+            or t["bottom"] > b["bottom"] + 0.5
+        ):
+            out.append(f"{t['text']!r} outside its chart")
+        elif not chart["scrolls"] and (t["left"] < -0.5 or t["right"] > width + 0.5):
+            out.append(f"{t['text']!r} off the screen")
+    if chart["pane"]["right"] > width + 0.5 or chart["pane"]["left"] < -0.5:
+        out.append("the chart's pane is wider than the screen")
+    return out
+
+
+def _check_page(tab, path: str) -> None:
+    tab.goto(path)
+    page = tab.page
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    charts = [c for c in page.evaluate(CHART_TEXT_JS) if c["svg"]]
+    assert charts, f"{path}: no chart drawn"
+    problems = [f"{c['id']}: {p}" for c in charts for p in _clipped(c, width)]
+    assert not problems, f"{path} at {width} px: " + "; ".join(problems[:8])
+    forests = [c for c in charts if c["id"].startswith(("chart-forest-", "chart-summary"))]
+    small = [
+        f"{c['id']}: {t['text']!r} {t['px']:.1f} px"
+        for c in forests
+        for t in c["texts"]
+        if t["px"] < 15.5
+    ]
+    assert not small, f"{path}: forest text smaller than the body text: {small[:5]}"
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_no_chart_text_clipped_at_1280(reader, path):
+    assert reader.page.viewport_size["width"] == DESKTOP["width"]
+    _check_page(reader, path)
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_no_chart_text_clipped_at_375(phone_reader, path):
+    assert phone_reader.page.viewport_size["width"] == PHONE["width"]
+    _check_page(phone_reader, path)
+
+
+def test_first_screen_names_effect_certainty_and_outcome_per_disease(reader, built_site):
+    """Above the fold at 1280 px: one line per comparison and disease with all three."""
+    results = json.loads((Path(built_site) / "results.json").read_text(encoding="utf-8"))
+    reader.goto("index.html")
+    page = reader.page
+    height = page.evaluate("() => window.innerHeight")
+    items = page.evaluate(
+        """() => Array.from(document.querySelectorAll('li')).map(li => {
+             const b = li.getBoundingClientRect();
+             return {text: li.textContent.replace(/\\s+/g, ' '), top: b.top + window.scrollY,
+                     bottom: b.bottom + window.scrollY};
+           })"""
+    )
+    labels = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
+    for code, entry in results["comparisons"].items():
+        for f in ((entry or {}).get("findings") or {}).values():
+            disease = "all diseases pooled" if f["disease"] == "all" else None
+            hits = [
+                it
+                for it in items
+                if it["text"].startswith("IVIG vs")
+                and (disease or "") in it["text"]
+                and f"RR {text.num(f['estimate'])}" in it["text"]
+            ]
+            assert hits, f"{code}/{f['disease']}: no first-screen line with its RR"
+            line = hits[0]
+            assert line["bottom"] <= height, f"{code}/{f['disease']} below the first screen"
+            assert (
+                f"certainty {f['certainty']['symbols']} {labels[f['certainty']['label']]}"
+                in (line["text"])
+            )
+            for t in f["outcome_types"]:
+                assert t.replace("_", " ") in line["text"]
