@@ -160,6 +160,7 @@ def run_quarto(write: bool = True) -> dict:
         "PATH": str(Path(quarto).parent) + os.pathsep + os.environ.get("PATH", ""),
         "QUARTO_PYTHON": sys.executable,
     }
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ivig-bench-quarto-") as tmp:
         floor_root = _copy_repo(Path(tmp) / "floor")
         for qmd in [floor_root / "index.qmd", *(floor_root / "chapters").glob("*.qmd")]:
@@ -179,6 +180,9 @@ def run_quarto(write: bool = True) -> dict:
             [quarto, "--version"], capture_output=True, text=True
         ).stdout.strip(),
         "cpus": os.cpu_count(),
+        # other work on the machine skews both timings (1-minute load averages)
+        "load_before": round(load_before[0], 1),
+        "load_after": round(os.getloadavg()[0], 1),
     }
     if write:
         QUARTO_RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

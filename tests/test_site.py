@@ -1,13 +1,12 @@
 """The built site, as a reader gets it: pages, numbers equal to the bundle, charts, PDF.
 
-Builds once into a temporary directory with ``python -m analysis build --out TMP``
-(the README's command) and reads what came out.
+Reads the site the embedded renderer builds with the README's command
+(``python -m analysis build --engine embedded --out TMP``), the same build the browser
+suite uses (built once per session; the browser suite also tests Quarto's).
 """
 
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -48,16 +47,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "_site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis", "build", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return out
+    from tests.browser.conftest import site_of
+
+    return site_of("embedded", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

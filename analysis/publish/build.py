@@ -74,6 +74,10 @@ _QUARTO_CDN = (
     re.compile(r'<script[^>]*\bsrc="https?://[^"]*/jquery[^"]*"[^>]*>\s*</script>\s*'),
     re.compile(r"<script[^>]*>\s*define\('jquery',[^<]*</script>\s*"),
 )
+#: Quarto's previous/next links carry an ``aria-label`` (the chapter's title) that leaves out
+#: the chapter number they show; a name that differs from the visible text fails WCAG 2.5.3
+#: (label in name), so the build removes it and the link is named by its text.
+_QUARTO_PAGER_LABEL = re.compile(r'(<a\b[^>]*\bclass="pagination-link"[^>]*?)\s+aria-label="[^"]*"')
 _OFFSITE = re.compile(
     r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=[\"'](?P<src>(?:https?:)?//[^\"']+)"
     r"|<link\b[^>]*\bhref=[\"'](?P<href>(?:https?:)?//[^\"']+)[\"'][^>]*>"
@@ -493,6 +497,7 @@ def _render_quarto(
         fixed = text
         for pattern in _QUARTO_CDN:
             fixed = pattern.sub("", fixed)
+        fixed = _QUARTO_PAGER_LABEL.sub(r"\1", fixed)
         if fixed != text:
             page.write_text(fixed, encoding="utf-8")
     from analysis.render import copy_assets
