@@ -135,7 +135,9 @@ def test_corrected_count_lists_the_field():
     a = bundle(placebo=meta(3, 1.43, 1.07, 2.12))
     md = compare(Side("base", b, BASE_ROWS), Side("head", a, head_rows)).to_markdown()
     assert "`ivig_improved`: 12 → 13" in md
-    assert "…" in md  # the long note is shortened, not dumped
+    # the long note is a word diff in a collapsed block, not two truncated copies
+    assert "`notes`: text changed (below)" in md and "<details>" in md
+    assert "**corrected from the full text corrected from the full text" in md
     assert "0 change(s) of statistical significance, 0 of direction" in md
 
 
@@ -417,3 +419,22 @@ def test_a_wobble_across_the_null_is_not_a_direction_flag():
     d = type(d)(d.base, d.head, d.trials, (), (), (wobble,))
     md = d.to_markdown()
     assert "0 of direction" in md and "moved across the null (both CIs span it)" in md
+
+
+def test_a_long_text_change_is_a_word_diff_in_details():
+    base = [{"study_id": "Hahn1996", "notes": "Counts from table 2 of the report, per protocol."}]
+    head = [
+        {
+            "study_id": "Hahn1996",
+            "notes": "Counts from table 3 of the <b>final</b> report, per protocol.",
+        }
+    ]
+    md = compare(
+        Side("a", {"comparisons": {}}, tuple(base)), Side("b", {"comparisons": {}}, tuple(head))
+    ).to_markdown()
+    assert "| Hahn1996 | changed | `notes`: text changed (below) |" in md
+    assert (
+        "<details>\n<summary>Hahn1996: notes (word diff: ~~removed~~, **added**)</summary>\n\n"
+        "Counts from table ~~2~~ **3** of the **\\<b\\>final\\<\\/b\\>** report\\, per"
+        " protocol\\.\n\n</details>"
+    ) in md

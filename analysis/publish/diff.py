@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
 import math
@@ -548,6 +549,26 @@ def _t(text: object) -> str:
     return escape.comment(text)
 
 
+def word_diff(old: str, new: str) -> str:
+    """A word-level diff for a comment: removed words ``~~struck~~``, added ones **bold**,
+    every word escaped (so no markup or mention from the data; the markers stay ours)."""
+    a, b = escape.plain(old).split(" "), escape.plain(new).split(" ")
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(" ".join(_t(w) for w in a[i1:i2]))
+            continue
+        if op in ("delete", "replace") and i2 > i1:
+            out.append("~~" + " ".join(_t(w) for w in a[i1:i2]) + "~~")
+        if op in ("insert", "replace") and j2 > j1:
+            out.append("**" + " ".join(_t(w) for w in b[j1:j2]) + "**")
+    return " ".join(x for x in out if x)
+
+
+def _is_long(a: str, b: str) -> bool:
+    return max(len(a), len(b)) > _LONG_TEXT
+
+
 def _label(analysis: str) -> str:
     """``sensitivity/tau2_methods/DL`` -> ``tau2 methods, DL`` (the primary stays ``primary``)."""
     parts = analysis.split("/")
@@ -633,17 +654,36 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             out.append("")
         if trials:
             out += ["| Trial | Change | Fields (old → new) |", "| --- | --- | --- |"]
+            long_fields: list[tuple[str, str, str, str]] = []
             for t in trials:
                 if t.kind == "changed":
-                    cells = "; ".join(
-                        f"{escape.code(col)}: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
-                        for col, a, b in t.fields
-                    )
+                    parts = []
+                    for col, a, b in t.fields:
+                        if _is_long(a, b):
+                            long_fields.append((t.study_id, col, a, b))
+                            parts.append(f"{escape.code(col)}: text changed (below)")
+                        else:
+                            parts.append(
+                                f"{escape.code(col)}: {_cell(a or '(blank)')} → "
+                                f"{_cell(b or '(blank)')}"
+                            )
+                    cells = "; ".join(parts)
                 else:
                     cells = ""
                 cells = escape.table_pipes(cells)  # a pipe in a code span still splits a cell
                 out.append(f"| {_t(t.study_id)} | {t.kind} | {cells} |")
             out.append("")
+            for sid, col, a, b in long_fields:
+                out += [
+                    "<details>",
+                    f"<summary>{escape.comment_html(sid)}: {escape.comment_html(col)} (word diff: "
+                    "~~removed~~, **added**)</summary>",
+                    "",
+                    word_diff(a, b),
+                    "",
+                    "</details>",
+                    "",
+                ]
 
     out += [f"{h}# Pooled results", ""]
     if not d.pooled:
