@@ -438,3 +438,43 @@ def test_a_long_text_change_is_a_word_diff_in_details():
         "Counts from table ~~2~~ **3** of the **\\<b\\>final\\<\\/b\\>** report\\, per"
         " protocol\\.\n\n</details>"
     ) in md
+
+
+def test_the_working_tree_is_labelled_with_its_uncommitted_changes(tmp_path):
+    from analysis.publish.diff import _uncommitted
+
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    (repo / "data" / "studies.csv").write_text("study_id\nA1990\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    assert not _uncommitted(repo)
+    (repo / "data" / "studies.csv").write_text("study_id\nA1990\nB1991\n")
+    assert _uncommitted(repo)
+    bundle = {"comparisons": {}, "commit": "a" * 40, "version": "1.0.0", "uncommitted": True}
+    md = compare(Side("HEAD", {"comparisons": {}}), Side(".", bundle)).to_markdown()
+    assert "to `.` (version 1\\.0\\.0, uncommitted changes on top of commit `aaaaaaaaaaaa`)" in md
+
+
+def test_first_line_in_words_and_empty_sections_left_out():
+    """Issue 15: the first line says what happens to each primary conclusion; a comparison
+    with nothing moved and a trials section with nothing changed do not appear."""
+    b = bundle(placebo=meta(3, 2.48, 1.60, 3.80), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    a = bundle(placebo=meta(3, 2.31, 1.50, 3.55), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
+    lines = md.splitlines()
+    assert lines[2] == "IVIG vs placebo: RR 2.48 → 2.31, still favours IVIG."
+    assert "### Trials" not in md
+    assert "#### IVIG vs placebo" in md and "#### IVIG vs corticosteroids" not in md
+    assert "Unchanged: IVIG vs corticosteroids." in md
+    flipped = bundle(placebo=meta(3, 1.2, 0.8, 1.9), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    md = compare(Side("base", b, BASE_ROWS), Side("head", flipped, BASE_ROWS)).to_markdown()
+    assert md.splitlines()[2] == (
+        "IVIG vs placebo: RR 2.48 → 1.20, now **inconclusive (the CI includes no effect)**"
+        " (before: favours IVIG)."
+    )
+    same = compare(Side("base", b, BASE_ROWS), Side("head", b, BASE_ROWS)).to_markdown()
+    assert same.splitlines()[2] == "No primary (random-effects) result changes."
+    assert "### Pooled results" not in same and "|" not in same

@@ -583,14 +583,51 @@ def _describe(side: Side) -> str:
         return escape.code(side.label)
     commit = str(b["commit"])
     parts = [f"version {_t(b.get('version', '?'))}", f"commit {escape.code(commit[:12])}"]
-    if b.get("generated"):
+    if b.get("uncommitted"):
+        parts[1] = f"uncommitted changes on top of commit {escape.code(commit[:12])}"
+    if b.get("generated") and not b.get("uncommitted"):
         parts.append(f"dated {_t(b['generated'])}")
     return f"{escape.code(side.label)} ({', '.join(parts)})"
+
+
+def _verdict(p: Pooled) -> str:
+    """Where a primary result stands, in words (benefit outcomes: above the null favours IVIG)."""
+    if p.estimate is None or p.ci_low is None or p.ci_high is None:
+        return "not estimable"
+    if p.ci_low > p.null:
+        return "favours IVIG"
+    if p.ci_high < p.null:
+        return "favours the comparator"
+    return "inconclusive (the CI includes no effect)"
+
+
+def headline(d: ResultsDiff) -> str:
+    """The first line: what the change does to each comparison's primary conclusion."""
+    parts = []
+    for c in d.pooled:
+        if not (c.primary and c.changed):
+            continue
+        name = _t(COMPARISONS.get(c.ref.comparison, c.ref.comparison))
+        o, n = c.old, c.new
+        if o is None:
+            parts.append(f"{name}: new primary result {_effect(n)}, {_verdict(n)}")  # type: ignore[arg-type]
+        elif n is None:
+            parts.append(f"{name}: primary result removed (was {_effect(o)})")
+        else:
+            before, after = _verdict(o), _verdict(n)
+            stance = f"still {after}" if before == after else f"now **{after}** (before: {before})"
+            parts.append(
+                f"{name}: {_t(n.measure)} {_fmt(o.estimate)} → {_fmt(n.estimate)}, {stance}"
+            )
+    if not parts:
+        return "No primary (random-effects) result changes."
+    return "; ".join(parts) + "."
 
 
 def _markdown(d: ResultsDiff, level: int) -> str:
     h = "#" * level
     out = [f"{h} Results diff", ""]
+    out += [headline(d), ""]
     out.append(f"From {_describe(d.base)} to {_describe(d.head)}.")
     out.append("")
 
@@ -642,7 +679,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             "",
         ]
     elif not trials and not d.columns_added and not d.columns_removed:
-        out += ["No trial added, removed or changed.", ""]
+        out.pop()  # nothing to say: no section (the summary line says 0 changed)
+        out.pop()
     else:
         if d.columns_added or d.columns_removed:
             if d.columns_added:
@@ -685,26 +723,36 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                     "",
                 ]
 
+    pooled_head = len(out)
     out += [f"{h}# Pooled results", ""]
     if not d.pooled:
         out += ["Neither side has a pooled result (no comparison has trials).", ""]
     by_comp: dict[str, list[PooledChange]] = {}
     for c in d.pooled:
         by_comp.setdefault(c.ref.comparison, []).append(c)
+    unchanged: list[str] = []
     for comp, rows in by_comp.items():
-        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         entering, leaving = d.membership.get(comp, ((), ()))
+        # what moved, the primary random-effects result first
+        shown = sorted(
+            (c for c in rows if c.changed),
+            key=lambda c: (not c.primary, c.ref.analysis != "primary"),
+        )
+        if not shown and not entering and not leaving:
+            unchanged.append(_t(COMPARISONS.get(comp, comp)))
+            continue  # a section with nothing to say is left out
+        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         if entering:
             out.append(f"Trials entering the analysis: {', '.join(map(_t, entering))}.")
         if leaving:
             out.append(f"Trials leaving the analysis: {', '.join(map(_t, leaving))}.")
         if entering or leaving:
             out.append("")
-        out += [
-            "| Analysis | Model | k | Estimate (95% CI) | τ² | I² (%) | Flag |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        shown = [c for c in rows if c.ref.analysis == "primary" or c.changed]
+        if shown:
+            out += [
+                "| Analysis | Model | k | Estimate (95% CI) | τ² | I² (%) | Flag |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
+            ]
         for c in shown:
             o, n, p = c.old, c.new, c.ref
             k = _pair(
@@ -731,8 +779,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
             )
         out.append("")
-        if len(rows) > len(shown):
-            out += [f"{len(rows) - len(shown)} further sensitivity result(s) unchanged.", ""]
+        if shown and len(rows) > len(shown):
+            out += [f"{len(rows) - len(shown)} further result(s) unchanged.", ""]
+    if unchanged:
+        out += [f"Unchanged: {', '.join(unchanged)}.", ""]
+    if d.pooled and len(out) == pooled_head + 2 + 2 * bool(unchanged):
+        del out[pooled_head : pooled_head + 2]  # no pooled result moved: no heading
     base_comps = set(((d.base.bundle or {}).get("comparisons") or {}).keys())
     empty = [
         COMPARISONS[c]
@@ -764,6 +816,20 @@ def _compute(root: Path) -> dict:
     from analysis.report.results_bundle import compute
 
     return compute(root)
+
+
+def _uncommitted(root: Path) -> bool:
+    """Whether ``data/`` of the working tree at ``root`` differs from its HEAD commit."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "data"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())
 
 
 def _text(path: Path) -> str | None:
@@ -855,7 +921,10 @@ def load_side(spec: str, repo: Path | None = None) -> Side:
         return Side(spec, bundle, studies)
     if path.is_dir():
         root = path.resolve()
-        return _side(spec, root, dict(_compute(root)))
+        bundle = dict(_compute(root))
+        if _uncommitted(root):
+            bundle["uncommitted"] = True
+        return _side(spec, root, bundle)
     return bundle_at_revision(repo, spec)
 
 
