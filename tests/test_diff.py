@@ -475,6 +475,11 @@ def test_first_line_in_words_and_empty_sections_left_out():
         "IVIG vs placebo: RR 2.48 → 1.20, now **inconclusive (the CI includes no effect)**"
         " (before: favours IVIG)."
     )
+    assert (
+        "Suggested version bump: **major** (the primary result of IVIG vs placebo changed"
+        " significance)." in md
+    )
     same = compare(Side("base", b, BASE_ROWS), Side("head", b, BASE_ROWS)).to_markdown()
+    assert "Suggested version bump: **patch** (no trial added and no primary conclusion" in same
     assert same.splitlines()[2] == "No primary (random-effects) result changes."
     assert "### Pooled results" not in same and "|" not in same

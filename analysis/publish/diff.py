@@ -646,6 +646,13 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     summary.append(f"**{sig} change(s) of statistical significance, {dirn} of direction**")
     out.append("; ".join(summary) + ".")
     out.append("")
+    from analysis.publish.release import bump_and_reason
+
+    kind, why = bump_and_reason(d)
+    label = {c: COMPARISONS[c] for c in COMPARISONS}
+    for key, name in label.items():
+        why = why.replace(f"of {key} ", f"of {name} ")
+    out += [f"Suggested version bump: **{kind}** ({_t(why)}).", ""]
     if d.unchanged:
         out += ["No change in the trial data or in any pooled result.", ""]
 
