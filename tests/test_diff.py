@@ -483,3 +483,19 @@ def test_first_line_in_words_and_empty_sections_left_out():
     assert "Suggested version bump: **patch** (no trial added and no primary conclusion" in same
     assert same.splitlines()[2] == "No primary (random-effects) result changes."
     assert "### Pooled results" not in same and "|" not in same
+
+
+def test_forest_images_for_the_comparisons_that_moved(tmp_path):
+    """Issue 15: before/after SVGs (vl-convert) for each comparison whose primary moved."""
+    from analysis.publish.diff import forest_images
+    from analysis.report.results_bundle import compute
+
+    real = compute(ROOT)
+    moved = copy.deepcopy(real)
+    moved["comparisons"]["placebo"]["random"]["estimate"] *= 1.1
+    d = compare(Side("a", real), Side("b", moved))
+    files = forest_images(d, tmp_path)
+    assert [f.name for f in files] == ["forest-placebo-before.svg", "forest-placebo-after.svg"]
+    for f in files:
+        assert f.read_text(encoding="utf-8").startswith("<svg")
+    assert forest_images(compare(Side("a", real), Side("b", real)), tmp_path / "none") == []

@@ -938,6 +938,38 @@ def load_side(spec: str, repo: Path | None = None) -> Side:
 # --------------------------------------------------------------------------- command line
 
 
+def forest_images(d: ResultsDiff, out: Path) -> list[Path]:
+    """Before and after forest plots (SVG, drawn by vl-convert) of every comparison whose
+    primary random-effects result moved, written into ``out``; returns the files.
+
+    The comment only names them (the CI run attaches ``out`` as an artifact): no image
+    drawn from a pull request's data is ever embedded in the comment.
+    """
+    import vl_convert as vlc
+
+    from analysis.report import charts
+    from analysis.report.chart_display import vl_version
+
+    written: list[Path] = []
+    moved = [c.ref.comparison for c in d.pooled if c.primary and c.changed]
+    for comp in dict.fromkeys(moved):
+        if comp not in COMPARISONS:
+            continue  # a name from a results file: never a file name
+        for side, when in ((d.base, "before"), (d.head, "after")):
+            r = ((side.bundle or {}).get("comparisons") or {}).get(comp)
+            if not isinstance(r, Mapping) or not r.get("studies"):
+                continue
+            fig = charts.forest(dict(r), name=f"{comp}-{when}", by=None)
+            spec = dict(fig.spec())
+            if spec.get("width") == "container":
+                spec["width"] = 520
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"forest-{comp.replace('_', '-')}-{when}.svg"
+            path.write_text(vlc.vegalite_to_svg(spec, vl_version=vl_version()), encoding="utf-8")
+            written.append(path)
+    return written
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("base", metavar="BASE", help="git revision, results.json or directory")
     parser.add_argument(
@@ -948,13 +980,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="git revision, results.json or directory (default: the working tree, '.')",
     )
     parser.add_argument("--output", "-o", type=Path, help="write the report here, not to stdout")
+    parser.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="write before/after forest plots (SVG) of comparisons whose primary result moved",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    d = compare(load_side(args.base), load_side(args.head))
+    report = d.to_markdown()
+    if getattr(args, "images", None):
+        files = forest_images(d, args.images)
+        if files:
+            names = ", ".join(escape.code(f.name) for f in files)
+            report += (
+                f"\nBefore/after forest plots of the comparisons that moved: {names}, in this"
+                " CI run's `forest-plots` artifact (linked below).\n"
+            )
     # escaped first, cut second: the cut report stays below GitHub's limit
-    report = escape.truncate_comment(
-        compare(load_side(args.base), load_side(args.head)).to_markdown()
-    )
+    report = escape.truncate_comment(report)
     if args.output:
         tmp = args.output.with_name(args.output.name + ".tmp")
         tmp.write_text(report, encoding="utf-8")
