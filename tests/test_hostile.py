@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import json
 import os
 import re
 import subprocess
@@ -211,11 +212,13 @@ def test_property_hostile_text_passes_everywhere_as_text(text, tmp_path_factory,
     assert set(bundle["comparisons"]) >= {"placebo"}
 
     monkeypatch.setenv("IVIG_ROOT", str(project))
-    monkeypatch.delenv("IVIG_RESULTS", raising=False)
+    results = project / "results.json"
+    results.write_text(json.dumps(bundle), encoding="utf-8")
+    monkeypatch.setenv("IVIG_RESULTS", str(results))  # the chapters read it, as in a build
     chapters.bundle.cache_clear()
     chapters.studies.cache_clear()
     try:
-        register = str(chapters.register_table())
+        register = chapters.register_table().data
     finally:
         chapters.bundle.cache_clear()
         chapters.studies.cache_clear()
@@ -231,6 +234,7 @@ def test_property_hostile_text_passes_everywhere_as_text(text, tmp_path_factory,
         diff_mod.Side("base", bundle, tuple(base)), diff_mod.Side("head", bundle, head)
     ).to_markdown()
     for line in md.splitlines():
+        line = re.sub(r"</?(?:details|summary)>", "", line)  # the report's own markup
         if pending["study_id"] in line or verified["study_id"] in line:
             assert re.search(r"@(?!\u200d)", line) is None
             assert re.search(r"#(?!\u200d)[0-9]", line) is None
