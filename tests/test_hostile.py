@@ -311,4 +311,19 @@ def test_escaping_functions_on_the_payloads():
     )
     assert escape.markdown_url("https://a.org/<x>") == "https\\:\\/\\/a\\.org\\/\\<x\\>"
     assert escape.code("a``b") == "``` a``b ```"
+    assert escape.typst('#panic("x") $y$ @key <l>') == '\\#panic(\\"x\\") \\$y\\$ \\@key \\<l\\>'
+    assert escape.code_block("```\nx").startswith("````text\n")
     assert html.unescape(escape.html('"<x>"')) == '"<x>"'
+
+
+def test_typst_escaping_compiles_to_the_literal_text(tmp_path):
+    import io
+
+    import pypdf
+    import typst
+
+    text = '#panic("x") $y$ @key <l> *b* _i_ = h // c'
+    src = tmp_path / "a.typ"
+    src.write_text(escape.typst(text), encoding="utf-8")
+    pdf = pypdf.PdfReader(io.BytesIO(typst.compile(str(src))))
+    assert pdf.pages[0].extract_text().strip() == text
