@@ -327,3 +327,11 @@ def test_typst_escaping_compiles_to_the_literal_text(tmp_path):
     src.write_text(escape.typst(text), encoding="utf-8")
     pdf = pypdf.PdfReader(io.BytesIO(typst.compile(str(src))))
     assert pdf.pages[0].extract_text().strip() == text
+
+
+def test_the_pinned_rules_and_the_published_descriptor_agree():
+    """A maintainer changes a rule in both files at once; the data's copy is what other
+    tools (Frictionless) read, the code's copy is what validation applies."""
+    from analysis.evidence.validate import RULES
+
+    assert RULES.read_bytes() == (DATA / "datapackage.json").read_bytes()
