@@ -499,3 +499,29 @@ def test_forest_images_for_the_comparisons_that_moved(tmp_path):
     for f in files:
         assert f.read_text(encoding="utf-8").startswith("<svg")
     assert forest_images(compare(Side("a", real), Side("b", real)), tmp_path / "none") == []
+
+
+def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_rules(tmp_path):
+    """The base of a diff may predate a rule (here: the 10^7 bound on counts); it is analysed
+    with the current code and rules, and the descriptor change is listed for review."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(ROOT / "data", repo / "data")
+    pkg_path = repo / "data" / "datapackage.json"
+    old = json.loads(pkg_path.read_text(encoding="utf-8"))
+    for f in old["resources"][0]["schema"]["fields"]:
+        f.get("constraints", {}).pop("maximum", None)
+    pkg_path.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "before the bound")
+    base = load_side("HEAD", repo)
+    assert base.package == json.dumps(old, indent=2) + "\n"  # the revision's own text
+    assert base.bundle["comparisons"]["placebo"] is not None
+    head = Side("now", base.bundle, base.studies, (ROOT / "data/datapackage.json").read_text())
+    md = compare(base, head).to_markdown()
+    assert "**Rules changed** in `data/datapackage.json`" in md
+    assert "`resources[0].schema.fields[6].constraints.maximum`" in md

@@ -877,6 +877,12 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")
+        if package is not None:
+            # analysed with the current code, so under the current rules: an older
+            # descriptor (before a rule was added) must not make the base unreadable
+            from analysis.evidence.validate import RULES
+
+            (root / "data" / "datapackage.json").write_bytes(RULES.read_bytes())
         if studies is None:  # before the register existed: no trial, nothing to analyse
             bundle: dict = {"comparisons": {}}
             studies = ()
