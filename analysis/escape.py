@@ -36,6 +36,7 @@ __all__ = [
     "code",
     "code_block",
     "comment",
+    "comment_html",
     "html",
     "markdown",
     "markdown_code",
@@ -138,6 +139,17 @@ def typst(value: object) -> str:
     return "".join("\\" + ch if ch in _TYPST_SPECIAL else ch for ch in plain(value))
 
 
+def _neutralise(text: str) -> str:
+    text = _MENTION.sub("@" + _ZWJ, text)
+    return _ISSUE.sub(lambda m: m.group(0) + _ZWJ, text)
+
+
+def comment_html(value: object) -> str:
+    """Text inside HTML of a GitHub comment (``<summary>``): HTML-escaped, mentions and
+    issue references broken as in :func:`comment`."""
+    return _html.escape(_neutralise(plain(value)), quote=True)
+
+
 def comment(value: object) -> str:
     """Text for a GitHub comment: escaped Markdown, no live mention or issue reference.
 
@@ -145,10 +157,7 @@ def comment(value: object) -> str:
     backslash is not enough: a zero-width joiner after ``@`` and ``#`` breaks the link
     while the text reads the same.
     """
-    text = plain(value)
-    text = _MENTION.sub("@" + _ZWJ, text)
-    text = _ISSUE.sub(lambda m: m.group(0) + _ZWJ, text)
-    return markdown(text)
+    return markdown(_neutralise(plain(value)))
 
 
 def truncate_comment(text: str, limit: int = COMMENT_LIMIT) -> str:

@@ -135,7 +135,9 @@ def test_corrected_count_lists_the_field():
     a = bundle(placebo=meta(3, 1.43, 1.07, 2.12))
     md = compare(Side("base", b, BASE_ROWS), Side("head", a, head_rows)).to_markdown()
     assert "`ivig_improved`: 12 → 13" in md
-    assert "…" in md  # the long note is shortened, not dumped
+    # the long note is a word diff in a collapsed block, not two truncated copies
+    assert "`notes`: text changed (below)" in md and "<details>" in md
+    assert "**corrected from the full text corrected from the full text" in md
     assert "0 change(s) of statistical significance, 0 of direction" in md
 
 
@@ -417,3 +419,109 @@ def test_a_wobble_across_the_null_is_not_a_direction_flag():
     d = type(d)(d.base, d.head, d.trials, (), (), (wobble,))
     md = d.to_markdown()
     assert "0 of direction" in md and "moved across the null (both CIs span it)" in md
+
+
+def test_a_long_text_change_is_a_word_diff_in_details():
+    base = [{"study_id": "Hahn1996", "notes": "Counts from table 2 of the report, per protocol."}]
+    head = [
+        {
+            "study_id": "Hahn1996",
+            "notes": "Counts from table 3 of the <b>final</b> report, per protocol.",
+        }
+    ]
+    md = compare(
+        Side("a", {"comparisons": {}}, tuple(base)), Side("b", {"comparisons": {}}, tuple(head))
+    ).to_markdown()
+    assert "| Hahn1996 | changed | `notes`: text changed (below) |" in md
+    assert (
+        "<details>\n<summary>Hahn1996: notes (word diff: ~~removed~~, **added**)</summary>\n\n"
+        "Counts from table ~~2~~ **3** of the **\\<b\\>final\\<\\/b\\>** report\\, per"
+        " protocol\\.\n\n</details>"
+    ) in md
+
+
+def test_the_working_tree_is_labelled_with_its_uncommitted_changes(tmp_path):
+    from analysis.publish.diff import _uncommitted
+
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    (repo / "data" / "studies.csv").write_text("study_id\nA1990\n")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    assert not _uncommitted(repo)
+    (repo / "data" / "studies.csv").write_text("study_id\nA1990\nB1991\n")
+    assert _uncommitted(repo)
+    bundle = {"comparisons": {}, "commit": "a" * 40, "version": "1.0.0", "uncommitted": True}
+    md = compare(Side("HEAD", {"comparisons": {}}), Side(".", bundle)).to_markdown()
+    assert "to `.` (version 1\\.0\\.0, uncommitted changes on top of commit `aaaaaaaaaaaa`)" in md
+
+
+def test_first_line_in_words_and_empty_sections_left_out():
+    """Issue 15: the first line says what happens to each primary conclusion; a comparison
+    with nothing moved and a trials section with nothing changed do not appear."""
+    b = bundle(placebo=meta(3, 2.48, 1.60, 3.80), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    a = bundle(placebo=meta(3, 2.31, 1.50, 3.55), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
+    lines = md.splitlines()
+    assert lines[2] == "IVIG vs placebo: RR 2.48 → 2.31, still favours IVIG."
+    assert "### Trials" not in md
+    assert "#### IVIG vs placebo" in md and "#### IVIG vs corticosteroids" not in md
+    assert "Unchanged: IVIG vs corticosteroids." in md
+    flipped = bundle(placebo=meta(3, 1.2, 0.8, 1.9), corticosteroid=meta(2, 0.9, 0.5, 1.6))
+    md = compare(Side("base", b, BASE_ROWS), Side("head", flipped, BASE_ROWS)).to_markdown()
+    assert md.splitlines()[2] == (
+        "IVIG vs placebo: RR 2.48 → 1.20, now **inconclusive (the CI includes no effect)**"
+        " (before: favours IVIG)."
+    )
+    assert (
+        "Suggested version bump: **major** (the primary result of IVIG vs placebo changed"
+        " significance)." in md
+    )
+    same = compare(Side("base", b, BASE_ROWS), Side("head", b, BASE_ROWS)).to_markdown()
+    assert "Suggested version bump: **patch** (no trial added and no primary conclusion" in same
+    assert same.splitlines()[2] == "No primary (random-effects) result changes."
+    assert "### Pooled results" not in same and "|" not in same
+
+
+def test_forest_images_for_the_comparisons_that_moved(tmp_path):
+    """Issue 15: before/after SVGs (vl-convert) for each comparison whose primary moved."""
+    from analysis.publish.diff import forest_images
+    from analysis.report.results_bundle import compute
+
+    real = compute(ROOT)
+    moved = copy.deepcopy(real)
+    moved["comparisons"]["placebo"]["random"]["estimate"] *= 1.1
+    d = compare(Side("a", real), Side("b", moved))
+    files = forest_images(d, tmp_path)
+    assert [f.name for f in files] == ["forest-placebo-before.svg", "forest-placebo-after.svg"]
+    for f in files:
+        assert f.read_text(encoding="utf-8").startswith("<svg")
+    assert forest_images(compare(Side("a", real), Side("b", real)), tmp_path / "none") == []
+
+
+def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_rules(tmp_path):
+    """The base of a diff may predate a rule (here: the 10^7 bound on counts); it is analysed
+    with the current code and rules, and the descriptor change is listed for review."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(ROOT / "data", repo / "data")
+    pkg_path = repo / "data" / "datapackage.json"
+    old = json.loads(pkg_path.read_text(encoding="utf-8"))
+    for f in old["resources"][0]["schema"]["fields"]:
+        f.get("constraints", {}).pop("maximum", None)
+    pkg_path.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "before the bound")
+    base = load_side("HEAD", repo)
+    assert base.package == json.dumps(old, indent=2) + "\n"  # the revision's own text
+    assert base.bundle["comparisons"]["placebo"] is not None
+    head = Side("now", base.bundle, base.studies, (ROOT / "data/datapackage.json").read_text())
+    md = compare(base, head).to_markdown()
+    assert "**Rules changed** in `data/datapackage.json`" in md
+    assert "`resources[0].schema.fields[6].constraints.maximum`" in md

@@ -154,7 +154,7 @@ def test_ci_runs_the_same_commands_as_a_person():
         for _, _, s in steps(doc)
         if s.get("uses", "").startswith("actions/upload-artifact@")
     ]
-    assert uploads == ["site", "results-diff"]
+    assert uploads == ["site", "results-diff", "forest-plots"]
     assert any(u.startswith("actions/cache@") for u in uses)  # uv cache
     assert any(s.get("with", {}).get("cache") == "npm" for _, _, s in steps(doc))
 

@@ -8,7 +8,9 @@ shows them (the header is row 1, the first trial row 2). Errors make the data
 unusable; warnings point a reviewer at something worth a look (a zero cell, a
 tiny arm, an outcome outside the primary analysis) and never fail a check.
 
-Schema rules (from the descriptor, so other tools apply the same ones):
+Schema rules (the project's own copy of the descriptor, ``analysis/evidence/datapackage.json``,
+pinned in the code: ``data/datapackage.json`` must carry the same rules, so other tools
+apply them too, and may differ only in titles and descriptions; see :func:`read_package`):
 ``required``, ``type`` (``string`` and ``integer``), ``enum``, ``minimum``,
 ``maximum``, ``pattern`` (whole value), ``unique`` and the ``primaryKey``, the
 self-referencing foreign key of ``rereports``, and ``missingValues``.

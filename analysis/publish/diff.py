@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
 import math
@@ -545,6 +546,26 @@ def _t(text: object) -> str:
     return escape.comment(text)
 
 
+def word_diff(old: str, new: str) -> str:
+    """A word-level diff for a comment: removed words ``~~struck~~``, added ones **bold**,
+    every word escaped (so no markup or mention from the data; the markers stay ours)."""
+    a, b = escape.plain(old).split(" "), escape.plain(new).split(" ")
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(" ".join(_t(w) for w in a[i1:i2]))
+            continue
+        if op in ("delete", "replace") and i2 > i1:
+            out.append("~~" + " ".join(_t(w) for w in a[i1:i2]) + "~~")
+        if op in ("insert", "replace") and j2 > j1:
+            out.append("**" + " ".join(_t(w) for w in b[j1:j2]) + "**")
+    return " ".join(x for x in out if x)
+
+
+def _is_long(a: str, b: str) -> bool:
+    return max(len(a), len(b)) > _LONG_TEXT
+
+
 def _label(analysis: str) -> str:
     """``sensitivity/tau2_methods/DL`` -> ``tau2 methods, DL`` (the primary stays ``primary``)."""
     parts = analysis.split("/")
@@ -559,14 +580,51 @@ def _describe(side: Side) -> str:
         return escape.code(side.label)
     commit = str(b["commit"])
     parts = [f"version {_t(b.get('version', '?'))}", f"commit {escape.code(commit[:12])}"]
-    if b.get("generated"):
+    if b.get("uncommitted"):
+        parts[1] = f"uncommitted changes on top of commit {escape.code(commit[:12])}"
+    if b.get("generated") and not b.get("uncommitted"):
         parts.append(f"dated {_t(b['generated'])}")
     return f"{escape.code(side.label)} ({', '.join(parts)})"
+
+
+def _verdict(p: Pooled) -> str:
+    """Where a primary result stands, in words (benefit outcomes: above the null favours IVIG)."""
+    if p.estimate is None or p.ci_low is None or p.ci_high is None:
+        return "not estimable"
+    if p.ci_low > p.null:
+        return "favours IVIG"
+    if p.ci_high < p.null:
+        return "favours the comparator"
+    return "inconclusive (the CI includes no effect)"
+
+
+def headline(d: ResultsDiff) -> str:
+    """The first line: what the change does to each comparison's primary conclusion."""
+    parts = []
+    for c in d.pooled:
+        if not (c.primary and c.changed):
+            continue
+        name = _t(COMPARISONS.get(c.ref.comparison, c.ref.comparison))
+        o, n = c.old, c.new
+        if o is None:
+            parts.append(f"{name}: new primary result {_effect(n)}, {_verdict(n)}")  # type: ignore[arg-type]
+        elif n is None:
+            parts.append(f"{name}: primary result removed (was {_effect(o)})")
+        else:
+            before, after = _verdict(o), _verdict(n)
+            stance = f"still {after}" if before == after else f"now **{after}** (before: {before})"
+            parts.append(
+                f"{name}: {_t(n.measure)} {_fmt(o.estimate)} → {_fmt(n.estimate)}, {stance}"
+            )
+    if not parts:
+        return "No primary (random-effects) result changes."
+    return "; ".join(parts) + "."
 
 
 def _markdown(d: ResultsDiff, level: int) -> str:
     h = "#" * level
     out = [f"{h} Results diff", ""]
+    out += [headline(d), ""]
     out.append(f"From {_describe(d.base)} to {_describe(d.head)}.")
     out.append("")
 
@@ -585,6 +643,13 @@ def _markdown(d: ResultsDiff, level: int) -> str:
     summary.append(f"**{sig} change(s) of statistical significance, {dirn} of direction**")
     out.append("; ".join(summary) + ".")
     out.append("")
+    from analysis.publish.release import bump_and_reason
+
+    kind, why = bump_and_reason(d)
+    label = {c: COMPARISONS[c] for c in COMPARISONS}
+    for key, name in label.items():
+        why = why.replace(f"of {key} ", f"of {name} ")
+    out += [f"Suggested version bump: **{kind}** ({_t(why)}).", ""]
     if d.unchanged:
         out += ["No change in the trial data or in any pooled result.", ""]
 
@@ -618,7 +683,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             "",
         ]
     elif not trials and not d.columns_added and not d.columns_removed:
-        out += ["No trial added, removed or changed.", ""]
+        out.pop()  # nothing to say: no section (the summary line says 0 changed)
+        out.pop()
     else:
         if d.columns_added or d.columns_removed:
             if d.columns_added:
@@ -630,38 +696,67 @@ def _markdown(d: ResultsDiff, level: int) -> str:
             out.append("")
         if trials:
             out += ["| Trial | Change | Fields (old → new) |", "| --- | --- | --- |"]
+            long_fields: list[tuple[str, str, str, str]] = []
             for t in trials:
                 if t.kind == "changed":
-                    cells = "; ".join(
-                        f"{escape.code(col)}: {_cell(a or '(blank)')} → {_cell(b or '(blank)')}"
-                        for col, a, b in t.fields
-                    )
+                    parts = []
+                    for col, a, b in t.fields:
+                        if _is_long(a, b):
+                            long_fields.append((t.study_id, col, a, b))
+                            parts.append(f"{escape.code(col)}: text changed (below)")
+                        else:
+                            parts.append(
+                                f"{escape.code(col)}: {_cell(a or '(blank)')} → "
+                                f"{_cell(b or '(blank)')}"
+                            )
+                    cells = "; ".join(parts)
                 else:
                     cells = ""
                 cells = escape.table_pipes(cells)  # a pipe in a code span still splits a cell
                 out.append(f"| {_t(t.study_id)} | {t.kind} | {cells} |")
             out.append("")
+            for sid, col, a, b in long_fields:
+                out += [
+                    "<details>",
+                    f"<summary>{escape.comment_html(sid)}: {escape.comment_html(col)} (word diff: "
+                    "~~removed~~, **added**)</summary>",
+                    "",
+                    word_diff(a, b),
+                    "",
+                    "</details>",
+                    "",
+                ]
 
+    pooled_head = len(out)
     out += [f"{h}# Pooled results", ""]
     if not d.pooled:
         out += ["Neither side has a pooled result (no comparison has trials).", ""]
     by_comp: dict[str, list[PooledChange]] = {}
     for c in d.pooled:
         by_comp.setdefault(c.ref.comparison, []).append(c)
+    unchanged: list[str] = []
     for comp, rows in by_comp.items():
-        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         entering, leaving = d.membership.get(comp, ((), ()))
+        # what moved, the primary random-effects result first
+        shown = sorted(
+            (c for c in rows if c.changed),
+            key=lambda c: (not c.primary, c.ref.analysis != "primary"),
+        )
+        if not shown and not entering and not leaving:
+            unchanged.append(_t(COMPARISONS.get(comp, comp)))
+            continue  # a section with nothing to say is left out
+        out += [f"{h}## {_t(COMPARISONS.get(comp, comp))}", ""]
         if entering:
             out.append(f"Trials entering the analysis: {', '.join(map(_t, entering))}.")
         if leaving:
             out.append(f"Trials leaving the analysis: {', '.join(map(_t, leaving))}.")
         if entering or leaving:
             out.append("")
-        out += [
-            "| Analysis | Model | k | Estimate (95% CI) | τ² | I² (%) | Flag |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        shown = [c for c in rows if c.ref.analysis == "primary" or c.changed]
+        if shown:
+            out += [
+                "| Analysis | Model | k | Estimate (95% CI) | τ² | I² (%) | Flag |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
+            ]
         for c in shown:
             o, n, p = c.old, c.new, c.ref
             k = _pair(
@@ -688,8 +783,12 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                 f"| {tau2} | {i2} | {', '.join(flags)} |"
             )
         out.append("")
-        if len(rows) > len(shown):
-            out += [f"{len(rows) - len(shown)} further sensitivity result(s) unchanged.", ""]
+        if shown and len(rows) > len(shown):
+            out += [f"{len(rows) - len(shown)} further result(s) unchanged.", ""]
+    if unchanged:
+        out += [f"Unchanged: {', '.join(unchanged)}.", ""]
+    if d.pooled and len(out) == pooled_head + 2 + 2 * bool(unchanged):
+        del out[pooled_head : pooled_head + 2]  # no pooled result moved: no heading
     base_comps = set(((d.base.bundle or {}).get("comparisons") or {}).keys())
     empty = [
         COMPARISONS[c]
@@ -721,6 +820,20 @@ def _compute(root: Path) -> dict:
     from analysis.report.results_bundle import compute
 
     return compute(root)
+
+
+def _uncommitted(root: Path) -> bool:
+    """Whether ``data/`` of the working tree at ``root`` differs from its HEAD commit."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "data"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return False
+    return proc.returncode == 0 and bool(proc.stdout.strip())
 
 
 def _text(path: Path) -> str | None:
@@ -761,6 +874,12 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")
+        if package is not None:
+            # analysed with the current code, so under the current rules: an older
+            # descriptor (before a rule was added) must not make the base unreadable
+            from analysis.evidence.validate import RULES
+
+            (root / "data" / "datapackage.json").write_bytes(RULES.read_bytes())
         if studies is None:  # before the register existed: no trial, nothing to analyse
             bundle: dict = {"comparisons": {}}
             studies = ()
@@ -812,11 +931,46 @@ def load_side(spec: str, repo: Path | None = None) -> Side:
         return Side(spec, bundle, studies)
     if path.is_dir():
         root = path.resolve()
-        return _side(spec, root, dict(_compute(root)))
+        bundle = dict(_compute(root))
+        if _uncommitted(root):
+            bundle["uncommitted"] = True
+        return _side(spec, root, bundle)
     return bundle_at_revision(repo, spec)
 
 
 # --------------------------------------------------------------------------- command line
+
+
+def forest_images(d: ResultsDiff, out: Path) -> list[Path]:
+    """Before and after forest plots (SVG, drawn by vl-convert) of every comparison whose
+    primary random-effects result moved, written into ``out``; returns the files.
+
+    The comment only names them (the CI run attaches ``out`` as an artifact): no image
+    drawn from a pull request's data is ever embedded in the comment.
+    """
+    import vl_convert as vlc
+
+    from analysis.report import charts
+    from analysis.report.chart_display import vl_version
+
+    written: list[Path] = []
+    moved = [c.ref.comparison for c in d.pooled if c.primary and c.changed]
+    for comp in dict.fromkeys(moved):
+        if comp not in COMPARISONS:
+            continue  # a name from a results file: never a file name
+        for side, when in ((d.base, "before"), (d.head, "after")):
+            r = ((side.bundle or {}).get("comparisons") or {}).get(comp)
+            if not isinstance(r, Mapping) or not r.get("studies"):
+                continue
+            fig = charts.forest(dict(r), name=f"{comp}-{when}", by=None)
+            spec = dict(fig.spec())
+            if spec.get("width") == "container":
+                spec["width"] = 520
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"forest-{comp.replace('_', '-')}-{when}.svg"
+            path.write_text(vlc.vegalite_to_svg(spec, vl_version=vl_version()), encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -829,13 +983,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="git revision, results.json or directory (default: the working tree, '.')",
     )
     parser.add_argument("--output", "-o", type=Path, help="write the report here, not to stdout")
+    parser.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="write before/after forest plots (SVG) of comparisons whose primary result moved",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    d = compare(load_side(args.base), load_side(args.head))
+    report = d.to_markdown()
+    if getattr(args, "images", None):
+        files = forest_images(d, args.images)
+        if files:
+            names = ", ".join(escape.code(f.name) for f in files)
+            report += (
+                f"\nBefore/after forest plots of the comparisons that moved: {names}, in this"
+                " CI run's `forest-plots` artifact (linked below).\n"
+            )
     # escaped first, cut second: the cut report stays below GitHub's limit
-    report = escape.truncate_comment(
-        compare(load_side(args.base), load_side(args.head)).to_markdown()
-    )
+    report = escape.truncate_comment(report)
     if args.output:
         tmp = args.output.with_name(args.output.name + ".tmp")
         tmp.write_text(report, encoding="utf-8")
