@@ -15,6 +15,8 @@ __all__ = [
     "DISEASE_LABELS",
     "ENGINE_COLUMNS",
     "FIT_METHODS",
+    "GRADE_DOMAINS",
+    "GRADE_RATINGS",
     "MEASURES",
     "MEASURE_LABELS",
     "OUTCOME_TYPES",
@@ -82,3 +84,14 @@ ENGINE_COLUMNS: tuple[str, ...] = (
     "control_improved",
     "control_total",
 )
+
+#: the five GRADE domains a certainty rating is taken down for (Guyatt et al. 2008, 2011)
+GRADE_DOMAINS: tuple[str, ...] = (
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+)
+#: a domain's rating
+GRADE_RATINGS: tuple[str, ...] = ("not_serious", "serious", "very_serious", "not_assessable")

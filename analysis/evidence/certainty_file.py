@@ -21,12 +21,26 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.evidence.validate import Problem, display
-from analysis.stats.certainty import DOMAINS, RATINGS, Override
+from analysis.vocabulary import GRADE_DOMAINS as DOMAINS
+from analysis.vocabulary import GRADE_RATINGS as RATINGS
 
-__all__ = ["ALL", "CERTAINTY", "COLUMNS", "check", "read_overrides"]
+__all__ = ["ALL", "CERTAINTY", "COLUMNS", "Override", "check", "read_overrides"]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's judgement of one domain (one row of ``data/certainty.csv``); the
+    statistics take it as a :class:`analysis.stats.certainty.Judgement`."""
+
+    domain: str
+    rating: str
+    rationale: str
+    reviewer: str
+
 
 CERTAINTY = "certainty.csv"
 COLUMNS = ("comparison", "disease", "domain", "rating", "rationale", "reviewer")

@@ -39,9 +39,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 from scipy import stats
+
+from analysis.vocabulary import GRADE_DOMAINS, GRADE_RATINGS
 
 __all__ = [
     "DOMAINS",
@@ -62,10 +65,10 @@ __all__ = [
 ]
 
 #: the five GRADE domains, in the order of an evidence profile
-DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+DOMAINS = GRADE_DOMAINS
 
 #: domain ratings and the levels each takes off
-RATINGS = {"not_serious": 0, "serious": 1, "very_serious": 2, "not_assessable": 0}
+RATINGS = dict(zip(GRADE_RATINGS, (0, 1, 2, 0), strict=True))
 
 #: certainty levels (4 = high) with GRADE's words and symbols
 LEVELS = {
@@ -185,6 +188,20 @@ class Override:
     rating: str
     rationale: str
     reviewer: str
+
+
+class Judgement(Protocol):
+    """What :func:`apply_overrides` reads of a judgement: an :class:`Override`, or the
+    record :mod:`analysis.evidence.certainty_file` reads from ``data/certainty.csv``."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def rating(self) -> str: ...
+    @property
+    def rationale(self) -> str: ...
+    @property
+    def reviewer(self) -> str: ...
 
 
 def _finite(x) -> bool:
@@ -450,7 +467,7 @@ def rate(domains: Iterable[Domain]) -> Certainty:
     return Certainty(level, label, symbols, ordered)
 
 
-def apply_overrides(certainty: Certainty, overrides: Mapping[str, Override]) -> Certainty:
+def apply_overrides(certainty: Certainty, overrides: Mapping[str, Judgement]) -> Certainty:
     """Replace rule-based domains with a reviewer's judgement (keyed by domain) and re-rate."""
     unknown = sorted(set(overrides) - set(DOMAINS))
     if unknown:
