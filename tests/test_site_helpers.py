@@ -29,13 +29,6 @@ def _by_k():
     return ks
 
 
-def test_summary_of_findings_table_marks_resolve():
-    md = site.sof_table().data
-    assert md.count("\n") == 1 + len(site.COMPARISON_KEYS)  # header, rule, one row each
-    assert _check_marks(md) >= 3
-    assert _check_marks(site.headline().data) == 3
-
-
 @pytest.mark.parametrize("name", site.COMPARISON_KEYS)
 def test_summary_says_plainly_how_many_trials(name):
     md = site.summary(name).data

@@ -64,7 +64,6 @@ __all__ = [
     "forest",
     "root",
     "studies",
-    "sof_table",
 ]
 
 COMPARISON_KEYS = tuple(text.COMPARISONS)
@@ -230,17 +229,6 @@ def k(name: str) -> int:
     return 0 if e is None else int(e["k"])
 
 
-def headline() -> Markdown:
-    """The headline sentence of the review (placebo, the comparison with most trials)."""
-    best = max(COMPARISON_KEYS, key=k)
-    if k(best) == 0:
-        return Markdown("No comparison has a trial in its primary analysis yet.")
-    return Markdown(
-        f"IVIG versus {label(best).lower()}: {conclusion(best)}, {effect(best).data}, "
-        f"from {trials(best).data} ({version().data})."
-    )
-
-
 # --------------------------------------------------------------------------- blocks
 
 
@@ -316,60 +304,6 @@ def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return "\n".join(lines)
-
-
-def sof_table() -> Markdown:
-    """Summary-of-findings table: one row per comparison."""
-    out = []
-    for name in COMPARISON_KEYS:
-        e = comparison(name)
-        if e is None:
-            out.append(
-                {
-                    "Comparison": f"IVIG vs {label(name).lower()}",
-                    "Trials (participants)": "0",
-                    "Relative effect (95 % CI)": "no trial in the primary analysis",
-                    "Prediction interval": "–",
-                    "Heterogeneity I²": "–",
-                    "Per 1000: control vs IVIG (95 % CI)": "–",
-                    "NNT": "–",
-                }
-            )
-            continue
-        s = e["summary"]
-        model = s["model"]
-        r = text.get(e, model) or {}
-        ab = s.get("absolute") or {}
-        het = e.get("heterogeneity") or {}
-        out.append(
-            {
-                "Comparison": f"IVIG vs {label(name).lower()}",
-                "Trials (participants)": f"{e['k']} ({s['participants']})",
-                "Relative effect (95 % CI)": text.effect(
-                    e["measure"],
-                    r.get("estimate"),
-                    r.get("ci_low"),
-                    r.get("ci_high"),
-                    key=_key(name, model),
-                ),
-                "Prediction interval": pi(name).data,
-                "Heterogeneity I²": (
-                    text.mark(text.num(het.get("i2"), 0), _key(name, "heterogeneity", "i2")) + " %"
-                    if e["k"] > 1 and not text.missing(het.get("i2"))
-                    else "–"
-                ),
-                "Per 1000: control vs IVIG (95 % CI)": (
-                    f"{_per1000(ab.get('control_per_1000'))} vs "
-                    f"{_per1000(ab.get('ivig_per_1000'))} "
-                    f"({_per1000(ab.get('ivig_per_1000_low'))} to "
-                    f"{_per1000(ab.get('ivig_per_1000_high'))})"
-                    if ab
-                    else "–"
-                ),
-                "NNT": _nnt(ab),
-            }
-        )
-    return Markdown(_md_table(pd.DataFrame(out)))
 
 
 def _per1000(x: Any) -> str:
