@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.influence import BLOCK_CELLS, _control, _notes
-from analysis.stats.random_effects import pooled_batch
+from analysis.stats.influence import BLOCK_CELLS
+from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
 
 __all__ = ["Cumulative", "cumulative", "year_order"]
 
@@ -117,13 +117,13 @@ def cumulative(
             hk=hk,
             measure=measure,
             level=level,
-            **_control(method, start, control),
+            **batch_control(method, start, control),
         )
         # the first step (one study) has its estimate and, unless under Hartung-Knapp, its
         # CI: only tau² (not reported) is missing there, which needs no note
         notes += [
             None if j == 0 and not hk else n
-            for j, n in zip(steps, _notes(res, method, control), strict=True)
+            for j, n in zip(steps, batch_notes(res, method, control), strict=True)
         ]
         for name, arr in fields.items():
             arr[start:stop] = np.asarray(getattr(res, name), dtype=float)

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import fit_note, pooled_batch
-from analysis.stats.tau2 import DIRECT
+from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
 
@@ -141,10 +140,10 @@ def leave_one_out(
             hk=hk,
             measure=measure,
             level=level,
-            **_control(method, start, control),
+            **batch_control(method, start, control),
         )
         parts.append(res)
-        notes += _notes(res, method, control)
+        notes += batch_notes(res, method, control)
     res = _Stack(parts)
     tau2 = np.zeros(k) if method == "EE" else res.tau2
     return tuple(
@@ -163,39 +162,6 @@ def leave_one_out(
         )
         for i in range(k)
     )
-
-
-def _notes(res, method: str, control: dict | None) -> list:
-    """The reader's note of each member of a batched fit (None where there is none)."""
-    status = getattr(res, "status", None)
-    k = np.asarray(res.k)
-    if status is None:  # a common-effect model: no tau² to estimate
-        return [None] * k.size
-    c = control or {}
-    st = np.asarray(status)
-    hk = bool(getattr(res, "hk", False))
-    return [
-        fit_note(
-            method,
-            int(k[i]),
-            int(st[i]),
-            c.get("maxiter", 100),
-            c.get("fallback", True),
-            pi=False,
-            hk=hk,
-        )
-        if (k[i] < 2 or st[i] != DIRECT)
-        else None
-        for i in range(k.size)
-    ]
-
-
-def _control(method: str, start, control: dict | None) -> dict:
-    """Keyword arguments of :func:`pooled_batch`: the controls and a warm start."""
-    c = dict(control or {})
-    if method != "EE" and start is not None and np.isfinite(start):
-        c["start"] = float(start)
-    return {} if method == "EE" else c
 
 
 def baujat(

@@ -13,6 +13,8 @@ pooled_batch(yi, vi, mask, method, hk=False, measure=None, level=0.95, **control
     one batched pooled fit: ``EE`` by inverse variance, else :func:`rma` without Q-profile
 fit_note(method, k, status, maxiter, fallback=True) -> str | None
     the reader's sentence on a fit (why a figure is None, or how tau² was found)
+batch_notes(res, method, control) -> list, batch_control(method, start, control) -> dict
+    per-member notes of a batched fit; the keyword arguments of a warm-started batch
 METHODS (re-exported from analysis.stats.tau2)
 
 Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
@@ -36,7 +38,7 @@ from analysis.stats.results import RandomEffects, natural
 from analysis.stats.roots import R_TOL
 from analysis.stats.tau2 import DIRECT, FAILED, METHODS, SEARCHED, positions, tau2_batch
 
-__all__ = ["METHODS", "rma", "fit_note", "pooled_batch"]
+__all__ = ["METHODS", "rma", "fit_note", "pooled_batch", "batch_notes", "batch_control"]
 
 _EPS = float(np.finfo(float).eps)
 
@@ -347,3 +349,36 @@ def pooled_batch(
         threshold=threshold,
         **control,
     )
+
+
+def batch_notes(res, method: str, control: dict | None) -> list:
+    """The reader's note of each member of a batched fit (None where there is none)."""
+    status = getattr(res, "status", None)
+    k = np.asarray(res.k)
+    if status is None:  # a common-effect model: no tau² to estimate
+        return [None] * k.size
+    c = control or {}
+    st = np.asarray(status)
+    hk = bool(getattr(res, "hk", False))
+    return [
+        fit_note(
+            method,
+            int(k[i]),
+            int(st[i]),
+            c.get("maxiter", 100),
+            c.get("fallback", True),
+            pi=False,
+            hk=hk,
+        )
+        if (k[i] < 2 or st[i] != DIRECT)
+        else None
+        for i in range(k.size)
+    ]
+
+
+def batch_control(method: str, start, control: dict | None) -> dict:
+    """Keyword arguments of :func:`pooled_batch`: the controls and a warm start."""
+    c = dict(control or {})
+    if method != "EE" and start is not None and np.isfinite(start):
+        c["start"] = float(start)
+    return {} if method == "EE" else c

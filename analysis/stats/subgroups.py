@@ -18,8 +18,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.influence import _control, _notes
-from analysis.stats.random_effects import pooled_batch
+from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
 
@@ -167,10 +166,10 @@ def subgroups(
         hk=hk,
         measure=measure,
         level=level,
-        **_control(method, start, control),
+        **batch_control(method, start, control),
     )
     kg = mask.sum(axis=1)
-    notes = _notes(res, method, control) if names else []
+    notes = batch_notes(res, method, control) if names else []
     notes = [
         n if n is not None or kg[j] > 1 else "a single study: tau² and I² need at least two studies"
         for j, n in enumerate(notes)
