@@ -69,7 +69,7 @@ def test_one_subgroup_has_no_test_and_says_why():
     res = subgroups(Y[:3], V[:3], G[:3], "disease", "REML", hk=True, measure="RR")
     tb = res.test_between
     assert tb.q is None and tb.df is None and tb.p is None
-    assert tb.reason == "only one subgroup"
+    assert tb.note == "only one subgroup"
 
 
 @pytest.mark.parametrize("name", ["bcg", "anand1999", "edge_zero_cells"])

@@ -1488,7 +1488,7 @@ def pool_sentence(name: str) -> Markdown:
         f"{text.pval(tb.get('p'))}"
         if not text.missing(tb.get("q"))
         else "The test for subgroup differences could not be computed"
-        + (f" ({tb['reason']})" if tb.get("reason") else "")
+        + (f" ({tb['note']})" if tb.get("note") else "")
     )
     meaning = (
         "a small p-value would suggest that the effect differs between diseases; a large one "

@@ -80,7 +80,7 @@ class TestBetween:
         Cochran's Q of the subgroup estimates, G - 1 degrees of freedom, chi-square p.
     i2 : float or None
         :math:`I^2 = \max(0, (Q - df)/Q)` in per cent, as RevMan prints it beside the test.
-    reason : str or None
+    note : str or None
         Why the test is undefined (fewer than two subgroups with an estimate).
     method : str
         How the test was computed (:data:`TEST_BETWEEN_METHOD`).
@@ -90,7 +90,7 @@ class TestBetween:
     df: int | None
     p: float | None
     i2: float | None = None
-    reason: str | None = None
+    note: str | None = None
     method: str = TEST_BETWEEN_METHOD
 
 
