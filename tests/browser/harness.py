@@ -89,7 +89,12 @@ RENDERERS = ("embedded", "quarto")
 
 
 def find_quarto() -> str | None:
-    """The ``quarto`` executable: the project's ``.quarto-cli/bin/quarto``, else one on PATH."""
+    """The ``quarto`` executable: the project's ``.quarto-cli/bin/quarto``, else one on PATH.
+
+    ``IVIG_QUARTO=none`` pretends there is none (to test how its absence is reported).
+    """
+    if os.environ.get("IVIG_QUARTO") == "none":
+        return None
     local = QUARTO_PREFIX / "bin" / "quarto"
     if local.is_file() and os.access(local, os.X_OK):
         return str(local)

@@ -150,3 +150,45 @@ def test_a_failing_browser_test_leaves_screenshots_at_desktop_and_phone_widths(t
     assert any(n.endswith("-home-phone.png") for n in shots), shots
     assert len(shots) == 4, shots  # the page it failed on and the home page, two widths each
     assert widths == {"desktop.png": DESKTOP["width"], "phone.png": PHONE["width"]}, shots
+
+
+QUARTO_LEG_TEST = """
+def test_uses_the_site(built_site):
+    assert built_site.is_dir()
+"""
+
+
+def test_without_quarto_the_quarto_leg_is_reported_not_run(tmp_path):
+    """No Quarto: the Quarto leg's tests are skipped with the reason and a banner says
+    NOT RUN; nothing of that leg is reported as passed."""
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "test_inner.py").write_text(QUARTO_LEG_TEST, encoding="utf-8")
+    env = {**os.environ, "IVIG_QUARTO": "none", "IVIG_RENDERERS": "quarto", "PYTHONPATH": str(ROOT)}
+    env.pop("IVIG_BROWSER_SITE", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "tests.browser.conftest",
+            "--rootdir",
+            str(tmp_path / "inner"),
+            "-o",
+            "addopts=",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "inner" / "test_inner.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = proc.stdout
+    assert "the QUARTO leg was NOT RUN" in out, out
+    assert "Quarto leg NOT RUN: no Quarto" in out and "1 skipped" in out, out
+    assert "passed" not in out, out
