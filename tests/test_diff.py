@@ -525,3 +525,22 @@ def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_r
     md = compare(base, head).to_markdown()
     assert "**Rules changed** in `data/datapackage.json`" in md
     assert "`resources[0].schema.fields[6].constraints.maximum`" in md
+
+
+def test_first_line_says_what_happens_to_the_certainty():
+    """Issue 15: "RR 2.48 → 2.31, still favours IVIG; certainty unchanged" when the bundles
+    carry GRADE ratings (results.json's findings), and the new rating when it moves."""
+
+    def rated(b, label):
+        b["comparisons"]["placebo"]["findings"] = {"all": {"certainty": {"label": label}}}
+        return b
+
+    b = rated(bundle(placebo=meta(3, 2.48, 1.60, 3.80)), "low")
+    a = rated(bundle(placebo=meta(3, 2.31, 1.50, 3.55)), "low")
+    md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
+    assert md.splitlines()[2] == (
+        "IVIG vs placebo: RR 2.48 → 2.31, still favours IVIG; certainty unchanged (low)."
+    )
+    a = rated(bundle(placebo=meta(3, 2.31, 1.50, 3.55)), "very_low")
+    md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
+    assert md.splitlines()[2].endswith("still favours IVIG; certainty low → **very low**.")

@@ -598,8 +598,26 @@ def _verdict(p: Pooled) -> str:
     return "inconclusive (the CI includes no effect)"
 
 
+def _certainty(bundle: Mapping, comparison: str) -> str | None:
+    """The GRADE certainty of a comparison's across-disease result in a bundle, in words."""
+    finding = ((bundle.get("comparisons") or {}).get(comparison) or {}).get("findings") or {}
+    label = ((finding.get("all") or {}).get("certainty") or {}).get("label")
+    return str(label).replace("_", " ") if label else None
+
+
+def _certainty_words(d: ResultsDiff, comparison: str) -> str:
+    """``certainty unchanged (low)``, ``certainty low → moderate``, or nothing when unrated."""
+    before, after = _certainty(d.base.bundle, comparison), _certainty(d.head.bundle, comparison)
+    if after is None:
+        return ""
+    if before == after:
+        return f"; certainty unchanged ({_t(after)})"
+    return f"; certainty {_t(before or 'not rated')} → **{_t(after)}**"
+
+
 def headline(d: ResultsDiff) -> str:
-    """The first line: what the change does to each comparison's primary conclusion."""
+    """The first line: what the change does to each comparison's primary conclusion and to
+    the certainty of its evidence."""
     parts = []
     for c in d.pooled:
         if not (c.primary and c.changed):
@@ -615,6 +633,7 @@ def headline(d: ResultsDiff) -> str:
             stance = f"still {after}" if before == after else f"now **{after}** (before: {before})"
             parts.append(
                 f"{name}: {_t(n.measure)} {_fmt(o.estimate)} → {_fmt(n.estimate)}, {stance}"
+                + _certainty_words(d, c.ref.comparison)
             )
     if not parts:
         return "No primary (random-effects) result changes."
