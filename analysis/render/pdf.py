@@ -139,7 +139,9 @@ def compile_pdf(source: str, work_dir: Path, out: Path, generated: str) -> None:
     main = work_dir / "book.typ"
     main.write_text(source, encoding="utf-8")
     date = _date(generated)
-    kwargs = {"timestamp": int(date.timestamp())} if date else {}
-    pdf = typst.compile(str(main), root=str(work_dir), ignore_system_fonts=True, **kwargs)
+    timestamp = int(date.timestamp()) if date else None  # None: typst's own default
+    pdf = typst.compile(
+        str(main), root=str(work_dir), ignore_system_fonts=True, timestamp=timestamp
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)

@@ -422,14 +422,15 @@ def subgroup_table(name: str) -> Markdown:
     """Pooled result per disease, with the test for subgroup differences."""
     e = comparison(name)
     sg = (e or {}).get("subgroups")
-    if not sg:
+    if e is None or not sg:
         return Markdown("_No subgroups._")
     rows = primary_rows(name)
     by = sg.get("by") or bundle()["methods"]["by"]
     studies_by_id = {st["study_id"]: st for st in e.get("studies") or []}
     out = []
     for code, g in sorted(sg["groups"].items(), key=lambda kv: text.disease_label(kv[0])):
-        shown, note, key = g, "", _key(name, "subgroups", "groups", code)
+        shown, note = g, ""
+        key: str | None = _key(name, "subgroups", "groups", code)
         if g.get("k") == 1 and text.missing(g.get("ci_low")):
             # one trial: nothing pooled, so show that trial's own estimate and CI
             ids = rows.loc[rows[by].astype(str) == code, "study_id"].astype(str).tolist()
@@ -547,7 +548,7 @@ def tau2_table(name: str) -> Markdown:
     """The random-effects estimate under each tau² estimator."""
     e = comparison(name)
     tm = (e or {}).get("sensitivity", {}).get("tau2_methods")
-    if not tm:
+    if e is None or not tm:
         return Markdown("_Alternative tau² estimators need at least two trials._")
     out = []
     primary = bundle()["methods"]["tau2_method"]
@@ -847,7 +848,7 @@ def new_trials() -> list[str]:
     from analysis.evidence import search
 
     df = studies()
-    years = {str(r.study_id): int(r.year) for r in df.itertuples()}
+    years = {str(sid): int(y) for sid, y in zip(df["study_id"], df["year"], strict=True)}
     return search.new_since_source_review(search_record(), years)
 
 
@@ -873,11 +874,11 @@ def methods_review() -> Markdown:
     n_ext = int(rec.extraction.get("extractors") or 0)
     by_status = ", ".join(f"{v} {k}" for k, v in reg["by_status"].items())
     src = rec.source_review_search
-    df = studies().set_index("study_id")
+    trials = studies().set_index("study_id").to_dict("index")
     new = [
-        f"{df.loc[sid, 'author']} {df.loc[sid, 'year']} [@{sid}] "
-        f"({text.disease_prose(df.loc[sid, 'disease'])}, "
-        f"vs {label(df.loc[sid, 'comparator']).lower()}, {_s(df.loc[sid, 'status'])})"
+        f"{trials[sid]['author']} {trials[sid]['year']} [@{sid}] "
+        f"({text.disease_prose(trials[sid]['disease'])}, "
+        f"vs {label(trials[sid]['comparator']).lower()}, {_s(trials[sid]['status'])})"
         for sid in new_trials()
     ]
     return Markdown(
@@ -1058,8 +1059,11 @@ def leave_one_out(name: str) -> Any:
 
 def sensitivity_chart(name: str) -> Any:
     """The pooled effect under each sensitivity analysis."""
+    e = comparison(name)
+    if e is None:
+        raise ValueError(f"sensitivity_chart: no trial in the primary analysis of {name!r}")
     rows = [r for r in _sensitivity_rows(name) if r["k"] > 0 and "estimate" in r]
-    return _show(charts.sensitivity(rows, comparison(name)["measure"], name=f"sensitivity-{name}"))
+    return _show(charts.sensitivity(rows, e["measure"], name=f"sensitivity-{name}"))
 
 
 def rob_rows() -> pd.DataFrame:
@@ -1103,7 +1107,7 @@ def conclusion(name: str) -> str:
     lo, hi = r.get("ci_low"), r.get("ci_high")
     null = 1.0 if text.is_ratio(e["measure"]) else 0.0
     one = " (a single trial)" if e["k"] == 1 else ""
-    if text.missing(lo) or text.missing(hi):
+    if lo is None or hi is None or text.missing(lo) or text.missing(hi):
         return f"not estimable{one}"
     if lo > null:
         return f"more patients improved with IVIG{one}"
@@ -1271,7 +1275,7 @@ def sensitivity_section(name: str) -> Markdown:
 def small_study_warning() -> Markdown:
     """The usual warning, with this version's numbers of trials."""
     sizes = {c: k(c) for c in COMPARISON_KEYS}
-    most = max(sizes, key=sizes.get)
+    most = max(sizes, key=lambda c: sizes[c])
     if sizes[most] >= 10:
         return Markdown(
             f"IVIG versus {label(most).lower()} has {sizes[most]} trials, enough for the tests to "

@@ -36,7 +36,7 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 import altair as alt
 import pandas as pd
@@ -370,7 +370,7 @@ def forest(
                 "estimate": s.get("estimate"),
                 "ci_low": s.get("ci_low"),
                 "ci_high": s.get("ci_high"),
-                "weight": 0.0 if text.missing(w) else float(w),
+                "weight": 0.0 if w is None or text.missing(w) else float(w),
                 "weight_text": text.pct(w, 1),
                 "text": ci,
             }
@@ -617,7 +617,8 @@ def forest(
         layers.append(
             alt.Chart(part.drop(columns=["italic"], errors="ignore"))
             .mark_text(
-                align=al,
+                # groupby keys are typed Hashable; these are FOREST_COLS' "left"/"right"
+                align=cast(Literal["left", "right"], al),
                 baseline="middle",
                 fontSize=FOREST_FONT,
                 color=INK,
@@ -912,12 +913,13 @@ def summary_forest(
     empty = [
         {"x": lo, "y": d["row"], "line": NO_TRIAL, **_tip(d)} for d in rows if d["model"] is None
     ]
-    for lines, weight, style in (
+    styled: tuple[tuple[list[dict], Literal["bold", "normal"], str], ...] = (
         (headers, "bold", "normal"),
         (populations, "bold", "normal"),
         (details, "normal", "normal"),
         (empty, "normal", "italic"),
-    ):
+    )
+    for lines, weight, style in styled:
         if not lines:
             continue
         layers.append(
@@ -1108,8 +1110,8 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
         rows.append(d)
     # the axis spans the trials' own intervals; a wider cumulative CI (Hartung-Knapp on
     # two trials has t with 1 df) is drawn to the edge and marked, its limits in the table
-    limits = [v for s in own.values() for v in (s.get("ci_low"), s.get("ci_high"))]
-    limits = [v for v in limits if not text.missing(v) and v > 0] or None
+    own_limits = [v for s in own.values() for v in (s.get("ci_low"), s.get("ci_high"))]
+    limits = [v for v in own_limits if not text.missing(v) and v > 0] or None
     if limits:
         lo, hi = min(limits), max(limits)
         for d in rows:
@@ -1197,7 +1199,7 @@ def _ci(d: Mapping) -> str:
 
 def sensitivity(rows: Sequence[Mapping], measure: str, *, name: str = "sensitivity") -> Figure:
     """Pooled estimates of several analyses side by side (label, estimate, ci_low, ci_high, k)."""
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "label": str(d["label"]),
             "estimate": d.get("estimate"),
@@ -1535,7 +1537,7 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
         f"Dropped by the analysis: no events, or only events, in both arms (n = {len(dropped)})"
         + (": " + ", ".join(dropped) if dropped else ""),
     ]
-    boxes = []
+    boxes: list[dict[str, Any]] = []
     y_main = [8, 36, 64, 92]
     for i, t in enumerate(main):
         boxes.append(

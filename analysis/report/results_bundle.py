@@ -47,7 +47,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -143,11 +143,20 @@ def _engine_frame(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _analyse(rows: pd.DataFrame, config: Config, **overrides: Any) -> dict | None:
+class _Options(TypedDict, total=False):
+    """Keyword arguments of ``meta.analyse`` that a sensitivity analysis may override."""
+
+    measure: str
+    tau2_method: str
+    hk: bool
+    by: str | None
+
+
+def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> dict | None:
     """``meta.analyse`` of *rows* as a dict; None when no study is left (k = 0)."""
     from analysis.stats import full_analysis as meta
 
-    opts = {
+    opts: _Options = {
         "measure": config.measure,
         "tau2_method": config.tau2_method,
         "hk": config.hk,
@@ -157,7 +166,7 @@ def _analyse(rows: pd.DataFrame, config: Config, **overrides: Any) -> dict | Non
     if len(rows) == 0:
         return None
     try:
-        result = meta.analyse(_engine_frame(rows, opts["by"]), **opts)
+        result = meta.analyse(_engine_frame(rows, opts.get("by")), **opts)
     except meta.NoStudies:
         return None
     return _clean(result.to_dict())

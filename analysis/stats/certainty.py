@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import numpy as np
 from scipy import stats
@@ -204,7 +204,8 @@ class Judgement(Protocol):
     def reviewer(self) -> str: ...
 
 
-def _finite(x) -> bool:
+def _finite(x: object) -> TypeGuard[float]:
+    """True for a finite int or float (not None, NaN or infinite); narrows the type for mypy."""
     return x is not None and isinstance(x, int | float) and math.isfinite(x)
 
 
@@ -398,7 +399,7 @@ def imprecision(
         )
         return Domain("imprecision", "serious", f"the {ci} includes no effect and {side}")
     ois = optimal_information_size(control_risk)
-    if ois is None:
+    if ois is None or control_risk is None:  # a size exists only for a control risk in (0, 1)
         return Domain(
             "imprecision",
             "not_serious",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -226,6 +226,13 @@ class MetaAnalysis:
     def to_dict(self) -> dict:
         """The JSON object of ``python -m analysis meta --json`` (meta-cli.md)."""
         return _plain(self)
+
+
+class _Warm(TypedDict):
+    """Keyword arguments shared by the sensitivity batches: warm start and iteration control."""
+
+    start: float | None
+    control: dict[str, int]
 
 
 _JSON_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -465,7 +472,9 @@ def analyse_arrays(
 
     # random-effects model
     control = {"maxiter": maxiter, "fallback": fallback}
-    re = rma(y, v, method=tau2_method, hk=hk, level=level, measure=measure, **control)
+    re = rma(
+        y, v, tau2_method, hk, level=level, measure=measure, maxiter=maxiter, fallback=fallback
+    )
     random = Random(
         tau2_method=tau2_method,
         hk=bool(hk),
@@ -510,7 +519,7 @@ def analyse_arrays(
 
     # sensitivity: each one batch of meta-analyses
     # batches start warm, from the full-data tau²
-    warm = {"start": random.tau2, "control": control}
+    warm: _Warm = {"start": random.tau2, "control": control}
     loo = leave_one_out(y, v, ids_in, tau2_method, hk=hk, measure=measure, level=level, **warm)
     cum = cumulative(y, v, ids_in, years, tau2_method, hk=hk, measure=measure, level=level, **warm)
     sub = None
