@@ -57,6 +57,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from analysis import escape
 from analysis.errors import UserError
@@ -96,7 +97,7 @@ def _link_is_resource(match: re.Match) -> bool:
         return True
     # <link rel="canonical"> or rel="alternate" is a link, not a request
     rel = re.search(r"\brel=[\"']([^\"']+)", tag)
-    return bool(rel) and any(
+    return rel is not None and any(
         r in rel.group(1) for r in ("stylesheet", "preload", "icon", "modulepreload", "manifest")
     )
 
@@ -257,7 +258,11 @@ def _terminate_as_exception() -> Callable[[], None]:
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 _BASE_IMPORTS = ("numpy", "pandas", "altair", "vl_convert", "analysis.report.chart_display")
@@ -311,16 +316,21 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
     """
     from analysis.render import PageContext, load_project, read_versions
 
-    citation, meta, extra = None, (), {}
+    citation: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+    extra: dict[str, Any] = {}
     if (root / "CITATION.cff").is_file():
         from analysis.report import citation as cff
 
-        state = {"commit": stamp["commit"], "built": stamp["generated"]}
-        c = cff.load(root, **state)
-        state["released"] = c.released
+        commit, built = stamp["commit"], stamp["generated"]
+        c = cff.load(root, commit=commit, built=built)
         citation = c.text()
         pdf_url = (c.version_url + load_project(root).pdf_name) if c.released else None
-        meta = tuple(cff.highwire_meta(root, pdf_url=pdf_url, **state))
+        meta = tuple(
+            cff.highwire_meta(
+                root, pdf_url=pdf_url, commit=commit, built=built, released=c.released
+            )
+        )
         label = c.version_label
         extra = {
             "status": label[:1].upper() + label[1:],

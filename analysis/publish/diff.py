@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
@@ -299,9 +300,10 @@ def _walk(
     """
     if _is_meta(obj):
         yield from _from_meta(comparison, path or "primary", obj)  # type: ignore[arg-type]
-        extra = {k: v for k, v in obj.items() if k not in _META_KEYS}  # type: ignore[union-attr]
-        measure = str(obj.get("measure") or measure)  # type: ignore[union-attr]
-        k = _int(obj.get("k"))  # type: ignore[union-attr]
+        meta = cast(Mapping[str, Any], obj)
+        extra = {k: v for k, v in meta.items() if k not in _META_KEYS}
+        measure = str(meta.get("measure") or measure)
+        k = _int(meta.get("k"))
         for key, value in extra.items():
             yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure, k)
     elif _is_pooled(obj):
@@ -531,7 +533,8 @@ def _sig_word(p: Pooled) -> str:
 
 
 def _dir_word(p: Pooled) -> str:
-    return {1: "above", -1: "below", 0: "on"}.get(p.direction, "?") + f" {p.null:g}"
+    word = "?" if p.direction is None else {1: "above", -1: "below", 0: "on"}[p.direction]
+    return f"{word} {p.null:g}"
 
 
 def _cell(text: str) -> str:
@@ -782,8 +785,8 @@ def _markdown(d: ResultsDiff, level: int) -> str:
                 "–" if o is None or o.k is None else str(o.k),
                 "–" if n is None or n.k is None else str(n.k),
             )
-            tau2 = _pair(_fmt(o and o.tau2, 4), _fmt(n and n.tau2, 4))
-            i2 = _pair(_fmt(o and o.i2, 1), _fmt(n and n.i2, 1))
+            tau2 = _pair(_fmt(o.tau2 if o else None, 4), _fmt(n.tau2 if n else None, 4))
+            i2 = _pair(_fmt(o.i2 if o else None, 1), _fmt(n.i2 if n else None, 1))
             flags = []
             if o is None:
                 flags.append("new")
@@ -888,8 +891,10 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
             tar = _run_git(repo, "archive", "--format=tar", sha, "--", *names, binary=True)
             with tarfile.open(fileobj=io.BytesIO(tar)) as tf:  # type: ignore[arg-type]
                 # the "data" filter (Python >= 3.11.4) refuses links and paths out of root
-                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-                tf.extractall(root, **safe)  # our own repository's archive
+                if hasattr(tarfile, "data_filter"):
+                    tf.extractall(root, filter="data")  # our own repository's archive
+                else:
+                    tf.extractall(root)
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")

@@ -69,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     server = make_server(args.dir, args.port)
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     print(f"serving {args.dir} on http://{host}:{port}/ (Ctrl-C to stop)", file=sys.stderr)
     try:
         server.serve_forever()

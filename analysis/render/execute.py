@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ class Kernel:
             record_timing=False,
             shutdown_kernel="immediate",  # its state is of no further use
         )
-        self._ctx = None
+        self._ctx: AbstractContextManager[None] | None = None
 
     def start(self) -> Kernel:
         """Start the kernel process; returns at once, while the kernel boots and warms up.

@@ -96,7 +96,7 @@ def num(x: float | None, digits: int = 2) -> str:
     from zero after the float noise beyond 12 significant digits is dropped, so one value
     reached by two computations (0.945 and 0.9450000000000001) prints the same (0.95).
     """
-    if missing(x):
+    if x is None or missing(x):
         return "–"
     exact = Decimal(f"{float(x):.12g}")
     s = f"{exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):f}"
@@ -127,7 +127,7 @@ def pval(p: float | None) -> str:
     """A p-value: ``p < 0.001``, ``p > 0.99``, or two significant digits between
     (``p = 0.045``, ``p = 0.0012``, ``p = 0.31``); the one rule for the site, the PDF,
     the text summary and the diff."""
-    if missing(p):
+    if p is None or missing(p):
         return "p not estimable"
     if p < 0.001:
         return "p < 0.001"
