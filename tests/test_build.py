@@ -241,14 +241,14 @@ def test_quarto_path_strips_cdn_scripts_and_makes_the_pdf_before_quarto_1_9(
     meta = yaml.safe_load((dest / "version-meta.yml").read_text())
     version = json.loads((dest / "results.json").read_text())["version"]
     assert meta["version"] == version
+    # the fixture has no CITATION.cff, so no release status: the plain version line
     footer = meta["book"]["page-footer"]["center"]
-    assert footer.startswith("Development version") and " · built from commit " in footer
+    assert footer.startswith(f"Version {version}") and " · built from commit " in footer
     # the title page's lines, as Markdown that reads literally (_typst/typst-show.typ)
     title_page = {k: re.sub(r"\\(.)", r"\1", v) for k, v in meta["ivig-title-page"].items()}
     assert title_page["cite"].startswith("Cite as: Test Author. Fixture Book.")
-    assert title_page["version"].startswith("Development version, not yet released")
-    assert title_page["version"].endswith(" · Built 25 November 2025")
-    assert title_page["doi"].startswith("DOI not yet assigned")
+    assert title_page["version"] == f"Version {version} · Built 25 November 2025"
+    assert title_page["doi"] == "DOI not yet assigned"
     pdf = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes()))
     assert "Cite as:" in pdf.pages[0].extract_text()
     assert (dest / "analysis/assets/vega/vega-bundle.min.js").is_file()

@@ -207,7 +207,7 @@ def test_pdf_has_title_page_chapters_and_vector_chart(site: Path) -> None:
     assert "Fixture Book" in first
     assert "Version 1.2.3" in first and "25 November 2026" in first
     assert "Cite as:" in first and "Test Author. Fixture Book. Version 1.2.3" in first
-    assert "DOI: not yet assigned" in first
+    assert "DOI not yet assigned" in first
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert "The answer is 42" in text
     assert "Smith (2001)" in text and "A Trial of Something" in text

@@ -117,7 +117,7 @@ def typst_preamble(project: Project, ctx: PageContext) -> str:
   status: {_s(ctx.version_line)},
   date: {_s(shown_date)},
   authors: {_arr([project.author] if project.author else [])},
-  doi: {_s(ctx.doi or "")},
+  doi: {_s(ctx.doi or NO_DOI)},
   cite: {_s(cite_as(project, ctx))},
   site: {_s(project.site_url) if project.site_url else "none"},
   declarations: {declarations},
