@@ -6,20 +6,40 @@
  * root of the published tree: beside the site when the site is the latest (root), one
  * level up when the site is a release (vX.Y.Z/). Paths in it are relative to it.
  * Without a manifest (a local build) the built menu stays as it is.
+ *
+ * Two page templates carry the menu: the embedded renderer's <details class="version-menu">
+ * (version and site root in data attributes), and Quarto's sidebar tool, a Bootstrap
+ * dropdown under the clock icon whose first entry, "<version> (this version)", links to the
+ * site's own index.html (analysis/publish/build.py writes it; versions-menu.html loads this
+ * script on Quarto's pages).
  */
 (function () {
   "use strict";
+  if (!window.fetch || !window.URL) return;
+  var list, root, current, itemClass = "";
   var menu = document.querySelector(".version-menu");
-  var list = menu && menu.querySelector("ul");
-  if (!list || !window.fetch || !window.URL) return;
-  var root = new URL(menu.getAttribute("data-site-root") || "./", window.location.href);
-  var current = menu.getAttribute("data-version");
+  if (menu) {
+    list = menu.querySelector("ul");
+    root = new URL(menu.getAttribute("data-site-root") || "./", window.location.href);
+    current = menu.getAttribute("data-version");
+  } else {
+    var icon = document.querySelector(".sidebar-tools-main .dropdown-toggle .bi-clock-history");
+    var dropdown = icon && icon.closest(".dropdown");
+    list = dropdown && dropdown.querySelector("ul.dropdown-menu");
+    var here = list && list.querySelector("a[href]");
+    if (!here) return;
+    root = new URL("./", here.href);
+    current = here.textContent.trim().replace(/\s*\(this version\)$/, "");
+    itemClass = here.className;
+  }
+  if (!list) return;
   var release = /\/v\d+\.\d+\.\d+\/$/.test(root.pathname);
   var manifest = new URL(release ? "../versions.json" : "versions.json", root);
 
   function item(text, href, here) {
     var li = document.createElement("li");
     var a = document.createElement("a");
+    if (itemClass) a.className = itemClass;
     a.textContent = text;
     a.href = href;
     if (here) a.setAttribute("aria-current", "true");

@@ -513,6 +513,10 @@ def _render_quarto(
     from analysis.render import copy_assets
 
     copy_assets(staging)
+    # Bootstrap's CSS and icon font trimmed to what the pages use (the page-weight budget)
+    from analysis.publish.slim import slim_site
+
+    slim_site(staging)
     return typst_book
 
 

@@ -7,6 +7,9 @@
 -- Typst: cells are set ragged-right (no justified gaps), and tables with many columns in a
 --   smaller type so that they fit the text width; the header row repeats on each page
 --   (Typst's table.header) and the figure around a table may break across pages (preamble).
+-- Both: a long identifier in a cell (Noseworthy2000_MSweakness, guillain_barre_syndrome,
+--   a path) may break after an underscore or a slash instead of widening its column past
+--   the page (web: <wbr>, which copies as nothing; PDF: a zero-width space).
 
 local function plain(inlines)
   return pandoc.utils.stringify(inlines):gsub("%s+", " ")
@@ -26,23 +29,49 @@ local function label_of(tbl)
   return "Table"
 end
 
+local LONG = 12
+
+local function long_identifier(text)
+  return #text > LONG and text:find("[_/]") ~= nil
+end
+
+-- HTML: the identifier as pieces with a <wbr> after each underscore or slash
+local function html_breakable(s)
+  if not long_identifier(s.text) then return nil end
+  local out = pandoc.Inlines({})
+  for piece, sep in s.text:gmatch("([^_/]*)([_/]?)") do
+    if piece ~= "" or sep ~= "" then
+      out:insert(pandoc.Str(piece .. sep))
+      if sep ~= "" then out:insert(pandoc.RawInline("html", "<wbr>")) end
+    end
+  end
+  return out
+end
+
+-- Typst: a zero-width space after each underscore or slash (text and inline code alike)
+local function zwsp(text)
+  return (text:gsub("([_/])", "%1\u{200B}"))
+end
+
+local typst_breakable = {
+  Str = function(s)
+    if long_identifier(s.text) then return pandoc.Str(zwsp(s.text)) end
+  end,
+  Code = function(c)
+    if long_identifier(c.text) then c.text = zwsp(c.text); return c end
+  end,
+}
+
 function Table(tbl)
   if FORMAT:match("html") then
+    tbl = tbl:walk({Str = html_breakable})
     local attr = pandoc.Attr("", {"table-scroll"}, {
       {"tabindex", "0"}, {"role", "region"}, {"aria-label", label_of(tbl)},
     })
     return pandoc.Div({tbl}, attr)
   end
   if FORMAT:match("typst") then
-    -- a long identifier (Sorensen1997_crossover) may break after an underscore or a slash
-    -- instead of running into the next column
-    tbl = tbl:walk({
-      Str = function(s)
-        if s.text:find("[_/]") and #s.text > 12 then
-          return pandoc.Str((s.text:gsub("([_/])", "%1\u{200B}")))
-        end
-      end,
-    })
+    tbl = tbl:walk(typst_breakable)
     local ncol = #tbl.colspecs
     local size = ncol >= 6 and "7.5pt" or (ncol >= 4 and "8pt" or "8.5pt")
     return {

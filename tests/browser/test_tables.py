@@ -11,24 +11,6 @@ from tests.browser.harness import describe_violations, run_axe
 
 pytestmark = pytest.mark.slow
 
-#: Known gaps of the Quarto-built site (reported in the session note, not hidden): the
-#: register's table is a Quarto float that analysis/render/tables.lua, run after Quarto's
-#: own filters, does not wrap in a scroll region, so its last column is clipped at 1280 px
-#: and no region takes keyboard focus on that page. Strict: fixing them fails this list.
-QUARTO_GAPS = {
-    "test_no_column_is_clipped_at_desktop_width[quarto-chapters/register.html]",
-    "test_a_scroll_region_takes_keyboard_focus[quarto]",
-}
-
-
-@pytest.fixture(autouse=True)
-def _quarto_known_gaps(request):
-    if request.node.name in QUARTO_GAPS:
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="Quarto's register table is not wrapped")
-        )
-
-
 #: every table's scroll container, with the properties that make it usable
 _REGIONS = """() => Array.from(document.querySelectorAll('main table')).map(t => {
   const box = t.closest('.table-scroll');
@@ -94,7 +76,8 @@ def test_the_register_keeps_its_last_column_in_view_at_1280(reader):
 def test_a_scroll_region_takes_keyboard_focus(phone_reader):
     phone_reader.goto("chapters/register.html")
     page = phone_reader.page
-    region = page.locator("main .table-scroll").first
+    # the first region a reader sees (a chart's data table waits in a closed <details>)
+    region = page.locator("main .table-scroll:visible").first
     region.focus()
     assert page.evaluate("() => document.activeElement.classList.contains('table-scroll')")
     before = region.evaluate("e => e.scrollLeft")

@@ -23,17 +23,7 @@ def _listing(profile: dict) -> str:
     return "\n".join(f"{r['bytes']:>10,}  {urlsplit(r['url']).path}" for r in rows)
 
 
-def test_home_page_with_everything_it_loads_is_under_the_budget(
-    browser, base_url, published, renderer, request
-):
-    if renderer == "quarto":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="Quarto's book framework alone (Bootstrap CSS ~0.5 MB, its icon font and "
-                "CSS ~0.28 MB, search ~0.18 MB) with the Vega bundle (0.9 MB) weighs ~2.1 MB",
-            )
-        )
+def test_home_page_with_everything_it_loads_is_under_the_budget(browser, base_url, published):
     profile = load_profile(browser, base_url)
     weight = profile["weight_bytes"]
     assert weight < BUDGET_BYTES, (
