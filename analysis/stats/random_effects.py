@@ -13,8 +13,14 @@ pooled_batch(yi, vi, mask, method, hk=False, measure=None, level=0.95, **control
     one batched pooled fit: ``EE`` by inverse variance, else :func:`rma` without Q-profile
 fit_note(method, k, status, maxiter, fallback=True) -> str | None
     the reader's sentence on a fit (why a figure is None, or how tau² was found)
+fit_batch(yi, vi, masks, method, hk=False, measure=None, level=0.95, start=None,
+          control=None) -> (result, notes)
+    the batch fit of leave-one-out, cumulative and subgroup analyses: warm-started,
+    in row blocks, with each member's note for the reader
 batch_notes(res, method, control) -> list, batch_control(method, start, control) -> dict
     per-member notes of a batched fit; the keyword arguments of a warm-started batch
+BLOCK_CELLS
+    cells (members x studies) of one block of a batch fitted in blocks
 METHODS (re-exported from analysis.stats.tau2)
 
 Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
@@ -22,6 +28,8 @@ analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are 
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 from scipy import special
@@ -38,7 +46,16 @@ from analysis.stats.results import RandomEffects, natural
 from analysis.stats.roots import R_TOL
 from analysis.stats.tau2 import DIRECT, FAILED, METHODS, SEARCHED, positions, tau2_batch
 
-__all__ = ["METHODS", "rma", "fit_note", "pooled_batch", "batch_notes", "batch_control"]
+__all__ = [
+    "METHODS",
+    "BLOCK_CELLS",
+    "rma",
+    "fit_note",
+    "pooled_batch",
+    "fit_batch",
+    "batch_notes",
+    "batch_control",
+]
 
 _EPS = float(np.finfo(float).eps)
 
@@ -382,3 +399,62 @@ def batch_control(method: str, start, control: dict | None) -> dict:
     if method != "EE" and start is not None and np.isfinite(start):
         c["start"] = float(start)
     return {} if method == "EE" else c
+
+
+#: cells (members x studies) of one block of a batch fitted in blocks: the same
+#: arithmetic on arrays that stay in cache, and a bounded peak memory
+BLOCK_CELLS = 1 << 16
+
+
+class _Stack:
+    """The per-member figures of several batched fits, concatenated on first access."""
+
+    def __init__(self, parts):
+        self._parts = parts
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = np.concatenate([np.atleast_1d(getattr(r, name)) for r in self._parts])
+        setattr(self, name, value)
+        return value
+
+
+def fit_batch(
+    yi,
+    vi,
+    masks: np.ndarray | Iterable[np.ndarray],
+    method: str,
+    *,
+    hk: bool = False,
+    measure: str | None = None,
+    level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
+) -> tuple:
+    """A batch of pooled fits and the reader's note of each member.
+
+    The fit behind leave-one-out, cumulative and subgroup analyses: :func:`pooled_batch`
+    with ``method`` ("EE" or a tau² estimator), ``control`` (``maxiter``, ``fallback``, ...;
+    see :func:`rma`) and ``start`` (the full data's tau², a warm start for every iterative
+    fit: a subset moves tau² little, so Fisher scoring needs a few steps).
+
+    ``masks`` is one mask of shape ``(m, k)`` over the studies ``yi``, ``vi`` (shape
+    ``(k,)``), or an iterable of row blocks (at most about :data:`BLOCK_CELLS` cells
+    each, made as they are fitted), block b of shape ``(m_b, k_b)`` selecting among the
+    first ``k_b`` studies. Returns ``(result, notes)``: the result's per-member figures
+    (those of the blocks concatenated, in order) and a list of notes (None where there
+    is nothing to say; see :func:`batch_notes`).
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    kw = batch_control(method, start, control)
+    parts, notes = [], []
+    for mask in (masks,) if isinstance(masks, np.ndarray) else masks:
+        width = mask.shape[-1]
+        res = pooled_batch(
+            y[:width], v[:width], mask, method, hk=hk, measure=measure, level=level, **kw
+        )
+        parts.append(res)
+        notes += batch_notes(res, method, control)
+    return (parts[0] if len(parts) == 1 else _Stack(parts)), notes

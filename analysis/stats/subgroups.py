@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
+from analysis.stats.random_effects import fit_batch, pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
 
@@ -158,18 +158,10 @@ def subgroups(
     g = np.asarray([str(x) for x in groups], dtype=object)
     names = sorted(set(g.tolist()))
     mask = np.stack([g == name for name in names]) if names else np.zeros((0, y.size), bool)
-    res = pooled_batch(
-        y,
-        v,
-        mask,
-        method,
-        hk=hk,
-        measure=measure,
-        level=level,
-        **batch_control(method, start, control),
+    res, notes = fit_batch(
+        y, v, mask, method, hk=hk, measure=measure, level=level, start=start, control=control
     )
     kg = mask.sum(axis=1)
-    notes = batch_notes(res, method, control) if names else []
     notes = [
         n if n is not None or kg[j] > 1 else "a single study: tau² and I² need at least two studies"
         for j, n in enumerate(notes)
