@@ -3,9 +3,10 @@
 Public API
 ----------
 rma(yi, vi, method="REML", hk=False, mask=None, level=0.95, measure=None,
-    qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL, *, stepadj=1.0, halving=True,
-    fallback=True, start=None) -> RandomEffects
-    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`),
+    qprofile=True, **control) -> RandomEffects
+    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`,
+    whose :class:`~analysis.stats.tau2.Control` lists the controls ``threshold=1e-12,
+    maxiter=100, tol=R_TOL, stepadj=1.0, halving=True, fallback=True, start=None``),
     pooled estimate with normal (z) or Hartung-Knapp (t, k - 1 df) inference, Cochran's
     Q, model-based I² and H², the Cochrane prediction interval (t, k - 2 df), metafor's
     prediction interval, and Q-profile CIs for tau², I² and H².
@@ -30,6 +31,7 @@ analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Unpack
 
 import numpy as np
 from scipy import special
@@ -43,8 +45,16 @@ from analysis.stats.heterogeneity import (
     typical_variance,
 )
 from analysis.stats.results import RandomEffects, natural
-from analysis.stats.roots import R_TOL
-from analysis.stats.tau2 import DIRECT, FAILED, METHODS, SEARCHED, positions, tau2_batch
+from analysis.stats.tau2 import (
+    DIRECT,
+    FAILED,
+    METHODS,
+    SEARCHED,
+    Control,
+    full_control,
+    positions,
+    tau2_batch,
+)
 
 __all__ = [
     "METHODS",
@@ -70,14 +80,7 @@ def rma(
     level: float = 0.95,
     measure: str | None = None,
     qprofile: bool = True,
-    threshold: float = 1e-12,
-    maxiter: int = 100,
-    tol: float = R_TOL,
-    *,
-    stepadj: float = 1.0,
-    halving: bool = True,
-    fallback: bool = True,
-    start=None,
+    **given: Unpack[Control],
 ) -> RandomEffects:
     r"""Random-effects model: tau², pooled effect, tests, prediction and Q-profile intervals.
 
@@ -116,12 +119,11 @@ def rma(
         "RR"/"OR" report ``estimate``, ``ci_*`` and ``pi_*`` on the exp scale.
     qprofile : bool
         Compute the Q-profile CIs (skip for speed when they are not needed).
-    threshold, maxiter, tol : float, int, float
-        Convergence controls of the tau² estimator (see :mod:`analysis.stats.tau2`); ``tol``
-        also sets the Q-profile root search tolerance.
-    stepadj, halving, fallback, start
-        Fisher-scoring controls and a warm start per analysis (see
-        :func:`analysis.stats.tau2.tau2_batch`).
+    **given
+        The controls of the tau² fit (:class:`analysis.stats.tau2.Control`):
+        ``threshold``, ``maxiter``, ``tol`` (which also sets the Q-profile root search
+        tolerance), ``stepadj``, ``halving``, ``fallback`` and ``start`` (a warm start per
+        analysis; see :func:`analysis.stats.tau2.tau2_batch`).
 
     Every result carries ``converged``, ``iterations`` and ``note``: a sentence for the
     reader where a figure is None (a fit that did not converge, k < 2, k < 3 for the
@@ -154,17 +156,8 @@ def rma(
         raise ValueError(f"level: must lie in (0, 1) (got {level})")
     bt = prepare(yi, vi, mask)
     k = bt.k
-    tau2, se_tau2, conv, iters, status = tau2_batch(
-        bt,
-        method,
-        threshold,
-        maxiter,
-        tol,
-        stepadj=stepadj,
-        halving=halving,
-        fallback=fallback,
-        start=start,
-    )
+    c = full_control(given)
+    tau2, se_tau2, conv, iters, status = tau2_batch(bt, method, **c)
     t2 = np.where(conv, tau2, 0.0)
     alpha = 1 - level
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -203,7 +196,7 @@ def rma(
         pi_m_lb, pi_m_ub = b - half_m, b + half_m
         weights = 100 * w / sw[..., None]
     if qprofile:
-        lb, ub, _ = qprofile_batch(bt, level, t2, tol)
+        lb, ub, _ = qprofile_batch(bt, level, t2, c["tol"])
     else:
         lb = ub = np.full(k.shape, np.nan)
     multi = k > 1
@@ -264,7 +257,7 @@ def rma(
         converged=bool(conv) if s else conv,
         iterations=int(iters) if s else iters,
         level=level,
-        note=fit_notes(method, k, status, maxiter, fallback, s, hk),
+        note=fit_notes(method, k, status, c["maxiter"], c["fallback"], s, hk),
         status=int(status) if s else status,
     )
     # (a batch member's note is built by its analysis: see analysis.stats.influence)
@@ -340,15 +333,14 @@ def pooled_batch(
     hk: bool = False,
     measure=None,
     level: float = 0.95,
-    threshold: float = 1e-12,
-    **control,
+    **given: Unpack[Control],
 ):
     """One batched pooled fit: ``EE`` by inverse variance, else the random-effects model.
 
     Returns the engine core's result object (``CommonEffect`` for EE, ``RandomEffects``
     otherwise, without the Q-profile CIs) for a batch of analyses selected by ``mask``
-    (shape ``(..., k)``); ``control`` goes to :func:`rma` (``maxiter``, ``fallback``,
-    ``halving``, ``stepadj``, ``start``).
+    (shape ``(..., k)``); the controls go to :func:`rma` (``threshold``, ``maxiter``,
+    ``fallback``, ``halving``, ``stepadj``, ``start``; an EE fit takes none).
     """
     if method == "EE":
         from analysis.stats.common_effect import iv
@@ -363,39 +355,30 @@ def pooled_batch(
         level=level,
         measure=measure,
         qprofile=False,
-        threshold=threshold,
-        **control,
+        **given,
     )
 
 
-def batch_notes(res, method: str, control: dict | None) -> list:
+def batch_notes(res, method: str, given: Control | dict | None) -> list:
     """The reader's note of each member of a batched fit (None where there is none)."""
     status = getattr(res, "status", None)
     k = np.asarray(res.k)
     if status is None:  # a common-effect model: no tau² to estimate
         return [None] * k.size
-    c = control or {}
+    c = full_control(given)
     st = np.asarray(status)
     hk = bool(getattr(res, "hk", False))
     return [
-        fit_note(
-            method,
-            int(k[i]),
-            int(st[i]),
-            c.get("maxiter", 100),
-            c.get("fallback", True),
-            pi=False,
-            hk=hk,
-        )
+        fit_note(method, int(k[i]), int(st[i]), c["maxiter"], c["fallback"], pi=False, hk=hk)
         if (k[i] < 2 or st[i] != DIRECT)
         else None
         for i in range(k.size)
     ]
 
 
-def batch_control(method: str, start, control: dict | None) -> dict:
+def batch_control(method: str, start, given: Control | dict | None) -> dict:
     """Keyword arguments of :func:`pooled_batch`: the controls and a warm start."""
-    c = dict(control or {})
+    c = dict(given or {})
     if method != "EE" and start is not None and np.isfinite(start):
         c["start"] = float(start)
     return {} if method == "EE" else c
