@@ -13,16 +13,22 @@ prepare(yi, vi, mask) -> Batch
 finish(value, single) -> float | None | numpy.ndarray
     Turn an array figure into what a result object holds: a Python float (or None when
     undefined) for a single analysis, an ndarray (NaN where undefined) for a batch.
+pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out) -> dict
+    The fields every pooled result holds (estimate, SE, CI, test; both scales).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Batch", "prepare", "finish"]
+from analysis.stats.results import natural
+
+__all__ = ["Batch", "prepare", "finish", "pooled_fields"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,26 @@ def finish(value, single: bool):
         x = float(a.reshape(-1)[0]) if a.size == 1 else float("nan")
         return x if np.isfinite(x) else None
     return np.where(np.isfinite(a), a, np.nan)
+
+
+def pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out: Callable) -> dict[str, Any]:
+    """The fields of a pooled result (common-effect or random-effects) that describe its
+    estimate: ``b``, ``se``, ``ci_lb``, ``ci_ub``, ``stat`` and ``p`` on the analysis
+    scale, and ``estimate``, ``ci_low``, ``ci_high`` on the natural scale (exp for the
+    ratio measures, :func:`analysis.stats.results.natural`), each passed through ``out``
+    (the model's :func:`finish`).
+    """
+    return {
+        "b": out(b),
+        "se": out(se),
+        "ci_lb": out(ci_lb),
+        "ci_ub": out(ci_ub),
+        "estimate": out(natural(b, measure)),
+        "ci_low": out(natural(ci_lb, measure)),
+        "ci_high": out(natural(ci_ub, measure)),
+        "stat": out(stat),
+        "p": out(p),
+    }
 
 
 def finite(x) -> float | None:

@@ -36,7 +36,7 @@ from typing import Unpack
 import numpy as np
 from scipy import special
 
-from analysis.stats.batch import finish, prepare
+from analysis.stats.batch import finish, pooled_fields, prepare
 from analysis.stats.heterogeneity import (
     h2_from_tau2,
     i2_from_tau2,
@@ -220,15 +220,7 @@ def rma(
         hk=hk,
         measure=measure,
         k=int(k) if s else k,
-        b=out(b),
-        se=out(se),
-        ci_lb=out(ci_lb),
-        ci_ub=out(ci_ub),
-        estimate=nat(b),
-        ci_low=nat(ci_lb),
-        ci_high=nat(ci_ub),
-        stat=out(stat),
-        p=out(p),
+        **pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out),
         df=out(df) if hk else (None if s else np.full(k.shape, np.nan)),
         tau2=out(tau2_out),
         se_tau2=out(se_tau2),

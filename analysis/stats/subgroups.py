@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from analysis.stats.batch import finite as _num
+from analysis.stats.heterogeneity import q_test
 from analysis.stats.random_effects import fit_batch, pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
@@ -200,9 +200,8 @@ def subgroups(
     else:
         w = 1 / se[ok] ** 2
         mu = (w * b[ok]).sum() / w.sum()
-        q = float((w * (b[ok] - mu) ** 2).sum())
-        i2 = max(0.0, (q - (G - 1)) / q) * 100 if q > 0 else 0.0
-        test = TestBetween(_num(q), G - 1, _num(special.chdtrc(G - 1, q)), _num(i2))
+        q, p, i2, _ = q_test((w * (b[ok] - mu) ** 2).sum(), G - 1)
+        test = TestBetween(_num(q), G - 1, _num(p), _num(i2))
     return Subgroups(by=by, groups=out, test_between=test)
 
 
