@@ -15,6 +15,8 @@ finish(value, single) -> float | None | numpy.ndarray
     undefined) for a single analysis, an ndarray (NaN where undefined) for a batch.
 pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out) -> dict
     The fields every pooled result holds (estimate, SE, CI, test; both scales).
+interval_fields(name, lb, ub, measure, out) -> dict
+    An interval's ``_lb``/``_ub`` (analysis scale) and ``_low``/``_high`` (natural) fields.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 
 from analysis.stats.results import natural
 
-__all__ = ["Batch", "prepare", "finish", "pooled_fields"]
+__all__ = ["Batch", "prepare", "finish", "pooled_fields", "interval_fields"]
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,21 @@ def pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out: Callable) -> dict[
     return {
         "b": out(b),
         "se": out(se),
-        "ci_lb": out(ci_lb),
-        "ci_ub": out(ci_ub),
         "estimate": out(natural(b, measure)),
-        "ci_low": out(natural(ci_lb, measure)),
-        "ci_high": out(natural(ci_ub, measure)),
+        **interval_fields("ci", ci_lb, ci_ub, measure, out),
         "stat": out(stat),
         "p": out(p),
+    }
+
+
+def interval_fields(name: str, lb, ub, measure, out: Callable) -> dict[str, Any]:
+    """An interval's four fields in a result: ``{name}_lb``, ``{name}_ub`` on the analysis
+    scale and ``{name}_low``, ``{name}_high`` on the natural scale, through ``out``."""
+    return {
+        f"{name}_lb": out(lb),
+        f"{name}_ub": out(ub),
+        f"{name}_low": out(natural(lb, measure)),
+        f"{name}_high": out(natural(ub, measure)),
     }
 
 

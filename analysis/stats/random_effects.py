@@ -36,7 +36,7 @@ from typing import Unpack
 import numpy as np
 from scipy import special
 
-from analysis.stats.batch import finish, pooled_fields, prepare
+from analysis.stats.batch import finish, interval_fields, pooled_fields, prepare
 from analysis.stats.heterogeneity import (
     h2_from_tau2,
     i2_from_tau2,
@@ -44,7 +44,7 @@ from analysis.stats.heterogeneity import (
     qprofile_batch,
     typical_variance,
 )
-from analysis.stats.results import RandomEffects, natural
+from analysis.stats.results import RandomEffects
 from analysis.stats.tau2 import (
     DIRECT,
     FAILED,
@@ -211,9 +211,6 @@ def rma(
         x = np.where(conv, x, np.nan)
         return finish(x, bt.single)
 
-    def nat(x):
-        return out(natural(x, measure))
-
     s = bt.single
     return RandomEffects(
         method=method,
@@ -229,14 +226,8 @@ def rma(
         q=finish(q, s),
         q_df=finish(df, s),
         q_p=finish(q_p, s),
-        pi_lb=out(pi_lb),
-        pi_ub=out(pi_ub),
-        pi_low=nat(pi_lb),
-        pi_high=nat(pi_ub),
-        pi_metafor_lb=out(pi_m_lb),
-        pi_metafor_ub=out(pi_m_ub),
-        pi_metafor_low=nat(pi_m_lb),
-        pi_metafor_high=nat(pi_m_ub),
+        **interval_fields("pi", pi_lb, pi_ub, measure, out),
+        **interval_fields("pi_metafor", pi_m_lb, pi_m_ub, measure, out),
         tau2_ci_low=out(lb),
         tau2_ci_high=out(ub),
         i2_ci_low=out(i2_from_tau2(lb, vt)),
