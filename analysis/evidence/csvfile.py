@@ -38,6 +38,8 @@ Public API
 ----------
 Problem, Table, Mode
 read(path, *, mode, name=None, max_bytes=None) -> Table
+undecodable(cell) -> bool
+    whether a cell read in ``"all"`` mode holds bytes that are not UTF-8
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from typing import Literal
 
 from analysis.errors import UserError
 
-__all__ = ["Mode", "Problem", "Row", "Table", "read"]
+__all__ = ["Mode", "Problem", "Row", "Table", "read", "undecodable"]
 
 Severity = Literal["error", "warning"]
 #: ``"all"``: collect every problem; ``"first"``: raise at the first one.
@@ -192,3 +194,9 @@ def read(
     except csv.Error as exc:
         problem(len(rows) + 1, MALFORMED, str(exc))  # the rows before the broken one stand
     return done(rows)
+
+
+def undecodable(cell: str) -> bool:
+    """Whether a cell read in ``"all"`` mode holds bytes that are not UTF-8 (kept as
+    surrogate escapes, U+DC80 to U+DCFF)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in cell)

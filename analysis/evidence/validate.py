@@ -431,7 +431,7 @@ def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     """Apply one field's type and constraints to one cell; return the typed value."""
     col = f["name"]
     cons = f.get("constraints", {})
-    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+    if csvfile.undecodable(raw):
         out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if raw == "":
