@@ -65,8 +65,9 @@ def iv(yi, vi, mask=None, level: float = 0.95, measure: str | None = None) -> Co
 
     :math:`\hat\theta = \sum w_i y_i / \sum w_i`, :math:`w_i = 1/v_i`,
     :math:`SE = (\sum w_i)^{-1/2}`, Wald z test and CI; Cochran's Q around
-    :math:`\hat\theta` with df = k - 1, :math:`I^2 = \max(0, (Q - df)/Q)`,
-    :math:`H^2 = Q/df`. Mirrors ``metafor::rma.uni(yi, vi, method = "EE")``.
+    :math:`\hat\theta` with df = k - 1, its p, I² and H² by
+    :func:`analysis.stats.heterogeneity.q_test` (Higgins & Thompson 2002, there).
+    Mirrors ``metafor::rma.uni(yi, vi, method = "EE")``.
 
     Parameters
     ----------
@@ -83,8 +84,6 @@ def iv(yi, vi, mask=None, level: float = 0.95, measure: str | None = None) -> Co
     ----------
     Cochran WG (1954). The combination of estimates from different experiments.
     Biometrics 10:101-129.
-    Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
-    Stat Med 21:1539-1558.
     """
     bt = prepare(yi, vi, mask)
     w = bt.mf / bt.v

@@ -89,7 +89,12 @@ def q_test(q, df):
     :math:`I^2 = \max(0, 100 (Q - df)/Q)` (0 when Q = 0), :math:`H^2 = Q/df`; NaN where
     df < 1 (metafor reports Q = 0, p = 1, I² = 0, H² = 1 for a single study; here the
     test does not exist). The heterogeneity block of every common-effect model and of
-    the test for subgroup differences (Higgins & Thompson 2002).
+    the test for subgroup differences.
+
+    References
+    ----------
+    Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
+    Stat Med 21:1539-1558 (I² and H²).
     """
     df = np.asarray(df, dtype=float)
     ok = df >= 1
