@@ -83,3 +83,22 @@ def test_validate_reports_certainty_problems_with_the_data(tmp_path):
     report = validate(tmp_path)
     assert not report.ok
     assert any(p.column == "rating" and p.file.endswith(cf.CERTAINTY) for p in report.errors)
+
+
+def test_read_like_every_csv_of_data(tmp_path):
+    # the one reader (evidence/csvfile): a byte-order mark is a warning and the row is read;
+    # bytes that are not UTF-8 and a broken quote are errors naming their row
+    good = "placebo,cidp,imprecision,not_serious,r,x\n"
+    p = tmp_path / cf.CERTAINTY
+    p.write_bytes(b"\xef\xbb\xbf" + (HEADER + good).encode())
+    (bom,) = cf.check(p, package_fields())
+    assert bom.severity == "warning" and "byte-order mark" in bom.rule
+    assert set(cf.read_overrides(p)) == {("placebo", "cidp")}
+    p.write_bytes((HEADER + good).encode() + b"placebo,cidp,rating,serious,M\xfcller,x\n")
+    (latin,) = cf.check(p, package_fields())
+    assert (latin.row, latin.rule) == (3, "not UTF-8 text: save the file as UTF-8")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        cf.read_overrides(p)
+    p.write_text(HEADER + good + 'placebo,cidp,rating,serious,"r,x\n', encoding="utf-8")
+    (quote,) = cf.check(p, package_fields())
+    assert quote.row == 3 and quote.rule.startswith("malformed CSV")

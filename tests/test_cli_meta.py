@@ -172,3 +172,20 @@ def test_meta_path_imports_only_the_numerical_libraries():
     heavy, special = proc.stdout.splitlines()
     assert heavy == ""
     assert special == "True"
+
+
+def test_malformed_csv_names_its_row(tmp_path):
+    # the one CSV reader (evidence/csvfile): the same line as the validator's, naming the row
+    f = tmp_path / "quote.csv"
+    f.write_text(
+        "study_id,year,ivig_improved,ivig_total,control_improved,control_total\n"
+        "A,2001,1,10,2,10\n"
+        'B,2002,1,10,"2,10\n',
+        encoding="utf-8",
+    )
+    proc = _meta(str(f), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"error: {f}:3:-: malformed CSV: a double quote must open and close a whole value"
+        ' (write a quote inside a value as "") (unexpected end of data)'
+    ]

@@ -13,7 +13,7 @@ from analysis.stats.effects import escalc
 from analysis.stats.heterogeneity import qprofile
 from analysis.stats.random_effects import METHODS, rma
 from analysis.stats.roots import zeroin
-from analysis.stats.tau2 import estimate_tau2
+from analysis.stats.tau2 import CONTROL, estimate_tau2, full_control
 from tests.reference import load_csv
 
 FIELDS = (
@@ -449,3 +449,18 @@ def test_warm_start_reaches_the_cold_estimate():
         np.testing.assert_allclose(warm.tau2, cold.tau2, rtol=1e-7, atol=1e-11)
         np.testing.assert_allclose(warm.b, cold.b, rtol=1e-7)
         assert (warm.tau2 == 0).tolist() == (cold.tau2 == 0).tolist()
+
+
+def test_controls_have_one_set_of_defaults_and_refuse_a_misspelt_name():
+    yi, vi = [0.1, 0.5, -0.2, 0.9], [0.04, 0.09, 0.05, 0.2]
+    assert full_control({"maxiter": 3}) == {**CONTROL, "maxiter": 3}
+    # the defaults written out give the default fit, in rma and in estimate_tau2 alike
+    explicit = {k: v for k, v in CONTROL.items() if k != "start"}
+    assert rma(yi, vi, "REML", **explicit).tau2 == rma(yi, vi, "REML").tau2
+    assert estimate_tau2(yi, vi, "REML", **explicit).tau2 == rma(yi, vi, "REML").tau2
+    for call in (rma, estimate_tau2):
+        with pytest.raises(TypeError, match="maxiters"):
+            call(yi, vi, "REML", maxiters=5)
+    # the controls reach the fit: one iteration cannot converge, and says so
+    res = rma(yi, vi, "REML", maxiter=1, fallback=False, threshold=1e-300)
+    assert res.converged is False and "within 1 iteration" in res.note

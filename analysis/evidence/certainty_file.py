@@ -19,11 +19,10 @@ with the rest of ``data/``.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.evidence import csvfile
 from analysis.evidence.validate import Problem, display
 from analysis.vocabulary import GRADE_DOMAINS as DOMAINS
 from analysis.vocabulary import GRADE_RATINGS as RATINGS
@@ -59,21 +58,18 @@ def _enum(fields: list[dict] | tuple[dict, ...], name: str) -> tuple[str, ...] |
 
 
 def _rows(path: Path, problems: list[Problem]) -> list[tuple[int, dict]] | None:
-    name = display(path)
-    raw = path.read_bytes()
-    if len(raw) > MAX_BYTES:
-        problems.append(Problem(name, None, "-", f"file larger than {MAX_BYTES} bytes"))
+    """The judgement rows, read by :mod:`analysis.evidence.csvfile` (collecting mode)."""
+    table = csvfile.read(path, mode="all", name=display(path), max_bytes=MAX_BYTES)
+    problems.extend(table.problems)
+    name = table.name
+    problems.extend(
+        Problem(name, i, "-", "not UTF-8 text: save the file as UTF-8")
+        for i, row in table.rows
+        if any(csvfile.undecodable(c) for c in row)
+    )
+    if any(p.severity == "error" for p in problems):
         return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(Problem(name, None, "-", "not UTF-8 text"))
-        return None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        problems.append(Problem(name, None, "-", f"malformed CSV: {exc}"))
-        return None
+    rows = [cells for _, cells in table.rows]
     if not rows or tuple(h.strip() for h in rows[0]) != COLUMNS:
         problems.append(
             Problem(
@@ -86,7 +82,7 @@ def _rows(path: Path, problems: list[Problem]) -> list[tuple[int, dict]] | None:
         )
         return None
     out = []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in table.rows[1:]:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(COLUMNS):
@@ -154,8 +150,9 @@ def read_overrides(path: Path) -> dict[tuple[str, str], dict[str, Override]]:
         return {}
     problems: list[Problem] = []
     rows = _rows(path, problems) or []
-    if problems:
-        raise ValueError(str(problems[0]))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValueError(str(errors[0]))
     out: dict[tuple[str, str], dict[str, Override]] = {}
     for _, r in rows:
         out.setdefault((r["comparison"], r["disease"]), {})[r["domain"]] = Override(

@@ -6,12 +6,14 @@ unless ``--by`` names one). Every problem is reported as one line
 
     FILE:ROW:COLUMN: rule broken (value)
 
-raised as :class:`analysis.cli.UserError`. Rows are numbered as a spreadsheet shows
+raised as :class:`analysis.errors.UserError`. Rows are numbered as a spreadsheet shows
 them: the header is row 1, the first study row 2 (a field with a line break inside
 quotes still counts as one row). The first problem found, row by row and column by
 column, is reported.
 
-Only the standard library's ``csv`` module is used (no pandas), so ``meta`` starts fast.
+The file is read by :mod:`analysis.evidence.csvfile` in its ``"first"`` mode (the
+standard library's ``csv``, no pandas, so ``meta`` starts fast); the rules of the study
+columns are here.
 
 Public API
 ----------
@@ -22,13 +24,12 @@ REQUIRED_COLUMNS
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.evidence import csvfile
 from analysis.vocabulary import ENGINE_COLUMNS
 
 __all__ = ["REQUIRED_COLUMNS", "StudyTable", "read_studies"]
@@ -87,34 +88,19 @@ def read_studies(path: str | Path, by: str | None = None) -> StudyTable:
 
     Raises
     ------
-    analysis.cli.UserError
+    analysis.errors.UserError
         ``FILE:ROW:COLUMN: rule broken (value)`` for the first problem found.
     """
     name = str(path)
-    p = Path(path)
 
     def fail(row: int, column: str, rule: str, value: str | None = None) -> UserError:
-        tail = f" ({_shorten(value)})" if value is not None else ""
-        return UserError(f"{name}:{row}:{column}: {rule}{tail}")
+        shown = None if value is None else _shorten(value)
+        return UserError(str(csvfile.Problem(name, row, column, rule, shown)))
 
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"{name}:0:-: file not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{name}:0:-: is a directory, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        line = p.read_bytes()[: exc.start].count(b"\n") + 1
-        raise UserError(f"{name}:{line}:-: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UserError(f"{name}:0:-: cannot read the file ({exc.strerror})") from None
-    if not text.strip():
+    table = csvfile.read(path, mode="first", name=name)
+    if not table.rows:
         raise fail(1, "study_id", "empty file: expected a header row naming the columns")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise UserError(f"{name}:0:-: not a readable CSV file ({exc})") from None
-    header = [h.strip() for h in records[0]]
+    header = [h.strip() for h in table.rows[0][1]]
     seen: dict[str, int] = {}
     for j, h in enumerate(header):
         if h in seen and h in REQUIRED_COLUMNS + ((by,) if by else ()):
@@ -132,7 +118,7 @@ def read_studies(path: str | Path, by: str | None = None) -> StudyTable:
     groups: list[str] = []
     rows: list[int] = []
     first_row: dict[str, int] = {}
-    for row_no, record in enumerate(records[1:], start=2):
+    for row_no, record in table.rows[1:]:
         if not any(field.strip() for field in record):
             continue
         values = {col: (record[j].strip() if j < len(record) else "") for col, j in index.items()}

@@ -35,19 +35,17 @@ randomised trials. BMJ 2019;366:l4898 (overall judgement algorithm).
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import difflib
-import io
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from analysis import vocabulary
-from analysis.evidence import bibtex
+from analysis.evidence import bibtex, csvfile
+from analysis.evidence.csvfile import Problem
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -93,8 +91,6 @@ _PATTERN_RULES = {
     "study_id": "malformed study_id: expected Author + year (+ _suffix), e.g. Hahn1996",
 }
 
-Severity = Literal["error", "warning"]
-
 
 class _Invalid:
     """A cell that broke its type or a constraint: present, but not usable by later rules."""
@@ -110,39 +106,6 @@ def _val(r: dict, col: str):
     """The usable value of a cell: None when blank or invalid."""
     v = r.get(col)
     return None if v is INVALID else v
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule at one place.
-
-    Attributes
-    ----------
-    file : str
-        The file as the user named it (relative to the working directory when inside it).
-    row : int or None
-        Spreadsheet row (header = 1) or line (BibTeX); None for the whole file.
-    column : str
-        Column name (or BibTeX field / key); ``-`` for the whole row or file.
-    rule : str
-        The rule broken, in words.
-    value : str or None
-        The offending value as found (None when there is no single value to show).
-    severity : {"error", "warning"}
-    """
-
-    file: str
-    row: int | None
-    column: str
-    rule: str
-    value: str | None = None
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{'-' if self.row is None else self.row}:{self.column}"
-        tag = "warning: " if self.severity == "warning" else ""
-        what = "" if self.value is None else f" ({self.value})"
-        return f"{where}: {tag}{self.rule}{what}"
 
 
 @dataclass(frozen=True)
@@ -450,46 +413,25 @@ def package_fields(path: Path | None = None) -> list[dict]:
 
 
 def _read_rows(path: Path, out: _Collector) -> list[tuple[int, list[str]]] | None:
-    """Decode and split the CSV. Returns (spreadsheet row, cells) pairs, header first."""
-    name = display(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        out.error(name, None, "-", "file not found")
+    """The CSV's (spreadsheet row, cells) pairs, header first; None when there are none.
+
+    Read by :mod:`analysis.evidence.csvfile` in its ``"all"`` mode: bytes that are not
+    UTF-8 stay as surrogate escapes, for :func:`_parse_cell` to report with their column.
+    """
+    table = csvfile.read(path, mode="all", name=display(path), max_bytes=MAX_BYTES)
+    out.items.extend(table.problems)
+    if not table.rows:
+        if all(p.severity == "warning" for p in table.problems):  # no reason given yet
+            out.error(table.name, 1, "-", "empty file: expected a header row")
         return None
-    if size > MAX_BYTES:
-        out.error(name, None, "-", f"file too large: the limit is {MAX_BYTES} bytes", str(size))
-        return None
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        out.warn(name, 1, "-", "UTF-8 byte-order mark at the start of the file (ignored)")
-        raw = raw[3:]
-    if not raw.strip():
-        out.error(name, 1, "-", "empty file: expected a header row")
-        return None
-    text = raw.decode("utf-8", "surrogateescape")
-    rows: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for cells in reader:
-            rows.append((len(rows) + 1, cells))
-    except csv.Error as exc:
-        out.error(
-            name,
-            len(rows) + 1,
-            "-",
-            "malformed CSV: a double quote must open and close a whole value"
-            ' (write a quote inside a value as "")',
-            str(exc),
-        )  # the rows before the broken one are still checked
-    return rows
+    return list(table.rows)
 
 
 def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     """Apply one field's type and constraints to one cell; return the typed value."""
     col = f["name"]
     cons = f.get("constraints", {})
-    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+    if csvfile.undecodable(raw):
         out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if raw == "":

@@ -13,16 +13,24 @@ prepare(yi, vi, mask) -> Batch
 finish(value, single) -> float | None | numpy.ndarray
     Turn an array figure into what a result object holds: a Python float (or None when
     undefined) for a single analysis, an ndarray (NaN where undefined) for a batch.
+pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out) -> dict
+    The fields every pooled result holds (estimate, SE, CI, test; both scales).
+interval_fields(name, lb, ub, measure, out) -> dict
+    An interval's ``_lb``/``_ub`` (analysis scale) and ``_low``/``_high`` (natural) fields.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Batch", "prepare", "finish"]
+from analysis.stats.results import natural
+
+__all__ = ["Batch", "prepare", "finish", "pooled_fields", "interval_fields"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,34 @@ def finish(value, single: bool):
         x = float(a.reshape(-1)[0]) if a.size == 1 else float("nan")
         return x if np.isfinite(x) else None
     return np.where(np.isfinite(a), a, np.nan)
+
+
+def pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out: Callable) -> dict[str, Any]:
+    """The fields of a pooled result (common-effect or random-effects) that describe its
+    estimate: ``b``, ``se``, ``ci_lb``, ``ci_ub``, ``stat`` and ``p`` on the analysis
+    scale, and ``estimate``, ``ci_low``, ``ci_high`` on the natural scale (exp for the
+    ratio measures, :func:`analysis.stats.results.natural`), each passed through ``out``
+    (the model's :func:`finish`).
+    """
+    return {
+        "b": out(b),
+        "se": out(se),
+        "estimate": out(natural(b, measure)),
+        **interval_fields("ci", ci_lb, ci_ub, measure, out),
+        "stat": out(stat),
+        "p": out(p),
+    }
+
+
+def interval_fields(name: str, lb, ub, measure, out: Callable) -> dict[str, Any]:
+    """An interval's four fields in a result: ``{name}_lb``, ``{name}_ub`` on the analysis
+    scale and ``{name}_low``, ``{name}_high`` on the natural scale, through ``out``."""
+    return {
+        f"{name}_lb": out(lb),
+        f"{name}_ub": out(ub),
+        f"{name}_low": out(natural(lb, measure)),
+        f"{name}_high": out(natural(ub, measure)),
+    }
 
 
 def finite(x) -> float | None:

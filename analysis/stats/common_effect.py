@@ -22,28 +22,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from analysis.stats.batch import finish, prepare
+from analysis.stats.batch import finish, pooled_fields, prepare
 from analysis.stats.effects import MEASURES, double_zero, escalc
-from analysis.stats.results import CommonEffect, natural
+from analysis.stats.heterogeneity import q_test
+from analysis.stats.results import CommonEffect
 
 __all__ = ["iv", "mh", "peto"]
-
-
-def _q_block(q, df):
-    """p, I², H² from a Q statistic and its df; undefined (NaN) when df < 1.
-
-    (metafor reports Q = 0, p = 1, I² = 0, H² = 1 for a single study; here the test does
-    not exist, so the figures are None.)
-    """
-    ok = df >= 1
-    dfs = np.where(ok, df, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(ok, np.maximum(q, 0.0), np.nan)
-        p = np.where(ok, special.chdtrc(dfs, q), np.nan)
-        i2 = np.where(ok & (q > 0), np.maximum(0.0, 100 * (q - dfs) / q), 0.0)
-        i2 = np.where(ok, i2, np.nan)
-        h2 = np.where(ok, q / dfs, np.nan)
-    return q, p, i2, h2
 
 
 def _result(method, measure, k, b, se, q, q_df, level, single, weights=None) -> CommonEffect:
@@ -53,7 +37,7 @@ def _result(method, measure, k, b, se, q, q_df, level, single, weights=None) -> 
         p = 2 * special.ndtr(-np.abs(stat))
         lb = b - crit * se
         ub = b + crit * se
-    qq, qp, i2, h2 = _q_block(q, q_df)
+    qq, qp, i2, h2 = q_test(q, q_df)
     defined = np.isfinite(b)
     qq, qp, i2, h2 = (np.where(defined, x, np.nan) for x in (qq, qp, i2, h2))
 
@@ -64,15 +48,7 @@ def _result(method, measure, k, b, se, q, q_df, level, single, weights=None) -> 
         method=method,
         measure=measure,
         k=int(k) if single else k,
-        b=f(b),
-        se=f(se),
-        ci_lb=f(lb),
-        ci_ub=f(ub),
-        estimate=f(natural(b, measure)),
-        ci_low=f(natural(lb, measure)),
-        ci_high=f(natural(ub, measure)),
-        stat=f(stat),
-        p=f(p),
+        **pooled_fields(b, se, lb, ub, stat, p, measure, f),
         q=f(qq),
         q_df=f(np.where(q_df >= 1, q_df, np.nan)),
         q_p=f(qp),
@@ -89,8 +65,9 @@ def iv(yi, vi, mask=None, level: float = 0.95, measure: str | None = None) -> Co
 
     :math:`\hat\theta = \sum w_i y_i / \sum w_i`, :math:`w_i = 1/v_i`,
     :math:`SE = (\sum w_i)^{-1/2}`, Wald z test and CI; Cochran's Q around
-    :math:`\hat\theta` with df = k - 1, :math:`I^2 = \max(0, (Q - df)/Q)`,
-    :math:`H^2 = Q/df`. Mirrors ``metafor::rma.uni(yi, vi, method = "EE")``.
+    :math:`\hat\theta` with df = k - 1, its p, I² and H² by
+    :func:`analysis.stats.heterogeneity.q_test` (Higgins & Thompson 2002, there).
+    Mirrors ``metafor::rma.uni(yi, vi, method = "EE")``.
 
     Parameters
     ----------
@@ -107,8 +84,6 @@ def iv(yi, vi, mask=None, level: float = 0.95, measure: str | None = None) -> Co
     ----------
     Cochran WG (1954). The combination of estimates from different experiments.
     Biometrics 10:101-129.
-    Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
-    Stat Med 21:1539-1558.
     """
     bt = prepare(yi, vi, mask)
     w = bt.mf / bt.v

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.influence import BLOCK_CELLS
-from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
+from analysis.stats.random_effects import BLOCK_CELLS, fit_batch
 
 __all__ = ["Cumulative", "cumulative", "year_order"]
 
@@ -102,33 +101,23 @@ def cumulative(
     y, v = y[order], v[order]
     # step j uses the first j + 1 studies: cut the triangular batch into row blocks that
     # carry only the columns they use (about half the work of one k x k batch)
-    fields = {name: np.empty(k) for name in ("estimate", "ci_low", "ci_high", "b", "i2", "p")}
-    tau2 = np.zeros(k)
-    notes: list = []
     edges = _edges(k)
-    for start, stop in zip(edges[:-1], edges[1:], strict=True):
-        steps = np.arange(start, stop)
-        mask = np.arange(stop)[None, :] <= steps[:, None]
-        res = pooled_batch(
-            y[:stop],
-            v[:stop],
-            mask,
-            method,
-            hk=hk,
-            measure=measure,
-            level=level,
-            **batch_control(method, start, control),
-        )
-        # the first step (one study) has its estimate and, unless under Hartung-Knapp, its
-        # CI: only tau² (not reported) is missing there, which needs no note
-        notes += [
-            None if j == 0 and not hk else n
-            for j, n in zip(steps, batch_notes(res, method, control), strict=True)
-        ]
-        for name, arr in fields.items():
-            arr[start:stop] = np.asarray(getattr(res, name), dtype=float)
-        if method != "EE":
-            tau2[start:stop] = np.asarray(res.tau2, dtype=float)
+    blocks = (
+        np.arange(stop)[None, :] <= np.arange(lo, stop)[:, None]
+        for lo, stop in zip(edges[:-1], edges[1:], strict=True)
+    )
+    res, notes = fit_batch(
+        y, v, blocks, method, hk=hk, measure=measure, level=level, start=start, control=control
+    )
+    # the first step (one study) has its estimate and, unless under Hartung-Knapp, its
+    # CI: only tau² (not reported) is missing there, which needs no note
+    if not hk:
+        notes[0] = None
+    fields = {
+        name: np.asarray(getattr(res, name), dtype=float)
+        for name in ("estimate", "ci_low", "ci_high", "b", "i2", "p")
+    }
+    tau2 = np.zeros(k) if method == "EE" else np.array(res.tau2, dtype=float)
     tau2[0] = np.nan
     return tuple(
         Cumulative(

@@ -6,6 +6,8 @@ heterogeneity(yi, vi, mask=None) -> Heterogeneity
     Cochran's Q of the inverse-variance (common-effect) model, df = k - 1, p, I², H².
 q_gen(tau2, y, v, mf) -> ndarray
     Generalised Q statistic sum w (y - b)^2, w = 1/(v + tau2) (arrays, no checks).
+q_test(q, df) -> (q, p, i2, h2)
+    Cochran's Q test with I² and H² from Q and its df (arrays, NaN where df < 1).
 typical_variance(v, mf) -> ndarray
     metafor's "typical" within-study variance (k - 1)/(sum w - sum w^2/sum w), w = 1/v.
 i2_from_tau2(tau2, vt), h2_from_tau2(tau2, vt)
@@ -27,6 +29,7 @@ from analysis.stats.roots import R_TOL, zeroin
 __all__ = [
     "heterogeneity",
     "q_gen",
+    "q_test",
     "typical_variance",
     "i2_from_tau2",
     "h2_from_tau2",
@@ -79,18 +82,36 @@ def h2_from_tau2(tau2, vt):
         return 1 + tau2 / vt
 
 
-def _q_stats(bt: Batch):
-    """Cochran's Q, df, p, I², H² as arrays (NaN where k < 2)."""
-    k = bt.k
-    q = q_gen(np.zeros(bt.y.shape[:-1]), bt.y, bt.v, bt.mf)
-    df = (k - 1).astype(float)
-    ok = k > 1
+def q_test(q, df):
+    r"""Cochran's Q test and Higgins' I² and H² from a Q statistic and its df.
+
+    Returns ``(q, p, i2, h2)`` as arrays: Q truncated at 0, p from :math:`\chi^2_{df}`,
+    :math:`I^2 = \max(0, 100 (Q - df)/Q)` (0 when Q = 0), :math:`H^2 = Q/df`; NaN where
+    df < 1 (metafor reports Q = 0, p = 1, I² = 0, H² = 1 for a single study; here the
+    test does not exist). The heterogeneity block of every common-effect model and of
+    the test for subgroup differences.
+
+    References
+    ----------
+    Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
+    Stat Med 21:1539-1558 (I² and H²).
+    """
+    df = np.asarray(df, dtype=float)
+    ok = df >= 1
+    dfs = np.where(ok, df, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(ok, np.maximum(q, 0.0), np.nan)
-        p = np.where(ok, special.chdtrc(np.where(ok, df, 1), q), np.nan)
-        i2 = np.where(ok & (q > 0), np.maximum(0.0, 100 * (q - df) / q), np.where(ok, 0.0, np.nan))
-        h2 = np.where(ok, q / df, np.nan)
-    return q, np.where(ok, df, np.nan), p, i2, h2
+        p = np.where(ok, special.chdtrc(dfs, q), np.nan)
+        i2 = np.where(ok & (q > 0), np.maximum(0.0, 100 * (q - dfs) / q), np.where(ok, 0.0, np.nan))
+        h2 = np.where(ok, q / dfs, np.nan)
+    return q, p, i2, h2
+
+
+def _q_stats(bt: Batch):
+    """Cochran's Q, df, p, I², H² as arrays (NaN where k < 2)."""
+    df = (bt.k - 1).astype(float)
+    q, p, i2, h2 = q_test(q_gen(np.zeros(bt.y.shape[:-1]), bt.y, bt.v, bt.mf), df)
+    return q, np.where(df >= 1, df, np.nan), p, i2, h2
 
 
 @np.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -158,28 +179,29 @@ def _qprofile_batch(bt: Batch, level: float, tau2, tol: float):
     q_max = qf(tau2_max)
     lb = np.full(shape, np.nan)
     ub = np.full(shape, np.nan)
+
+    def root(search, crit, limit):
+        """``limit`` with the root of Q(tau²) = crit where ``search`` (R's zeroin)."""
+        if not search.any():
+            return limit
+        f_lo = np.where(search, q_min - crit, np.nan)
+        r, c, _ = zeroin(rows(crit), tau2_min, tau2_max, f_lo, q_max - crit, tol)
+        return np.where(search & c, r, limit)
+
     # upper limit
     none = q_min < crit_l
     ub = np.where(none, tau2_min, ub)
     lb = np.where(none, tau2_min, lb)
     beyond = ~none & (q_max > crit_l)
     ub = np.where(beyond, tau2_max, ub)
-    search = ~none & ~beyond & ok
-    if search.any():
-        f_lo = np.where(search, q_min - crit_l, np.nan)
-        r, c, _ = zeroin(rows(crit_l), tau2_min, tau2_max, f_lo, q_max - crit_l, tol)
-        ub = np.where(search & c, r, ub)
+    ub = root(~none & ~beyond & ok, crit_l, ub)
     # lower limit
     all_beyond = q_max > crit_u
     lb = np.where(all_beyond, tau2_max, lb)
     ub = np.where(all_beyond, tau2_max, ub)
     zero = ~all_beyond & (q_min < crit_u)
     lb = np.where(zero, tau2_min, lb)
-    search = ~all_beyond & ~zero & ok
-    if search.any():
-        f_lo = np.where(search, q_min - crit_u, np.nan)
-        r, c, _ = zeroin(rows(crit_u), tau2_min, tau2_max, f_lo, q_max - crit_u, tol)
-        lb = np.where(search & c, r, lb)
+    lb = root(~all_beyond & ~zero & ok, crit_u, lb)
     lb = np.where(ok, lb, np.nan)
     ub = np.where(ok, ub, np.nan)
     vt = typical_variance(bt.v, bt.mf)

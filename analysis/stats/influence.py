@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
+from analysis.stats.random_effects import BLOCK_CELLS, fit_batch
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
 
@@ -76,24 +76,6 @@ class BaujatPoint:
     y: float | None
 
 
-#: cells (members x studies) of one block of a leave-one-out batch
-BLOCK_CELLS = 1 << 16
-
-
-class _Stack:
-    """The per-member figures of several batched fits, concatenated on first access."""
-
-    def __init__(self, parts):
-        self._parts = parts
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        value = np.concatenate([np.atleast_1d(getattr(r, name)) for r in self._parts])
-        setattr(self, name, value)
-        return value
-
-
 def leave_one_out(
     yi,
     vi,
@@ -125,26 +107,16 @@ def leave_one_out(
     k = y.size
     if k < 2:
         return ()
-    # blocks of rows of the k x k batch: the same arithmetic, arrays that stay in cache
-    # and a peak memory of BLOCK_CELLS cells per array instead of k²
+    # blocks of rows of the k x k batch: a peak memory of BLOCK_CELLS cells per array
+    # instead of k²
     step = max(1, min(k, BLOCK_CELLS // k))
-    parts, notes = [], []
-    for lo in range(0, k, step):
-        rows = np.arange(lo, min(lo + step, k))
-        mask = np.arange(k)[None, :] != rows[:, None]
-        res = pooled_batch(
-            y,
-            v,
-            mask,
-            method,
-            hk=hk,
-            measure=measure,
-            level=level,
-            **batch_control(method, start, control),
-        )
-        parts.append(res)
-        notes += batch_notes(res, method, control)
-    res = _Stack(parts)
+    blocks = (
+        np.arange(k)[None, :] != np.arange(lo, min(lo + step, k))[:, None]
+        for lo in range(0, k, step)
+    )
+    res, notes = fit_batch(
+        y, v, blocks, method, hk=hk, measure=measure, level=level, start=start, control=control
+    )
     tau2 = np.zeros(k) if method == "EE" else res.tau2
     return tuple(
         LeaveOneOut(

@@ -3,9 +3,10 @@
 Public API
 ----------
 rma(yi, vi, method="REML", hk=False, mask=None, level=0.95, measure=None,
-    qprofile=True, threshold=1e-12, maxiter=100, tol=R_TOL, *, stepadj=1.0, halving=True,
-    fallback=True, start=None) -> RandomEffects
-    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`),
+    qprofile=True, **control) -> RandomEffects
+    tau² by ``method`` (DL, REML, PM, ML, HS, SJ, EB, HE; see :mod:`analysis.stats.tau2`,
+    whose :class:`~analysis.stats.tau2.Control` lists the controls ``threshold=1e-12,
+    maxiter=100, tol=R_TOL, stepadj=1.0, halving=True, fallback=True, start=None``),
     pooled estimate with normal (z) or Hartung-Knapp (t, k - 1 df) inference, Cochran's
     Q, model-based I² and H², the Cochrane prediction interval (t, k - 2 df), metafor's
     prediction interval, and Q-profile CIs for tau², I² and H².
@@ -13,8 +14,14 @@ pooled_batch(yi, vi, mask, method, hk=False, measure=None, level=0.95, **control
     one batched pooled fit: ``EE`` by inverse variance, else :func:`rma` without Q-profile
 fit_note(method, k, status, maxiter, fallback=True) -> str | None
     the reader's sentence on a fit (why a figure is None, or how tau² was found)
+fit_batch(yi, vi, masks, method, hk=False, measure=None, level=0.95, start=None,
+          control=None) -> (result, notes)
+    the batch fit of leave-one-out, cumulative and subgroup analyses: warm-started,
+    in row blocks, with each member's note for the reader
 batch_notes(res, method, control) -> list, batch_control(method, start, control) -> dict
     per-member notes of a batched fit; the keyword arguments of a warm-started batch
+BLOCK_CELLS
+    cells (members x studies) of one block of a batch fitted in blocks
 METHODS (re-exported from analysis.stats.tau2)
 
 Inputs have shape ``(..., k)``; ``mask`` (bool, same shape) selects the studies of each
@@ -23,10 +30,13 @@ analysis, so leave-one-out, cumulative, subgroup and trim-and-fill analyses are 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Unpack
+
 import numpy as np
 from scipy import special
 
-from analysis.stats.batch import finish, prepare
+from analysis.stats.batch import finish, interval_fields, pooled_fields, prepare
 from analysis.stats.heterogeneity import (
     h2_from_tau2,
     i2_from_tau2,
@@ -34,11 +44,28 @@ from analysis.stats.heterogeneity import (
     qprofile_batch,
     typical_variance,
 )
-from analysis.stats.results import RandomEffects, natural
-from analysis.stats.roots import R_TOL
-from analysis.stats.tau2 import DIRECT, FAILED, METHODS, SEARCHED, positions, tau2_batch
+from analysis.stats.results import RandomEffects
+from analysis.stats.tau2 import (
+    DIRECT,
+    FAILED,
+    METHODS,
+    SEARCHED,
+    Control,
+    full_control,
+    positions,
+    tau2_batch,
+)
 
-__all__ = ["METHODS", "rma", "fit_note", "pooled_batch", "batch_notes", "batch_control"]
+__all__ = [
+    "METHODS",
+    "BLOCK_CELLS",
+    "rma",
+    "fit_note",
+    "pooled_batch",
+    "fit_batch",
+    "batch_notes",
+    "batch_control",
+]
 
 _EPS = float(np.finfo(float).eps)
 
@@ -53,14 +80,7 @@ def rma(
     level: float = 0.95,
     measure: str | None = None,
     qprofile: bool = True,
-    threshold: float = 1e-12,
-    maxiter: int = 100,
-    tol: float = R_TOL,
-    *,
-    stepadj: float = 1.0,
-    halving: bool = True,
-    fallback: bool = True,
-    start=None,
+    **given: Unpack[Control],
 ) -> RandomEffects:
     r"""Random-effects model: tau², pooled effect, tests, prediction and Q-profile intervals.
 
@@ -99,12 +119,11 @@ def rma(
         "RR"/"OR" report ``estimate``, ``ci_*`` and ``pi_*`` on the exp scale.
     qprofile : bool
         Compute the Q-profile CIs (skip for speed when they are not needed).
-    threshold, maxiter, tol : float, int, float
-        Convergence controls of the tau² estimator (see :mod:`analysis.stats.tau2`); ``tol``
-        also sets the Q-profile root search tolerance.
-    stepadj, halving, fallback, start
-        Fisher-scoring controls and a warm start per analysis (see
-        :func:`analysis.stats.tau2.tau2_batch`).
+    **given
+        The controls of the tau² fit (:class:`analysis.stats.tau2.Control`):
+        ``threshold``, ``maxiter``, ``tol`` (which also sets the Q-profile root search
+        tolerance), ``stepadj``, ``halving``, ``fallback`` and ``start`` (a warm start per
+        analysis; see :func:`analysis.stats.tau2.tau2_batch`).
 
     Every result carries ``converged``, ``iterations`` and ``note``: a sentence for the
     reader where a figure is None (a fit that did not converge, k < 2, k < 3 for the
@@ -137,17 +156,8 @@ def rma(
         raise ValueError(f"level: must lie in (0, 1) (got {level})")
     bt = prepare(yi, vi, mask)
     k = bt.k
-    tau2, se_tau2, conv, iters, status = tau2_batch(
-        bt,
-        method,
-        threshold,
-        maxiter,
-        tol,
-        stepadj=stepadj,
-        halving=halving,
-        fallback=fallback,
-        start=start,
-    )
+    c = full_control(given)
+    tau2, se_tau2, conv, iters, status = tau2_batch(bt, method, **c)
     t2 = np.where(conv, tau2, 0.0)
     alpha = 1 - level
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,7 +196,7 @@ def rma(
         pi_m_lb, pi_m_ub = b - half_m, b + half_m
         weights = 100 * w / sw[..., None]
     if qprofile:
-        lb, ub, _ = qprofile_batch(bt, level, t2, tol)
+        lb, ub, _ = qprofile_batch(bt, level, t2, c["tol"])
     else:
         lb = ub = np.full(k.shape, np.nan)
     multi = k > 1
@@ -201,24 +211,13 @@ def rma(
         x = np.where(conv, x, np.nan)
         return finish(x, bt.single)
 
-    def nat(x):
-        return out(natural(x, measure))
-
     s = bt.single
     return RandomEffects(
         method=method,
         hk=hk,
         measure=measure,
         k=int(k) if s else k,
-        b=out(b),
-        se=out(se),
-        ci_lb=out(ci_lb),
-        ci_ub=out(ci_ub),
-        estimate=nat(b),
-        ci_low=nat(ci_lb),
-        ci_high=nat(ci_ub),
-        stat=out(stat),
-        p=out(p),
+        **pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out),
         df=out(df) if hk else (None if s else np.full(k.shape, np.nan)),
         tau2=out(tau2_out),
         se_tau2=out(se_tau2),
@@ -227,14 +226,8 @@ def rma(
         q=finish(q, s),
         q_df=finish(df, s),
         q_p=finish(q_p, s),
-        pi_lb=out(pi_lb),
-        pi_ub=out(pi_ub),
-        pi_low=nat(pi_lb),
-        pi_high=nat(pi_ub),
-        pi_metafor_lb=out(pi_m_lb),
-        pi_metafor_ub=out(pi_m_ub),
-        pi_metafor_low=nat(pi_m_lb),
-        pi_metafor_high=nat(pi_m_ub),
+        **interval_fields("pi", pi_lb, pi_ub, measure, out),
+        **interval_fields("pi_metafor", pi_m_lb, pi_m_ub, measure, out),
         tau2_ci_low=out(lb),
         tau2_ci_high=out(ub),
         i2_ci_low=out(i2_from_tau2(lb, vt)),
@@ -247,7 +240,7 @@ def rma(
         converged=bool(conv) if s else conv,
         iterations=int(iters) if s else iters,
         level=level,
-        note=fit_notes(method, k, status, maxiter, fallback, s, hk),
+        note=fit_notes(method, k, status, c["maxiter"], c["fallback"], s, hk),
         status=int(status) if s else status,
     )
     # (a batch member's note is built by its analysis: see analysis.stats.influence)
@@ -323,15 +316,14 @@ def pooled_batch(
     hk: bool = False,
     measure=None,
     level: float = 0.95,
-    threshold: float = 1e-12,
-    **control,
+    **given: Unpack[Control],
 ):
     """One batched pooled fit: ``EE`` by inverse variance, else the random-effects model.
 
     Returns the engine core's result object (``CommonEffect`` for EE, ``RandomEffects``
     otherwise, without the Q-profile CIs) for a batch of analyses selected by ``mask``
-    (shape ``(..., k)``); ``control`` goes to :func:`rma` (``maxiter``, ``fallback``,
-    ``halving``, ``stepadj``, ``start``).
+    (shape ``(..., k)``); the controls go to :func:`rma` (``threshold``, ``maxiter``,
+    ``fallback``, ``halving``, ``stepadj``, ``start``; an EE fit takes none).
     """
     if method == "EE":
         from analysis.stats.common_effect import iv
@@ -346,39 +338,89 @@ def pooled_batch(
         level=level,
         measure=measure,
         qprofile=False,
-        threshold=threshold,
-        **control,
+        **given,
     )
 
 
-def batch_notes(res, method: str, control: dict | None) -> list:
+def batch_notes(res, method: str, given: Control | dict | None) -> list:
     """The reader's note of each member of a batched fit (None where there is none)."""
     status = getattr(res, "status", None)
     k = np.asarray(res.k)
     if status is None:  # a common-effect model: no tau² to estimate
         return [None] * k.size
-    c = control or {}
+    c = full_control(given)
     st = np.asarray(status)
     hk = bool(getattr(res, "hk", False))
     return [
-        fit_note(
-            method,
-            int(k[i]),
-            int(st[i]),
-            c.get("maxiter", 100),
-            c.get("fallback", True),
-            pi=False,
-            hk=hk,
-        )
+        fit_note(method, int(k[i]), int(st[i]), c["maxiter"], c["fallback"], pi=False, hk=hk)
         if (k[i] < 2 or st[i] != DIRECT)
         else None
         for i in range(k.size)
     ]
 
 
-def batch_control(method: str, start, control: dict | None) -> dict:
+def batch_control(method: str, start, given: Control | dict | None) -> dict:
     """Keyword arguments of :func:`pooled_batch`: the controls and a warm start."""
-    c = dict(control or {})
+    c = dict(given or {})
     if method != "EE" and start is not None and np.isfinite(start):
         c["start"] = float(start)
     return {} if method == "EE" else c
+
+
+#: cells (members x studies) of one block of a batch fitted in blocks: the same
+#: arithmetic on arrays that stay in cache, and a bounded peak memory
+BLOCK_CELLS = 1 << 16
+
+
+class _Stack:
+    """The per-member figures of several batched fits, concatenated on first access."""
+
+    def __init__(self, parts):
+        self._parts = parts
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = np.concatenate([np.atleast_1d(getattr(r, name)) for r in self._parts])
+        setattr(self, name, value)
+        return value
+
+
+def fit_batch(
+    yi,
+    vi,
+    masks: np.ndarray | Iterable[np.ndarray],
+    method: str,
+    *,
+    hk: bool = False,
+    measure: str | None = None,
+    level: float = 0.95,
+    start: float | None = None,
+    control: dict | None = None,
+) -> tuple:
+    """A batch of pooled fits and the reader's note of each member.
+
+    The fit behind leave-one-out, cumulative and subgroup analyses: :func:`pooled_batch`
+    with ``method`` ("EE" or a tau² estimator), ``control`` (``maxiter``, ``fallback``, ...;
+    see :func:`rma`) and ``start`` (the full data's tau², a warm start for every iterative
+    fit: a subset moves tau² little, so Fisher scoring needs a few steps).
+
+    ``masks`` is one mask of shape ``(m, k)`` over the studies ``yi``, ``vi`` (shape
+    ``(k,)``), or an iterable of row blocks (at most about :data:`BLOCK_CELLS` cells
+    each, made as they are fitted), block b of shape ``(m_b, k_b)`` selecting among the
+    first ``k_b`` studies. Returns ``(result, notes)``: the result's per-member figures
+    (those of the blocks concatenated, in order) and a list of notes (None where there
+    is nothing to say; see :func:`batch_notes`).
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    kw = batch_control(method, start, control)
+    parts, notes = [], []
+    for mask in (masks,) if isinstance(masks, np.ndarray) else masks:
+        width = mask.shape[-1]
+        res = pooled_batch(
+            y[:width], v[:width], mask, method, hk=hk, measure=measure, level=level, **kw
+        )
+        parts.append(res)
+        notes += batch_notes(res, method, control)
+    return (parts[0] if len(parts) == 1 else _Stack(parts)), notes

@@ -33,7 +33,7 @@ from scipy import special
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.random_effects import fit_note, pooled_batch
-from analysis.stats.tau2 import DIRECT
+from analysis.stats.tau2 import DIRECT, full_control
 from analysis.vocabulary import FIT_METHODS
 
 __all__ = [
@@ -632,7 +632,6 @@ def _trimfill_note(res, method: str, k: int, control: dict) -> str | None:
     status = getattr(res, "status", DIRECT)
     if status == DIRECT:
         return None
-    note = fit_note(
-        method, k, int(status), control.get("maxiter", 100), control.get("fallback", True), pi=False
-    )
+    c = full_control(control)
+    note = fit_note(method, k, int(status), c["maxiter"], c["fallback"], pi=False)
     return note

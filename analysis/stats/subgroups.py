@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special
 
 from analysis.stats.batch import finite as _num
-from analysis.stats.random_effects import batch_control, batch_notes, pooled_batch
+from analysis.stats.heterogeneity import q_test
+from analysis.stats.random_effects import fit_batch, pooled_batch
 
 __all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
 
@@ -158,18 +158,10 @@ def subgroups(
     g = np.asarray([str(x) for x in groups], dtype=object)
     names = sorted(set(g.tolist()))
     mask = np.stack([g == name for name in names]) if names else np.zeros((0, y.size), bool)
-    res = pooled_batch(
-        y,
-        v,
-        mask,
-        method,
-        hk=hk,
-        measure=measure,
-        level=level,
-        **batch_control(method, start, control),
+    res, notes = fit_batch(
+        y, v, mask, method, hk=hk, measure=measure, level=level, start=start, control=control
     )
     kg = mask.sum(axis=1)
-    notes = batch_notes(res, method, control) if names else []
     notes = [
         n if n is not None or kg[j] > 1 else "a single study: tau² and I² need at least two studies"
         for j, n in enumerate(notes)
@@ -208,9 +200,8 @@ def subgroups(
     else:
         w = 1 / se[ok] ** 2
         mu = (w * b[ok]).sum() / w.sum()
-        q = float((w * (b[ok] - mu) ** 2).sum())
-        i2 = max(0.0, (q - (G - 1)) / q) * 100 if q > 0 else 0.0
-        test = TestBetween(_num(q), G - 1, _num(special.chdtrc(G - 1, q)), _num(i2))
+        q, p, i2, _ = q_test((w * (b[ok] - mu) ** 2).sum(), G - 1)
+        test = TestBetween(_num(q), G - 1, _num(p), _num(i2))
     return Subgroups(by=by, groups=out, test_between=test)
 
 

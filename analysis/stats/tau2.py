@@ -8,11 +8,13 @@ at once with per-member convergence.
 Public API
 ----------
 METHODS = TAU2_METHODS
-estimate_tau2(yi, vi, method="REML", mask=None, threshold=1e-12, maxiter=100,
-              tol=R_TOL, *, stepadj=1.0, halving=True, fallback=True) -> Tau2Fit
-tau2_batch(bt, method, threshold=1e-12, maxiter=100, tol=R_TOL, *, stepadj=1.0,
-           halving=True, fallback=True, start=None)
+estimate_tau2(yi, vi, method="REML", mask=None, **control) -> Tau2Fit
+tau2_batch(bt, method, **control)
     -> (tau2, se_tau2, converged, iterations, status) as arrays, for a prepared ``Batch``.
+Control, CONTROL, full_control(given) -> Control
+    the fit's controls (keyword arguments ``threshold=1e-12, maxiter=100, tol=R_TOL,
+    stepadj=1.0, halving=True, fallback=True, start=None``), as metafor's ``control``
+    list; :func:`analysis.stats.random_effects.rma` takes the same.
 DIRECT, SEARCHED, FAILED: the status codes.
 
 ``threshold`` is the Fisher-scoring convergence criterion (|change in tau²|; metafor's
@@ -31,6 +33,9 @@ fit is the root of the same equation however it was reached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypedDict, Unpack
+
 import numpy as np
 
 from analysis.stats.batch import Batch, finish, prepare
@@ -40,9 +45,66 @@ from analysis.stats.roots import R_TOL, zeroin
 
 _EPS = float(np.finfo(float).eps)
 
-__all__ = ["METHODS", "DIRECT", "SEARCHED", "FAILED", "estimate_tau2", "tau2_batch"]
+__all__ = [
+    "METHODS",
+    "DIRECT",
+    "SEARCHED",
+    "FAILED",
+    "CONTROL",
+    "Control",
+    "full_control",
+    "estimate_tau2",
+    "tau2_batch",
+]
 
 METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+
+
+class Control(TypedDict, total=False):
+    """The controls of a tau² fit, each optional (keyword arguments; see :data:`CONTROL`).
+
+    ``threshold``, ``maxiter``, ``tol``: convergence (see the module docstring);
+    ``stepadj``, ``halving``, ``fallback``: Fisher-scoring step factor (metafor's
+    ``stepadj``), step halving at an overshoot, and the bracketed search for fits that have
+    not converged (ML, REML, EB, PM); ``start``: a warm start per member (ML, REML, EB;
+    see :func:`_fisher`).
+    """
+
+    threshold: float
+    maxiter: int
+    tol: float
+    stepadj: float
+    halving: bool
+    fallback: bool
+    start: Any
+
+
+#: The default of every control (metafor's, but ``threshold``: see the module docstring).
+CONTROL: Control = {
+    "threshold": 1e-12,
+    "maxiter": 100,
+    "tol": R_TOL,
+    "stepadj": 1.0,
+    "halving": True,
+    "fallback": True,
+    "start": None,
+}
+
+
+def full_control(given: Mapping[str, Any] | None = None) -> Control:
+    """Every control: ``given`` over the defaults :data:`CONTROL`.
+
+    Raises
+    ------
+    TypeError
+        For a name that is not a control (as a misspelt keyword argument would).
+    """
+    given = given or {}
+    unknown = sorted(set(given) - set(CONTROL))
+    if unknown:
+        raise TypeError(f"not a control of the tau² fit: {', '.join(unknown)}")
+    full: Control = {**CONTROL, **given}  # type: ignore[typeddict-item]
+    return full
 
 
 def _sums(w: np.ndarray):
@@ -221,17 +283,7 @@ def _score_parts(y, v, mf, kk, t0, method: str):
     return swr - (s1 - s2 / s1), _sum_pp(s1, s2, s3)
 
 
-def _fisher(
-    bt: Batch,
-    method: str,
-    threshold: float,
-    maxiter: int,
-    tol: float,
-    stepadj: float = 1.0,
-    halving: bool = True,
-    fallback: bool = True,
-    start=None,
-):
+def _fisher(bt: Batch, method: str, c: Control):
     r"""ML, REML and EB: Fisher scoring with step halving, then a bracketed search.
 
     1. Fisher scoring as ``rma.uni`` does it: start at the HE estimate truncated at 0 (or
@@ -252,9 +304,11 @@ def _fisher(
     of 0 are therefore refitted from metafor's start, so that they stop where metafor
     does.
 
-    Returns ``(tau2, se, converged, iterations, status)`` with ``status`` DIRECT,
-    SEARCHED or FAILED per member.
+    ``c`` holds every control (:func:`full_control`). Returns ``(tau2, se, converged,
+    iterations, status)`` with ``status`` DIRECT, SEARCHED or FAILED per member.
     """
+    threshold, maxiter, tol, start = c["threshold"], c["maxiter"], c["tol"], c["start"]
+    stepadj, halving = c["stepadj"], c["halving"]
     k = bt.k
     shape = k.shape
     if start is None:
@@ -316,13 +370,11 @@ def _fisher(
         cold = conv & (tau2 < 1000 * threshold)
         if cold.any():
             sub = Batch(bt.y[cold], bt.v[cold], bt.m[cold], bt.mf[cold], k[cold], False)
-            t_c, _, c_c, i_c, _ = _fisher(
-                sub, method, threshold, maxiter, tol, stepadj, halving, False, None
-            )
+            t_c, _, c_c, i_c, _ = _fisher(sub, method, {**c, "fallback": False, "start": None})
             tau2, conv, iters = tau2.copy(), conv.copy(), iters.copy()
             tau2[cold], conv[cold], iters[cold] = t_c, c_c, iters[cold] + i_c
     status = np.where(conv, DIRECT, FAILED)
-    if fallback and not conv.all():
+    if c["fallback"] and not conv.all():
         tau2, conv, status = _search_members(bt, method, tau2, conv, status)
     if method in ("ML", "REML"):
         reml = method == "REML"
@@ -424,28 +476,18 @@ def _search_members(bt: Batch, method: str, tau2, conv, status):
 
 
 @np.errstate(divide="ignore", invalid="ignore", over="ignore")
-def tau2_batch(
-    bt: Batch,
-    method: str = "REML",
-    threshold: float = 1e-12,
-    maxiter: int = 100,
-    tol: float = R_TOL,
-    *,
-    stepadj: float = 1.0,
-    halving: bool = True,
-    fallback: bool = True,
-    start=None,
-):
+def tau2_batch(bt: Batch, method: str = "REML", **given: Unpack[Control]):
     """tau² and its standard error for a prepared batch, as arrays.
 
     Members with k < 2 get tau² = 0 and se NaN (metafor sets tau² = 0 for k = 1).
-    ``stepadj``, ``halving``, ``fallback`` and ``start`` (a warm start, per member)
-    control ML, REML and EB (see :func:`_fisher`); ``fallback`` also lets PM search
-    beyond metafor's interval. Returns ``(tau2, se_tau2, converged, iterations, status)``,
-    ``status`` DIRECT, SEARCHED or FAILED per member.
+    The controls (:class:`Control`) ``stepadj``, ``halving``, ``fallback`` and ``start``
+    (a warm start, per member) steer ML, REML and EB (see :func:`_fisher`); ``fallback``
+    also lets PM search beyond metafor's interval. Returns ``(tau2, se_tau2, converged,
+    iterations, status)``, ``status`` DIRECT, SEARCHED or FAILED per member.
     """
     if method not in METHODS:
         raise ValueError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    c = full_control(given)
     k = bt.k
     shape = k.shape
     iters = np.zeros(shape, dtype=int)
@@ -461,15 +503,13 @@ def tau2_batch(
         elif method == "SJ":
             tau2, se = _sj(bt)
         elif method == "PM":
-            tau2, conv, iters = _pm(bt, maxiter, tol)
+            tau2, conv, iters = _pm(bt, c["maxiter"], c["tol"])
             status = np.where(conv, DIRECT, FAILED)
-            if fallback and not np.all(conv):
+            if c["fallback"] and not np.all(conv):
                 tau2, conv, status = _search_members(bt, "PM", tau2, conv, status)
             se = np.where(conv, _se_pm(bt, np.nan_to_num(tau2)), np.nan)
         else:
-            tau2, se, conv, iters, status = _fisher(
-                bt, method, threshold, maxiter, tol, stepadj, halving, fallback, start
-            )
+            tau2, se, conv, iters, status = _fisher(bt, method, c)
     one = k < 2
     tau2 = np.where(one, 0.0, tau2)
     se = np.where(one, np.nan, se)
@@ -479,19 +519,7 @@ def tau2_batch(
 
 
 @np.errstate(divide="ignore", invalid="ignore", over="ignore")
-def estimate_tau2(
-    yi,
-    vi,
-    method: str = "REML",
-    mask=None,
-    threshold: float = 1e-12,
-    maxiter: int = 100,
-    tol: float = R_TOL,
-    *,
-    stepadj: float = 1.0,
-    halving: bool = True,
-    fallback: bool = True,
-) -> Tau2Fit:
+def estimate_tau2(yi, vi, method: str = "REML", mask=None, **given: Unpack[Control]) -> Tau2Fit:
     r"""Estimate the between-study variance tau² with one of eight estimators.
 
     With :math:`w_i = 1/v_i`, :math:`Q` Cochran's Q and :math:`Q(\tau^2)` the generalised
@@ -524,11 +552,9 @@ def estimate_tau2(
         One of :data:`METHODS`.
     mask : array_like of bool, optional
         Studies included in each analysis.
-    threshold, maxiter, tol : float, int, float
-        Convergence controls (see the module docstring).
-    stepadj, halving, fallback : float, bool, bool
-        Fisher-scoring step factor (metafor's ``stepadj``), step halving at an overshoot,
-        and the bracketed search for fits that have not converged (ML, REML, EB, PM).
+    **given
+        The controls of the fit (:class:`Control`): ``threshold``, ``maxiter``, ``tol``,
+        ``stepadj``, ``halving``, ``fallback``.
 
     Returns
     -------
@@ -552,9 +578,7 @@ def estimate_tau2(
     J Stat Softw 36(3) (``rma.uni``).
     """
     bt = prepare(yi, vi, mask)
-    tau2, se, conv, iters, status = tau2_batch(
-        bt, method, threshold, maxiter, tol, stepadj=stepadj, halving=halving, fallback=fallback
-    )
+    tau2, se, conv, iters, status = tau2_batch(bt, method, **given)
     s = bt.single
     return Tau2Fit(
         method=method,
