@@ -9,7 +9,8 @@ test_weight.py``). :func:`slim_site` keeps what the built site can use:
 * **CSS** (every stylesheet under ``site_libs/``): a style rule is kept when each class
   and id its selector names occurs as a word somewhere in the site's HTML or scripts, the
   rule PurgeCSS applies (words in scripts count, so classes that Bootstrap's and Quarto's
-  scripts add at run time, ``show``, ``collapsing``, ``dropdown-menu``, are kept).
+  scripts add at run time, ``show``, ``collapsing``, ``dropdown-menu``, are kept, and
+  so are Bootstrap's composed ``bs-*`` placement classes).
   ``@media``/``@supports``/``@layer``/``@container`` blocks are trimmed inside and
   dropped when empty; every other at-rule (``@font-face``, ``@keyframes``) is kept.
 * **The icon font**: subset to the glyphs the kept CSS still draws (``content:
@@ -34,6 +35,9 @@ _WORD = re.compile(r"[A-Za-z_][\w-]*")
 _ATTRIBUTE = re.compile(r"\[[^\]]*\]")
 _ARGUMENTS = re.compile(r"\([^()]*\)")
 _NAMES = re.compile(r"[.#](-?[A-Za-z_][\w-]*)")
+#: classes that Bootstrap's script composes at run time (``"bs-tooltip-" + placement``),
+#: so they never occur whole in its text
+_COMPOSED = ("bs-",)
 #: at-rules whose block holds style rules (trimmed inside); every other one is kept whole
 _NESTING = {"media", "supports", "layer", "container"}
 #: "\f101" style escapes in a content string: the icon font's glyphs (Private Use Area)
@@ -77,7 +81,7 @@ def _selector_used(selector: str, words: set[str]) -> bool:
         if inner == bare:
             break
         bare = inner
-    return all(name in words for name in _NAMES.findall(bare))
+    return all(name in words or name.startswith(_COMPOSED) for name in _NAMES.findall(bare))
 
 
 def _purge(nodes: Iterable, words: set[str]) -> list:
