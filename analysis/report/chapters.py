@@ -50,9 +50,12 @@ if TYPE_CHECKING:
 
     from analysis.evidence import studies as data_mod
     from analysis.report import charts
+    from analysis.report import comparison as comparison_mod
     from analysis.report import results_bundle as bundle_mod
+    from analysis.report.comparison import Comparison
 else:
     pd = _OnFirstUse("pandas")
+    comparison_mod = _OnFirstUse("analysis.report.comparison")
     data_mod = _OnFirstUse("analysis.evidence.studies")
     charts = _OnFirstUse("analysis.report.charts")
     bundle_mod = _OnFirstUse("analysis.report.results_bundle")
@@ -105,6 +108,23 @@ def comparison(name: str) -> dict | None:
     """The bundle entry of a comparison (None when no trial is in its primary analysis)."""
     _check(name)
     return bundle()["comparisons"][name]
+
+
+_TYPED: dict[str, tuple[dict, Comparison]] = {}
+
+
+def result(name: str) -> Comparison | None:
+    """The typed bundle entry of a comparison (None when no trial is in its primary
+    analysis): :class:`analysis.report.comparison.Comparison`, read strictly, once per
+    bundle entry (a new bundle, as after ``bundle.cache_clear()``, is read again)."""
+    e = comparison(name)
+    if e is None:
+        return None
+    seen = _TYPED.get(name)
+    if seen is None or seen[0] is not e:
+        seen = (e, comparison_mod.Comparison.from_dict(name, e))
+        _TYPED[name] = seen
+    return seen[1]
 
 
 def primary_rows(name: str) -> pd.DataFrame:
@@ -177,30 +197,20 @@ def effect(name: str, model: str | None = None) -> Markdown:
     *model* is ``random``, ``common.mh`` or None (the headline model: random effects
     when k >= 2, else the single trial's Mantel-Haenszel estimate).
     """
-    e = comparison(name)
-    if e is None:
+    c = result(name)
+    if c is None:
         return Markdown("no pooled estimate (no trial)")
-    model = model or e["summary"]["model"]
-    r = text.get(e, model) or {}
-    return Markdown(
-        text.effect(
-            e["measure"],
-            r.get("estimate"),
-            r.get("ci_low"),
-            r.get("ci_high"),
-            key=_key(name, model),
-        )
-    )
+    return Markdown(c.effect(model))
 
 
 def pi(name: str) -> Markdown:
     """The 95 % prediction interval of a comparison (``not estimable`` for k < 3)."""
-    e = comparison(name)
-    rnd = (e or {}).get("random") or {}
+    c = result(name)
+    rnd = c.analysis.random if c else None
     return Markdown(
         text.interval(
-            rnd.get("pi_low"),
-            rnd.get("pi_high"),
+            rnd.pi_low if rnd else None,
+            rnd.pi_high if rnd else None,
             key_low=_key(name, "random", "pi_low"),
             key_high=_key(name, "random", "pi_high"),
         )
@@ -209,24 +219,24 @@ def pi(name: str) -> Markdown:
 
 def heterogeneity(name: str) -> Markdown:
     """I², Q and tau² of a comparison as a clause."""
-    e = comparison(name)
-    if e is None:
+    c = result(name)
+    if c is None:
         return Markdown("not estimable")
-    return Markdown(text.heterogeneity(e, key=_key(name)))
+    return Markdown(text.heterogeneity(c.analysis, key=_key(name)))
 
 
 def trials(name: str) -> Markdown:
     """``5 trials, 235 participants`` for a comparison's primary analysis."""
-    e = comparison(name)
-    if e is None:
+    c = result(name)
+    if c is None:
         return Markdown("no trial")
-    return Markdown(text.trials_and_participants(e["k"], e["summary"]["participants"]))
+    return Markdown(text.trials_and_participants(c.k, c.summary.participants))
 
 
 def k(name: str) -> int:
     """Number of trials in the primary analysis (0 when none)."""
-    e = comparison(name)
-    return 0 if e is None else int(e["k"])
+    c = result(name)
+    return 0 if c is None else c.k
 
 
 # --------------------------------------------------------------------------- blocks
@@ -367,210 +377,58 @@ def studies_table(name: str) -> Markdown:
     """The trials of a comparison in the register, with counts, outcome and status."""
     _check(name)
     rows = studies()
-    rows = rows[rows["comparator"] == name].sort_values(["year", "study_id"])
-    e = comparison(name)
-    w = {s["study_id"]: s for s in (e or {}).get("studies", [])}
-    out = []
-    for r in rows.to_dict("records"):
-        s = w.get(r["study_id"])
-        out.append(
-            {
-                "Trial": _trial(r["study_id"]),
-                "Disease": text.disease_label(r["disease"]),
-                "Improved: IVIG vs control": (
-                    f"{_counts(r['ivig_improved'], r['ivig_total'])} vs "
-                    f"{_counts(r['control_improved'], r['control_total'])}"
-                    if not text.missing(r["ivig_total"]) and r["ivig_total"] is not pd.NA
-                    else "–"
-                ),
-                "Outcome, status": ", ".join(
-                    x for x in (_s(r["outcome_type"]).replace("_", " "), _s(r["status"])) if x
-                ),
-                "RR (95 % CI), weight": (
-                    f"{text.num(s['estimate'])} ({text.num(s['ci_low'])} to "
-                    f"{text.num(s['ci_high'])}), {text.pct(_weight(s), 1)}"
-                    if s
-                    else ("–" if _s(r["status"]) == "pending" else "not in the primary analysis")
-                ),
-            }
-        )
-    if not out:
+    table = comparison_mod.studies_frame(rows[rows["comparator"] == name], result(name))
+    if table.empty:
         return Markdown("_The register holds no trial of this comparison._")
-    return Markdown(_md_table(pd.DataFrame(out)))
+    return Markdown(_md_table(table))
 
 
 def _trial(study_id: Any) -> str:
-    """A trial's id as text plus its citation; the citation only for an id of the project's
-    pattern (validation guarantees it; anything else is shown as text, never cited)."""
-    sid = _s(study_id)
-    if re.fullmatch(r"[A-Za-z]+[0-9]{4}(?:_[A-Za-z0-9]+)*", sid):
-        return f"{escape.markdown(sid)} [@{sid}]"
-    return escape.markdown(sid)
+    return comparison_mod.trial_cell(study_id)
 
 
 def _s(v: Any) -> str:
-    return "" if text.missing(v) or v is pd.NA else str(v)
+    return comparison_mod.field_text(v)
 
 
 def _counts(a: Any, n: Any) -> str:
-    if a is pd.NA or n is pd.NA or text.missing(a) or text.missing(n):
-        return "–"
-    return f"{int(a)}/{int(n)}"
+    return comparison_mod.counts_cell(a, n)
 
 
 def subgroup_table(name: str) -> Markdown:
     """Pooled result per disease, with the test for subgroup differences."""
-    e = comparison(name)
-    sg = (e or {}).get("subgroups")
-    if e is None or not sg:
+    c = result(name)
+    table = c.subgroup_frame(primary_rows(name), bundle()["methods"]["by"]) if c else None
+    if c is None or table is None:
         return Markdown("_No subgroups._")
-    rows = primary_rows(name)
-    by = sg.get("by") or bundle()["methods"]["by"]
-    studies_by_id = {st["study_id"]: st for st in e.get("studies") or []}
-    out = []
-    for code, g in sorted(sg["groups"].items(), key=lambda kv: text.disease_label(kv[0])):
-        shown, note = g, ""
-        key: str | None = _key(name, "subgroups", "groups", code)
-        if g.get("k") == 1 and text.missing(g.get("ci_low")):
-            # one trial: nothing pooled, so show that trial's own estimate and CI
-            ids = rows.loc[rows[by].astype(str) == code, "study_id"].astype(str).tolist()
-            single = [studies_by_id[i] for i in ids if i in studies_by_id]
-            if single:
-                shown, note = single[0], f" (single trial: {single[0]['study_id']})"
-                key = None
-        out.append(
-            {
-                "Disease": text.disease_label(code),
-                "Trials": g.get("k"),
-                "RR (95 % CI)": text.effect(
-                    e["measure"],
-                    shown.get("estimate"),
-                    shown.get("ci_low"),
-                    shown.get("ci_high"),
-                    label=False,
-                    key=key,
-                )
-                + note,
-                "I²": text.pct(g.get("i2")) if (g.get("k") or 0) > 1 else "–",
-            }
-        )
-    tb = sg.get("test_between") or {}
-    tkey = _key(name, "subgroups", "test_between")
-    note = (
-        f"\n\nTest for subgroup differences: Q = {text.mark(text.num(tb.get('q')), tkey + '.q')}, "
-        f"df = {tb.get('df')}, {text.pval(tb.get('p'))}, "
-        f"I² = {text.pct(tb.get('i2'))} (the subgroup estimates and their standard errors "
-        "compared in a Q test, each subgroup with its own tau²; a single-trial subgroup "
-        "enters with that trial's estimate). With few trials per disease the test has little "
-        "power: a large p-value does not show that the effect is the same in every disease."
-        if not text.missing(tb.get("q"))
-        else "\n\nTest for subgroup differences: not computable "
-        f"({tb.get('reason') or 'no estimate'})."
-    )
-    return Markdown(_md_table(pd.DataFrame(out)) + note)
+    return Markdown(_md_table(table) + "\n\n" + c.subgroup_test())
 
 
 # --------------------------------------------------------------------------- sensitivity
 
 
-SENSITIVITY_LABELS = {
-    "primary": "Primary analysis",
-    "verified_only": "Verified counts only",
-    "all_outcome_types": "All outcome types",
-    "excluding_high_rob": "Excluding high risk of bias",
-}
-
-
 def _sensitivity_rows(name: str) -> list[dict]:
-    e = comparison(name)
-    if e is None:
-        return []
-    sens = e["sensitivity"]
-    rows = []
-    entries = {"primary": e} | {k: sens.get(k) for k in SENSITIVITY_LABELS if k != "primary"}
-    for key, m in entries.items():
-        if m is None:
-            rows.append({"key": key, "label": SENSITIVITY_LABELS[key], "k": 0})
-            continue
-        model = bundle_mod.headline_model(m)
-        r = text.get(m, model) or {}
-        rows.append(
-            {
-                "key": key,
-                "label": SENSITIVITY_LABELS[key],
-                "k": m["k"],
-                "model": model,
-                **{c: r.get(c) for c in ("estimate", "ci_low", "ci_high")},
-            }
-        )
-    cvr = sens.get("common_vs_random") or {}
-    for key, lab in (
-        ("common_mh", "Common effect (MH)"),
-        ("common_iv", "Common effect (IV)"),
-        ("random_z", "Random, no HK"),
-    ):
-        r = cvr.get(key)
-        if r:
-            rows.append(
-                {
-                    "key": f"common_vs_random.{key}",
-                    "label": lab,
-                    "k": e["k"],
-                    **{c: r.get(c) for c in ("estimate", "ci_low", "ci_high")},
-                }
-            )
-    return rows
+    c = result(name)
+    return [] if c is None else c.sensitivity_rows()
 
 
 def sensitivity_table(name: str) -> Markdown:
     """Each sensitivity analysis of a comparison with its pooled effect."""
-    e = comparison(name)
-    if e is None:
+    c = result(name)
+    if c is None:
         return Markdown("_No primary analysis, so no sensitivity analysis._")
-    out = []
-    for r in _sensitivity_rows(name):
-        if r["k"] == 0 or "estimate" not in r:
-            res = "no trial"
-        else:
-            key = _key(name) if r["key"] == "primary" else _key(name, "sensitivity", r["key"])
-            if "model" in r:
-                key = f"{key}.{r['model']}"
-            res = text.effect(e["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key)
-        out.append({"Analysis": r["label"], "Trials": r["k"], "Pooled effect": res})
-    notes = e["sensitivity"].get("notes") or {}
-    tail = ""
-    if notes.get("excluding_high_rob_assessed"):
-        tail = f"\n\nRisk of bias: {notes['excluding_high_rob_assessed']}."
-    return Markdown(_md_table(pd.DataFrame(out)) + tail)
+    assessed = c.sensitivity.notes.get("excluding_high_rob_assessed")
+    tail = f"\n\nRisk of bias: {assessed}." if assessed else ""
+    return Markdown(_md_table(c.sensitivity_frame()) + tail)
 
 
 def tau2_table(name: str) -> Markdown:
     """The random-effects estimate under each tau² estimator."""
-    e = comparison(name)
-    tm = (e or {}).get("sensitivity", {}).get("tau2_methods")
-    if e is None or not tm:
+    c = result(name)
+    table = c.tau2_frame(bundle()["methods"]["tau2_method"]) if c else None
+    if table is None:
         return Markdown("_Alternative tau² estimators need at least two trials._")
-    out = []
-    primary = bundle()["methods"]["tau2_method"]
-    order = [primary] + [m for m in bundle_mod.TAU2_METHODS if m != primary]
-    for m in order + sorted(set(tm) - set(order)):
-        r = tm.get(m)
-        if r is None:
-            continue
-        key = _key(name, "sensitivity", "tau2_methods", m)
-        out.append(
-            {
-                "Estimator": _upper_first(text.TAU2_METHODS.get(m, m))
-                + (" (primary)" if m == primary else ""),
-                "tau²": text.num(r.get("tau2"), 3),
-                "I²": text.pct(r.get("i2")),
-                "Pooled effect": text.effect(
-                    e["measure"], r.get("estimate"), r.get("ci_low"), r.get("ci_high"), key=key
-                ),
-                "Prediction interval": text.interval(r.get("pi_low"), r.get("pi_high")),
-            }
-        )
-    return Markdown(_md_table(pd.DataFrame(out)))
+    return Markdown(_md_table(table))
 
 
 def _upper_first(s: str) -> str:
@@ -1320,12 +1178,6 @@ def repository_file(path: str) -> Markdown:
 def pdf_link() -> Markdown:
     """A link from a chapter page to the PDF."""
     return Markdown(f"[{pdf_name()}](../{pdf_name()})")
-
-
-def _weight(study: dict) -> float | None:
-    """Random-effects weight of a study, or its common-effect weight when k = 1."""
-    w = study.get("weight_random")
-    return study.get("weight_common") if text.missing(w) else w
 
 
 # --------------------------------------------------------------------------- certainty (GRADE)

@@ -110,7 +110,14 @@ class Figure:
 
 
 def _as_dict(result: Any) -> dict:
-    return text._as_dict(result)
+    """A result's JSON view: a bundle entry as it is, a result object through ``to_dict``."""
+    if result is None:
+        return {}
+    if isinstance(result, Mapping):
+        return dict(result)
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
 
 
 def _config(chart: Any, font_size: int = 11) -> Any:

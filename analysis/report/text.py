@@ -33,6 +33,7 @@ from typing import Any
 
 import jinja2
 
+from analysis.stats.results import MetaAnalysis
 from analysis.vocabulary import DISEASE_LABELS, MEASURE_LABELS, TAU2_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -227,31 +228,31 @@ def get(obj: Any, path: str) -> Any:
     return cur
 
 
-def _as_dict(result: Any) -> dict:
-    if result is None:
-        return {}
+def _analysis(result: Any) -> MetaAnalysis:
+    """A :class:`MetaAnalysis`, or one read strictly from its dict (a bundle entry's extra
+    parts, ``summary``, ``findings`` and ``sensitivity``, set aside)."""
+    if isinstance(result, MetaAnalysis):
+        return result
     if isinstance(result, Mapping):
-        return dict(result)
-    if hasattr(result, "to_dict"):
-        return result.to_dict()
+        extra = ("summary", "findings", "sensitivity")
+        return MetaAnalysis.from_dict({k: v for k, v in result.items() if k not in extra})
     raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
 
 
 def heterogeneity(result: Any, *, key: str | None = None) -> str:
     """``I² = 45 % (Cochran's Q = 7.3, df = 4, p = 0.12); tau² = 0.08 (REML)``."""
-    r = _as_dict(result)
-    het = r.get("heterogeneity") or {}
-    rnd = r.get("random") or {}
-    if (r.get("k") or 0) < 2 or missing(het.get("q")):
+    r = _analysis(result)
+    het, rnd = r.heterogeneity, r.random
+    if r.k < 2 or missing(het.q):
         return "heterogeneity cannot be estimated from a single trial"
     kh = None if key is None else f"{key}.heterogeneity"
     kr = None if key is None else f"{key}.random"
-    i2 = mark(num(het.get("i2"), 0), kh and f"{kh}.i2")
-    q = mark(num(het.get("q"), 2), kh and f"{kh}.q")
-    tau2 = mark(num(rnd.get("tau2"), 3), kr and f"{kr}.tau2")
+    i2 = mark(num(het.i2, 0), kh and f"{kh}.i2")
+    q = mark(num(het.q, 2), kh and f"{kh}.q")
+    tau2 = mark(num(rnd.tau2, 3), kr and f"{kr}.tau2")
     return (
-        f"I² = {i2} % (Cochran's Q = {q}, df = {het.get('df')}, {pval(het.get('p'))}); "
-        f"tau² = {tau2} ({rnd.get('tau2_method', 'REML')})"
+        f"I² = {i2} % (Cochran's Q = {q}, df = {het.df}, {pval(het.p)}); "
+        f"tau² = {tau2} ({rnd.tau2_method})"
     )
 
 

@@ -1,26 +1,55 @@
-"""Result objects of the engine core: small frozen dataclasses with named fields.
+"""Result objects of the statistics: one family of small frozen dataclasses with named fields.
+
+Two kinds of result live here, with the same conventions and the same JSON codec:
+
+- the estimators' results (:class:`EffectSizes`, :class:`CommonEffect`,
+  :class:`Heterogeneity`, :class:`QProfile`, :class:`Tau2Fit`, :class:`RandomEffects`),
+  for a single analysis or a batch of analyses along an axis;
+- the full analysis of one comparison (:class:`MetaAnalysis` with its parts
+  :class:`Study`, :class:`Pooled`, :class:`CommonModels`, :class:`Random`,
+  :class:`SmallStudy`), whose fields mirror the JSON contract of ``python -m analysis meta``
+  (``../shared/docs/meta-cli.md``) key for key. :meth:`MetaAnalysis.to_dict` is that JSON
+  object and :meth:`MetaAnalysis.from_dict` reads it back, strictly: a missing key or a
+  value of the wrong type is an error naming the key, never a silent default.
 
 Conventions shared by every result:
 
 - ``b``, ``ci_lb``, ``ci_ub`` (and ``yi``) are on the analysis scale (log for RR and OR);
   ``estimate``, ``ci_low``, ``ci_high`` are on the natural scale (exp for RR and OR).
 - A result of a single analysis (1-D input) holds Python floats, and None for a figure
-  that is undefined (never NaN or inf). A result of a batch of analyses (input of shape
-  ``(..., k)``) holds ndarrays of shape ``(...)`` with NaN where a figure is undefined.
+  that is undefined (never NaN or inf); ``note`` then says why. A result of a batch of
+  analyses (input of shape ``(..., k)``) holds ndarrays of shape ``(...)`` with NaN where a
+  figure is undefined.
 - ``i2`` and the I² bounds are percentages; ``weights`` are percentages per study.
+- A field with ``metadata={"json": False}`` is kept for callers but not serialised.
 
 Public API
 ----------
 EffectSizes, CommonEffect, Heterogeneity, QProfile, Tau2Fit, RandomEffects
+Study, Pooled, CommonModels, Random, SmallStudy, MetaAnalysis
 natural(x, measure) -> the natural-scale transform (exp for RR/OR/PETO, identity else)
+to_json(obj) -> plain JSON values of a result (dataclass fields in order, no NaN)
+from_json(cls, data, where) -> the result ``cls`` read back from :func:`to_json`'s output
+ResultKeyError -> raised by :func:`from_json`, naming the key
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from typing import Any, TypeVar
 
 import numpy as np
+
+from analysis.stats.batch import finite
+
+if typing.TYPE_CHECKING:
+    from analysis.stats.cumulative import Cumulative
+    from analysis.stats.influence import BaujatPoint, LeaveOneOut
+    from analysis.stats.small_study import Begg, Egger, TrimFill
+    from analysis.stats.subgroups import Subgroups
 
 __all__ = [
     "RATIO_MEASURES",
@@ -30,12 +59,23 @@ __all__ = [
     "QProfile",
     "Tau2Fit",
     "RandomEffects",
+    "Study",
+    "Pooled",
+    "CommonModels",
+    "Random",
+    "SmallStudy",
+    "MetaAnalysis",
+    "ResultKeyError",
     "natural",
+    "to_json",
+    "from_json",
 ]
 
 RATIO_MEASURES = frozenset({"RR", "OR", "PETO"})
 
 Figure = Any  # float | None for a single analysis, numpy.ndarray for a batch
+
+T = TypeVar("T")
 
 
 def natural(x, measure: str | None):
@@ -50,8 +90,164 @@ def natural(x, measure: str | None):
     return np.exp(x)
 
 
+# --------------------------------------------------------------------------- JSON codec
+
+
+class ResultKeyError(ValueError):
+    """A result read from JSON lacks a key or holds a value of the wrong type.
+
+    The message names the key by its path (``MetaAnalysis.random.tau2: missing``).
+    """
+
+
+_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _json_fields(cls: type) -> tuple[str, ...]:
+    names = _JSON_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
+        _JSON_FIELDS[cls] = names
+    return names
+
+
+def to_json(obj: Any) -> Any:
+    """Plain JSON values of a result: dataclass fields in order, minus ``json: False`` ones.
+
+    NaN and infinite floats become None; tuples become lists.
+    """
+    if type(obj) is float:
+        return obj if math.isfinite(obj) else None
+    if is_dataclass(obj):
+        return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return finite(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        import importlib
+
+        module = importlib.import_module(cls.__module__)
+        # the result types of the other stats modules, for the annotations of MetaAnalysis
+        from analysis.stats import cumulative, influence, small_study, subgroups
+
+        names = dict(vars(module))
+        for mod in (cumulative, influence, small_study, subgroups):
+            names.update({k: v for k, v in vars(mod).items() if isinstance(v, type)})
+        hints = typing.get_type_hints(cls, globalns=names)
+        _HINTS[cls] = hints
+    return hints
+
+
+def _decode(tp: Any, value: Any, where: str) -> Any:
+    """*value* read as the annotation *tp*; :class:`ResultKeyError` naming *where* if not."""
+    if tp is Any:
+        return value
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            if type(None) in args:
+                return None
+            raise ResultKeyError(f"{where}: null where a value is required")
+        inner = [a for a in args if a is not type(None)]
+        errors = []
+        for a in inner:
+            try:
+                return _decode(a, value, where)
+            except ResultKeyError as exc:
+                errors.append(str(exc))
+        raise ResultKeyError(errors[0])
+    if value is None:
+        raise ResultKeyError(f"{where}: null where a value is required")
+    if is_dataclass(tp) and isinstance(tp, type):
+        return from_json(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ResultKeyError(f"{where}: expected a list, got {type(value).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        if len(args) != len(value):
+            raise ResultKeyError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(
+            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ResultKeyError(f"{where}: expected an object, got {type(value).__name__}")
+        return {str(k): _decode(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ResultKeyError(f"{where}: expected a number, got {value!r}")
+        return value
+    if tp in (int, str, bool):
+        if type(value) is not tp:
+            raise ResultKeyError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    raise TypeError(f"{where}: cannot read {tp!r} from JSON")
+
+
+def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
+    """The result *cls* read back from :func:`to_json`'s output, strictly.
+
+    Every serialised field of *cls* must be present with a value of its annotated type
+    (a ``float | None`` field may be null); a field not serialised gets its default (None
+    when it has none: the JSON does not hold it). A key
+    that *cls* does not know is an error as well (a misspelt key is never skipped).
+
+    Raises
+    ------
+    ResultKeyError
+        Naming the key: ``MetaAnalysis.random.tau2: missing``.
+    """
+    where = where or cls.__name__
+    if not isinstance(data, dict):
+        raise ResultKeyError(f"{where}: expected an object, got {type(data).__name__}")
+    names = _json_fields(cls)
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ResultKeyError(f"{where}.{unknown[0]}: unknown key")
+    hints = _hints(cls)
+    kwargs = {}
+    for name in names:
+        if name not in data:
+            raise ResultKeyError(f"{where}.{name}: missing")
+        kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            kwargs[f.name] = None
+    return cls(**kwargs)
+
+
+class JsonResult:
+    """``to_dict`` and ``from_dict`` for the result types (see :func:`to_json`)."""
+
+    def to_dict(self) -> dict:
+        """The JSON object of this result (None for undefined figures, never NaN)."""
+        return to_json(self)
+
+    @classmethod
+    def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
+        """Read the result back from :meth:`to_dict`'s output (see :func:`from_json`)."""
+        return from_json(cls, data, where)
+
+
 @dataclass(frozen=True)
-class EffectSizes:
+class EffectSizes(JsonResult):
     """Study-level effect sizes, as ``metafor::escalc`` computes them.
 
     All array fields have shape ``(..., k)``. Excluded studies (``included`` False: double
@@ -120,7 +316,7 @@ class EffectSizes:
 
 
 @dataclass(frozen=True)
-class CommonEffect:
+class CommonEffect(JsonResult):
     """A common-effect (fixed-effect) pooled result: Mantel-Haenszel, inverse variance or Peto.
 
     Attributes
@@ -170,31 +366,38 @@ class CommonEffect:
 
 
 @dataclass(frozen=True)
-class Heterogeneity:
+class Heterogeneity(JsonResult):
     """Cochran's Q of the inverse-variance model with Higgins' I² and H².
+
+    The same type serves the estimator (:func:`analysis.stats.heterogeneity.heterogeneity`,
+    batches included) and the full analysis (``MetaAnalysis.heterogeneity``, where ``df``
+    is an int or None and ``note`` says why the figures are None).
 
     Attributes
     ----------
     k : int or numpy.ndarray
-        Number of studies.
+        Number of studies (not serialised: the analysis states it).
     q, df, p : float, None or numpy.ndarray
         Cochran's Q, its degrees of freedom (k - 1) and the chi-square p-value.
     i2 : float, None or numpy.ndarray
         ``max(0, (Q - df) / Q)`` in percent.
     h2 : float, None or numpy.ndarray
         ``Q / df``.
+    note : str or None
+        Why the figures are None (a single study).
     """
 
-    k: Figure
-    q: Figure
-    df: Figure
-    p: Figure
-    i2: Figure
-    h2: Figure
+    k: Figure = field(metadata={"json": False})
+    q: float | None
+    df: int | None
+    p: float | None
+    i2: float | None
+    h2: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
-class QProfile:
+class QProfile(JsonResult):
     """Q-profile confidence intervals for tau², I² and H² (``metafor::confint.rma.uni``).
 
     Attributes
@@ -219,7 +422,7 @@ class QProfile:
 
 
 @dataclass(frozen=True)
-class Tau2Fit:
+class Tau2Fit(JsonResult):
     """An estimate of the between-study variance tau².
 
     Attributes
@@ -247,7 +450,7 @@ class Tau2Fit:
 
 
 @dataclass(frozen=True)
-class RandomEffects:
+class RandomEffects(JsonResult):
     """A random-effects pooled result (``metafor::rma.uni`` with ``predict`` and ``confint``).
 
     Attributes
@@ -341,3 +544,179 @@ class RandomEffects:
     level: float = 0.95
     note: Any = None
     status: Any = 0
+
+
+# --------------------------------------------------------------------------- full analysis
+
+
+@dataclass(frozen=True)
+class Study(JsonResult):
+    """One study's effect and its weights in the pooled models.
+
+    Attributes
+    ----------
+    study_id : str
+    yi, vi : float
+        Effect on the analysis scale (log for RR/OR) and its sampling variance.
+    estimate, ci_low, ci_high : float
+        The effect on the natural scale with its Wald confidence limits.
+    weight_common, weight_random : float or None
+        Percent weights in the inverse-variance and the random-effects models.
+    """
+
+    study_id: str
+    yi: float | None
+    vi: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    weight_common: float | None
+    weight_random: float | None
+
+
+@dataclass(frozen=True)
+class Pooled(JsonResult):
+    """A pooled common-effect estimate (natural scale) with its CI and p-value.
+
+    ``b``, ``se`` (analysis scale) are kept for callers but not serialised; ``note`` says
+    why a figure is None.
+    """
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class CommonModels(JsonResult):
+    """Common-effect models: Mantel-Haenszel, inverse variance, Peto (OR only, else None)."""
+
+    mh: Pooled
+    iv: Pooled
+    peto: Pooled | None
+
+
+@dataclass(frozen=True)
+class Random(JsonResult):
+    """The random-effects model chosen.
+
+    Attributes
+    ----------
+    tau2_method : str
+    hk : bool
+        Hartung-Knapp inference (t with k - 1 df) instead of z.
+    estimate, ci_low, ci_high, p : float or None
+        Pooled effect (natural scale), confidence limits, p-value.
+    tau2, tau2_ci : float, [low, high] or None
+        Between-study variance and its Q-profile CI.
+    i2, i2_ci : float, [low, high] or None
+        Model-based I² (percent) and its Q-profile CI.
+    pi_low, pi_high : float or None
+        Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
+    converged : bool
+        Whether tau² was reached (False: every figure that depends on it is None).
+    iterations : int
+        Fisher-scoring (or root-search) iterations (0 for closed-form estimators).
+    note : str or None
+        Why a figure is None, or how tau² was found when Fisher scoring did not get there.
+    b, se : float or None
+        Pooled effect on the analysis scale and its SE (not serialised).
+    """
+
+    tau2_method: str
+    hk: bool
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    tau2: float | None
+    tau2_ci: tuple[float | None, float | None] | None
+    i2: float | None
+    i2_ci: tuple[float | None, float | None] | None
+    pi_low: float | None
+    pi_high: float | None
+    converged: bool = True
+    iterations: int = 0
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class SmallStudy(JsonResult):
+    """Small-study effects: Egger's test, Begg's test, trim-and-fill."""
+
+    egger: Egger
+    begg: Begg
+    trimfill: TrimFill
+
+
+@dataclass(frozen=True)
+class MetaAnalysis(JsonResult):
+    """The full analysis of one comparison; attributes mirror the JSON contract.
+
+    Attributes
+    ----------
+    measure : str
+    k : int
+        Studies in the analysis.
+    excluded : tuple[str, ...]
+        study_ids dropped (no events in either arm, or events in every patient of both
+        arms: RR and OR).
+    studies : tuple[Study, ...]
+    common : CommonModels
+    heterogeneity : Heterogeneity
+    random : Random
+    small_study : SmallStudy
+    leave_one_out : tuple[LeaveOneOut, ...]
+    cumulative : tuple[Cumulative, ...]
+        By year, the random-effects model chosen.
+    subgroups : Subgroups or None
+    baujat : tuple[BaujatPoint, ...]
+        Influence coordinates (not part of the JSON contract).
+    """
+
+    measure: str
+    k: int
+    excluded: tuple[str, ...]
+    studies: tuple[Study, ...]
+    common: CommonModels
+    heterogeneity: Heterogeneity
+    random: Random
+    small_study: SmallStudy
+    leave_one_out: tuple[LeaveOneOut, ...]
+    cumulative: tuple[Cumulative, ...]
+    subgroups: Subgroups | None
+    baujat: tuple[BaujatPoint, ...] = field(default=(), metadata={"json": False})
+
+    @property
+    def headline_model(self) -> str:
+        """``random`` when the random-effects estimate and its CI exist (k >= 2), else
+        ``common.mh`` (with one trial nothing is pooled: the Mantel-Haenszel estimate is
+        then that trial's own risk ratio with its CI)."""
+        r = self.random
+        complete = None not in (r.estimate, r.ci_low, r.ci_high)
+        return "random" if self.k >= 2 and complete else "common.mh"
+
+    def model(self, path: str) -> Pooled | Random | None:
+        """The pooled result at *path*: ``random``, ``common.mh``, ``common.iv`` or
+        ``common.peto`` (None for Peto outside OR)."""
+        models = {
+            "random": self.random,
+            "common.mh": self.common.mh,
+            "common.iv": self.common.iv,
+            "common.peto": self.common.peto,
+        }
+        if path not in models:
+            raise KeyError(f"model: must be one of {', '.join(models)} (got {path!r})")
+        return models[path]
+
+    def headline(self) -> Pooled | Random:
+        """The pooled result of :attr:`headline_model`."""
+        out = self.model(self.headline_model)
+        assert out is not None  # random or common.mh always exist
+        return out
