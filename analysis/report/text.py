@@ -300,22 +300,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(
-        num=num,
-        pct=pct,
-        pval=pval,
-        disease=disease_label,
-        mark=mark,
-    )
+    formatters = {"num": num, "pct": pct, "pval": pval, "mark": mark}
+    env.filters.update(formatters, disease=disease_label)
     env.globals.update(
+        formatters,
         effect=effect,
         interval=interval,
         count=count,
         heterogeneity=heterogeneity,
         trials_and_participants=trials_and_participants,
-        mark=mark,
-        num=num,
-        pval=pval,
         MEASURES=MEASURES,
         TAU2_METHODS=TAU2_METHODS,
         DISEASES=DISEASES,
