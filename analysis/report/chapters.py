@@ -244,54 +244,49 @@ def k(name: str) -> int:
 
 def summary(name: str) -> Markdown:
     """A paragraph on a comparison's primary analysis (or why there is none)."""
-    e = comparison(name)
+    c = result(name)
     rows = studies()
     register_rows = rows[rows["comparator"] == name]
     other = ""
     reason = ""
-    if e is None:
-        un = bundle()["unavailable"].get(name, {})
-        reason = un.get("reason", "")
-        alt = (un.get("sensitivity") or {}).get("all_outcome_types")
-        if alt is not None:
-            ids = ", ".join(s["study_id"] for s in alt["studies"])
-            r = text.get(alt, bundle_mod.headline_model(alt)) or {}
-            types = sorted(
-                set(
-                    rows.loc[
-                        rows["study_id"].isin([s["study_id"] for s in alt["studies"]]),
-                        "outcome_type",
-                    ].astype(str)
-                )
-            )
+    if c is None:
+        un = bundle()["unavailable"][name]
+        reason = un["reason"]
+        alt_entry = un["sensitivity"]["all_outcome_types"]
+        if alt_entry is not None:
+            alt = text.analysis_of(alt_entry)
+            ids = [s.study_id for s in alt.studies]
+            r = alt.headline()
+            types = sorted(set(rows.loc[rows["study_id"].isin(ids), "outcome_type"].astype(str)))
             other = (
-                f"{text.count(alt['k'], 'trial')} ({ids}) reports another outcome type "
+                f"{text.count(alt.k, 'trial')} ({', '.join(ids)}) reports another outcome type "
                 f"({', '.join(t.replace('_', ' ') for t in types)}): "
-                + text.effect(alt["measure"], r.get("estimate"), r.get("ci_low"), r.get("ci_high"))
+                + text.effect(alt.measure, r.estimate, r.ci_low, r.ci_high)
                 + ", shown in the sensitivity analyses only."
             )
-    model = e["summary"]["model"] if e else "random"
+    model = c.summary.model if c else "random"
     return Markdown(
         text.render(
             "comparison.md.j2",
-            entry=e,
+            entry=c.analysis if c else None,
             label=label(name),
             key=_key(name),
             model=model,
-            pooled=(text.get(e, model) if e else None) or {},
-            summary=(e or {}).get("summary") or {},
+            pooled=c.analysis.model(model) if c else None,
+            summary=c.summary if c else None,
             reason=reason,
             register_rows=len(register_rows),
             other=other,
-            populations=_populations(e),
+            populations=_populations(c),
         )
     )
 
 
-def _populations(e: dict | None) -> str:
+def _populations(c: Comparison | None) -> str:
     """``CIDP, multiple sclerosis and myasthenia gravis``: the diseases of an analysis."""
-    codes = sorted(((e or {}).get("subgroups") or {}).get("groups") or {})
-    names = [text.disease_prose(c) for c in codes]
+    sg = c.analysis.subgroups if c else None
+    codes = sorted(sg.groups) if sg else []
+    names = [text.disease_prose(code) for code in codes]
     if not names:
         return "the trials' populations"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -437,47 +432,39 @@ def _upper_first(s: str) -> str:
 
 def small_study(name: str) -> Markdown:
     """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
-    e = comparison(name)
-    if e is None or e["k"] < 3:
-        n = 0 if e is None else e["k"]
+    c = result(name)
+    if c is None or c.k < 3:
+        n = 0 if c is None else c.k
         return Markdown(
             f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
             "small-study effects cannot be made (they need at least three trials, and ten to be "
             "interpreted)."
         )
-    ss = e.get("small_study") or {}
-    eg, bg, tf = ss.get("egger") or {}, ss.get("begg") or {}, ss.get("trimfill") or {}
-    parts = []
+    eg, bg, tf = (
+        c.analysis.small_study.egger,
+        c.analysis.small_study.begg,
+        c.analysis.small_study.trimfill,
+    )
 
     def m(value: Any, *path: str) -> str:
         return text.mark(text.num(value), _key(name, "small_study", *path))
 
-    if eg:
-        parts.append(
-            f"Egger's regression test: intercept {m(eg.get('intercept'), 'egger', 'intercept')} "
-            f"(SE {m(eg.get('se'), 'egger', 'se')}), t = {m(eg.get('t'), 'egger', 't')} on "
-            f"{eg.get('df')} df, {text.pval(eg.get('p'))}."
+    parts = [
+        f"Egger's regression test: intercept {m(eg.intercept, 'egger', 'intercept')} "
+        f"(SE {m(eg.se, 'egger', 'se')}), t = {m(eg.t, 'egger', 't')} on "
+        f"{eg.df} df, {text.pval(eg.p)}.",
+        f"Begg's rank correlation: Kendall's tau = {m(bg.tau, 'begg', 'tau')}, {text.pval(bg.p)}.",
+        f"Trim-and-fill imputes {text.count(int(tf.k0 or 0), 'trial')} on the "
+        f"{tf.side} side; the adjusted estimate is "
+        + text.effect(
+            c.measure,
+            tf.estimate,
+            tf.ci_low,
+            tf.ci_high,
+            key=_key(name, "small_study", "trimfill"),
         )
-    if bg:
-        parts.append(
-            f"Begg's rank correlation: Kendall's tau = {m(bg.get('tau'), 'begg', 'tau')}, "
-            f"{text.pval(bg.get('p'))}."
-        )
-    if tf:
-        parts.append(
-            f"Trim-and-fill imputes {text.count(int(tf.get('k0') or 0), 'trial')} on the "
-            f"{tf.get('side')} side; the adjusted estimate is "
-            + text.effect(
-                e["measure"],
-                tf.get("estimate"),
-                tf.get("ci_low"),
-                tf.get("ci_high"),
-                key=_key(name, "small_study", "trimfill"),
-            )
-            + "."
-        )
-    if not parts:
-        return Markdown("_The tests for small-study effects could not be computed._")
+        + ".",
+    ]
     return Markdown("\n\n".join(f"- {p}" for p in parts))
 
 

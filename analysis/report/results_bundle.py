@@ -185,39 +185,34 @@ def _control_risk(rows: pd.DataFrame, excluded: list[str]) -> float | None:
 
 
 def headline_model(entry: dict) -> str:
-    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``.
+    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``
+    (:attr:`analysis.stats.results.MetaAnalysis.headline_model` of the entry, read strictly).
 
     With one trial nothing is pooled; the Mantel-Haenszel estimate is then that
     trial's own risk ratio with its CI.
     """
-    rnd = entry.get("random") or {}
-    complete = all(not text.missing(rnd.get(c)) for c in ("estimate", "ci_low", "ci_high"))
-    return "random" if int(entry.get("k") or 0) >= 2 and complete else "common.mh"
+    return text.analysis_of(entry).headline_model
 
 
 def _summary(entry: dict, rows: pd.DataFrame) -> dict:
     from analysis.stats import absolute
 
-    excluded = [str(s) for s in entry.get("excluded") or []]
-    model = headline_model(entry)
-    pooled = text.get(entry, model) or {}
+    analysis = text.analysis_of(entry)
+    excluded = list(analysis.excluded)
+    pooled = analysis.headline()
     risk = _control_risk(rows, excluded)
     abs_effect = None
-    if risk is not None and not text.missing(pooled.get("estimate")):
+    if risk is not None and not text.missing(pooled.estimate):
         abs_effect = _clean(
             absolute.absolute_effect(
-                entry.get("measure", "RR"),
-                pooled.get("estimate"),
-                pooled.get("ci_low"),
-                pooled.get("ci_high"),
-                risk,
+                analysis.measure, pooled.estimate, pooled.ci_low, pooled.ci_high, risk
             )
         )
     return {
-        "trials": int(entry.get("k") or 0),
+        "trials": analysis.k,
         "participants": _participants(rows, excluded),
         "control_risk": risk,
-        "model": model,
+        "model": analysis.headline_model,
         "absolute": abs_effect,
     }
 

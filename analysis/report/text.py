@@ -228,20 +228,24 @@ def get(obj: Any, path: str) -> Any:
     return cur
 
 
-def _analysis(result: Any) -> MetaAnalysis:
-    """A :class:`MetaAnalysis`, or one read strictly from its dict (a bundle entry's extra
-    parts, ``summary``, ``findings`` and ``sensitivity``, set aside)."""
+#: the parts a results-bundle entry adds to the full analysis (analysis.report.results_bundle)
+BUNDLE_PARTS = ("summary", "findings", "sensitivity")
+
+
+def analysis_of(result: Any) -> MetaAnalysis:
+    """A :class:`MetaAnalysis`, or one read strictly from its dict or from a bundle entry
+    (its extra parts, :data:`BUNDLE_PARTS`, set aside): a missing key or a value of the
+    wrong type is an error naming the key (:class:`analysis.stats.results.ResultKeyError`)."""
     if isinstance(result, MetaAnalysis):
         return result
     if isinstance(result, Mapping):
-        extra = ("summary", "findings", "sensitivity")
-        return MetaAnalysis.from_dict({k: v for k, v in result.items() if k not in extra})
+        return MetaAnalysis.from_dict({k: v for k, v in result.items() if k not in BUNDLE_PARTS})
     raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
 
 
 def heterogeneity(result: Any, *, key: str | None = None) -> str:
     """``I² = 45 % (Cochran's Q = 7.3, df = 4, p = 0.12); tau² = 0.08 (REML)``."""
-    r = _analysis(result)
+    r = analysis_of(result)
     het, rnd = r.heterogeneity, r.random
     if r.k < 2 or missing(het.q):
         return "heterogeneity cannot be estimated from a single trial"

@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from analysis.report import text
+from analysis.stats.results import MetaAnalysis
 
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -78,15 +79,31 @@ class Figure:
 # --------------------------------------------------------------------------- helpers
 
 
+#: the measure of an empty axis, when there is no analysis to draw (no trial)
+EMPTY_MEASURE = "RR"
+
+
 def _as_dict(result: Any) -> dict:
-    """A result's JSON view: a bundle entry as it is, a result object through ``to_dict``."""
+    """The JSON view of a full analysis, checked; ``{}`` for None (no analysis).
+
+    A :class:`analysis.stats.results.MetaAnalysis` gives its ``to_dict()``; a dict (a
+    bundle entry) is read with :meth:`MetaAnalysis.from_dict` first, so a missing key or
+    a value of the wrong type is an error naming the key, never a silent default that
+    would draw the wrong axis.
+    """
     if result is None:
         return {}
-    if isinstance(result, Mapping):
-        return dict(result)
-    if hasattr(result, "to_dict"):
+    if isinstance(result, MetaAnalysis):
         return result.to_dict()
+    if isinstance(result, Mapping):
+        text.analysis_of(result)  # the check
+        return dict(result)
     raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
+
+
+def _measure(r: Mapping[str, Any]) -> str:
+    """The measure of a checked analysis (:func:`_as_dict`); :data:`EMPTY_MEASURE` for none."""
+    return r["measure"] if r else EMPTY_MEASURE
 
 
 def _config(chart: Any, font_size: int = 11) -> Any:

@@ -18,6 +18,7 @@ from analysis.report.charts.axes import (
     _config,
     _diamond_points,
     _fmt_ci,
+    _measure,
     _null,
     _x_axis,
     _x_scale,
@@ -104,7 +105,7 @@ def forest(
     model is undefined, k = 1). Axis ticks are round values inside the data's range.
     """
     r = _as_dict(result)
-    measure = r.get("measure", "RR")
+    measure = _measure(r)
     rnd = r.get("random") or {}
     mh = (r.get("common") or {}).get("mh") or {}
     het = r.get("heterogeneity") or {}
@@ -496,7 +497,7 @@ def _int(x: Any) -> Any:
 
 
 def _forest_alt(r: dict, n_studies: int, groups: list[str], pi_row: dict | None) -> str:
-    measure = r.get("measure", "RR")
+    measure = _measure(r)
     parts = [
         f"Forest plot of {text.count(n_studies, 'trial')}"
         + (f" in {len(groups)} disease groups ({', '.join(groups)})" if groups else "")

@@ -9,7 +9,16 @@ import altair as alt
 import pandas as pd
 
 from analysis.report import text
-from analysis.report.charts.axes import INK, OKABE_ITO, Figure, _as_dict, _config, _fmt_ci, _ticks
+from analysis.report.charts.axes import (
+    INK,
+    OKABE_ITO,
+    Figure,
+    _as_dict,
+    _config,
+    _fmt_ci,
+    _measure,
+    _ticks,
+)
 
 # --------------------------------------------------------------------------- funnel
 
@@ -31,7 +40,7 @@ def funnel(result: Any, *, name: str = "funnel") -> Figure:
     the random-effects estimate.
     """
     r = _as_dict(result)
-    measure = r.get("measure", "RR")
+    measure = _measure(r)
     ratio = text.is_ratio(measure)
     tr = (lambda v: math.exp(v)) if ratio else (lambda v: v)
     studies = [

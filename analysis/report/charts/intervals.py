@@ -19,6 +19,7 @@ from analysis.report.charts.axes import (
     _as_dict,
     _config,
     _fmt_ci,
+    _measure,
     _null,
     _x_axis,
     _x_scale,
@@ -106,7 +107,7 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
     Reads ``result.cumulative`` (ordered by year, random model chosen).
     """
     r = _as_dict(result)
-    measure = r.get("measure", "RR")
+    measure = _measure(r)
     own = {str(s["study_id"]): s for s in r.get("studies") or []}
     rows = []
     for j, c in enumerate(r.get("cumulative") or []):
@@ -161,7 +162,7 @@ def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
     The shaded band and dashed line are the estimate and CI with all trials.
     """
     r = _as_dict(result)
-    measure = r.get("measure", "RR")
+    measure = _measure(r)
     rnd = r.get("random") or {}
     rows = [
         {

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis.report import text
 from analysis.report.charts.axes import (
+    EMPTY_MEASURE,
     GRID,
     INK,
     OKABE_ITO,
@@ -63,17 +64,17 @@ def _summary_items(e: Mapping[str, Any]) -> list[dict]:
             }
             for f in found
         ]
-    s = e.get("summary") or {}
-    model = s.get("model") or "random"
-    r = text.get(e, model) or {}
+    s = e["summary"]
+    model = s["model"]
+    r = text.analysis_of(e).model(model)
     return [
         {
-            "k": int(e.get("k") or 0),
-            "participants": s.get("participants"),
+            "k": int(e["k"]),
+            "participants": s["participants"],
             "model": model,
-            "estimate": r.get("estimate"),
-            "ci_low": r.get("ci_low"),
-            "ci_high": r.get("ci_high"),
+            "estimate": r.estimate if r else None,
+            "ci_low": r.ci_low if r else None,
+            "ci_high": r.ci_high if r else None,
         }
     ]
 
@@ -105,7 +106,7 @@ def summary_forest(
     interval so the plot keeps the full width on a phone.
     """
     labels = labels or {c: v[1] for c, v in text.COMPARISONS.items()}
-    measure = next((e.get("measure", "RR") for e in entries.values() if e), "RR")
+    measure = next((e["measure"] for e in entries.values() if e), EMPTY_MEASURE)
     rows: list[dict] = []
     marks: list[dict] = []
     slot = 0  # text lines and mark lines, top to bottom
