@@ -25,7 +25,8 @@ Conventions shared by every result:
 
 Public API
 ----------
-EffectSizes, CommonEffect, Heterogeneity, QProfile, Tau2Fit, RandomEffects
+EffectSizes, PooledFit (the fields CommonEffect and RandomEffects share), CommonEffect,
+Heterogeneity, QProfile, Tau2Fit, RandomEffects
 Study, Pooled, CommonModels, Random, SmallStudy, MetaAnalysis
 natural(x, measure) -> the natural-scale transform (exp for RR/OR/PETO, identity else)
 to_json(obj) -> plain JSON values of a result (dataclass fields in order, no NaN)
@@ -54,6 +55,7 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "RATIO_MEASURES",
     "EffectSizes",
+    "PooledFit",
     "CommonEffect",
     "Heterogeneity",
     "QProfile",
@@ -316,7 +318,29 @@ class EffectSizes(JsonResult):
 
 
 @dataclass(frozen=True)
-class CommonEffect(JsonResult):
+class PooledFit(JsonResult):
+    """What every pooled model reports: the estimate on both scales, its test.
+
+    The fields :class:`CommonEffect` and :class:`RandomEffects` share (in this order, before
+    their own); see those classes for their meaning.
+    """
+
+    method: str
+    measure: str | None
+    k: Figure
+    b: Figure
+    se: Figure
+    ci_lb: Figure
+    ci_ub: Figure
+    estimate: Figure
+    ci_low: Figure
+    ci_high: Figure
+    stat: Figure
+    p: Figure
+
+
+@dataclass(frozen=True)
+class CommonEffect(PooledFit):
     """A common-effect (fixed-effect) pooled result: Mantel-Haenszel, inverse variance or Peto.
 
     Attributes
@@ -344,18 +368,6 @@ class CommonEffect(JsonResult):
         Confidence level.
     """
 
-    method: str
-    measure: str | None
-    k: Figure
-    b: Figure
-    se: Figure
-    ci_lb: Figure
-    ci_ub: Figure
-    estimate: Figure
-    ci_low: Figure
-    ci_high: Figure
-    stat: Figure
-    p: Figure
     q: Figure
     q_df: Figure
     q_p: Figure
@@ -450,7 +462,7 @@ class Tau2Fit(JsonResult):
 
 
 @dataclass(frozen=True)
-class RandomEffects(JsonResult):
+class RandomEffects(PooledFit):
     """A random-effects pooled result (``metafor::rma.uni`` with ``predict`` and ``confint``).
 
     Attributes
@@ -503,19 +515,7 @@ class RandomEffects(JsonResult):
         scoring), ``SEARCHED`` (the bracketed search) or ``FAILED``.
     """
 
-    method: str
     hk: bool
-    measure: str | None
-    k: Figure
-    b: Figure
-    se: Figure
-    ci_lb: Figure
-    ci_ub: Figure
-    estimate: Figure
-    ci_low: Figure
-    ci_high: Figure
-    stat: Figure
-    p: Figure
     df: Figure
     tau2: Figure
     se_tau2: Figure

@@ -50,6 +50,17 @@ def _population(row: dict) -> str:
     return text.disease_label(row["disease"])
 
 
+def _row_effect(name: str, row: dict) -> str:
+    """A summary-of-findings row's effect with its CI, marked with the row's bundle key."""
+    return text.effect(
+        row["measure"],
+        row["estimate"],
+        row["ci_low"],
+        row["ci_high"],
+        key=_key(name, "findings", row["disease"]),
+    )
+
+
 def certainty_label(row: dict) -> str:
     """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty."""
     c = row["certainty"]
@@ -186,13 +197,7 @@ def pool_sentence(name: str) -> Markdown:
     return Markdown(
         f"Pooled across {text.count(len(r['diseases']), 'disease')}, as the source review did, "
         f"IVIG versus {label(name).lower()} gives "
-        + text.effect(
-            r["measure"],
-            r["estimate"],
-            r["ci_low"],
-            r["ci_high"],
-            key=_key(name, "findings", r["disease"]),
-        )
+        + _row_effect(name, r)
         + f" ({text.trials_and_participants(r['k'], r['participants'])}; certainty "
         f"{certainty_label(r)}). This pool mixes different diseases and outcome definitions, so "
         f"it answers no single clinical question: the rows per disease are the primary results. "
@@ -231,13 +236,7 @@ def first_screen() -> Markdown:
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
                 f"{text.trials_and_participants(r['k'], r['participants'])}): "
-                + text.effect(
-                    r["measure"],
-                    r["estimate"],
-                    r["ci_low"],
-                    r["ci_high"],
-                    key=_key(name, "findings", r["disease"]),
-                )
+                + _row_effect(name, r)
                 + f"; certainty {certainty_label(r)}."
             )
     return Markdown("\n".join(lines))

@@ -204,12 +204,38 @@ def _y_scale(n: int) -> alt.Scale:
     return alt.Scale(domain=[-0.7, n - 0.3], reverse=True, nice=False, zero=False)
 
 
-def _fmt_ci(est: Any, lo: Any, hi: Any) -> str:
+def _fmt_ci(est: Any, lo: Any, hi: Any, *, revman: bool = False) -> str:
+    """``2.48 (0.88 to 6.95)``, or RevMan's text column ``2.48 [0.88, 6.95]`` with
+    *revman*; the estimate alone without its CI, ``not estimable`` without an estimate."""
     if text.missing(est):
         return "not estimable"
     if text.missing(lo) or text.missing(hi):
         return text.num(est)
+    if revman:
+        return f"{text.num(est)} [{text.num(lo)}, {text.num(hi)}]"
     return f"{text.num(est)} ({text.num(lo)} to {text.num(hi)})"
+
+
+def _ci_rules(
+    df: pd.DataFrame,
+    xs: alt.Scale,
+    xa: alt.Axis,
+    ys: alt.Scale,
+    ya: alt.Axis,
+    tooltip: list,
+    stroke_width: float,
+) -> alt.Chart:
+    """The confidence intervals of *df* (``ci_low``, ``ci_high``, ``row``) as rules."""
+    return (
+        alt.Chart(df)
+        .mark_rule(color=INK, strokeWidth=stroke_width)
+        .encode(
+            x=alt.X("ci_low:Q", scale=xs, axis=xa),
+            x2="ci_high:Q",
+            y=alt.Y("row:Q", scale=ys, axis=ya),
+            tooltip=tooltip,
+        )
+    )
 
 
 def _diamond_points(rows: list[dict]) -> pd.DataFrame:

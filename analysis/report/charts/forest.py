@@ -145,7 +145,7 @@ def forest(
         meta = info.get(sid, {})
         i = len(labels)
         w = s.get(weight_key)
-        ci = _fmt_rev(s.get("estimate"), s.get("ci_low"), s.get("ci_high"))
+        ci = _fmt_ci(s.get("estimate"), s.get("ci_low"), s.get("ci_high"), revman=True)
         lab = _author_year(meta, sid)
         labels.append(lab)
         rows.append(
@@ -200,7 +200,7 @@ def forest(
             if len(members) > 1 and not text.missing(g.get("estimate")):
                 i = len(labels)
                 w = sum(float(s.get(weight_key) or 0) for s in members)
-                ci = _fmt_rev(g.get("estimate"), g.get("ci_low"), g.get("ci_high"))
+                ci = _fmt_ci(g.get("estimate"), g.get("ci_low"), g.get("ci_high"), revman=True)
                 diamonds.append(
                     {
                         "row": i,
@@ -247,7 +247,7 @@ def forest(
             counts(all_ids, "ivig"),
             counts(all_ids, "control"),
             "",
-            _fmt_rev(mh.get("estimate"), mh.get("ci_low"), mh.get("ci_high")),
+            _fmt_ci(mh.get("estimate"), mh.get("ci_low"), mh.get("ci_high"), revman=True),
             True,
         )
     if k > 1 and not text.missing(rnd.get("estimate")):
@@ -269,7 +269,7 @@ def forest(
             counts(all_ids, "ivig"),
             counts(all_ids, "control"),
             "100 %",
-            _fmt_rev(rnd.get("estimate"), rnd.get("ci_low"), rnd.get("ci_high")),
+            _fmt_ci(rnd.get("estimate"), rnd.get("ci_low"), rnd.get("ci_high"), revman=True),
             True,
         )
     pi_row = None
@@ -468,15 +468,6 @@ def forest(
     )
     alt_text = _forest_alt(r, len(rows), [labels[h] for h in headers], pi_row)
     return Figure(name=name, chart=_config(chart, font_size=FOREST_FONT), alt=alt_text, table=table)
-
-
-def _fmt_rev(est: Any, lo: Any, hi: Any) -> str:
-    """RevMan's text column: ``2.48 [0.88, 6.95]``."""
-    if text.missing(est):
-        return "not estimable"
-    if text.missing(lo) or text.missing(hi):
-        return text.num(est)
-    return f"{text.num(est)} [{text.num(lo)}, {text.num(hi)}]"
 
 
 def _rows_by_label(labels, rows, diamonds, pi_row):

@@ -12,11 +12,11 @@ import pandas as pd
 from analysis.report import text
 from analysis.report.charts.axes import (
     GRID,
-    INK,
     OKABE_ITO,
     ROW_PX,
     Figure,
     _as_dict,
+    _ci_rules,
     _config,
     _fmt_ci,
     _measure,
@@ -79,16 +79,7 @@ def _interval_chart(
     extra = [c for c in ("tau2_text", "i2_text") if c in df]
     tooltip += [alt.Tooltip(f"{c}:N", title=c.split("_")[0].replace("2", "²")) for c in extra]
     if len(df):
-        layers.append(
-            alt.Chart(df)
-            .mark_rule(color=INK, strokeWidth=1.2)
-            .encode(
-                x=alt.X("ci_low:Q", scale=xs, axis=xa),
-                x2="ci_high:Q",
-                y=alt.Y("row:Q", scale=ys, axis=ya),
-                tooltip=tooltip,
-            )
-        )
+        layers.append(_ci_rules(df, xs, xa, ys, ya, tooltip, 1.2))
         layers.append(
             alt.Chart(df)
             .mark_circle(color=point_color, size=70, opacity=1)

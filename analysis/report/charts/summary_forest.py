@@ -15,6 +15,7 @@ from analysis.report.charts.axes import (
     INK,
     OKABE_ITO,
     Figure,
+    _ci_rules,
     _config,
     _fmt_ci,
     _null,
@@ -237,16 +238,7 @@ def summary_forest(
     if len(mdf):
         ci = mdf[~mdf["ci_low"].isna() & ~mdf["ci_high"].isna()]
         if len(ci):
-            layers.append(
-                alt.Chart(ci)
-                .mark_rule(color=INK, strokeWidth=1.5)
-                .encode(
-                    x=alt.X("ci_low:Q", scale=xs, axis=xa),
-                    x2="ci_high:Q",
-                    y=alt.Y("row:Q", scale=ys, axis=ya),
-                    tooltip=tooltip,
-                )
-            )
+            layers.append(_ci_rules(ci, xs, xa, ys, ya, tooltip, 1.5))
         layers.append(
             alt.Chart(mdf)
             .mark_point(filled=True, opacity=1, color=OKABE_ITO["blue"], stroke=INK, strokeWidth=1)
