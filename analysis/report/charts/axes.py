@@ -101,6 +101,12 @@ def _as_dict(result: Any) -> dict:
     raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
 
 
+def _analysis(result: Any) -> MetaAnalysis | None:
+    """The full analysis a chart draws, typed (:func:`analysis.report.text.analysis_of`:
+    a dict is read strictly); None for no analysis (no trial)."""
+    return None if result is None else text.analysis_of(result)
+
+
 def _measure(r: Mapping[str, Any]) -> str:
     """The measure of a checked analysis (:func:`_as_dict`); :data:`EMPTY_MEASURE` for none."""
     return r["measure"] if r else EMPTY_MEASURE

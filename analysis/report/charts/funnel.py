@@ -10,13 +10,13 @@ import pandas as pd
 
 from analysis.report import text
 from analysis.report.charts.axes import (
+    EMPTY_MEASURE,
     INK,
     OKABE_ITO,
     Figure,
-    _as_dict,
+    _analysis,
     _config,
     _fmt_ci,
-    _measure,
     _ticks,
 )
 
@@ -39,19 +39,19 @@ def funnel(result: Any, *, name: str = "funnel") -> Figure:
     would give p < 0.01, 0.01-0.05, 0.05-0.10 and >= 0.10. The dashed line is
     the random-effects estimate.
     """
-    r = _as_dict(result)
-    measure = _measure(r)
+    m = _analysis(result)
+    measure = m.measure if m else EMPTY_MEASURE
     ratio = text.is_ratio(measure)
     tr = (lambda v: math.exp(v)) if ratio else (lambda v: v)
-    studies = [
+    studies: list[dict[str, Any]] = [
         {
-            "study_id": s["study_id"],
-            "estimate": s.get("estimate"),
-            "se": math.sqrt(s["vi"]),
-            "text": _fmt_ci(s.get("estimate"), s.get("ci_low"), s.get("ci_high")),
+            "study_id": s.study_id,
+            "estimate": s.estimate,
+            "se": math.sqrt(s.vi),
+            "text": _fmt_ci(s.estimate, s.ci_low, s.ci_high),
         }
-        for s in (r.get("studies") or [])
-        if not text.missing(s.get("vi"))
+        for s in (m.studies if m else ())
+        if s.vi is not None and not text.missing(s.vi)
     ]
     max_se = max([s["se"] for s in studies] + [0.1]) * 1.1
     span = max(
@@ -99,10 +99,9 @@ def funnel(result: Any, *, name: str = "funnel") -> Figure:
         )
         for label, _, _ in CONTOURS
     ]
-    rnd = r.get("random") or {}
-    pooled = rnd.get("estimate")
-    if text.missing(pooled):
-        pooled = ((r.get("common") or {}).get("mh") or {}).get("estimate")
+    pooled = m.random.estimate if m else None
+    if text.missing(pooled) and m:
+        pooled = m.common.mh.estimate
     if not text.missing(pooled):
         layers.append(
             alt.Chart(pd.DataFrame({"x": [pooled], "label": ["Pooled (random effects)"]}))

@@ -11,15 +11,15 @@ import pandas as pd
 
 from analysis.report import text
 from analysis.report.charts.axes import (
+    EMPTY_MEASURE,
     GRID,
     OKABE_ITO,
     ROW_PX,
     Figure,
-    _as_dict,
+    _analysis,
     _ci_rules,
     _config,
     _fmt_ci,
-    _measure,
     _null,
     _x_axis,
     _x_scale,
@@ -97,25 +97,25 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
 
     Reads ``result.cumulative`` (ordered by year, random model chosen).
     """
-    r = _as_dict(result)
-    measure = _measure(r)
-    own = {str(s["study_id"]): s for s in r.get("studies") or []}
-    rows = []
-    for j, c in enumerate(r.get("cumulative") or []):
-        d = {
-            "label": f"+ {c['added']}",
-            "estimate": c.get("estimate"),
-            "ci_low": c.get("ci_low"),
-            "ci_high": c.get("ci_high"),
+    m = _analysis(result)
+    measure = m.measure if m else EMPTY_MEASURE
+    own = {s.study_id: s for s in m.studies} if m else {}
+    rows: list[dict[str, Any]] = []
+    for j, c in enumerate(m.cumulative if m else ()):
+        d: dict[str, Any] = {
+            "label": f"+ {c.added}",
+            "estimate": c.estimate,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
         }
-        s = own.get(str(c["added"]))
+        s = own.get(c.added)
         if j == 0 and s and text.missing(d["ci_low"]):  # one trial: its own (Wald) interval
-            d.update(ci_low=s.get("ci_low"), ci_high=s.get("ci_high"))
+            d.update(ci_low=s.ci_low, ci_high=s.ci_high)
             d["label"] += " (own CI)"
         rows.append(d)
     # the axis spans the trials' own intervals; a wider cumulative CI (Hartung-Knapp on
     # two trials has t with 1 df) is drawn to the edge and marked, its limits in the table
-    own_limits = [v for s in own.values() for v in (s.get("ci_low"), s.get("ci_high"))]
+    own_limits = [v for s in own.values() for v in (s.ci_low, s.ci_high) if v is not None]
     limits = [v for v in own_limits if not text.missing(v) and v > 0] or None
     if limits:
         lo, hi = min(limits), max(limits)
@@ -152,24 +152,25 @@ def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
 
     The shaded band and dashed line are the estimate and CI with all trials.
     """
-    r = _as_dict(result)
-    measure = _measure(r)
-    rnd = r.get("random") or {}
-    rows = [
+    m = _analysis(result)
+    measure = m.measure if m else EMPTY_MEASURE
+    rnd = m.random if m else None
+    rows: list[dict[str, Any]] = [
         {
-            "label": f"Omitting {c['omitted']}",
-            "estimate": c.get("estimate"),
-            "ci_low": c.get("ci_low"),
-            "ci_high": c.get("ci_high"),
-            "tau2_text": text.num(c.get("tau2"), 3),
-            "i2_text": text.pct(c.get("i2")),
+            "label": f"Omitting {c.omitted}",
+            "estimate": c.estimate,
+            "ci_low": c.ci_low,
+            "ci_high": c.ci_high,
+            "tau2_text": text.num(c.tau2, 3),
+            "i2_text": text.pct(c.i2),
         }
-        for c in (r.get("leave_one_out") or [])
+        for c in (m.leave_one_out if m else ())
     ]
+    all_trials = {k: getattr(rnd, k) if rnd else None for k in ("estimate", "ci_low", "ci_high")}
     chart = _interval_chart(
         rows,
         measure,
-        reference={k: rnd.get(k) for k in ("estimate", "ci_low", "ci_high")},
+        reference=all_trials,
         point_color=OKABE_ITO["blue"],
         tooltip_title="Analysis",
     )
@@ -191,7 +192,7 @@ def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
         f"Leave-one-out plot: the pooled {text.MEASURES.get(measure, measure)} with each of "
         f"{text.count(len(rows), 'trial')} omitted in turn{span}; the band shows the 95 % "
         f"confidence interval with all trials, "
-        f"{_fmt_ci(rnd.get('estimate'), rnd.get('ci_low'), rnd.get('ci_high'))}."
+        f"{_fmt_ci(all_trials['estimate'], all_trials['ci_low'], all_trials['ci_high'])}."
     )
     return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
 
