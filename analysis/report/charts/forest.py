@@ -10,20 +10,21 @@ import pandas as pd
 
 from analysis.report import text
 from analysis.report.charts.axes import (
+    EMPTY_MEASURE,
     GRID,
     INK,
     OKABE_ITO,
     Figure,
-    _as_dict,
+    _analysis,
     _config,
     _diamond_points,
     _fmt_ci,
-    _measure,
     _null,
     _x_axis,
     _x_scale,
     _y_scale,
 )
+from analysis.stats.results import MetaAnalysis, Study
 
 # --------------------------------------------------------------------------- forest
 
@@ -104,16 +105,19 @@ def forest(
     Squares are sized by random-effects weight (common-effect weight when the random
     model is undefined, k = 1). Axis ticks are round values inside the data's range.
     """
-    r = _as_dict(result)
-    measure = _measure(r)
-    rnd = r.get("random") or {}
-    mh = (r.get("common") or {}).get("mh") or {}
-    het = r.get("heterogeneity") or {}
-    k = int(r.get("k") or 0)
+    m = _analysis(result)
+    measure = m.measure if m else EMPTY_MEASURE
+    rnd = m.random if m else None
+    mh = m.common.mh if m else None
+    k = m.k if m else 0
+    hk = bool(rnd and rnd.hk)
     info: dict[str, dict] = {}
     if studies is not None and len(studies):
         info = {str(s["study_id"]): s for s in studies.to_dict("records")}
-    weight_key = "weight_random" if not text.missing(rnd.get("estimate")) else "weight_common"
+    use_random = rnd is not None and not text.missing(rnd.estimate)
+
+    def weight(s: Study) -> float | None:
+        return s.weight_random if use_random else s.weight_common
 
     rows: list[dict] = []  # one per study
     diamonds: list[dict] = []
@@ -140,12 +144,12 @@ def forest(
         n = sum(int(info[i][f"{arm}_total"]) for i in ids if i in info)
         return f"{ev}/{n}"
 
-    def add_study(s: dict) -> None:
-        sid = str(s["study_id"])
+    def add_study(s: Study) -> None:
+        sid = s.study_id
         meta = info.get(sid, {})
         i = len(labels)
-        w = s.get(weight_key)
-        ci = _fmt_ci(s.get("estimate"), s.get("ci_low"), s.get("ci_high"), revman=True)
+        w = weight(s)
+        ci = _fmt_ci(s.estimate, s.ci_low, s.ci_high, revman=True)
         lab = _author_year(meta, sid)
         labels.append(lab)
         rows.append(
@@ -158,9 +162,9 @@ def forest(
                 "events": (
                     f"{counts([sid], 'ivig')} vs {counts([sid], 'control')}" if meta else ""
                 ),
-                "estimate": s.get("estimate"),
-                "ci_low": s.get("ci_low"),
-                "ci_high": s.get("ci_high"),
+                "estimate": s.estimate,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
                 "weight": 0.0 if w is None or text.missing(w) else float(w),
                 "weight_text": text.pct(w, 1),
                 "text": ci,
@@ -172,9 +176,9 @@ def forest(
         lines.append({"row": len(labels), "line": line, "bold": bold, "italic": italic})
         labels.append(line)
 
-    study_list = list(r.get("studies") or [])
-    sg = r.get("subgroups") or {}
-    subgroups = sg.get("groups") or {}
+    study_list = list(m.studies) if m else []
+    sg = m.subgroups if m else None
+    subgroups = sg.groups if sg else {}
     headers: list[int] = []
     # header of the columns
     cell_row(0, "Study", "IVIG", "Control", "Weight", f"{measure} [95 % CI]", True)
@@ -182,32 +186,34 @@ def forest(
     cell_row(1, "", "n/N", "n/N", "", "", False)
     labels.append("")
     if by and info:
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[Study]] = {}
         for s in study_list:
-            code = info.get(str(s["study_id"]), {}).get(by)
+            code = info.get(s.study_id, {}).get(by)
             groups.setdefault("" if text.missing(code) else str(code), []).append(s)
         for code in sorted(groups, key=text.disease_label):
             headers.append(len(labels))
             add_line(text.disease_label(code), bold=True)
             members = sorted(
                 groups[code],
-                key=lambda s: (_int(info.get(str(s["study_id"]), {}).get("year")), s["study_id"]),
+                key=lambda s: (_int(info.get(s.study_id, {}).get("year")), s.study_id),
             )
             for s in members:
                 add_study(s)
-            g = subgroups.get(code) or {}
-            ids = [str(s["study_id"]) for s in members]
-            if len(members) > 1 and not text.missing(g.get("estimate")):
+            g = subgroups.get(code)
+            ids = [s.study_id for s in members]
+            if len(members) > 1 and g is not None and not text.missing(g.estimate):
                 i = len(labels)
-                w = sum(float(s.get(weight_key) or 0) for s in members)
-                ci = _fmt_ci(g.get("estimate"), g.get("ci_low"), g.get("ci_high"), revman=True)
+                w = sum(float(weight(s) or 0) for s in members)
+                ci = _fmt_ci(g.estimate, g.ci_low, g.ci_high, revman=True)
                 diamonds.append(
                     {
                         "row": i,
                         "label": f"Subtotal {text.disease_label(code)}",
                         "diamond": f"sub-{code}",
                         "kind": "Subgroup (random effects)",
-                        **{c: g.get(c) for c in ("estimate", "ci_low", "ci_high")},
+                        "estimate": g.estimate,
+                        "ci_low": g.ci_low,
+                        "ci_high": g.ci_high,
                     }
                 )
                 labels.append("Subtotal (95 % CI)")
@@ -220,16 +226,14 @@ def forest(
                     ci,
                     True,
                 )
-                add_line(
-                    _het_line(g.get("tau2"), g.get("q"), g.get("q_df"), g.get("q_p"), g.get("i2"))
-                )
-                add_line(_overall_line(g.get("p"), bool(rnd.get("hk"))))
+                add_line(_het_line(g.tau2, g.q, g.q_df, g.q_p, g.i2))
+                add_line(_overall_line(g.p, hk))
     else:
         for s in study_list:
             add_study(s)
 
-    all_ids = [str(s["study_id"]) for s in study_list]
-    if k > 1 and not text.missing(mh.get("estimate")):
+    all_ids = [s.study_id for s in study_list]
+    if k > 1 and mh is not None and not text.missing(mh.estimate):
         i = len(labels)
         diamonds.append(
             {
@@ -237,7 +241,9 @@ def forest(
                 "label": "Common effect (Mantel-Haenszel)",
                 "diamond": "common",
                 "kind": "Common effect (Mantel-Haenszel)",
-                **{c: mh.get(c) for c in ("estimate", "ci_low", "ci_high")},
+                "estimate": mh.estimate,
+                "ci_low": mh.ci_low,
+                "ci_high": mh.ci_high,
             }
         )
         labels.append("Total, common effect (MH)")
@@ -247,40 +253,42 @@ def forest(
             counts(all_ids, "ivig"),
             counts(all_ids, "control"),
             "",
-            _fmt_ci(mh.get("estimate"), mh.get("ci_low"), mh.get("ci_high"), revman=True),
+            _fmt_ci(mh.estimate, mh.ci_low, mh.ci_high, revman=True),
             True,
         )
-    if k > 1 and not text.missing(rnd.get("estimate")):
+    if k > 1 and rnd is not None and not text.missing(rnd.estimate):
         i = len(labels)
-        hk = ", HK" if rnd.get("hk") else ""
+        hk_tag = ", HK" if hk else ""
         diamonds.append(
             {
                 "row": i,
-                "label": model_label or f"Random effects ({rnd.get('tau2_method')}{hk})",
+                "label": model_label or f"Random effects ({rnd.tau2_method}{hk_tag})",
                 "diamond": "random",
                 "kind": "Random effects",
-                **{c: rnd.get(c) for c in ("estimate", "ci_low", "ci_high")},
+                "estimate": rnd.estimate,
+                "ci_low": rnd.ci_low,
+                "ci_high": rnd.ci_high,
             }
         )
-        labels.append(f"Total, random ({rnd.get('tau2_method')}{hk})")
+        labels.append(f"Total, random ({rnd.tau2_method}{hk_tag})")
         cell_row(
             i,
-            f"Total, random ({rnd.get('tau2_method')}{hk})",
+            f"Total, random ({rnd.tau2_method}{hk_tag})",
             counts(all_ids, "ivig"),
             counts(all_ids, "control"),
             "100 %",
-            _fmt_ci(rnd.get("estimate"), rnd.get("ci_low"), rnd.get("ci_high"), revman=True),
+            _fmt_ci(rnd.estimate, rnd.ci_low, rnd.ci_high, revman=True),
             True,
         )
     pi_row = None
-    if not text.missing(rnd.get("pi_low")) and not text.missing(rnd.get("pi_high")):
+    if rnd is not None and not text.missing(rnd.pi_low) and not text.missing(rnd.pi_high):
         i = len(labels)
         pi_row = {
             "row": i,
             "label": "Prediction interval",
-            "ci_low": rnd["pi_low"],
-            "ci_high": rnd["pi_high"],
-            "text": f"{text.num(rnd['pi_low'])} to {text.num(rnd['pi_high'])}",
+            "ci_low": rnd.pi_low,
+            "ci_high": rnd.pi_high,
+            "text": f"{text.num(rnd.pi_low)} to {text.num(rnd.pi_high)}",
         }
         labels.append("Prediction interval")
         cell_row(
@@ -289,20 +297,19 @@ def forest(
             "",
             "",
             "",
-            f"[{text.num(rnd['pi_low'])}, {text.num(rnd['pi_high'])}]",
+            f"[{text.num(rnd.pi_low)}, {text.num(rnd.pi_high)}]",
             False,
         )
-    if k > 1:
-        add_line(
-            _het_line(rnd.get("tau2"), het.get("q"), het.get("df"), het.get("p"), het.get("i2"))
-        )
-        add_line(_overall_line(rnd.get("p"), bool(rnd.get("hk"))))
-    tb = sg.get("test_between") or {}
+    if m is not None and k > 1:
+        het = m.heterogeneity
+        add_line(_het_line(m.random.tau2, het.q, het.df, het.p, het.i2))
+        add_line(_overall_line(m.random.p, hk))
+    tb = sg.test_between if sg else None
     if len(headers) > 1:
-        if not text.missing(tb.get("q")):
+        if tb is not None and not text.missing(tb.q):
             add_line(
-                f"Test for subgroup differences: Q = {text.num(tb.get('q'))}, df = {tb.get('df')} "
-                f"({text.pval(tb.get('p'))}), I² = {text.num(tb.get('i2'), 0)} %"
+                f"Test for subgroup differences: Q = {text.num(tb.q)}, df = {tb.df} "
+                f"({text.pval(tb.p)}), I² = {text.num(tb.i2, 0)} %"
             )
         else:
             add_line("Test for subgroup differences: not computable")
@@ -466,7 +473,7 @@ def forest(
             if lab
         ]
     )
-    alt_text = _forest_alt(r, len(rows), [labels[h] for h in headers], pi_row)
+    alt_text = _forest_alt(m, len(rows), [labels[h] for h in headers], pi_row)
     return Figure(name=name, chart=_config(chart, font_size=FOREST_FONT), alt=alt_text, table=table)
 
 
@@ -487,8 +494,10 @@ def _int(x: Any) -> Any:
         return x
 
 
-def _forest_alt(r: dict, n_studies: int, groups: list[str], pi_row: dict | None) -> str:
-    measure = _measure(r)
+def _forest_alt(
+    m: MetaAnalysis | None, n_studies: int, groups: list[str], pi_row: dict | None
+) -> str:
+    measure = m.measure if m else EMPTY_MEASURE
     parts = [
         f"Forest plot of {text.count(n_studies, 'trial')}"
         + (f" in {len(groups)} disease groups ({', '.join(groups)})" if groups else "")
@@ -496,14 +505,13 @@ def _forest_alt(r: dict, n_studies: int, groups: list[str], pi_row: dict | None)
         + ("" if text.is_ratio(measure) else "")
         + "; each study is a square sized by weight with its 95 % confidence interval."
     ]
-    rnd = r.get("random") or {}
-    mh = (r.get("common") or {}).get("mh") or {}
-    if (r.get("k") or 0) > 1:
+    if m is not None and m.k > 1:
+        mh, rnd = m.common.mh, m.random
         parts.append(
             "Pooled common effect (Mantel-Haenszel) "
-            + _fmt_ci(mh.get("estimate"), mh.get("ci_low"), mh.get("ci_high"))
+            + _fmt_ci(mh.estimate, mh.ci_low, mh.ci_high)
             + "; random effects "
-            + _fmt_ci(rnd.get("estimate"), rnd.get("ci_low"), rnd.get("ci_high"))
+            + _fmt_ci(rnd.estimate, rnd.ci_low, rnd.ci_high)
             + "."
         )
     if pi_row:
