@@ -9,7 +9,7 @@ from IPython.display import Markdown
 
 from analysis.report import chapters as site
 from analysis.report import text
-from analysis.report.chapters.loading import COMPARISON_KEYS, _key, comparison, label, pd
+from analysis.report.chapters.loading import COMPARISON_KEYS, _key, label, pd, result
 from analysis.report.chapters.tables import _md_table, _nnt, _per1000, published
 
 # --------------------------------------------------------------------------- certainty (GRADE)
@@ -37,7 +37,8 @@ def findings_rows(name: str) -> list[dict]:
     """Summary-of-findings rows of a comparison: per disease, then the pool ([] if none)."""
     from analysis.report.findings import ordered
 
-    return ordered((comparison(name) or {}).get("findings"))
+    c = result(name)
+    return ordered(c.findings if c else None)
 
 
 def _population(row: dict) -> str:

@@ -84,8 +84,8 @@ def forest(name: str) -> Any:
 def other_outcomes(name: str) -> dict | None:
     """The analysis of all outcome types of a comparison (what exists without a primary one)."""
     e = comparison(name)
-    sens = (e or {}).get("sensitivity") or bundle()["unavailable"].get(name, {}).get("sensitivity")
-    return (sens or {}).get("all_outcome_types")
+    sens = e["sensitivity"] if e is not None else bundle()["unavailable"][name]["sensitivity"]
+    return sens["all_outcome_types"]
 
 
 def forest_other(name: str) -> Any:

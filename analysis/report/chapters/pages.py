@@ -10,11 +10,11 @@ from analysis.report import text
 from analysis.report.chapters.figures import other_outcomes
 from analysis.report.chapters.loading import (
     COMPARISON_KEYS,
-    comparison,
     data_mod,
     label,
     pd,
     register_counts,
+    result,
     root,
 )
 from analysis.report.chapters.numbers import (
@@ -32,13 +32,13 @@ from analysis.report.chapters.tables import _md_table, published, sensitivity_ta
 
 def conclusion(name: str) -> str:
     """What this version's primary analysis says, in words (from the 95 % CI)."""
-    e = comparison(name)
-    if e is None:
+    c = result(name)
+    if c is None:
         return "no trial in the primary analysis yet: no conclusion"
-    r = text.get(e, e["summary"]["model"]) or {}
-    lo, hi = r.get("ci_low"), r.get("ci_high")
-    null = 1.0 if text.is_ratio(e["measure"]) else 0.0
-    one = " (a single trial)" if e["k"] == 1 else ""
+    r = c.analysis.model(c.summary.model)
+    lo, hi = (r.ci_low, r.ci_high) if r else (None, None)
+    null = 1.0 if text.is_ratio(c.measure) else 0.0
+    one = " (a single trial)" if c.k == 1 else ""
     if lo is None or hi is None or text.missing(lo) or text.missing(hi):
         return f"not estimable{one}"
     if lo > null:
