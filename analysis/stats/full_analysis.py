@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -88,16 +88,14 @@ def _no_studies(ai, ci, n1, n2) -> str:
     return f"no studies to analyse: every study has {why}"
 
 
+#: the figures a Pooled result takes from a common-effect fit (CommonEffect)
+_POOLED_FIGURES = ("estimate", "ci_low", "ci_high", "p", "b", "se")
+
+
 def _pooled(res, why=None) -> Pooled:
     """A common-effect result; ``why`` (a callable) gives the reason where a figure is None."""
-    out = Pooled(
-        estimate=_num(res.estimate),
-        ci_low=_num(res.ci_low),
-        ci_high=_num(res.ci_high),
-        p=_num(res.p),
-        b=_num(res.b),
-        se=_num(res.se),
-    )
+    figures: dict[str, Any] = {f: _num(getattr(res, f)) for f in _POOLED_FIGURES}
+    out = Pooled(**figures)
     if None in (out.estimate, out.ci_low, out.ci_high, out.p):
         out = replace(out, note=(why() if why else None) or _UNDEFINED)
     return out
