@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,33 +83,10 @@ class Figure:
 EMPTY_MEASURE = "RR"
 
 
-def _as_dict(result: Any) -> dict:
-    """The JSON view of a full analysis, checked; ``{}`` for None (no analysis).
-
-    A :class:`analysis.stats.results.MetaAnalysis` gives its ``to_dict()``; a dict (a
-    bundle entry) is read with :meth:`MetaAnalysis.from_dict` first, so a missing key or
-    a value of the wrong type is an error naming the key, never a silent default that
-    would draw the wrong axis.
-    """
-    if result is None:
-        return {}
-    if isinstance(result, MetaAnalysis):
-        return result.to_dict()
-    if isinstance(result, Mapping):
-        text.analysis_of(result)  # the check
-        return dict(result)
-    raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
-
-
 def _analysis(result: Any) -> MetaAnalysis | None:
     """The full analysis a chart draws, typed (:func:`analysis.report.text.analysis_of`:
     a dict is read strictly); None for no analysis (no trial)."""
     return None if result is None else text.analysis_of(result)
-
-
-def _measure(r: Mapping[str, Any]) -> str:
-    """The measure of a checked analysis (:func:`_as_dict`); :data:`EMPTY_MEASURE` for none."""
-    return r["measure"] if r else EMPTY_MEASURE
 
 
 def _config(chart: Any, font_size: int = 11) -> Any:
