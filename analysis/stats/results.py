@@ -29,22 +29,19 @@ EffectSizes, PooledFit (the fields CommonEffect and RandomEffects share), Common
 Heterogeneity, QProfile, Tau2Fit, RandomEffects
 Study, Pooled, CommonModels, Random, SmallStudy, MetaAnalysis
 natural(x, measure) -> the natural-scale transform (exp for RR/OR/PETO, identity else)
-to_json(obj) -> plain JSON values of a result (dataclass fields in order, no NaN)
-from_json(cls, data, where) -> the result ``cls`` read back from :func:`to_json`'s output
-ResultKeyError -> raised by :func:`from_json`, naming the key
+to_json, from_json, ResultKeyError, JsonResult -> the JSON codec
+    (:mod:`analysis.stats.result_json`, re-exported here)
 """
 
 from __future__ import annotations
 
-import math
-import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from analysis.stats.batch import finite
+from analysis.stats.result_json import JsonResult, ResultKeyError, from_json, to_json
 
 if typing.TYPE_CHECKING:
     from analysis.stats.cumulative import Cumulative
@@ -77,8 +74,6 @@ RATIO_MEASURES = frozenset({"RR", "OR", "PETO"})
 
 Figure = Any  # float | None for a single analysis, numpy.ndarray for a batch
 
-T = TypeVar("T")
-
 
 def natural(x, measure: str | None):
     """Back-transform from the analysis scale: ``exp`` for ratio measures, else identity.
@@ -90,162 +85,6 @@ def natural(x, measure: str | None):
     if isinstance(x, float):
         return float(np.exp(x))
     return np.exp(x)
-
-
-# --------------------------------------------------------------------------- JSON codec
-
-
-class ResultKeyError(ValueError):
-    """A result read from JSON lacks a key or holds a value of the wrong type.
-
-    The message names the key by its path (``MetaAnalysis.random.tau2: missing``).
-    """
-
-
-_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _json_fields(cls: type) -> tuple[str, ...]:
-    names = _JSON_FIELDS.get(cls)
-    if names is None:
-        names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
-        _JSON_FIELDS[cls] = names
-    return names
-
-
-def to_json(obj: Any) -> Any:
-    """Plain JSON values of a result: dataclass fields in order, minus ``json: False`` ones.
-
-    NaN and infinite floats become None; tuples become lists.
-    """
-    if type(obj) is float:
-        return obj if math.isfinite(obj) else None
-    if is_dataclass(obj):
-        return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
-    if isinstance(obj, dict):
-        return {str(k): to_json(v) for k, v in obj.items()}
-    if isinstance(obj, tuple | list):
-        return [to_json(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return finite(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        import importlib
-
-        module = importlib.import_module(cls.__module__)
-        # the result types of the other stats modules, for the annotations of MetaAnalysis
-        from analysis.stats import cumulative, influence, small_study, subgroups
-
-        names = dict(vars(module))
-        for mod in (cumulative, influence, small_study, subgroups):
-            names.update({k: v for k, v in vars(mod).items() if isinstance(v, type)})
-        hints = typing.get_type_hints(cls, globalns=names)
-        _HINTS[cls] = hints
-    return hints
-
-
-def _decode(tp: Any, value: Any, where: str) -> Any:
-    """*value* read as the annotation *tp*; :class:`ResultKeyError` naming *where* if not."""
-    if tp is Any:
-        return value
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            if type(None) in args:
-                return None
-            raise ResultKeyError(f"{where}: null where a value is required")
-        inner = [a for a in args if a is not type(None)]
-        errors = []
-        for a in inner:
-            try:
-                return _decode(a, value, where)
-            except ResultKeyError as exc:
-                errors.append(str(exc))
-        raise ResultKeyError(errors[0])
-    if value is None:
-        raise ResultKeyError(f"{where}: null where a value is required")
-    if is_dataclass(tp) and isinstance(tp, type):
-        return from_json(tp, value, where)
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ResultKeyError(f"{where}: expected a list, got {type(value).__name__}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        if len(args) != len(value):
-            raise ResultKeyError(f"{where}: expected {len(args)} values, got {len(value)}")
-        return tuple(
-            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
-        )
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ResultKeyError(f"{where}: expected an object, got {type(value).__name__}")
-        return {str(k): _decode(args[1], v, f"{where}.{k}") for k, v in value.items()}
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ResultKeyError(f"{where}: expected a number, got {value!r}")
-        return value
-    if tp in (int, str, bool):
-        if type(value) is not tp:
-            raise ResultKeyError(f"{where}: expected {tp.__name__}, got {value!r}")
-        return value
-    raise TypeError(f"{where}: cannot read {tp!r} from JSON")
-
-
-def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
-    """The result *cls* read back from :func:`to_json`'s output, strictly.
-
-    Every serialised field of *cls* must be present with a value of its annotated type
-    (a ``float | None`` field may be null); a field not serialised gets its default (None
-    when it has none: the JSON does not hold it). A key
-    that *cls* does not know is an error as well (a misspelt key is never skipped).
-
-    Raises
-    ------
-    ResultKeyError
-        Naming the key: ``MetaAnalysis.random.tau2: missing``.
-    """
-    where = where or cls.__name__
-    if not isinstance(data, dict):
-        raise ResultKeyError(f"{where}: expected an object, got {type(data).__name__}")
-    names = _json_fields(cls)
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise ResultKeyError(f"{where}.{unknown[0]}: unknown key")
-    hints = _hints(cls)
-    kwargs = {}
-    for name in names:
-        if name not in data:
-            raise ResultKeyError(f"{where}.{name}: missing")
-        kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
-            kwargs[f.name] = None
-    return cls(**kwargs)
-
-
-class JsonResult:
-    """``to_dict`` and ``from_dict`` for the result types (see :func:`to_json`)."""
-
-    def to_dict(self) -> dict:
-        """The JSON object of this result (None for undefined figures, never NaN)."""
-        return to_json(self)
-
-    @classmethod
-    def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
-        """Read the result back from :meth:`to_dict`'s output (see :func:`from_json`)."""
-        return from_json(cls, data, where)
 
 
 @dataclass(frozen=True)
