@@ -55,16 +55,31 @@ def test_p_values_on_the_boundaries_of_issue_15():
 
 
 def test_heterogeneity_clause_and_single_trial():
-    r = {
-        "k": 4,
-        "heterogeneity": {"q": 7.31, "df": 3, "p": 0.0627, "i2": 58.9, "h2": 2.4},
-        "random": {"tau2": 0.0812, "tau2_method": "REML"},
+    from analysis.stats.full_analysis import analyse
+    from analysis.stats.results import ResultKeyError
+
+    counts = {
+        "study_id": ["A1990", "B1995", "C2001", "D2010"],
+        "year": [1990, 1995, 2001, 2010],
+        "ivig_improved": [12, 3, 30, 11],
+        "ivig_total": [20, 15, 50, 12],
+        "control_improved": [2, 7, 18, 1],
+        "control_total": [20, 16, 48, 13],
     }
-    s = text.heterogeneity(r, key="comparisons.placebo")
+    m = analyse(counts)
+    s = text.heterogeneity(m, key="comparisons.placebo")
     assert 'data-key="comparisons.placebo.heterogeneity.i2"}' in s
-    assert "[59]" in s and "[7.31]" in s and "df = 3" in s and "p = 0.06" in s
-    assert "[0.081]" in s
-    assert "single trial" in text.heterogeneity({"k": 1, "heterogeneity": {}, "random": {}})
+    het = m.heterogeneity
+    assert f"[{text.num(het.i2, 0)}]" in s and f"[{text.num(het.q)}]" in s
+    assert "df = 3" in s and text.pval(het.p) in s
+    assert f"[{text.num(m.random.tau2, 3)}]" in s and s.endswith("(REML)")
+    # the bundle's dict reads the same; a dict missing a key is an error naming it
+    assert text.heterogeneity(m.to_dict(), key="comparisons.placebo") == s
+    partial = {"k": 4, "heterogeneity": {"q": 7.31}, "random": {"tau2": 0.08}}
+    with pytest.raises(ResultKeyError, match="missing"):
+        text.heterogeneity(partial)
+    one = analyse({c: v[:1] for c, v in counts.items()})
+    assert "single trial" in text.heterogeneity(one)
 
 
 def test_get_follows_dotted_paths():

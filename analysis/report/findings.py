@@ -28,6 +28,7 @@ import pandas as pd
 from analysis.report import text
 from analysis.stats import certainty as grade
 from analysis.stats.absolute import absolute_effect
+from analysis.stats.results import MetaAnalysis, Pooled, Random, to_json
 
 __all__ = [
     "OUTCOME_PHRASES",
@@ -79,44 +80,40 @@ def _finite(x: Any) -> float | None:
 def row_certainty(
     *,
     rows: pd.DataFrame,
-    analysis: dict,
-    pooled: dict,
+    analysis: MetaAnalysis,
+    pooled: Pooled | Random,
     participants: int,
     control_risk: float | None,
     subgroup_p: float | None,
     overrides: dict[str, grade.Override] | None,
 ) -> grade.Certainty:
     """GRADE certainty of one row (rule proposals, then a reviewer's overrides)."""
-    studies = analysis.get("studies") or []
-    by_id = {str(s["study_id"]): s for s in studies}
+    by_id = {s.study_id: s for s in analysis.studies}
     ids = [str(s) for s in rows["study_id"] if str(s) in by_id]
     sub = rows.set_index(rows["study_id"].astype(str)).loc[ids]
     k = len(ids)
-    weights = [
-        float(by_id[i].get("weight_random") or by_id[i].get("weight_common") or 1) for i in ids
-    ]
+    weights = [float(by_id[i].weight_random or by_id[i].weight_common or 1) for i in ids]
     rob = [None if text.missing(r) or r is pd.NA else str(r) for r in sub["rob_overall"]]
     flags = [
         indirect_flag(str(d), p) for d, p in zip(sub["disease"], sub["population"], strict=True)
     ]
-    het = analysis.get("heterogeneity") or {}
-    rnd = analysis.get("random") or {}
-    egger = ((analysis.get("small_study") or {}).get("egger") or {}).get("p")
+    het, rnd = analysis.heterogeneity, analysis.random
+    egger = analysis.small_study.egger.p
     domains = [
         grade.risk_of_bias(weights, rob),
         grade.inconsistency(
             k,
-            _finite(het.get("i2")),
-            _finite(pooled.get("ci_low")),
-            _finite(pooled.get("ci_high")),
-            _finite(rnd.get("pi_low")),
-            _finite(rnd.get("pi_high")),
+            _finite(het.i2),
+            _finite(pooled.ci_low),
+            _finite(pooled.ci_high),
+            _finite(rnd.pi_low),
+            _finite(rnd.pi_high),
             subgroup_p,
         ),
         grade.indirectness(weights, [str(d) for d in sub["disease"]], flags),
         grade.imprecision(
-            _finite(pooled.get("ci_low")),
-            _finite(pooled.get("ci_high")),
+            _finite(pooled.ci_low),
+            _finite(pooled.ci_high),
             participants,
             control_risk,
         ),
@@ -126,40 +123,32 @@ def row_certainty(
     return grade.apply_overrides(cert, overrides) if overrides else cert
 
 
-def _headline(analysis: dict) -> tuple[str, dict]:
-    from analysis.report.results_bundle import headline_model
-
-    model = headline_model(analysis)
-    return model, text.get(analysis, model) or {}
-
-
 def _row(
     comparison: str,
     disease: str,
     rows: pd.DataFrame,
-    analysis: dict,
-    subgroup: dict | None,
+    entry: dict,
     overrides: dict,
 ) -> dict:
-    excluded = {str(s) for s in analysis.get("excluded") or []}
+    """The summary-of-findings row of *entry* (a full analysis' dict, read strictly)."""
+    analysis = text.analysis_of(entry)
+    excluded = set(analysis.excluded)
     used = rows[~rows["study_id"].astype(str).isin(excluded)]
     participants = int(used["ivig_total"].sum() + used["control_total"].sum())
     n_control = int(used["control_total"].sum())
     control_risk = float(used["control_improved"].sum()) / n_control if n_control else None
-    model, pooled = _headline(analysis)
-    measure = analysis.get("measure", "RR")
+    model = analysis.headline_model
+    pooled = analysis.headline()
+    measure = analysis.measure
     ab = None
-    if control_risk is not None and not text.missing(pooled.get("estimate")):
+    if control_risk is not None and not text.missing(pooled.estimate):
         ab = absolute_effect(
-            measure,
-            pooled.get("estimate"),
-            pooled.get("ci_low"),
-            pooled.get("ci_high"),
-            control_risk,
+            measure, pooled.estimate, pooled.ci_low, pooled.ci_high, control_risk
         ).to_dict()
-    lo, hi = _finite(pooled.get("ci_low")), _finite(pooled.get("ci_high"))
+    lo, hi = _finite(pooled.ci_low), _finite(pooled.ci_high)
     excludes_null = lo is not None and hi is not None and (lo > 1 or hi < 1)
-    tb = (subgroup or {}).get("test_between") or {}
+    sg = analysis.subgroups if disease == "all" else None
+    tb = to_json(sg.test_between) if sg is not None else {}
     cert = row_certainty(
         rows=used,
         analysis=analysis,
@@ -173,7 +162,7 @@ def _row(
     return {
         "disease": disease,
         "diseases": sorted({str(d) for d in used["disease"]}),
-        "k": int(analysis.get("k") or 0),
+        "k": analysis.k,
         "participants": participants,
         "studies": [str(s) for s in used["study_id"]],
         "outcome_types": outcome_types,
@@ -188,13 +177,13 @@ def _row(
         ],
         "measure": measure,
         "model": model,
-        "estimate": pooled.get("estimate"),
-        "ci_low": pooled.get("ci_low"),
-        "ci_high": pooled.get("ci_high"),
-        "p": pooled.get("p"),
-        "i2": (analysis.get("heterogeneity") or {}).get("i2") if analysis.get("k", 0) > 1 else None,
-        "pi_low": (analysis.get("random") or {}).get("pi_low"),
-        "pi_high": (analysis.get("random") or {}).get("pi_high"),
+        "estimate": pooled.estimate,
+        "ci_low": pooled.ci_low,
+        "ci_high": pooled.ci_high,
+        "p": pooled.p,
+        "i2": analysis.heterogeneity.i2 if analysis.k > 1 else None,
+        "pi_low": analysis.random.pi_low,
+        "pi_high": analysis.random.pi_high,
         "control_risk": control_risk,
         "control_risk_source": "the control arms of this row's trials",
         "absolute": ab,
@@ -235,9 +224,9 @@ def findings(
         res = analyse(part)
         if res is None:
             continue
-        out.append(_row(comparison, d, part, res, None, overrides))
+        out.append(_row(comparison, d, part, res, overrides))
     if len(diseases) > 1:
-        out.append(_row(comparison, "all", rows, entry, entry.get("subgroups"), overrides))
+        out.append(_row(comparison, "all", rows, entry, overrides))
     return out
 
 

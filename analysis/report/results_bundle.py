@@ -56,6 +56,7 @@ from analysis.evidence import certainty_file
 from analysis.evidence import studies as data_mod
 from analysis.report import findings as findings_mod
 from analysis.report import text
+from analysis.stats.results import MetaAnalysis
 from analysis.vocabulary import ENGINE_COLUMNS, PRIMARY_OUTCOMES, TAU2_METHODS
 
 __all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
@@ -152,9 +153,9 @@ class _Options(TypedDict, total=False):
     by: str | None
 
 
-def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> dict | None:
-    """``meta.analyse`` of *rows* as a dict; None when no study is left (k = 0)."""
-    from analysis.stats import full_analysis as meta
+def _fit(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> MetaAnalysis | None:
+    """``full_analysis.analyse`` of *rows*; None when no study is left (k = 0)."""
+    from analysis.stats import full_analysis
 
     opts: _Options = {
         "measure": config.measure,
@@ -166,10 +167,15 @@ def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) 
     if len(rows) == 0:
         return None
     try:
-        result = meta.analyse(_engine_frame(rows, opts.get("by")), **opts)
-    except meta.NoStudies:
+        return full_analysis.analyse(_engine_frame(rows, opts.get("by")), **opts)
+    except full_analysis.NoStudies:
         return None
-    return _clean(result.to_dict())
+
+
+def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> dict | None:
+    """:func:`_fit` as the bundle's dict; None when no study is left (k = 0)."""
+    result = _fit(rows, config, **overrides)
+    return None if result is None else _clean(result.to_dict())
 
 
 def _participants(rows: pd.DataFrame, excluded: list[str]) -> int:
@@ -185,39 +191,34 @@ def _control_risk(rows: pd.DataFrame, excluded: list[str]) -> float | None:
 
 
 def headline_model(entry: dict) -> str:
-    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``.
+    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``
+    (:attr:`analysis.stats.results.MetaAnalysis.headline_model` of the entry, read strictly).
 
     With one trial nothing is pooled; the Mantel-Haenszel estimate is then that
     trial's own risk ratio with its CI.
     """
-    rnd = entry.get("random") or {}
-    complete = all(not text.missing(rnd.get(c)) for c in ("estimate", "ci_low", "ci_high"))
-    return "random" if int(entry.get("k") or 0) >= 2 and complete else "common.mh"
+    return text.analysis_of(entry).headline_model
 
 
 def _summary(entry: dict, rows: pd.DataFrame) -> dict:
     from analysis.stats import absolute
 
-    excluded = [str(s) for s in entry.get("excluded") or []]
-    model = headline_model(entry)
-    pooled = text.get(entry, model) or {}
+    analysis = text.analysis_of(entry)
+    excluded = list(analysis.excluded)
+    pooled = analysis.headline()
     risk = _control_risk(rows, excluded)
     abs_effect = None
-    if risk is not None and not text.missing(pooled.get("estimate")):
+    if risk is not None and not text.missing(pooled.estimate):
         abs_effect = _clean(
             absolute.absolute_effect(
-                entry.get("measure", "RR"),
-                pooled.get("estimate"),
-                pooled.get("ci_low"),
-                pooled.get("ci_high"),
-                risk,
+                analysis.measure, pooled.estimate, pooled.ci_low, pooled.ci_high, risk
             )
         )
     return {
-        "trials": int(entry.get("k") or 0),
+        "trials": analysis.k,
         "participants": _participants(rows, excluded),
         "control_risk": risk,
-        "model": model,
+        "model": analysis.headline_model,
         "absolute": abs_effect,
     }
 
@@ -260,21 +261,19 @@ def _sensitivity(df: pd.DataFrame, comparator: str, rows: pd.DataFrame, config: 
             "every trial is at high risk of bias" if len(rows) else "no trial"
         )
 
-    primary = _analyse(rows, config)
-    z = _analyse(rows, config, hk=False)
+    primary = _fit(rows, config)
+    z = _fit(rows, config, hk=False)
     out["common_vs_random"] = None
     if primary is not None:
         out["common_vs_random"] = {
-            "common_mh": (primary.get("common") or {}).get("mh"),
-            "common_iv": (primary.get("common") or {}).get("iv"),
-            "random_hk": primary.get("random"),
-            "random_z": (z or {}).get("random"),
+            "common_mh": primary.common.mh,
+            "common_iv": primary.common.iv,
+            "random_hk": primary.random,
+            "random_z": z.random if z is not None else None,
         }
-    if primary is not None and int(primary.get("k") or 0) >= 2:
-        out["tau2_methods"] = {
-            m: (_analyse(rows, config, tau2_method=m, by=None) or {}).get("random")
-            for m in TAU2_METHODS
-        }
+    if primary is not None and primary.k >= 2:
+        fits = {m: _fit(rows, config, tau2_method=m, by=None) for m in TAU2_METHODS}
+        out["tau2_methods"] = {m: f.random if f is not None else None for m, f in fits.items()}
     else:
         out["tau2_methods"] = None
         notes["tau2_methods"] = "tau² needs at least two trials"

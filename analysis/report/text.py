@@ -33,6 +33,7 @@ from typing import Any
 
 import jinja2
 
+from analysis.stats.results import MetaAnalysis
 from analysis.vocabulary import DISEASE_LABELS, MEASURE_LABELS, TAU2_LABELS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -227,31 +228,35 @@ def get(obj: Any, path: str) -> Any:
     return cur
 
 
-def _as_dict(result: Any) -> dict:
-    if result is None:
-        return {}
+#: the parts a results-bundle entry adds to the full analysis (analysis.report.results_bundle)
+BUNDLE_PARTS = ("summary", "findings", "sensitivity")
+
+
+def analysis_of(result: Any) -> MetaAnalysis:
+    """A :class:`MetaAnalysis`, or one read strictly from its dict or from a bundle entry
+    (its extra parts, :data:`BUNDLE_PARTS`, set aside): a missing key or a value of the
+    wrong type is an error naming the key (:class:`analysis.stats.results.ResultKeyError`)."""
+    if isinstance(result, MetaAnalysis):
+        return result
     if isinstance(result, Mapping):
-        return dict(result)
-    if hasattr(result, "to_dict"):
-        return result.to_dict()
+        return MetaAnalysis.from_dict({k: v for k, v in result.items() if k not in BUNDLE_PARTS})
     raise TypeError(f"expected a MetaAnalysis or its to_dict(), got {type(result).__name__}")
 
 
 def heterogeneity(result: Any, *, key: str | None = None) -> str:
     """``I² = 45 % (Cochran's Q = 7.3, df = 4, p = 0.12); tau² = 0.08 (REML)``."""
-    r = _as_dict(result)
-    het = r.get("heterogeneity") or {}
-    rnd = r.get("random") or {}
-    if (r.get("k") or 0) < 2 or missing(het.get("q")):
+    r = analysis_of(result)
+    het, rnd = r.heterogeneity, r.random
+    if r.k < 2 or missing(het.q):
         return "heterogeneity cannot be estimated from a single trial"
     kh = None if key is None else f"{key}.heterogeneity"
     kr = None if key is None else f"{key}.random"
-    i2 = mark(num(het.get("i2"), 0), kh and f"{kh}.i2")
-    q = mark(num(het.get("q"), 2), kh and f"{kh}.q")
-    tau2 = mark(num(rnd.get("tau2"), 3), kr and f"{kr}.tau2")
+    i2 = mark(num(het.i2, 0), kh and f"{kh}.i2")
+    q = mark(num(het.q, 2), kh and f"{kh}.q")
+    tau2 = mark(num(rnd.tau2, 3), kr and f"{kr}.tau2")
     return (
-        f"I² = {i2} % (Cochran's Q = {q}, df = {het.get('df')}, {pval(het.get('p'))}); "
-        f"tau² = {tau2} ({rnd.get('tau2_method', 'REML')})"
+        f"I² = {i2} % (Cochran's Q = {q}, df = {het.df}, {pval(het.p)}); "
+        f"tau² = {tau2} ({rnd.tau2_method})"
     )
 
 
@@ -299,22 +304,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(
-        num=num,
-        pct=pct,
-        pval=pval,
-        disease=disease_label,
-        mark=mark,
-    )
+    formatters = {"num": num, "pct": pct, "pval": pval, "mark": mark}
+    env.filters.update(formatters, disease=disease_label)
     env.globals.update(
+        formatters,
         effect=effect,
         interval=interval,
         count=count,
         heterogeneity=heterogeneity,
         trials_and_participants=trials_and_participants,
-        mark=mark,
-        num=num,
-        pval=pval,
         MEASURES=MEASURES,
         TAU2_METHODS=TAU2_METHODS,
         DISEASES=DISEASES,

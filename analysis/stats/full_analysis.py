@@ -1,9 +1,10 @@
 """The full meta-analysis of one comparison: every figure the site and ``meta`` report.
 
 :func:`analyse` runs the pipeline on a table of two-arm trials and returns a
-:class:`MetaAnalysis`, a frozen dataclass whose attributes mirror the JSON contract of
-``python -m analysis meta`` (``../shared/docs/meta-cli.md``) key for key;
-:meth:`MetaAnalysis.to_dict` is that JSON object (None for undefined figures, never NaN).
+:class:`analysis.stats.results.MetaAnalysis`, a frozen dataclass whose attributes mirror
+the JSON contract of ``python -m analysis meta`` (``../shared/docs/meta-cli.md``) key for
+key; :meth:`MetaAnalysis.to_dict` is that JSON object (None for undefined figures, never
+NaN) and :meth:`MetaAnalysis.from_dict` reads it back.
 
 Pipeline: effect sizes (zero cells, double zeros) -> Mantel-Haenszel, inverse-variance and
 Peto common-effect models -> Cochran's Q, I², H² -> random-effects model with the chosen
@@ -25,20 +26,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import numpy as np
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.common_effect import iv, mh, peto
-from analysis.stats.cumulative import Cumulative, cumulative
+from analysis.stats.cumulative import cumulative
 from analysis.stats.effects import escalc
 from analysis.stats.heterogeneity import heterogeneity
-from analysis.stats.influence import BaujatPoint, LeaveOneOut, baujat, leave_one_out
+from analysis.stats.influence import baujat, leave_one_out
 from analysis.stats.random_effects import rma
-from analysis.stats.small_study import Begg, Egger, TrimFill, begg, egger, trimfill
-from analysis.stats.subgroups import Subgroups, subgroups
+from analysis.stats.results import (
+    CommonModels,
+    Heterogeneity,
+    MetaAnalysis,
+    Pooled,
+    Random,
+    SmallStudy,
+    Study,
+)
+from analysis.stats.small_study import begg, egger, trimfill
+from analysis.stats.subgroups import subgroups
 from analysis.vocabulary import ENGINE_COLUMNS, MEASURES, TAU2_METHODS
 
 __all__ = [
@@ -46,12 +56,6 @@ __all__ = [
     "TAU2_METHODS",
     "REQUIRED_COLUMNS",
     "NoStudies",
-    "Study",
-    "Pooled",
-    "Common",
-    "HeterogeneityStats",
-    "Random",
-    "SmallStudy",
     "MetaAnalysis",
     "analyse",
     "analyse_arrays",
@@ -64,205 +68,11 @@ class NoStudies(ValueError):  # noqa: N818 (name fixed by the shared contract)
     """No study left to analyse (k = 0: no rows, or only double-zero studies for RR/OR)."""
 
 
-@dataclass(frozen=True)
-class Study:
-    """One study's effect and its weights in the pooled models.
-
-    Attributes
-    ----------
-    study_id : str
-    yi, vi : float
-        Effect on the analysis scale (log for RR/OR) and its sampling variance.
-    estimate, ci_low, ci_high : float
-        The effect on the natural scale with its Wald confidence limits.
-    weight_common, weight_random : float or None
-        Percent weights in the inverse-variance and the random-effects models.
-    """
-
-    study_id: str
-    yi: float | None
-    vi: float | None
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    weight_common: float | None
-    weight_random: float | None
-
-
-@dataclass(frozen=True)
-class Pooled:
-    """A pooled common-effect estimate (natural scale) with its CI and p-value.
-
-    ``b``, ``se`` (analysis scale) are kept for callers but not serialised; ``note`` says
-    why a figure is None.
-    """
-
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p: float | None
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    se: float | None = field(default=None, metadata={"json": False})
-
-
-@dataclass(frozen=True)
-class Common:
-    """Common-effect models: Mantel-Haenszel, inverse variance, Peto (OR only, else None)."""
-
-    mh: Pooled
-    iv: Pooled
-    peto: Pooled | None
-
-
-@dataclass(frozen=True)
-class HeterogeneityStats:
-    """Cochran's Q of the inverse-variance model, its df and p, Higgins' I² (%) and H².
-
-    ``note`` says why a figure is None (a single study).
-    """
-
-    q: float | None
-    df: int | None
-    p: float | None
-    i2: float | None
-    h2: float | None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Random:
-    """The random-effects model chosen.
-
-    Attributes
-    ----------
-    tau2_method : str
-    hk : bool
-        Hartung-Knapp inference (t with k - 1 df) instead of z.
-    estimate, ci_low, ci_high, p : float or None
-        Pooled effect (natural scale), confidence limits, p-value.
-    tau2, tau2_ci : float, [low, high] or None
-        Between-study variance and its Q-profile CI.
-    i2, i2_ci : float, [low, high] or None
-        Model-based I² (percent) and its Q-profile CI.
-    pi_low, pi_high : float or None
-        Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
-    converged : bool
-        Whether tau² was reached (False: every figure that depends on it is None).
-    iterations : int
-        Fisher-scoring (or root-search) iterations (0 for closed-form estimators).
-    note : str or None
-        Why a figure is None, or how tau² was found when Fisher scoring did not get there.
-    b, se : float or None
-        Pooled effect on the analysis scale and its SE (not serialised).
-    """
-
-    tau2_method: str
-    hk: bool
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p: float | None
-    tau2: float | None
-    tau2_ci: tuple[float | None, float | None] | None
-    i2: float | None
-    i2_ci: tuple[float | None, float | None] | None
-    pi_low: float | None
-    pi_high: float | None
-    converged: bool = True
-    iterations: int = 0
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    se: float | None = field(default=None, metadata={"json": False})
-
-
-@dataclass(frozen=True)
-class SmallStudy:
-    """Small-study effects: Egger's test, Begg's test, trim-and-fill."""
-
-    egger: Egger
-    begg: Begg
-    trimfill: TrimFill
-
-
-@dataclass(frozen=True)
-class MetaAnalysis:
-    """The full analysis of one comparison; attributes mirror the JSON contract.
-
-    Attributes
-    ----------
-    measure : str
-    k : int
-        Studies in the analysis.
-    excluded : tuple[str, ...]
-        study_ids dropped (no events in either arm, or events in every patient of both
-        arms: RR and OR).
-    studies : tuple[Study, ...]
-    common : Common
-    heterogeneity : HeterogeneityStats
-    random : Random
-    small_study : SmallStudy
-    leave_one_out : tuple[LeaveOneOut, ...]
-    cumulative : tuple[Cumulative, ...]
-        By year, the random-effects model chosen.
-    subgroups : Subgroups or None
-    baujat : tuple[BaujatPoint, ...]
-        Influence coordinates (not part of the JSON contract).
-    """
-
-    measure: str
-    k: int
-    excluded: tuple[str, ...]
-    studies: tuple[Study, ...]
-    common: Common
-    heterogeneity: HeterogeneityStats
-    random: Random
-    small_study: SmallStudy
-    leave_one_out: tuple[LeaveOneOut, ...]
-    cumulative: tuple[Cumulative, ...]
-    subgroups: Subgroups | None
-    baujat: tuple[BaujatPoint, ...] = field(default=(), metadata={"json": False})
-
-    def to_dict(self) -> dict:
-        """The JSON object of ``python -m analysis meta --json`` (meta-cli.md)."""
-        return _plain(self)
-
-
 class _Warm(TypedDict):
     """Keyword arguments shared by the sensitivity batches: warm start and iteration control."""
 
     start: float | None
     control: dict[str, int]
-
-
-_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _json_fields(cls: type) -> tuple[str, ...]:
-    names = _JSON_FIELDS.get(cls)
-    if names is None:
-        names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
-        _JSON_FIELDS[cls] = names
-    return names
-
-
-def _plain(obj: Any) -> Any:
-    """Serialise result objects: dataclass fields in order, minus ``json: False`` ones."""
-    if type(obj) is float:
-        return obj if math.isfinite(obj) else None
-    if is_dataclass(obj):
-        return {name: _plain(getattr(obj, name)) for name in _json_fields(type(obj))}
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, tuple | list):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return _num(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
 def _no_studies(ai, ci, n1, n2) -> str:
@@ -278,16 +88,14 @@ def _no_studies(ai, ci, n1, n2) -> str:
     return f"no studies to analyse: every study has {why}"
 
 
+#: the figures a Pooled result takes from a common-effect fit (CommonEffect)
+_POOLED_FIGURES = ("estimate", "ci_low", "ci_high", "p", "b", "se")
+
+
 def _pooled(res, why=None) -> Pooled:
     """A common-effect result; ``why`` (a callable) gives the reason where a figure is None."""
-    out = Pooled(
-        estimate=_num(res.estimate),
-        ci_low=_num(res.ci_low),
-        ci_high=_num(res.ci_high),
-        p=_num(res.p),
-        b=_num(res.b),
-        se=_num(res.se),
-    )
+    figures: dict[str, Any] = {f: _num(getattr(res, f)) for f in _POOLED_FIGURES}
+    out = Pooled(**figures)
     if None in (out.estimate, out.ci_low, out.ci_high, out.p):
         out = replace(out, note=(why() if why else None) or _UNDEFINED)
     return out
@@ -454,14 +262,15 @@ def analyse_arrays(
     peto_res = peto(ai, n1, ci, n2, level=level) if measure == "OR" else None
     het = heterogeneity(y, v)
     cells = (measure, ai, n1, ci, n2)
-    common = Common(
+    common = CommonModels(
         mh=_pooled(mh_res, lambda: _common_note("Mantel-Haenszel", *cells, mh_res)),
         iv=_pooled(iv_res, lambda: _common_note("inverse variance", *cells, iv_res)),
         peto=_pooled(peto_res, lambda: _common_note("Peto", *cells, peto_res))
         if peto_res is not None
         else None,
     )
-    heterogeneity_stats = HeterogeneityStats(
+    heterogeneity_stats = Heterogeneity(
+        k=k,
         q=_num(het.q),
         df=int(het.df) if het.df is not None and k > 1 else None,
         p=_num(het.p),

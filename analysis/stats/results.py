@@ -1,36 +1,73 @@
-"""Result objects of the engine core: small frozen dataclasses with named fields.
+"""Result objects of the statistics: one family of small frozen dataclasses with named fields.
+
+Two kinds of result live here, with the same conventions and the same JSON codec:
+
+- the estimators' results (:class:`EffectSizes`, :class:`CommonEffect`,
+  :class:`Heterogeneity`, :class:`QProfile`, :class:`Tau2Fit`, :class:`RandomEffects`),
+  for a single analysis or a batch of analyses along an axis;
+- the full analysis of one comparison (:class:`MetaAnalysis` with its parts
+  :class:`Study`, :class:`Pooled`, :class:`CommonModels`, :class:`Random`,
+  :class:`SmallStudy`), whose fields mirror the JSON contract of ``python -m analysis meta``
+  (``../shared/docs/meta-cli.md``) key for key. :meth:`MetaAnalysis.to_dict` is that JSON
+  object and :meth:`MetaAnalysis.from_dict` reads it back, strictly: a missing key or a
+  value of the wrong type is an error naming the key, never a silent default.
 
 Conventions shared by every result:
 
 - ``b``, ``ci_lb``, ``ci_ub`` (and ``yi``) are on the analysis scale (log for RR and OR);
   ``estimate``, ``ci_low``, ``ci_high`` are on the natural scale (exp for RR and OR).
 - A result of a single analysis (1-D input) holds Python floats, and None for a figure
-  that is undefined (never NaN or inf). A result of a batch of analyses (input of shape
-  ``(..., k)``) holds ndarrays of shape ``(...)`` with NaN where a figure is undefined.
+  that is undefined (never NaN or inf); ``note`` then says why. A result of a batch of
+  analyses (input of shape ``(..., k)``) holds ndarrays of shape ``(...)`` with NaN where a
+  figure is undefined.
 - ``i2`` and the I² bounds are percentages; ``weights`` are percentages per study.
+- A field with ``metadata={"json": False}`` is kept for callers but not serialised.
 
 Public API
 ----------
-EffectSizes, CommonEffect, Heterogeneity, QProfile, Tau2Fit, RandomEffects
+EffectSizes, PooledFit (the fields CommonEffect and RandomEffects share), CommonEffect,
+Heterogeneity, QProfile, Tau2Fit, RandomEffects
+Study, Pooled, CommonModels, Random, SmallStudy, MetaAnalysis
 natural(x, measure) -> the natural-scale transform (exp for RR/OR/PETO, identity else)
+to_json, from_json, ResultKeyError, JsonResult -> the JSON codec
+    (:mod:`analysis.stats.result_json`, re-exported here)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from analysis.stats.result_json import JsonResult, ResultKeyError, from_json, to_json
+
+if typing.TYPE_CHECKING:
+    from analysis.stats.cumulative import Cumulative
+    from analysis.stats.influence import BaujatPoint, LeaveOneOut
+    from analysis.stats.small_study import Begg, Egger, TrimFill
+    from analysis.stats.subgroups import Subgroups
+
 __all__ = [
     "RATIO_MEASURES",
     "EffectSizes",
+    "PooledFit",
     "CommonEffect",
     "Heterogeneity",
     "QProfile",
     "Tau2Fit",
     "RandomEffects",
+    "Study",
+    "Pooled",
+    "CommonModels",
+    "Random",
+    "SmallStudy",
+    "MetaAnalysis",
+    "ResultKeyError",
     "natural",
+    "to_json",
+    "from_json",
 ]
 
 RATIO_MEASURES = frozenset({"RR", "OR", "PETO"})
@@ -51,7 +88,7 @@ def natural(x, measure: str | None):
 
 
 @dataclass(frozen=True)
-class EffectSizes:
+class EffectSizes(JsonResult):
     """Study-level effect sizes, as ``metafor::escalc`` computes them.
 
     All array fields have shape ``(..., k)``. Excluded studies (``included`` False: double
@@ -120,7 +157,29 @@ class EffectSizes:
 
 
 @dataclass(frozen=True)
-class CommonEffect:
+class PooledFit(JsonResult):
+    """What every pooled model reports: the estimate on both scales, its test.
+
+    The fields :class:`CommonEffect` and :class:`RandomEffects` share (in this order, before
+    their own); see those classes for their meaning.
+    """
+
+    method: str
+    measure: str | None
+    k: Figure
+    b: Figure
+    se: Figure
+    ci_lb: Figure
+    ci_ub: Figure
+    estimate: Figure
+    ci_low: Figure
+    ci_high: Figure
+    stat: Figure
+    p: Figure
+
+
+@dataclass(frozen=True)
+class CommonEffect(PooledFit):
     """A common-effect (fixed-effect) pooled result: Mantel-Haenszel, inverse variance or Peto.
 
     Attributes
@@ -148,18 +207,6 @@ class CommonEffect:
         Confidence level.
     """
 
-    method: str
-    measure: str | None
-    k: Figure
-    b: Figure
-    se: Figure
-    ci_lb: Figure
-    ci_ub: Figure
-    estimate: Figure
-    ci_low: Figure
-    ci_high: Figure
-    stat: Figure
-    p: Figure
     q: Figure
     q_df: Figure
     q_p: Figure
@@ -170,31 +217,38 @@ class CommonEffect:
 
 
 @dataclass(frozen=True)
-class Heterogeneity:
+class Heterogeneity(JsonResult):
     """Cochran's Q of the inverse-variance model with Higgins' I² and H².
+
+    The same type serves the estimator (:func:`analysis.stats.heterogeneity.heterogeneity`,
+    batches included) and the full analysis (``MetaAnalysis.heterogeneity``, where ``df``
+    is an int or None and ``note`` says why the figures are None).
 
     Attributes
     ----------
     k : int or numpy.ndarray
-        Number of studies.
+        Number of studies (not serialised: the analysis states it).
     q, df, p : float, None or numpy.ndarray
         Cochran's Q, its degrees of freedom (k - 1) and the chi-square p-value.
     i2 : float, None or numpy.ndarray
         ``max(0, (Q - df) / Q)`` in percent.
     h2 : float, None or numpy.ndarray
         ``Q / df``.
+    note : str or None
+        Why the figures are None (a single study).
     """
 
-    k: Figure
-    q: Figure
-    df: Figure
-    p: Figure
-    i2: Figure
-    h2: Figure
+    k: Figure = field(metadata={"json": False})
+    q: float | None
+    df: int | None
+    p: float | None
+    i2: float | None
+    h2: float | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
-class QProfile:
+class QProfile(JsonResult):
     """Q-profile confidence intervals for tau², I² and H² (``metafor::confint.rma.uni``).
 
     Attributes
@@ -219,7 +273,7 @@ class QProfile:
 
 
 @dataclass(frozen=True)
-class Tau2Fit:
+class Tau2Fit(JsonResult):
     """An estimate of the between-study variance tau².
 
     Attributes
@@ -247,7 +301,7 @@ class Tau2Fit:
 
 
 @dataclass(frozen=True)
-class RandomEffects:
+class RandomEffects(PooledFit):
     """A random-effects pooled result (``metafor::rma.uni`` with ``predict`` and ``confint``).
 
     Attributes
@@ -300,19 +354,7 @@ class RandomEffects:
         scoring), ``SEARCHED`` (the bracketed search) or ``FAILED``.
     """
 
-    method: str
     hk: bool
-    measure: str | None
-    k: Figure
-    b: Figure
-    se: Figure
-    ci_lb: Figure
-    ci_ub: Figure
-    estimate: Figure
-    ci_low: Figure
-    ci_high: Figure
-    stat: Figure
-    p: Figure
     df: Figure
     tau2: Figure
     se_tau2: Figure
@@ -341,3 +383,179 @@ class RandomEffects:
     level: float = 0.95
     note: Any = None
     status: Any = 0
+
+
+# --------------------------------------------------------------------------- full analysis
+
+
+@dataclass(frozen=True)
+class Study(JsonResult):
+    """One study's effect and its weights in the pooled models.
+
+    Attributes
+    ----------
+    study_id : str
+    yi, vi : float
+        Effect on the analysis scale (log for RR/OR) and its sampling variance.
+    estimate, ci_low, ci_high : float
+        The effect on the natural scale with its Wald confidence limits.
+    weight_common, weight_random : float or None
+        Percent weights in the inverse-variance and the random-effects models.
+    """
+
+    study_id: str
+    yi: float | None
+    vi: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    weight_common: float | None
+    weight_random: float | None
+
+
+@dataclass(frozen=True)
+class Pooled(JsonResult):
+    """A pooled common-effect estimate (natural scale) with its CI and p-value.
+
+    ``b``, ``se`` (analysis scale) are kept for callers but not serialised; ``note`` says
+    why a figure is None.
+    """
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class CommonModels(JsonResult):
+    """Common-effect models: Mantel-Haenszel, inverse variance, Peto (OR only, else None)."""
+
+    mh: Pooled
+    iv: Pooled
+    peto: Pooled | None
+
+
+@dataclass(frozen=True)
+class Random(JsonResult):
+    """The random-effects model chosen.
+
+    Attributes
+    ----------
+    tau2_method : str
+    hk : bool
+        Hartung-Knapp inference (t with k - 1 df) instead of z.
+    estimate, ci_low, ci_high, p : float or None
+        Pooled effect (natural scale), confidence limits, p-value.
+    tau2, tau2_ci : float, [low, high] or None
+        Between-study variance and its Q-profile CI.
+    i2, i2_ci : float, [low, high] or None
+        Model-based I² (percent) and its Q-profile CI.
+    pi_low, pi_high : float or None
+        Prediction interval, t with k - 2 df and the z-model SE (None for k < 3).
+    converged : bool
+        Whether tau² was reached (False: every figure that depends on it is None).
+    iterations : int
+        Fisher-scoring (or root-search) iterations (0 for closed-form estimators).
+    note : str or None
+        Why a figure is None, or how tau² was found when Fisher scoring did not get there.
+    b, se : float or None
+        Pooled effect on the analysis scale and its SE (not serialised).
+    """
+
+    tau2_method: str
+    hk: bool
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    tau2: float | None
+    tau2_ci: tuple[float | None, float | None] | None
+    i2: float | None
+    i2_ci: tuple[float | None, float | None] | None
+    pi_low: float | None
+    pi_high: float | None
+    converged: bool = True
+    iterations: int = 0
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class SmallStudy(JsonResult):
+    """Small-study effects: Egger's test, Begg's test, trim-and-fill."""
+
+    egger: Egger
+    begg: Begg
+    trimfill: TrimFill
+
+
+@dataclass(frozen=True)
+class MetaAnalysis(JsonResult):
+    """The full analysis of one comparison; attributes mirror the JSON contract.
+
+    Attributes
+    ----------
+    measure : str
+    k : int
+        Studies in the analysis.
+    excluded : tuple[str, ...]
+        study_ids dropped (no events in either arm, or events in every patient of both
+        arms: RR and OR).
+    studies : tuple[Study, ...]
+    common : CommonModels
+    heterogeneity : Heterogeneity
+    random : Random
+    small_study : SmallStudy
+    leave_one_out : tuple[LeaveOneOut, ...]
+    cumulative : tuple[Cumulative, ...]
+        By year, the random-effects model chosen.
+    subgroups : Subgroups or None
+    baujat : tuple[BaujatPoint, ...]
+        Influence coordinates (not part of the JSON contract).
+    """
+
+    measure: str
+    k: int
+    excluded: tuple[str, ...]
+    studies: tuple[Study, ...]
+    common: CommonModels
+    heterogeneity: Heterogeneity
+    random: Random
+    small_study: SmallStudy
+    leave_one_out: tuple[LeaveOneOut, ...]
+    cumulative: tuple[Cumulative, ...]
+    subgroups: Subgroups | None
+    baujat: tuple[BaujatPoint, ...] = field(default=(), metadata={"json": False})
+
+    @property
+    def headline_model(self) -> str:
+        """``random`` when the random-effects estimate and its CI exist (k >= 2), else
+        ``common.mh`` (with one trial nothing is pooled: the Mantel-Haenszel estimate is
+        then that trial's own risk ratio with its CI)."""
+        r = self.random
+        complete = None not in (r.estimate, r.ci_low, r.ci_high)
+        return "random" if self.k >= 2 and complete else "common.mh"
+
+    def model(self, path: str) -> Pooled | Random | None:
+        """The pooled result at *path*: ``random``, ``common.mh``, ``common.iv`` or
+        ``common.peto`` (None for Peto outside OR)."""
+        models = {
+            "random": self.random,
+            "common.mh": self.common.mh,
+            "common.iv": self.common.iv,
+            "common.peto": self.common.peto,
+        }
+        if path not in models:
+            raise KeyError(f"model: must be one of {', '.join(models)} (got {path!r})")
+        return models[path]
+
+    def headline(self) -> Pooled | Random:
+        """The pooled result of :attr:`headline_model`."""
+        out = self.model(self.headline_model)
+        assert out is not None  # random or common.mh always exist
+        return out

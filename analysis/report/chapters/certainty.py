@@ -1,0 +1,343 @@
+"""Certainty of the evidence (GRADE): summary of findings, plain-language summary,
+published results beside ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.display import Markdown
+
+from analysis.report import chapters as site
+from analysis.report import text
+from analysis.report.chapters.loading import COMPARISON_KEYS, _key, label, pd, result
+from analysis.report.chapters.tables import _md_table, _nnt, _per1000, published
+
+# --------------------------------------------------------------------------- certainty (GRADE)
+# Summary of findings per comparison and disease, certainty of evidence, plain language,
+# published results beside ours. Rows come from the bundle's ``findings``
+# (analysis.report.findings); data fields pass through ``findings.md_text``.
+
+CERTAINTY_WORDS = {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}
+DOMAIN_WORDS = {
+    "risk_of_bias": "Risk of bias",
+    "inconsistency": "Inconsistency",
+    "indirectness": "Indirectness",
+    "imprecision": "Imprecision",
+    "publication_bias": "Publication bias",
+}
+RATING_WORDS = {
+    "not_serious": "not serious",
+    "serious": "serious (−1)",
+    "very_serious": "very serious (−2)",
+    "not_assessable": "not assessable",
+}
+
+
+def findings_rows(name: str) -> list[dict]:
+    """Summary-of-findings rows of a comparison: per disease, then the pool ([] if none)."""
+    from analysis.report.findings import ordered
+
+    c = result(name)
+    return ordered(c.findings if c else None)
+
+
+def _population(row: dict) -> str:
+    if row["disease"] == "all":
+        return (
+            "All diseases pooled ("
+            + ", ".join(text.disease_label(d) for d in row["diseases"])
+            + ")"
+        )
+    return text.disease_label(row["disease"])
+
+
+def _row_effect(name: str, row: dict) -> str:
+    """A summary-of-findings row's effect with its CI, marked with the row's bundle key."""
+    return text.effect(
+        row["measure"],
+        row["estimate"],
+        row["ci_low"],
+        row["ci_high"],
+        key=_key(name, "findings", row["disease"]),
+    )
+
+
+def certainty_label(row: dict) -> str:
+    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty."""
+    c = row["certainty"]
+    return f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}"
+
+
+def _how_rated(row: dict) -> str:
+    c = row["certainty"]
+    judged = [d for d in c["domains"] if d["source"] == "reviewer"]
+    if not judged:
+        return "rule-based"
+    return "judged: " + ", ".join(DOMAIN_WORDS[d["domain"]].lower() for d in judged)
+
+
+def _outcome_cell(row: dict) -> str:
+    types = " or ".join(t.replace("_", " ") for t in row["outcome_types"])
+    if len(row["outcomes"]) == 1:
+        o = row["outcomes"][0]
+        return (
+            f"{types.capitalize()}: {findings_md(o['definition'])}; "
+            f"time point: {findings_md(o['timepoint']) or 'not stated'}"
+        )
+    return f"{types.capitalize()}, as each trial defined it (definitions below)"
+
+
+def findings_md(value: Any) -> str:
+    """A data field as plain text in Markdown (:func:`analysis.report.findings.md_text`)."""
+    from analysis.report.findings import md_text
+
+    return md_text(value)
+
+
+def findings_table(name: str) -> Markdown:
+    """Summary of findings of one comparison: one row per disease, then the pooled row.
+
+    Columns as a GRADE summary of findings: outcome (definition, time point), trials
+    (participants), relative effect, risk per 1000 with the control and with IVIG (control
+    risk from that row's own trials), NNT where the CI excludes no effect, certainty with
+    lettered footnotes giving each downgrade and its reason, and whether it is rule-based.
+    """
+    rows = site.findings_rows(name)
+    if not rows:
+        return Markdown(
+            f"_No trial of IVIG versus {label(name).lower()} is in the primary analysis._"
+        )
+    notes: list[str] = []
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = []
+    for r in rows:
+        ab = r.get("absolute") or {}
+        marks = []
+        for d in r["certainty"]["domains"]:
+            if d["downgrade"] > 0:
+                letter = letters[len(notes) % 26]
+                marks.append(letter)
+                who = (
+                    f" (judged by {findings_md(d['reviewer'])})"
+                    if d["source"] == "reviewer"
+                    else ""
+                )
+                notes.append(
+                    f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
+                    f"{who}: {findings_md(d['reason'])}."
+                )
+        key = _key(name, "findings", r["disease"])
+        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
+        out.append(
+            {
+                "Population": _population(r),
+                "Outcome": _outcome_cell(r),
+                "Trials (participants)": f"{r['k']} ({r['participants']})",
+                "Relative effect (95 % CI)": text.effect(
+                    r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
+                ),
+                "Control risk per 1000": _per1000(ab.get("control_per_1000")),
+                "IVIG risk per 1000 (95 % CI)": (
+                    f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
+                    f" to {_per1000(ab.get('ivig_per_1000_high'))})"
+                    if ab
+                    else "–"
+                ),
+                "NNT": nnt,
+                "Certainty": certainty_label(r)
+                + (f"^{','.join(marks)}^" if marks else "")
+                + f" ({_how_rated(r)})",
+            }
+        )
+    table = _md_table(pd.DataFrame(out))
+    defs = []
+    for r in rows:
+        if len(r["outcomes"]) > 1:
+            items = "; ".join(
+                f"{findings_md(o['study_id'])}: {findings_md(o['definition'])} "
+                f"(time point: {findings_md(o['timepoint']) or 'not stated'})"
+                for o in r["outcomes"]
+            )
+            defs.append(f"- **{_population(r)}:** {items}.")
+    parts = [
+        table,
+        "",
+        "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
+        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "",
+        "**Reasons for rating down the certainty.**",
+        "",
+    ]
+    parts += [f"- {n}" for n in notes] or ["- None."]
+    if defs:
+        parts += ["", "**Outcome definitions and time points.**", "", *defs]
+    return Markdown("\n".join(parts))
+
+
+def pool_sentence(name: str) -> Markdown:
+    """The across-disease pool, shown as such, with the test for subgroup differences."""
+    rows = [r for r in site.findings_rows(name) if r["disease"] == "all"]
+    if not rows:
+        return Markdown("")
+    r = rows[0]
+    tb = r.get("test_between") or {}
+    key = _key(name, "subgroups", "test_between")
+    test = (
+        f"The test for subgroup differences between diseases gives Q = "
+        f"{text.mark(text.num(tb.get('q')), key + '.q')}, df = {tb.get('df')}, "
+        f"{text.pval(tb.get('p'))}"
+        if not text.missing(tb.get("q"))
+        else "The test for subgroup differences could not be computed"
+        + (f" ({tb['note']})" if tb.get("note") else "")
+    )
+    meaning = (
+        "a small p-value would suggest that the effect differs between diseases; a large one "
+        "does not show that it is the same, because with few trials per disease the test has "
+        "little power (Cochrane Handbook, section 10.11.3.1 [@deeks2023])."
+    )
+    return Markdown(
+        f"Pooled across {text.count(len(r['diseases']), 'disease')}, as the source review did, "
+        f"IVIG versus {label(name).lower()} gives "
+        + _row_effect(name, r)
+        + f" ({text.trials_and_participants(r['k'], r['participants'])}; certainty "
+        f"{certainty_label(r)}). This pool mixes different diseases and outcome definitions, so "
+        f"it answers no single clinical question: the rows per disease are the primary results. "
+        f"{test}: {meaning}"
+    )
+
+
+def plain_language(name: str) -> Markdown:
+    """Plain-language summary of a comparison: one GRADE-worded sentence per row."""
+    from analysis.report.findings import plain_language as words
+
+    rows = site.findings_rows(name)
+    if not rows:
+        return Markdown(
+            f"No trial comparing IVIG with {label(name).lower()} has results "
+            "that can be pooled yet."
+        )
+    return Markdown("\n".join(f"- {words(r, label(name))}" for r in rows))
+
+
+def first_screen() -> Markdown:
+    """The home page's opening list: per comparison and disease, effect, certainty, outcome."""
+    lines = []
+    for name in COMPARISON_KEYS:
+        rows = site.findings_rows(name)
+        if not rows:
+            lines.append(
+                f"- **IVIG vs {label(name).lower()}:** no trial in the primary analysis yet."
+            )
+            continue
+        for r in rows:
+            types = " or ".join(t.replace("_", " ") for t in r["outcome_types"])
+            pop = (
+                "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
+            )
+            lines.append(
+                f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
+                f"{text.trials_and_participants(r['k'], r['participants'])}): "
+                + _row_effect(name, r)
+                + f"; certainty {certainty_label(r)}."
+            )
+    return Markdown("\n".join(lines))
+
+
+def _closest(p: dict) -> tuple[str, dict] | None:
+    """The project's row closest to a published result: same comparison and disease."""
+    if p.get("comparison") not in COMPARISON_KEYS or not p.get("disease"):
+        return None
+    for r in site.findings_rows(p["comparison"]):
+        if r["disease"] == p["disease"]:
+            return _key(p["comparison"], "findings", r["disease"]), r
+    return None
+
+
+def why_different(p: dict, row: dict | None) -> str:
+    """One generated sentence on why a published result and the closest analysis differ."""
+    if row is None:
+        return "This version has no trial with counts for this comparison and disease yet."
+    reasons = []
+    if p.get("trials") is not None and p["trials"] != row["k"]:
+        reasons.append(
+            f"it pools {text.count(int(p['trials']), 'trial')} where this version has "
+            f"{row['k']} with counts"
+        )
+    elif p.get("trials") is None:
+        reasons.append(f"this version has {text.count(row['k'], 'trial')} with counts")
+    if p.get("measure") and p["measure"] != row["measure"]:
+        reasons.append(
+            "it reports an odds ratio, this version a risk ratio"
+            if p["measure"] == "OR"
+            else f"it reports {p['measure']}, this version {row['measure']}"
+        )
+    if not p.get("measure"):
+        reasons.append("it reports a different effect measure")
+    if row["model"] == "random":
+        reasons.append(
+            "this version uses random effects with Hartung-Knapp intervals, whose t distribution "
+            "on k − 1 degrees of freedom is wide when there are few trials"
+        )
+    else:
+        reasons.append("this version's figure is a single trial's own result")
+    ot = p.get("outcome_type")
+    if ot and ot not in row["outcome_types"]:
+        reasons.append(
+            f"its outcome ({ot.replace('_', ' ')}) is not the outcome pooled here "
+            f"({' or '.join(t.replace('_', ' ') for t in row['outcome_types'])})"
+        )
+    else:
+        reasons.append("the outcome definitions and time points may differ")
+    return "They differ because " + "; ".join(reasons) + "."
+
+
+def published_beside() -> Markdown:
+    """Each published pooled result beside this version's closest analysis, with why they differ."""
+    out = []
+    for p in published():
+        if p["comparison"] == "all":
+            continue
+        if "estimate" in p:
+            d = int(p.get("digits", 2))
+            res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
+        else:
+            res = p["result"]
+        if p.get("trials") is not None:
+            res += f" ({text.count(int(p['trials']), 'trial')})"
+        hit = _closest(p)
+        key, row = hit if hit else (None, None)
+        ours = (
+            text.effect(row["measure"], row["estimate"], row["ci_low"], row["ci_high"], key=key)
+            + f" ({text.trials_and_participants(row['k'], row['participants'])}; "
+            f"{certainty_label(row)})"
+            if row
+            else "no analysis"
+        )
+        out.append(
+            {
+                "Published (population, outcome)": (
+                    f"{findings_md(p['population'])}, {findings_md(p['outcome'])}"
+                ),
+                "Published result": f"{res}; {findings_md(p['source'])}",
+                "This version, same disease": ours,
+                "Why they differ": why_different(p, row),
+            }
+        )
+    return Markdown(_md_table(pd.DataFrame(out)))
+
+
+def certainty_methods() -> Markdown:
+    """The GRADE section of the Methods chapter (from the rules' constants)."""
+    from analysis.stats import certainty as grade
+
+    return Markdown(
+        text.render(
+            "certainty_methods.md.j2",
+            thresholds=grade.THRESHOLDS,
+            i2_serious=grade.I2_SERIOUS,
+            i2_very=grade.I2_VERY_SERIOUS,
+            subgroup_p=grade.SUBGROUP_P,
+            min_k=grade.MIN_K_SMALL_STUDY,
+            small_p=grade.SMALL_STUDY_P,
+        )
+    )

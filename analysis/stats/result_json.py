@@ -1,0 +1,187 @@
+"""The JSON codec of the result types: dataclass fields out, typed objects back in, strictly.
+
+:func:`to_json` writes a result as plain JSON values (fields in order, minus those with
+``metadata={"json": False}``; NaN and infinite floats as None). :func:`from_json` reads
+it back as the annotated types say: every serialised field must be present with a value
+of its type (``float | None`` may be null), an unknown key is an error too, and the error
+names the key by its path (``MetaAnalysis.random.tau2: missing``). The result types of
+:mod:`analysis.stats.results` get both as ``to_dict`` / ``from_dict`` from
+:class:`JsonResult`.
+
+Why not a library (pydantic, cattrs, dacite): the results are frozen dataclasses that
+also hold numpy arrays for batches, the JSON contract (``../shared/docs/meta-cli.md``) is
+fixed key for key, and the reader needs only dataclasses, unions with None, tuples and
+dicts; some eighty lines do it without a new dependency.
+
+Public API
+----------
+to_json(obj), from_json(cls, data, where), ResultKeyError, JsonResult
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import types
+import typing
+from dataclasses import MISSING, fields, is_dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from analysis.stats.batch import finite
+
+__all__ = ["JsonResult", "ResultKeyError", "from_json", "to_json"]
+
+T = TypeVar("T")
+
+
+class ResultKeyError(ValueError):
+    """A result read from JSON lacks a key or holds a value of the wrong type.
+
+    The message names the key by its path (``MetaAnalysis.random.tau2: missing``).
+    """
+
+
+_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _json_fields(cls: type) -> tuple[str, ...]:
+    names = _JSON_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
+        _JSON_FIELDS[cls] = names
+    return names
+
+
+def to_json(obj: Any) -> Any:
+    """Plain JSON values of a result: dataclass fields in order, minus ``json: False`` ones.
+
+    NaN and infinite floats become None; tuples become lists.
+    """
+    if type(obj) is float:
+        return obj if math.isfinite(obj) else None
+    if is_dataclass(obj):
+        return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, tuple | list):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        return finite(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        module = importlib.import_module(cls.__module__)
+        # the result types of the other stats modules, for the annotations of MetaAnalysis
+        from analysis.stats import cumulative, influence, small_study, subgroups
+
+        names = dict(vars(module))
+        for mod in (cumulative, influence, small_study, subgroups):
+            names.update({k: v for k, v in vars(mod).items() if isinstance(v, type)})
+        hints = typing.get_type_hints(cls, globalns=names)
+        _HINTS[cls] = hints
+    return hints
+
+
+def _decode(tp: Any, value: Any, where: str) -> Any:
+    """*value* read as the annotation *tp*; :class:`ResultKeyError` naming *where* if not."""
+    if tp is Any:
+        return value
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            if type(None) in args:
+                return None
+            raise ResultKeyError(f"{where}: null where a value is required")
+        inner = [a for a in args if a is not type(None)]
+        errors = []
+        for a in inner:
+            try:
+                return _decode(a, value, where)
+            except ResultKeyError as exc:
+                errors.append(str(exc))
+        raise ResultKeyError(errors[0])
+    if value is None:
+        raise ResultKeyError(f"{where}: null where a value is required")
+    if is_dataclass(tp) and isinstance(tp, type):
+        return from_json(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ResultKeyError(f"{where}: expected a list, got {type(value).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        if len(args) != len(value):
+            raise ResultKeyError(f"{where}: expected {len(args)} values, got {len(value)}")
+        return tuple(
+            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ResultKeyError(f"{where}: expected an object, got {type(value).__name__}")
+        return {str(k): _decode(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ResultKeyError(f"{where}: expected a number, got {value!r}")
+        return value
+    if tp in (int, str, bool):
+        if type(value) is not tp:
+            raise ResultKeyError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    raise TypeError(f"{where}: cannot read {tp!r} from JSON")
+
+
+def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
+    """The result *cls* read back from :func:`to_json`'s output, strictly.
+
+    Every serialised field of *cls* must be present with a value of its annotated type
+    (a ``float | None`` field may be null); a field not serialised gets its default (None
+    when it has none: the JSON does not hold it). A key
+    that *cls* does not know is an error as well (a misspelt key is never skipped).
+
+    Raises
+    ------
+    ResultKeyError
+        Naming the key: ``MetaAnalysis.random.tau2: missing``.
+    """
+    where = where or cls.__name__
+    if not isinstance(data, dict):
+        raise ResultKeyError(f"{where}: expected an object, got {type(data).__name__}")
+    names = _json_fields(cls)
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ResultKeyError(f"{where}.{unknown[0]}: unknown key")
+    hints = _hints(cls)
+    kwargs = {}
+    for name in names:
+        if name not in data:
+            raise ResultKeyError(f"{where}.{name}: missing")
+        kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            kwargs[f.name] = None
+    return cls(**kwargs)
+
+
+class JsonResult:
+    """``to_dict`` and ``from_dict`` for the result types (see :func:`to_json`)."""
+
+    def to_dict(self) -> dict:
+        """The JSON object of this result (None for undefined figures, never NaN)."""
+        return to_json(self)
+
+    @classmethod
+    def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
+        """Read the result back from :meth:`to_dict`'s output (see :func:`from_json`)."""
+        return from_json(cls, data, where)
