@@ -28,9 +28,31 @@ from typing import Any
 
 import numpy as np
 
-from analysis.stats.results import natural
+__all__ = [
+    "RATIO_MEASURES",
+    "Batch",
+    "finite",
+    "interval_fields",
+    "natural",
+    "pooled_fields",
+    "prepare",
+    "finish",
+]
 
-__all__ = ["Batch", "prepare", "finish", "pooled_fields", "interval_fields"]
+#: The measures analysed on the log scale and shown back-transformed.
+RATIO_MEASURES = frozenset({"RR", "OR", "PETO"})
+
+
+def natural(x, measure: str | None):
+    """Back-transform from the analysis scale: ``exp`` for ratio measures, else identity.
+
+    Accepts None (returned unchanged), floats and arrays.
+    """
+    if x is None or measure not in RATIO_MEASURES:
+        return x
+    if isinstance(x, float):
+        return float(np.exp(x))
+    return np.exp(x)
 
 
 @dataclass(frozen=True)
@@ -110,7 +132,7 @@ def pooled_fields(b, se, ci_lb, ci_ub, stat, p, measure, out: Callable) -> dict[
     """The fields of a pooled result (common-effect or random-effects) that describe its
     estimate: ``b``, ``se``, ``ci_lb``, ``ci_ub``, ``stat`` and ``p`` on the analysis
     scale, and ``estimate``, ``ci_low``, ``ci_high`` on the natural scale (exp for the
-    ratio measures, :func:`analysis.stats.results.natural`), each passed through ``out``
+    ratio measures, :func:`natural`), each passed through ``out``
     (the model's :func:`finish`).
     """
     return {

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.stats.batch import RATIO_MEASURES, natural
 from analysis.stats.result_json import JsonResult, ResultKeyError, from_json, to_json
 
 if typing.TYPE_CHECKING:
@@ -70,21 +71,7 @@ __all__ = [
     "from_json",
 ]
 
-RATIO_MEASURES = frozenset({"RR", "OR", "PETO"})
-
 Figure = Any  # float | None for a single analysis, numpy.ndarray for a batch
-
-
-def natural(x, measure: str | None):
-    """Back-transform from the analysis scale: ``exp`` for ratio measures, else identity.
-
-    Accepts None (returned unchanged), floats and arrays.
-    """
-    if x is None or measure not in RATIO_MEASURES:
-        return x
-    if isinstance(x, float):
-        return float(np.exp(x))
-    return np.exp(x)
 
 
 @dataclass(frozen=True)
