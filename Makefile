@@ -48,7 +48,10 @@ python-deps: .venv/.synced
 .venv/.synced: requirements.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
 	@[ -x $(PY) ] || uv venv -q --python python3 .venv
-	uv pip sync -q --python $(PY) requirements.lock
+	# --compile-bytecode: the packages' .pyc files are written once here, so no process
+	# (build, Jupyter kernel, test) compiles scipy and pandas again where bytecode writing
+	# is off (PYTHONDONTWRITEBYTECODE), which cost about 3 s a process
+	uv pip sync -q --compile-bytecode --python $(PY) requirements.lock
 	uv pip install -q --python $(PY) --no-deps -e .
 	@touch $@
 
