@@ -1,0 +1,153 @@
+"""``python -m analysis diff BASE HEAD``: what a data change does to the pooled results.
+
+BASE and HEAD are each one of
+
+* a ``results.json`` file (the bundle that ``python -m analysis build`` writes:
+  ``version``, ``commit``, ``generated`` and ``comparisons``, each comparison
+  being the JSON object of ``python -m analysis meta`` for its primary analysis
+  plus sensitivity analyses under their own keys, or ``null`` without trials);
+* a directory: a working tree whose ``data/`` is analysed with the current code
+  (``.`` is the working tree you are in);
+* a git revision: its ``data/`` is taken with ``git archive`` into a temporary
+  directory and analysed with the *current* code, so that only the data differ.
+
+The report (Markdown, on standard output) lists trials added, removed or
+changed (with the fields that changed) and, for every pooled result, the old
+and new estimate, CI, tau², I² and k, flagging a change of statistical
+significance (the 95 % CI starts or stops excluding the null: 1 for ratio
+measures, 0 for the risk difference) or of direction (the estimate crosses the
+null). It is the pull-request comment and, for each release, the changelog
+entry.
+
+The package: :mod:`~analysis.publish.diff.compare` (what differs, pure),
+:mod:`~analysis.publish.diff.comment` (the report in words),
+:mod:`~analysis.publish.diff.sides` (reading a results file, a working tree or a git
+revision), and here the command line and the before/after forest plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from pathlib import Path
+
+from analysis import escape
+from analysis.publish.diff.comment import headline, markdown, word_diff
+from analysis.publish.diff.compare import (
+    COMPARISONS,
+    Pooled,
+    PooledChange,
+    ResultsDiff,
+    Side,
+    TrialChange,
+    compare,
+    diff_bibliography,
+    diff_package,
+    diff_pooled,
+    diff_trials,
+    pooled_results,
+    read_studies,
+)
+from analysis.publish.diff.sides import _run_git, _uncommitted, bundle_at_revision, load_side
+
+HELP = "Markdown report of how the trials and pooled results differ between two versions."
+
+__all__ = [
+    "COMPARISONS",
+    "HELP",
+    "Pooled",
+    "PooledChange",
+    "ResultsDiff",
+    "Side",
+    "TrialChange",
+    "add_arguments",
+    "bundle_at_revision",
+    "compare",
+    "diff_bibliography",
+    "diff_package",
+    "diff_pooled",
+    "diff_trials",
+    "forest_images",
+    "headline",
+    "load_side",
+    "markdown",
+    "pooled_results",
+    "read_studies",
+    "run",
+    "word_diff",
+    # used by the release command and its tests
+    "_run_git",
+    "_uncommitted",
+]
+
+
+def forest_images(d: ResultsDiff, out: Path) -> list[Path]:
+    """Before and after forest plots (SVG, drawn by vl-convert) of every comparison whose
+    primary random-effects result moved, written into ``out``; returns the files.
+
+    The comment only names them (the CI run attaches ``out`` as an artifact): no image
+    drawn from a pull request's data is ever embedded in the comment.
+    """
+    import vl_convert as vlc
+
+    from analysis.report import charts
+    from analysis.report.chart_display import vl_version
+
+    written: list[Path] = []
+    moved = [c.ref.comparison for c in d.pooled if c.primary and c.changed]
+    for comp in dict.fromkeys(moved):
+        if comp not in COMPARISONS:
+            continue  # a name from a results file: never a file name
+        for side, when in ((d.base, "before"), (d.head, "after")):
+            r = ((side.bundle or {}).get("comparisons") or {}).get(comp)
+            if not isinstance(r, Mapping) or not r.get("studies"):
+                continue
+            fig = charts.forest(dict(r), name=f"{comp}-{when}", by=None)
+            spec = dict(fig.spec())
+            if spec.get("width") == "container":
+                spec["width"] = 520
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"forest-{comp.replace('_', '-')}-{when}.svg"
+            path.write_text(vlc.vegalite_to_svg(spec, vl_version=vl_version()), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base", metavar="BASE", help="git revision, results.json or directory")
+    parser.add_argument(
+        "head",
+        metavar="HEAD",
+        nargs="?",
+        default=".",
+        help="git revision, results.json or directory (default: the working tree, '.')",
+    )
+    parser.add_argument("--output", "-o", type=Path, help="write the report here, not to stdout")
+    parser.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="write before/after forest plots (SVG) of comparisons whose primary result moved",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    d = compare(load_side(args.base), load_side(args.head))
+    report = d.to_markdown()
+    if getattr(args, "images", None):
+        files = forest_images(d, args.images)
+        if files:
+            names = ", ".join(escape.code(f.name) for f in files)
+            report += (
+                f"\nBefore/after forest plots of the comparisons that moved: {names}, in this"
+                " CI run's `forest-plots` artifact (linked below).\n"
+            )
+    # escaped first, cut second: the cut report stays below GitHub's limit
+    report = escape.truncate_comment(report)
+    if args.output:
+        tmp = args.output.with_name(args.output.name + ".tmp")
+        tmp.write_text(report, encoding="utf-8")
+        tmp.replace(args.output)
+    else:
+        print(report, end="")
+    return 0
