@@ -351,3 +351,21 @@ def test_a_citation_missing_from_the_bibliography_is_an_error(tmp_path: Path) ->
         r"Nobody1999",
     ):
         render_project(root, tmp_path / "out", CTX, pdf=False, progress=lambda _m: None)
+
+
+@pytest.mark.parametrize(("offset", "number"), [("", "1"), ("number-offset: [1]\n", "1.1")])
+def test_the_home_pages_figures_are_numbered_as_quarto_numbers_them(
+    tmp_path: Path, offset: str, number: str
+) -> None:
+    """Quarto numbers the home page's figures without its chapter number (Figure 1),
+    unless the page sets number-offset (Figure 1.1, as in the PDF)."""
+    from analysis.render.project import load_project
+
+    root = _copy_fixture(tmp_path)
+    (root / "index.qmd").write_text(
+        f'---\ntitle: "Home"\n{offset}---\n\n![Bars](b.png){{#fig-home}}\n\nSee @fig-home.\n'
+    )
+    project = load_project(root)
+    book = number_book([(ch, parse_qmd(root / ch.source)) for ch in project.chapters])
+    resolved = book.resolve("See @fig-home.", "index.html", "index.qmd:7")
+    assert resolved == f"See [Figure {number}](#fig-home)."

@@ -215,8 +215,11 @@ def number_book(chapters: list[tuple[Chapter, Document]]) -> Book:
         if title_id and title_id.startswith("sec-"):
             add("sec", title_id, str(cn.number) if numbered else title, chapter, doc)
         # Quarto numbers the figures and tables of the book's home page (index) without
-        # a chapter prefix (Figure 1, Table 2), though the page itself is chapter 1
-        home = chapter.source in ("index.qmd", "index.md", "index.ipynb")
+        # a chapter prefix (Figure 1, Table 2), though the page itself is chapter 1,
+        # unless the page sets `number-offset` (then Figure 1.1, as the PDF numbers it)
+        home = chapter.source in ("index.qmd", "index.md", "index.ipynb") and (
+            "number-offset" not in doc.meta
+        )
         prefix = f"{cn.number}." if numbered and not home else ""
         counters = [0] * 7
         n_fig = n_tbl = 0
