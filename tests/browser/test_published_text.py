@@ -8,12 +8,10 @@ import re
 
 import pytest
 
+from tests.test_citation import RELEASED_CLAIM as RELEASED
 from tests.test_references import WORKING_NOTES
 
 pytestmark = pytest.mark.slow
-
-#: "released", except in "not yet released" / "has not been released"
-RELEASED = re.compile(r"(?<!not yet )(?<!been )\breleased\b", re.I)
 
 
 def _shown(html: str) -> str:
