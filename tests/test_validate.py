@@ -16,10 +16,17 @@ import pytest
 
 from analysis.evidence.studies import DataError, datadictionary, load_studies
 from analysis.evidence.validate import MAX_BYTES, Problem, validate
-from tests.reference import REGISTER
+from tests.snapshot import SNAPSHOT, copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+#: code tests read the frozen copy of data/ (tests/fixtures/data_snapshot), never today's data/
+DATA = SNAPSHOT
+#: the columns of the curated trial register, which studies.csv keeps first and in order
+REGISTER_COLUMNS = (
+    "study_id,author,year,disease,population,comparator,ivig_improved,ivig_total,"
+    "control_improved,control_total,outcome_type,outcome_definition,timepoint,design,status,"
+    "pmid,doi,source_url,source_quote,notes"
+).split(",")
 CORPUS = ROOT / "tests" / "data_corpus"
 
 # (entry in tests/data_corpus, exit status, stderr lines without the summary; {f} = the path)
@@ -216,10 +223,10 @@ def test_corpus_is_large_and_every_entry_is_tested():
 def test_corpus_entry(name, status, expected):
     rel = f"tests/data_corpus/{name}"
     before = _digest(CORPUS / name)
-    data_before = _digest(DATA)
+    data_before = _digest(ROOT / "data")
     proc = _run(rel)
     assert _digest(CORPUS / name) == before, "the validator changed a file"
-    assert _digest(DATA) == data_before
+    assert _digest(ROOT / "data") == data_before
     assert proc.returncode == status, proc.stderr
     lines = proc.stderr.splitlines()
     if status == 0:
@@ -464,9 +471,7 @@ def test_descriptor_is_a_tabular_data_package():
     header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == names
     # the register's columns come first, unchanged
-    register = REGISTER.read_text("utf-8")
-    reg_header = register.splitlines()[0].split(",")
-    assert names[: len(reg_header)] == reg_header
+    assert names[: len(REGISTER_COLUMNS)] == REGISTER_COLUMNS
     assert {"rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"} <= set(names)
 
 
@@ -534,7 +539,7 @@ def test_contributing_example_is_real_output(tmp_path):
     """The example in CONTRIBUTING.md is what the command prints for the edit it describes."""
     text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     example = text.split("pasting its DOI as a link:\n\n```\n", 1)[1].split("```", 1)[0]
-    shutil.copytree(DATA, tmp_path / "data")
+    copy_snapshot(tmp_path / "data")
     csv_path = tmp_path / "data" / "studies.csv"
     rows = csv_path.read_text(encoding="utf-8")
     rows = rows.replace(",4,15,3,13,", ",40,15,3,13,", 1)
