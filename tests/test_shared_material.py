@@ -9,7 +9,7 @@ fresh clone (or a fork's CI) must pass with no ``../shared`` beside it.
 import re
 from pathlib import Path
 
-from tests.reference import REFERENCE_DIR, names
+from tests.reference import REFERENCE_DIR, load_json, names
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +19,17 @@ def test_reference_sets_present():
     assert len(found) >= 10, f"expected the metafor reference sets in {REFERENCE_DIR}"
     assert {"bcg", "edge_k2", "edge_zero_cells"} <= set(found)
     assert REFERENCE_DIR.is_relative_to(ROOT)
+
+
+def test_reference_sets_say_how_they_were_made():
+    """The README and the R script that regenerates the sets travel with them."""
+    assert (REFERENCE_DIR / "README.md").is_file()
+    script = (REFERENCE_DIR / "make_reference.R").read_text(encoding="utf-8")
+    assert "library(metafor)" in script
+    assert 'METAFOR_VERSION <- "3.8-1"' in script  # the script refuses another version
+    for name in names():
+        data = load_json(name)
+        assert data["metafor_version"] == "3.8.1" and "conventions" in data, name
 
 
 #: a path outside the repository: the team's shared folder, or a second checkout
