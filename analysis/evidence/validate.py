@@ -38,14 +38,13 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
 from analysis.evidence import bibtex, csvfile
-from analysis.evidence.csvfile import Problem
+from analysis.evidence.csvfile import Problem, display
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -148,15 +147,6 @@ class Report:
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
-
-
-def display(path: Path) -> str:
-    """Name ``path`` as a user would: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def locate(path: Path | None = None) -> tuple[Path, Path, Path]:

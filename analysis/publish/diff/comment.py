@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from analysis import escape
-from analysis.publish.diff.compare import (
-    _LONG_TEXT,
-    COMPARISONS,
-    Pooled,
-    PooledChange,
-    ResultsDiff,
-    Side,
-)
+from analysis.publish.diff.bump import bump_and_reason
+from analysis.publish.diff.labels import COMPARISONS
+from analysis.publish.diff.labels import LONG_TEXT as _LONG_TEXT
+
+if TYPE_CHECKING:  # types only: compare imports this module for ResultsDiff.to_markdown
+    from analysis.publish.diff.compare import Pooled, PooledChange, ResultsDiff, Side
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -177,8 +176,6 @@ def markdown(d: ResultsDiff, level: int = 2) -> str:
     summary.append(f"**{sig} change(s) of statistical significance, {dirn} of direction**")
     out.append("; ".join(summary) + ".")
     out.append("")
-    from analysis.publish.release import bump_and_reason
-
     kind, why = bump_and_reason(d)
     label = {c: COMPARISONS[c] for c in COMPARISONS}
     for key, name in label.items():

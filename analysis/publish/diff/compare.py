@@ -16,7 +16,8 @@ from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
-from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
+from analysis.publish.diff.comment import markdown
+from analysis.publish.diff.labels import COMPARISONS, LONG_TEXT
 
 __all__ = [
     "COMPARISONS",
@@ -35,7 +36,6 @@ __all__ = [
 ]
 
 #: comparison key in results.json -> heading
-COMPARISONS: dict[str, str] = {c: f"IVIG vs {COMPARATOR_LABELS[c].lower()}" for c in COMPARATORS}
 
 #: keys of the meta-cli JSON object that are not sensitivity analyses
 _META_KEYS = {
@@ -53,8 +53,7 @@ _META_KEYS = {
     "baujat",
 }
 
-#: fields whose old and new values are too long to print in a table cell
-_LONG_TEXT = 40
+_LONG_TEXT = LONG_TEXT
 
 
 @dataclass(frozen=True)
@@ -194,8 +193,6 @@ class ResultsDiff:
         )
 
     def to_markdown(self, level: int = 2) -> str:
-        from analysis.publish.diff.comment import markdown
-
         return markdown(self, level)
 
 
