@@ -160,8 +160,12 @@ def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch
     cidp = next(r for r in found if r["disease"] == "cidp")
     before = next(r for r in plain if r["disease"] == "cidp")
     imp = next(d for d in cidp["certainty"]["domains"] if d["domain"] == "imprecision")
-    assert imp["source"] == "reviewer" and imp["rule_rating"] == "serious"
-    assert cidp["certainty"]["level"] == before["certainty"]["level"] + 1
+    rule = next(d for d in before["certainty"]["domains"] if d["domain"] == "imprecision")
+    assert imp["source"] == "reviewer" and imp["rule_rating"] == rule["rating"]
+    downgrades = sum(d["downgrade"] for d in cidp["certainty"]["domains"])
+    assert imp["downgrade"] == 0
+    assert cidp["certainty"]["level"] == max(1, 4 - downgrades)
+    assert cidp["certainty"]["level"] >= before["certainty"]["level"]
     assert cidp["certainty"]["judged"] is True
     # other rows untouched
     assert [r["certainty"] for r in found if r["disease"] != "cidp"] == [
