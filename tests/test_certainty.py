@@ -151,11 +151,11 @@ def test_ois_stays_on_the_outcome_as_worded():
     assert size.n == pytest.approx(2 * Z**2 * (0.95 * 0.05 + 0.7125 * 0.2875) / 0.2375**2)
     assert size.n < 100
     assert size.describe("improvement") == (
-        "a 25 % relative reduction in improvement (95 % to 71 %)"
+        "a 25 % relative reduction in improvement, from 95 % to 71 %"
     )
     d = gr.imprecision(0.8, 1.1, 41, 0.95)  # within the thresholds, fewer than the OIS
     assert d.rating == "serious"
-    assert "relative reduction in improvement (95 % to 71 %)" in d.reason
+    assert "relative reduction in improvement, from 95 % to 71 %" in d.reason
     assert "8838" not in d.reason and "not improv" not in d.reason
 
 

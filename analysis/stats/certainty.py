@@ -402,7 +402,7 @@ def indirectness(
             continue
         share = float(w[flagged].sum()) * 100
         reasons = "; ".join(sorted({str(flags[i]) for i in flagged}))
-        text = f"{what}: trials carrying {_pct(share)} of the weight ({reasons})"
+        text = f"{what}: trials carrying {_pct(share)} of the weight: {reasons}"
         (concerns if share >= 50 else minor).append(text)
     if not concerns:
         base = "one population" if len(distinct) == 1 else ""
@@ -439,10 +439,10 @@ class InformationSize:
     rrr: float
 
     def describe(self, outcome: str = "the outcome") -> str:
-        """``a 25 % relative increase in improvement (18 % to 23 %)``."""
+        """``a 25 % relative increase in improvement, from 18 % to 23 %``."""
         return (
-            f"a {self.rrr * 100:.0f} % relative {self.direction} in {outcome} "
-            f"({self.p0 * 100:.0f} % to {self.p1 * 100:.0f} %)"
+            f"a {self.rrr * 100:.0f} % relative {self.direction} in {outcome}, "
+            f"from {self.p0 * 100:.0f} % to {self.p1 * 100:.0f} %"
         )
 
 
@@ -514,11 +514,12 @@ def imprecision(
             f"and appreciable benefit (RR {hi_t})",
         )
     size = information_size(control_risk)
-    ois_text = (
-        f"the optimal information size of {math.ceil(size.n)} (the participants needed to "
-        f"detect {size.describe(outcome)} with power 0.80 at two-sided alpha 0.05)"
+    ois = f"the optimal information size of {math.ceil(size.n)}" if size is not None else ""
+    basis = (
+        f"the size of a trial that detects {size.describe(outcome)}, with power 0.80 at "
+        "two-sided alpha 0.05"
         if size is not None
-        else None
+        else ""
     )
     includes_null = ci_low <= 1 <= ci_high
     if includes_null and (ci_low < lo_t or ci_high > hi_t):
@@ -535,8 +536,8 @@ def imprecision(
                 "imprecision",
                 "very_serious",
                 f"the {ci} includes both no effect and a large effect ({large}), and "
-                f"{participants} participants are far from {ois_text} (fewer than "
-                f"{OIS_FAR * 100:.0f} % of it)",
+                f"{participants} participants are far from {ois} (fewer than "
+                f"{OIS_FAR * 100:.0f} % of it; {basis})",
             )
         return Domain("imprecision", "serious", f"the {ci} includes no effect and {side}")
     if size is None:
@@ -548,12 +549,12 @@ def imprecision(
         )
     if participants < size.n:
         return Domain(
-            "imprecision", "serious", f"{participants} participants, fewer than {ois_text}"
+            "imprecision", "serious", f"{participants} participants, fewer than {ois} ({basis})"
         )
     return Domain(
         "imprecision",
         "not_serious",
-        f"the {ci} and {participants} participants meet {ois_text}",
+        f"the {ci} and {participants} participants meet {ois} ({basis})",
     )
 
 
@@ -633,7 +634,11 @@ def _missing_rating(m: MissingEvidence) -> tuple[str, str]:
     """The missing-evidence signal: rating and reason (see :func:`publication_bias`)."""
     n_missing = m.n_identified - m.k_analysed
     if n_missing == 0:
-        return "not_serious", f"all {m.n_identified} identified trials are analysed"
+        every = "the only" if m.n_identified == 1 else f"all {m.n_identified}"
+        return (
+            "not_serious",
+            f"{every} identified trial{'s' if m.n_identified != 1 else ''} analysed",
+        )
     if m.basis == "participants" and m.participants_awaiting is not None:
         total = m.participants_awaiting + (m.participants_analysed or 0)
         what = f"{m.participants_awaiting} of {total} randomised participants"

@@ -62,10 +62,15 @@ def _row_effect(name: str, row: dict) -> str:
     )
 
 
-def certainty_label(row: dict) -> str:
-    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty."""
+def certainty_label(row: dict, marks: str = "") -> str:
+    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty, then (when the rating
+    rests on judgements not yet made) ``(provisional: risk of bias not yet assessed)``.
+    ``marks``: footnote letters written right after the word."""
     c = row["certainty"]
-    return f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}"
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}{marks}"
+    if c.get("provisional"):
+        out += f" ({c['provisional']})"
+    return out
 
 
 def _how_rated(row: dict) -> str:
@@ -87,6 +92,25 @@ def _outcome_cell(row: dict) -> str:
     return f"{types.capitalize()}, as each trial defined it (definitions below)"
 
 
+def _domain_note(d: dict) -> str:
+    """A domain's footnote: ``Risk of bias, serious (−1): reason.`` (data fields escaped)."""
+    who = f" (judged by {findings_md(d['reviewer'])})" if d["source"] == "reviewer" else ""
+    return (
+        f"{DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}{who}: "
+        f"{findings_md(d['reason'])}."
+    )
+
+
+def _row_notes(row: dict) -> tuple[list[str], int]:
+    """A row's footnote texts: one per domain rated down, then the model note (if the choice
+    of model changes the conclusion); and how many are domain notes."""
+    notes = [_domain_note(d) for d in row["certainty"]["domains"] if d["downgrade"] > 0]
+    n = len(notes)
+    if row.get("model_note"):
+        notes.append(findings_md(row["model_note"]) + ".")
+    return notes, n
+
+
 def findings_md(value: Any) -> str:
     """A data field as plain text in Markdown (:func:`analysis.report.findings.md_text`)."""
     from analysis.report.findings import md_text
@@ -102,32 +126,27 @@ def findings_table(name: str) -> Markdown:
     risk from that row's own trials), NNT where the CI excludes no effect, certainty with
     lettered footnotes giving each downgrade and its reason, and whether it is rule-based.
     """
+    from analysis.report.findings import footnotes
+
     rows = site.findings_rows(name)
     if not rows:
         return Markdown(
             f"_No trial of IVIG versus {label(name).lower()} is in the primary analysis._"
         )
-    notes: list[str] = []
-    letters = "abcdefghijklmnopqrstuvwxyz"
+    texts = [_row_notes(r) for r in rows]
+    marks, notes = footnotes([t for t, _ in texts])
     out = []
-    for r in rows:
+    for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
         ab = r.get("absolute") or {}
-        marks = []
-        for d in r["certainty"]["domains"]:
-            if d["downgrade"] > 0:
-                letter = letters[len(notes) % 26]
-                marks.append(letter)
-                who = (
-                    f" (judged by {findings_md(d['reviewer'])})"
-                    if d["source"] == "reviewer"
-                    else ""
-                )
-                notes.append(
-                    f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
-                    f"{who}: {findings_md(d['reason'])}."
-                )
+        grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
         key = _key(name, "findings", r["disease"])
-        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
+        if r.get("nnt_meaningful"):
+            nnt = _nnt(ab)
+        elif r["disease"] == "all":
+            nnt = "not given for a pool across diseases"
+        else:
+            nnt = "not meaningful"
+        sup = f"^{','.join(grade_marks)}^" if grade_marks else ""
         out.append(
             {
                 "Population": _population(r),
@@ -135,7 +154,8 @@ def findings_table(name: str) -> Markdown:
                 "Trials (participants)": f"{r['k']} ({r['participants']})",
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
-                ),
+                )
+                + (f"^{','.join(model_marks)}^" if model_marks else ""),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
                 "IVIG risk per 1000 (95 % CI)": (
                     f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
@@ -144,9 +164,10 @@ def findings_table(name: str) -> Markdown:
                     else "–"
                 ),
                 "NNT": nnt,
-                "Certainty": certainty_label(r)
-                + (f"^{','.join(marks)}^" if marks else "")
-                + f" ({_how_rated(r)})",
+                "Certainty": f"{r['certainty']['symbols']} "
+                f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
+                + "; ".join(x for x in (r["certainty"].get("provisional"), _how_rated(r)) if x)
+                + ")",
             }
         )
     table = _md_table(pd.DataFrame(out))
@@ -163,12 +184,13 @@ def findings_table(name: str) -> Markdown:
         table,
         "",
         "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
-        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "rounded up; not meaningful where the confidence interval includes no effect, and not "
+        "given for a pool across diseases, whose control risks differ.",
         "",
-        "**Reasons for rating down the certainty.**",
+        "**Reasons for rating down the certainty, and notes.** Identical reasons share a letter.",
         "",
     ]
-    parts += [f"- {n}" for n in notes] or ["- None."]
+    parts += [f"- ^{letter}^ {note}" for letter, note in notes] or ["- None."]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
     return Markdown("\n".join(parts))
