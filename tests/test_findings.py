@@ -363,3 +363,83 @@ def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
     assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
     assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
     assert "<script>" not in md and "[@key]" not in md
+
+
+def test_models_of_a_row_are_the_engine_with_and_without_hartung_knapp(bundle, df):
+    """models.random_hk is the row's own primary fit; models.random_z the same rows fitted
+    without Hartung-Knapp by the engine (checked against metafor in the conformance tests)."""
+    config = results_bundle.PRIMARY
+    for name, entry in bundle["comparisons"].items():
+        if entry is None:
+            continue
+        rows = data.primary(df, name)
+        for r in fm.ordered(entry["findings"]):
+            if r["models"] is None:
+                assert r["k"] == 1 and r["model_note"] is None
+                continue
+            part = rows if r["disease"] == "all" else rows[rows["disease"] == r["disease"]]
+            z = results_bundle._analyse(part.reset_index(drop=True), config, by=None, hk=False)
+            assert r["models"]["random_z"]["ci_low"] == z["random"]["ci_low"]
+            assert r["models"]["random_z"]["ci_high"] == z["random"]["ci_high"]
+            assert r["models"]["random_hk"]["ci_low"] == r["ci_low"]
+            assert (r["model_note"] is None) == (fm.model_note(r["models"]) is None)
+
+
+def test_every_row_states_what_it_stands_on(bundle, df):
+    for name, entry in bundle["comparisons"].items():
+        if entry is None:
+            continue
+        reg = df[df["comparator"] == name]
+        for r in fm.ordered(entry["findings"]):
+            c = r["completeness"]
+            ident = reg if r["disease"] == "all" else reg[reg["disease"] == r["disease"]]
+            assert (c["k"], c["n"]) == (r["k"], len(ident))
+            assert sorted(c["awaiting"]) == sorted(set(ident["study_id"]) - set(r["studies"]))
+            pb = next(d for d in r["certainty"]["domains"] if d["domain"] == "publication_bias")
+            if c["n"] > c["k"]:
+                assert "known missing evidence" in pb["reason"]
+
+
+def test_no_small_study_results_below_ten_trials(monkeypatch):
+    from analysis.report import chapters as site
+    from analysis.report.chapters import tables
+
+    class Few:
+        k = 9
+
+    monkeypatch.setattr(tables, "result", lambda name: Few())
+    md = tables.small_study("placebo").data
+    assert "With 9 trials" in md and "not reported" in md and "13.3.5.4" in md
+    assert "intercept" not in md and "Kendall" not in md and "imputes" not in md
+    assert "Sterne" in site.small_study_warning().data or "ten or more" in (
+        site.small_study_warning().data
+    )
+
+
+def test_conclusions_table_states_certainty_and_k_of_n(monkeypatch):
+    from analysis.report import chapters as site
+
+    rows = _constructed_rows()
+    for r in rows:
+        r["completeness"] = {"k": 3, "n": 6}
+    monkeypatch.setattr(site, "findings_rows", lambda name: rows)
+    cell = site.conclusion_cell("placebo")
+    assert cell.count("low certainty, provisional: risk of bias not yet assessed; 3 of 6") == 3
+    assert "**CIDP:** IVIG may result in a large increase in improvement, RR" in cell
+    monkeypatch.setattr(site, "findings_rows", lambda name: [])
+    assert "no conclusion" in site.conclusion_cell("placebo")
+
+
+def test_methods_state_the_rules_and_the_wording_table():
+    from analysis.report import chapters as site
+    from analysis.stats import certainty as grade
+
+    md = site.certainty_methods().data
+    for key in ("guyatt2011pb", "page2023", "guyatt2011imp", "schunemann2022", "santesso2020"):
+        assert f"@{key}" in md
+    assert f"serious from {grade.MISSING_SERIOUS * 100:.0f} %" in md
+    assert grade.PROVISIONAL_ROB in md
+    for statement in fm.STATEMENTS.values():
+        if "increase" in statement:
+            assert "IVIG " + statement.format(o="…") in md
+    assert "The evidence is very uncertain about the effect of IVIG on …" in md

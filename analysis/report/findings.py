@@ -51,6 +51,7 @@ __all__ = [
     "outcome_indirect_flag",
     "plain_language",
     "row_certainty",
+    "short_statement",
 ]
 
 #: outcome type -> what is counted, for sentences
@@ -478,6 +479,21 @@ def effect_size(estimate: float) -> tuple[str, str | None]:
     if estimate <= low_t:
         return "moderate", "reduction"
     return "none", None
+
+
+def short_statement(row: dict) -> str:
+    """GRADE's statement of a row without its population (for a table cell): ``IVIG may
+    result in a large increase in improvement`` or ``the evidence is very uncertain``."""
+    est = _finite(row.get("estimate"))
+    if est is None:
+        return "not estimable"
+    label = row["certainty"]["label"]
+    if label == "very_low":
+        return "the evidence is very uncertain"
+    size, direction = effect_size(est)
+    words = {"improvement": "improvement", "responder": "response"}
+    outcome = " or ".join(words.get(t, t.replace("_", " ")) for t in row["outcome_types"])
+    return "IVIG " + STATEMENTS[(label, size, direction)].format(o=outcome)
 
 
 def plain_language(row: dict, comparator_label: str) -> str:

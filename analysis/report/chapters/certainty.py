@@ -191,9 +191,49 @@ def findings_table(name: str) -> Markdown:
         "",
     ]
     parts += [f"- ^{letter}^ {note}" for letter, note in notes] or ["- None."]
+    models = model_lines(name, rows)
+    if models:
+        parts += [
+            "",
+            "**The same rows under other models.** Random effects with the Hartung-Knapp "
+            "adjustment is the primary model; with few trials its interval is wide, so each "
+            "pooled row is also shown with unadjusted random effects (REML, normal "
+            "distribution) and the common-effect (Mantel-Haenszel) model.",
+            "",
+            *models,
+        ]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
     return Markdown("\n".join(parts))
+
+
+MODEL_WORDS = {
+    "random_hk": "random effects, Hartung-Knapp",
+    "random_z": "random effects, unadjusted",
+    "common_mh": "common effect (Mantel-Haenszel)",
+}
+
+
+def model_lines(name: str, rows: list[dict]) -> list[str]:
+    """One list item per pooled row: its result under each model, numbers marked with their
+    bundle keys (``...findings.cidp.models.random_z``)."""
+    out = []
+    for r in rows:
+        models = r.get("models")
+        if not models:
+            continue
+        key = _key(name, "findings", r["disease"], "models")
+        shown = [
+            f"{words} "
+            + text.effect(
+                r["measure"], m["estimate"], m["ci_low"], m["ci_high"], key=f"{key}.{code}"
+            )
+            for code, words in MODEL_WORDS.items()
+            if (m := models.get(code)) is not None
+        ]
+        note = " The choice of model changes the conclusion." if r.get("model_note") else ""
+        out.append(f"- **{_population(r)}:** " + "; ".join(shown) + "." + note)
+    return out
 
 
 def pool_sentence(name: str) -> Markdown:
@@ -348,18 +388,85 @@ def published_beside() -> Markdown:
     return Markdown(_md_table(pd.DataFrame(out)))
 
 
-def certainty_methods() -> Markdown:
-    """The GRADE section of the Methods chapter (from the rules' constants)."""
+def conclusion_cell(name: str) -> str:
+    """This version's conclusion of a comparison for the conclusions table: per disease and
+    for the pool, GRADE's statement, the effect, the certainty (provisional where it is) and
+    what it stands on (k of n identified trials)."""
+    from analysis.report.findings import short_statement
+
+    rows = site.findings_rows(name)
+    if not rows:
+        return "no trial in the primary analysis yet: no conclusion"
+    parts = []
+    for r in rows:
+        found = r.get("completeness") or {}
+        stands = (
+            f"{found['k']} of {text.count(found['n'], 'identified trial')}"
+            if found.get("n")
+            else text.count(r["k"], "trial")
+        )
+        parts.append(
+            f"**{_population(r)}:** {short_statement(r)}, "
+            + _row_effect(name, r)
+            + f" ({_certainty_words(r)}; {stands})"
+        )
+    return "; ".join(parts) + "."
+
+
+def _certainty_words(row: dict) -> str:
+    """``⊕◯◯◯ very low certainty, provisional: risk of bias not yet assessed``."""
+    c = row["certainty"]
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
+    return out + (f", {c['provisional']}" if c.get("provisional") else "")
+
+
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
     from analysis.stats import certainty as grade
 
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
+
+
+def certainty_methods() -> Markdown:
+    """The GRADE section of the Methods chapter (from the rules' constants)."""
+    from analysis.report.findings import STATEMENTS, VERY_UNCERTAIN
+    from analysis.stats import certainty as grade
+
+    o = "…"
+    lines = [
+        f"- {CERTAINTY_WORDS[level]}: "
+        + "; ".join(
+            f'"IVIG {STATEMENTS[(level, size, d)].format(o=o)}"'
+            for size, d in (("large", "increase"), ("moderate", "increase"), ("none", None))
+        )
+        + "."
+        for level in ("high", "moderate", "low")
+    ]
+    lines.append(
+        f'- {CERTAINTY_WORDS["very_low"]}: "{VERY_UNCERTAIN.format(o=o)}", whatever the estimate.'
+    )
+    wording = "\n".join(lines)
     return Markdown(
         text.render(
             "certainty_methods.md.j2",
+            wording=wording,
             thresholds=grade.THRESHOLDS,
             i2_serious=grade.I2_SERIOUS,
             i2_very=grade.I2_VERY_SERIOUS,
             subgroup_p=grade.SUBGROUP_P,
             min_k=grade.MIN_K_SMALL_STUDY,
             small_p=grade.SMALL_STUDY_P,
+            large=grade.LARGE_EFFECT,
+            ois_far=grade.OIS_FAR,
+            missing_serious=grade.MISSING_SERIOUS,
+            missing_very=grade.MISSING_VERY_SERIOUS,
+            provisional_rob=grade.PROVISIONAL_ROB,
         )
     )
