@@ -57,6 +57,16 @@ def _show(fig: charts.Figure) -> Any:
                 opening, opening + ' style="display:block;width:100%" tabindex="0"', 1
             )
 
+    if fig.narrow is not None:  # two layouts, one shown by the column's width
+        from analysis.report.chapters.wide import responsive
+
+        return responsive(
+            _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt),
+            _Chart(fig.narrow.name.replace("_", "-"), fig.narrow.chart, fig.narrow.alt),
+            fig.notes,
+            fig.table,
+            fig.alt,
+        )
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
 
