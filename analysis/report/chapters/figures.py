@@ -70,6 +70,16 @@ def _show(fig: charts.Figure) -> Any:
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
 
 
+def _names(name: str) -> dict[str, str]:
+    """Trial id -> "Author Year", the label readers know a trial by (as the forest plot)."""
+    from analysis.report.charts.forest import _author_year
+
+    rows = primary_rows(name)
+    return {
+        str(r["study_id"]): _author_year(r, str(r["study_id"])) for r in rows.to_dict("records")
+    }
+
+
 def summary_forest() -> Any:
     """Summary forest plot of the home page: each comparison's primary relative effect."""
     return _show(
@@ -126,12 +136,14 @@ def funnel(name: str) -> Any:
 
 def cumulative(name: str) -> Any:
     """Cumulative meta-analysis by year."""
-    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}"))
+    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}", names=_names(name)))
 
 
 def leave_one_out(name: str) -> Any:
     """Leave-one-out analysis."""
-    return _show(charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}"))
+    return _show(
+        charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}", names=_names(name))
+    )
 
 
 def sensitivity_chart(name: str) -> Any:
