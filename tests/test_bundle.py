@@ -44,7 +44,11 @@ def _meta_cli(rows, tmp_path: Path, name: str) -> dict:
 
 
 def test_stamp_and_shape(results):
-    assert {k: results[k] for k in ("version", "commit", "generated")} == version.stamp(ROOT)
+    stamp = version.stamp(ROOT)
+    assert {k: results[k] for k in ("version", "commit", "generated")} == {
+        k: stamp[k] for k in ("version", "commit", "generated")
+    }
+    assert results["released"] is (stamp["released"] == "true")
     assert set(results["comparisons"]) == {"placebo", "plasma_exchange", "corticosteroid"}
     assert results["methods"]["tau2_method"] == "REML" and results["methods"]["hk"] is True
 
