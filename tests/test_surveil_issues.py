@@ -60,8 +60,10 @@ class _GitHubStub(BaseHTTPRequestHandler):
         link = ""
         if page * 2 < len(hits):
             host = f"http://{self.headers['Host']}"
-            link = f'<{host}{url.path}?labels={label}&state=all&per_page=100&page={page + 1}>; rel="next"'
-        self._send(200, [{**i, "labels": [{"name": n} for n in i["labels"]]} for i in chunk], link)
+            query = f"labels={label}&state=all&per_page=100&page={page + 1}"
+            link = f'<{host}{url.path}?{query}>; rel="next"'
+        shown = [{**i, "labels": [{"name": n} for n in i["labels"]]} for i in chunk]
+        self._send(200, shown, link)
 
     def _body(self) -> dict:
         return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
