@@ -244,6 +244,11 @@ def plan(
     meta["publication_date"] = released.isoformat()
     files[zen] = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
     files[root / CHANGELOG / f"{new.tag}.md"] = entry
+    from analysis.publish.feed import release_record_json  # the machine-readable entry
+
+    files[root / CHANGELOG / f"{new.tag}.json"] = release_record_json(
+        diff, str(new), released.isoformat(), base
+    )
     return Plan(str(new), str(old), base, released.isoformat(), files, entry, tuple(warnings))
 
 
