@@ -49,7 +49,10 @@ def _meta_cli(rows, tmp_path: Path, name: str) -> dict:
 
 def test_stamp_and_shape(results, snapshot_root):
     stamp = version.stamp(snapshot_root)
-    assert {k: results[k] for k in ("version", "commit", "generated")} == stamp
+    assert {k: results[k] for k in ("version", "commit", "generated")} == {
+        k: stamp[k] for k in ("version", "commit", "generated")
+    }
+    assert results["released"] is (stamp["released"] == "true")
     assert stamp == version.stamp(ROOT)  # the snapshot project is this checkout, frozen data
     assert set(results["comparisons"]) == {"placebo", "plasma_exchange", "corticosteroid"}
     assert results["methods"]["tau2_method"] == "REML" and results["methods"]["hk"] is True

@@ -90,7 +90,8 @@ def digest(root: Path) -> dict[str, str]:
 
 def run_release(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "analysis", "release", *args, "--root", str(root)],
+        [sys.executable, "-m", "analysis", "release", *args, "--root", str(root)]
+        + ["--integrity-offline", str(ROOT / "tests/fixtures/surveil/clean")],  # no network
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -34,6 +34,9 @@ CORPUS = ROOT / "tests" / "data_corpus"
 CASES = [
     ("events_exceed_total.csv", 2, [
         "{f}:2:ivig_improved: more events than patients in the IVIG arm (40 > 15)",
+        "{f}:2:ivig_improved: warning: 40 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 15): check the count against the quote (\"Fifteen"
+        " patients were randomised to IVIg and 13 to placebo. In the IV…\")",
     ]),
     ("total_zero.csv", 2, [
         "{f}:2:control_total: below the minimum 1 (0)",
@@ -110,7 +113,13 @@ CASES = [
     ("rereport_counted_twice.csv", 2, [
         "{f}:3:rereports: re-reports a trial already counted on row 2: only one report of a"
         " trial may carry counts (Fazekas1997_AIMS)",
+        "{f}:3:ivig_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the IVIG arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:control_improved: warning: zero cell: no events in the control arm (0/20)",
+        "{f}:3:control_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the control arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:outcome_type: warning: outside the primary analysis (improvement, responder):"
         " sensitivity analyses only (relapse_free)",
     ]),
@@ -184,6 +193,20 @@ CASES = [
         " (1992 vs 1993)",
         "{f}/references.bib:18:pmid: malformed PMID (88-13271)",
         "{f}/references.bib:23:Hahn1996: duplicate key: first on line 13",
+    ]),
+    ("count_not_in_quote.csv", 0, [
+        "{f}:2:ivig_improved: warning: 7 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 8): check the count against the quote (\"Six of 8"
+        " patients in the IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (9)",
+    ]),
+    ("arms_transposed.csv", 0, [
+        "{f}:2:ivig_improved: warning: arms look transposed: the quote gives 6 of 8 for IVIG"
+        " and 2 of 9 for the comparator; swap the arms' counts (\"Six of 8 patients in the"
+        " IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (9)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (8)",
     ]),
     ("descriptor_invalid_json", 2, [
         "{f}/datapackage.json:17:7: invalid JSON (Expecting ',' delimiter)",
@@ -280,13 +303,20 @@ def test_snapshot_is_clean_and_its_warnings_are_the_known_caveats(tmp_path):
     copy_snapshot(tmp_path / "data")
     proc = _run("data", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "data/studies.csv: 40 rows, 0 errors, 6 warnings\n"
+    m = _SUMMARY.fullmatch(proc.stdout.strip())
+    assert m and m["file"] == "data/studies.csv" and m["e"] == "0", proc.stdout
     warnings = proc.stderr.splitlines()
     assert warnings == [
         "data/studies.csv:9:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (treatment_success)",
+        "data/studies.csv:23:ivig_total: warning: 20 is not in source_quote (in digits or in"
+        " words): check the IVIG arm's size against the quote (\"We conducted a double-blind,"
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:control_improved: warning: zero cell: no events in the control arm"
         " (0/20)",
+        "data/studies.csv:23:control_total: warning: 20 is not in source_quote (in digits or in"
+        " words): check the control arm's size against the quote (\"We conducted a double-blind,"
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (relapse_free)",
         "data/studies.csv:34:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
@@ -557,3 +587,96 @@ def test_contributing_example_is_real_output(tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == example
+
+
+# --------------------------------------------------------------------------- issue 24: quotes
+
+
+def _quote_warnings(counts, quote):
+    from analysis.evidence import quotes
+
+    got: list[tuple[str, str]] = []
+    keys = ("ivig_improved", "ivig_total", "control_improved", "control_total")
+    quotes.check_row(
+        dict(zip(keys, counts, strict=True)), quote, lambda c, r, v: got.append((c, r))
+    )
+    return got
+
+
+def test_a_count_the_quote_does_not_give_is_named_with_the_quote():
+    quote = "8 of the 16 patients given IVIG improved, compared with 3 of 15 on placebo."
+    assert _quote_warnings((8, 16, 3, 15), quote) == []
+    got = _quote_warnings((9, 16, 3, 15), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "9 is not in source_quote (in digits, in words or as a percentage of the IVIG"
+            " arm's 16): check the count against the quote",
+        )
+    ]
+    # 18 contains 8, 0.8 contains 8: neither is the count 8
+    assert [c for c, _ in _quote_warnings((8, 16, 3, 15), "18 of 16, 0.8 and 3 of 15")] == [
+        "ivig_improved"
+    ]
+
+
+def test_number_words_and_percentages_with_their_arm_size_count_as_found():
+    from analysis.evidence.quotes import number_words
+
+    assert [number_words(w) for w in ("Eight", "twenty-one", "ninety nine", "a hundred")] == [
+        8,
+        21,
+        99,
+        100,
+    ]
+    assert number_words("none") == 0 and number_words("umpteen") is None
+    words = "Twenty-one of thirty-four on IVIG and none of the twelve on placebo improved."
+    assert _quote_warnings((21, 34, 0, 12), words) == []
+    # a percentage stands for the events of its arm: 32/59 = 54.2 %, 12/58 = 20.7 %
+    pct = "54% of the 59 patients treated with IGIV-C and 21 % of the 58 given placebo"
+    assert _quote_warnings((32, 59, 12, 58), pct) == []
+    assert [c for c, _ in _quote_warnings((33, 59, 12, 58), pct)] == ["ivig_improved"]
+    # one printed decimal is read at its precision: 20.7 % of 58 is 12, not 13 (22.4 %)
+    assert [c for c, _ in _quote_warnings((32, 59, 13, 58), "54% ... 20.7% ... 59 58")] == [
+        "control_improved"
+    ]
+
+
+def test_transposed_arms_are_caught_and_respectively_is_not_guessed():
+    quote = (
+        "Six of 8 patients in the IVIG group were responders,"
+        " compared to 2 of 9 in the placebo group."
+    )
+    assert _quote_warnings((6, 8, 2, 9), quote) == []
+    got = _quote_warnings((2, 9, 6, 8), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "arms look transposed: the quote gives 6 of 8 for IVIG and 2 of 9 for the"
+            " comparator; swap the arms' counts",
+        )
+    ]
+    before = "In the placebo group 3/15 improved; in the IVIG group, 8 of 16 improved."
+    assert [c for c, _ in _quote_warnings((3, 15, 8, 16), before)] == ["ivig_improved"]
+    respectively = "20/21 and 18/20 children in the PE and IVIG groups respectively walked."
+    assert _quote_warnings((18, 20, 20, 21), respectively) == []
+    assert _quote_warnings((20, 21, 18, 20), respectively) == []  # order not guessed
+
+
+def test_only_verified_rows_with_their_four_counts_are_checked():
+    from analysis.evidence import quotes
+
+    got: list = []
+    rec = {
+        "status": "derived",
+        "source_quote": "nothing",
+        "ivig_improved": 1,
+        "ivig_total": 2,
+        "control_improved": 1,
+        "control_total": 2,
+    }
+    quotes.check_record(rec, lambda *a: got.append(a))
+    quotes.check_record({**rec, "status": "verified", "control_total": None}, got.append)
+    assert got == []
+    quotes.check_record({**rec, "status": "verified"}, lambda *a: got.append(a))
+    assert len(got) == 4

@@ -219,16 +219,27 @@ def _upper_first(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
+    from analysis.stats import certainty as grade
+
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
+
+
 def small_study(name: str) -> Markdown:
-    """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
+    """Egger, Begg and trim-and-fill for a comparison; below ten trials, the reason instead."""
+    from analysis.stats.certainty import MIN_K_SMALL_STUDY
+
     c = result(name)
-    if c is None or c.k < 3:
-        n = 0 if c is None else c.k
-        return Markdown(
-            f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
-            "small-study effects cannot be made (they need at least three trials, and ten to be "
-            "interpreted)."
-        )
+    if c is None or c.k < MIN_K_SMALL_STUDY:
+        return Markdown(small_study_withheld(0 if c is None else c.k))
     eg, bg, tf = (
         c.analysis.small_study.egger,
         c.analysis.small_study.begg,
