@@ -10,9 +10,9 @@ copy the machine's disk; a link to a file outside would publish it).
 :data:`SCHEMAS` maps a file name to the check that applies its rules, or to None for
 the files :func:`analysis.evidence.validate.validate` checks itself (the trials table,
 its descriptor, the bibliography, the search record and the certainty judgements). A
-new data file is registered with one line here::
+new data file is registered with one line in :data:`SCHEMAS`::
 
-    SCHEMAS["protocol.yaml"] = protocol.check_file
+    "outcomes.csv": outcomes.check_file,
 
 A check takes the file's path and a :class:`Context` and returns its problems
 (:class:`analysis.evidence.csvfile.Problem`, one line each, never a traceback).
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.errors import UserError
 from analysis.evidence import bibfields, bibtex, plaintext, published, reviewers
 from analysis.evidence.csvfile import Problem
 
@@ -54,6 +55,35 @@ def _name(path: Path) -> str:
     return f"data/{path.name}" if path.parent.name == "data" else str(path)
 
 
+def _raised(load: Callable[[Path], object]) -> Check:
+    """A check from a loader that raises :class:`UserError` (``file:row:column: rule``)."""
+
+    def check(path: Path, ctx: Context) -> list[Problem]:
+        try:
+            load(path.parent)
+        except UserError as exc:
+            where, _, rule = str(exc).partition(": ")
+            parts = where.split(":")
+            row = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+            column = parts[2] if len(parts) == 3 and parts[2] else "-"
+            return [Problem(ctx.display(path), row, column, rule or str(exc))]
+        return []
+
+    return check
+
+
+def _surveillance(data: Path) -> object:
+    from analysis.evidence import surveillance
+
+    return surveillance.load_plan(data)
+
+
+def _integrity(data: Path) -> object:
+    from analysis.evidence import surveillance
+
+    return surveillance.load_decisions(data)
+
+
 #: file name -> its check (None: checked by ``validate`` itself). One line per data file.
 SCHEMAS: dict[str, Check | None] = {
     "studies.csv": None,
@@ -61,7 +91,12 @@ SCHEMAS: dict[str, Check | None] = {
     "references.bib": None,
     "search.yaml": None,
     "certainty.csv": None,
+    "protocol.yaml": None,  # with outcomes.csv: analysis.evidence.outcomes.check_beside
+    "outcomes.csv": None,
     "published.yaml": _published,
+    "surveillance.yaml": _raised(_surveillance),
+    "integrity.yaml": _raised(_integrity),
+    "README.md": None,  # notes for people (a frozen copy says why): never read or published
 }
 
 #: Files a project's ``data/`` must hold (a copy of one file elsewhere may hold fewer).
@@ -134,6 +169,49 @@ def _certainty(path: Path, ctx: Context) -> list[Problem]:
     return out
 
 
+def _csv_text(path: Path, ctx: Context) -> list[Problem]:
+    """Deceiving text in any other CSV of data/ (read as its own check reads it)."""
+    from analysis.evidence import csvfile
+
+    table = csvfile.read(path, mode="all", name=ctx.display(path), max_bytes=5_000_000)
+    if not table.rows:
+        return []
+    header = table.rows[0][1]
+    records = [(row, dict(zip(header, cells, strict=False))) for row, cells in table.rows[1:]]
+    return text_cells(ctx.display(path), records)
+
+
+def _yaml_text(path: Path, ctx: Context) -> list[Problem]:
+    """Invisible format characters in any other YAML file of data/ (its own check reports
+    a file it cannot read)."""
+    from analysis.evidence import yamlfile
+
+    doc = yamlfile.read(path, ctx.display(path))
+    out: list[Problem] = []
+
+    def walk(value: object, where: tuple) -> None:
+        if isinstance(value, str):
+            rule = plaintext.format_character(value)
+            if rule:
+                shown = value[:60].encode("unicode_escape").decode("ascii")
+                out.append(
+                    Problem(doc.name, doc.line(where), yamlfile.key_path(where), rule, shown)
+                )
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*where, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*where, i))
+
+    walk(doc.data, ())
+    return out
+
+
+#: files whose own check already applies the plain-text rules to every text
+_TEXT_CHECKED = frozenset({"studies.csv", "certainty.csv", "search.yaml", "published.yaml"})
+
+
 def _bibliography(path: Path, name: str) -> list[Problem]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -170,6 +248,14 @@ def check(
         if checker is None or path.is_symlink() or not path.is_file():
             continue
         out += list(checker(path, ctx))
+    for file in SCHEMAS:
+        path = folder / file
+        if file in _TEXT_CHECKED or path.is_symlink() or not path.is_file():
+            continue
+        if file.endswith(".csv"):
+            out += _csv_text(path, ctx)
+        elif file.endswith((".yaml", ".yml")):
+            out += _yaml_text(path, ctx)
     if (folder / "certainty.csv").is_file():
         out += _certainty(folder / "certainty.csv", ctx)
     bib = folder / "references.bib" if bibliography is None else bibliography

@@ -287,6 +287,27 @@ REFUSED: dict[str, tuple[Callable[[Path], None], str]] = {
         _text("search.yaml", _sub("access: >-", "access: !!python/object:os.system >-")),
         ":-: tags (!name, !!type) are not allowed",
     ),
+    # the files of the protocol (issue 20) and of surveillance: the same reader and text rules
+    "protocol_bidi": (
+        _text("protocol.yaml", _sub("title: The review's protocol", f"title: The {BIDI}protocol")),
+        "protocol.yaml:7:title: invisible format character U+202E",
+    ),
+    "protocol_alias": (
+        _text("protocol.yaml", _sub("comparators: [placebo", "comparators: &c [placebo")),
+        "protocol.yaml:14:-: anchors (&name) are not allowed (c)",
+    ),
+    "outcomes_formula": (
+        _text("outcomes.csv", _sub(",serious adverse events (", ",=serious adverse events (")),
+        ":definition: starts with '='",
+    ),
+    "surveillance_duplicate_key": (
+        _text("surveillance.yaml", lambda t: t + "frequency: hourly\n"),
+        ":frequency: duplicate key: first on line",
+    ),
+    "integrity_tag": (
+        _text("integrity.yaml", _sub("decisions: []", "decisions: !!python/name:os.system []")),
+        ":-: tags (!name, !!type) are not allowed",
+    ),
     # 8. bidi controls
     "studies_bidi": (
         _cell("author", "Hughes" + BIDI + "evil"),
@@ -317,6 +338,11 @@ FIELDS: dict[str, set[str]] = {
     "references.bib": {"title", "url", "@string", "doi"},
     "search.yaml": {"last_searched", "eligibility", "access", "*"},
     "certainty.csv": {"rationale", "reviewer"},
+    "protocol.yaml": {"title", "comparators", "*"},
+    "outcomes.csv": {"definition"},
+    "surveillance.yaml": {"frequency", "*"},
+    "integrity.yaml": {"decisions", "*"},
+    "README.md": {"*"},  # read by no code and never published: only the folder rules apply
     "published.yaml": {
         "comparison",
         "population",
