@@ -32,7 +32,7 @@ import yaml
 
 from analysis.evidence.csvfile import Problem
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "date", "key_path", "read"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "date", "key_path", "parse", "read"]
 
 #: A data YAML file larger than this is a mistake (the search record is ~3 kB).
 MAX_BYTES = 1_000_000
@@ -207,6 +207,17 @@ def read(path: Path, name: str | None = None, *, max_bytes: int = MAX_BYTES) -> 
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return fail(line, "not UTF-8 text: save the file as UTF-8", f"byte at offset {exc.start}")
+    return parse(text, name)
+
+
+def parse(text: str, name: str = "<text>") -> Document:
+    """:func:`read` of a text already decoded (a file at a git revision, say)."""
+
+    def fail(line: int | None, rule: str, value: str | None = None) -> Document:
+        return Document(name, problems=(Problem(name, line, "-", rule, value),))
+
+    if len(text) > MAX_BYTES:
+        return fail(None, f"larger than {MAX_BYTES:,} characters")
     try:
         problems = _events(text, name)
         if problems:

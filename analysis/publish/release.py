@@ -81,7 +81,8 @@ def release_tags(root: Path) -> list[Version]:
 def suggested_bump(diff) -> str:
     """``major``, ``minor`` or ``patch`` as semantic versioning of the evidence asks.
 
-    Major: a primary (random-effects) pooled result changed significance or direction.
+    Major: a primary (random-effects) pooled result changed significance or direction, or
+    the GRADE certainty of a result changed (:func:`analysis.publish.diff.datafiles.bump`).
     Minor: a trial was added (or entered an analysis). Patch: anything else.
     """
     return bump_and_reason(diff)[0]
@@ -94,6 +95,11 @@ def bump_and_reason(diff) -> tuple[str, str]:
         if getattr(c, "primary", c.ref.analysis == "primary"):
             what = "significance" if c.significance_changed else "direction"
             return "major", f"the primary result of {c.ref.comparison} changed {what}"
+    from analysis.publish.diff.datafiles import bump as certainty_bump
+
+    certainty = certainty_bump(diff)  # a certainty changed: a change of conclusion
+    if certainty is not None:
+        return certainty
     added = [t.study_id for t in diff.trials or () if t.kind == "added"]
     if added:
         return "minor", f"{len(added)} trial(s) added"
