@@ -63,6 +63,7 @@ _PUNCT = frozenset(string.punctuation)  # the ASCII punctuation both pandoc and 
 _WS = re.compile(r"\s+")
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _ZWJ = "\u200d"
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # a pipe preceded by an even number (0, 2, ...) of backslashes: not escaped
 _BARE_PIPE = re.compile(r"(?<!\\)((?:\\\\)*)\|")
 # an @mention (GitHub user or team) or an issue/PR reference (#12, owner/repo#12, GH-12)
@@ -75,12 +76,16 @@ def plain(value: object) -> str:
     """A data value as one line of text: ``None`` -> ``""``, runs of white space -> one space.
 
     Control characters other than white space are dropped (they have no glyph and some
-    renderers reject them).
+    renderers reject them). Bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C), which make text read reversed, are shown as visible ``[U+202E]``
+    (validation refuses them in data; this holds for text that was not validated, such as
+    a pull request's data in the diff comment).
     """
     if value is None:
         return ""
     text = _WS.sub(" ", str(value)).strip()
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    text = "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", text)
 
 
 def html(value: object) -> str:

@@ -273,3 +273,25 @@ def test_yaml_reader_keeps_dates_as_text_and_checks_them(tmp_path):
     assert yamlfile.date("2026-06-02", today=today)[1] == "in the future (today is 2026-06-01)"
     assert yamlfile.date("30 Nov", today=today)[1] == "must be a date written YYYY-MM-DD"
     assert doc.line(("b",)) == 2
+
+
+def test_bidi_controls_that_reach_a_writer_are_shown_visibly():
+    """Refused in data; text that was never validated (a pull request's data in the diff
+    comment) shows them as visible escapes, never reversed."""
+    from analysis import escape
+
+    for fn in (escape.plain, escape.html, escape.markdown, escape.comment, escape.typst):
+        out = fn("Hughes\u202eevil\u2066x")
+        assert "\u202e" not in out and "\u2066" not in out
+        assert "U" in out and "202E" in out
+
+
+def test_review_metadata_is_read_as_data(tmp_path):
+    from analysis.errors import UserError
+    from analysis.report.citation import people
+
+    (tmp_path / "review-metadata.yml").write_text(
+        "group_author: &g X\nfunding: [*g]\n", encoding="utf-8"
+    )
+    with pytest.raises(UserError, match=r"review-metadata.yml:1:-: anchors"):
+        people(tmp_path)
