@@ -779,6 +779,22 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
 
     out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
+    from analysis.evidence import datafiles  # every other file of data/, and data/ itself
+
+    out.items.extend(datafiles.text_cells(name, records))
+    meta = table.parent.parent / "review-metadata.yml"
+    ctx = datafiles.Context(
+        table.parent,
+        tuple(fields),
+        this_year,
+        meta if meta.is_file() else DATA_DIR.parent / meta.name,
+        display,
+    )
+    whole = path is None or Path(path).is_dir()
+    here = table.parent.resolve() == DATA_DIR.resolve()
+    out.items.extend(
+        datafiles.check(table.parent, ctx, whole_folder=whole, required=here, bibliography=bib)
+    )
 
     from analysis.evidence import outcomes  # the protocol (protocol.yaml) and every outcome
 

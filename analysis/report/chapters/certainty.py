@@ -369,7 +369,7 @@ def published_beside() -> Markdown:
             d = int(p.get("digits", 2))
             res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
         else:
-            res = p["result"]
+            res = findings_md(p["result"])
         if p.get("trials") is not None:
             res += f" ({text.count(int(p['trials']), 'trial')})"
         hit = _closest(p)

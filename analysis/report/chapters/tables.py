@@ -6,7 +6,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from IPython.display import Markdown
 
 from analysis import escape
@@ -118,9 +117,11 @@ def _nnt(ab: dict) -> str:
 
 @cache
 def published() -> tuple[dict, ...]:
-    """Published pooled results (``data/published.yaml``)."""
-    raw = yaml.safe_load((root() / "data" / "published.yaml").read_text(encoding="utf-8"))
-    return tuple(raw)
+    """Published pooled results (``data/published.yaml``), read and checked by
+    :mod:`analysis.evidence.published` (no aliases or tags; every entry by its schema)."""
+    from analysis.evidence import published as published_file
+
+    return published_file.load(root() / "data")
 
 
 def published_table(name: str | None = None) -> Markdown:
