@@ -366,9 +366,16 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         }
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
+    from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
+
+    primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    extra = protocol_results.compute(
+        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
+    )
     stamp = version.stamp(root)
     return _clean(
         {
+            **extra,
             "version": stamp["version"],
             "commit": stamp["commit"],
             "generated": stamp["generated"],

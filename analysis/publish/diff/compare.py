@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
+from analysis.publish.diff.amendments import protocol_changes
 from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
 
 __all__ = [
@@ -418,7 +419,8 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
-        reviews=tuple(diff_package(base.package, head.package))
+        reviews=tuple(protocol_changes(base.bundle, head.bundle))  # amendments first
+        + tuple(diff_package(base.package, head.package))
         + tuple(diff_bibliography(base.bibliography, head.bibliography)),
     )
 

@@ -44,6 +44,17 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     published_beside,
     why_different,
 )
+from analysis.report.chapters.completeness import (  # noqa: F401
+    choice_of_outcome_table,
+    completeness_lines,
+    completeness_note,
+    completeness_sentence,
+    completeness_table,
+    harms_rows,
+    harms_table,
+    protocol_md,
+    stands_on,
+)
 from analysis.report.chapters.figures import (  # noqa: F401
     cumulative,
     forest,
