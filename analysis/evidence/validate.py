@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import json
 import os
 import re
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
-from analysis.evidence import bibtex, csvfile
+from analysis.evidence import bibtex, csvfile, quotes
 from analysis.evidence.csvfile import Problem
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
@@ -777,6 +778,7 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     _unique(records, fields, name, out)
     for row, rec in records:
         _row_rules(row, rec, name, out, this_year)
+        quotes.check_record(rec, functools.partial(out.warn, name, row))  # counts vs quote
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
     from analysis.evidence import search  # the search record (data/search.yaml)
