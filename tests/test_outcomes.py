@@ -272,3 +272,24 @@ class _Sink:
 
     def warn(self, *args) -> None:
         self.items.append(args)
+
+
+def test_contributing_shows_the_real_refusal_line(tmp_path):
+    """CONTRIBUTING.md's example is what the command prints for the edit it describes
+    (on the frozen data snapshot, so the row numbers never move)."""
+    from tests.snapshot import copy_snapshot
+
+    data = copy_snapshot(tmp_path / "data")
+    _edit(data, BRIL, "qmg_responder_w24", protocol_rule="")
+    _edit(data, BRIL, "mgadl_responder_w24", protocol_rule="2")
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "data"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if "warning" not in line]
+    assert len(errors) == 1, errors
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert f"```\n{errors[0]}\n```" in guide

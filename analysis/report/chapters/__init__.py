@@ -55,6 +55,7 @@ from analysis.report.chapters.completeness import (  # noqa: F401
     completeness_table,
     harms_rows,
     harms_table,
+    outcomes_table,
     protocol_md,
     stands_on,
 )
