@@ -157,6 +157,7 @@ def test_the_home_page_and_the_findings_rows_say_1_of_12(ms_bundle):
     assert "| Optic neuritis | 2 trials identified, none with counts yet |" in table
     sentence = site.completeness_sentence("placebo").data
     assert "1 of the 14 trials identified" in sentence and "other 13 trials" in sentence
+    assert "multiple sclerosis, 1 of 12" in sentence and "optic neuritis, 0 of 2" in sentence
     note = site.completeness_note("placebo").data
     assert "Multiple sclerosis: 1 of 12 identified trials" in note
 
@@ -200,6 +201,9 @@ def test_choice_of_outcome_repeats_the_analysis_with_each_alternative():
     assert got == pytest.approx((21 / 30) / (13 / 32), rel=1e-9)
     primary_rr = mg["primary"]["common"]["mh"]["estimate"]
     assert primary_rr == pytest.approx((21 / 30) / (19 / 32), rel=1e-9)
+    assert adl["same_arms"] is True
+    lgi1 = cells["autoimmune_encephalitis"]["alternatives"][0]
+    assert (lgi1["same_arms"], lgi1["analysed_arms"]) == (False, [8, 9])  # a subgroup
     # the pool across diseases is repeated too, every other trial unchanged
     assert {a["outcome_id"] for a in cells["all"]["alternatives"]} >= {"mgadl_responder_w24"}
     assert cells["all"]["alternatives"][0]["analysis"]["k"] == cells["all"]["primary"]["k"]

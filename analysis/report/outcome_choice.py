@@ -10,6 +10,8 @@ model. Each cell with at least one alternative is::
     {"primary": analysis dict,
      "alternatives": [{"study_id", "outcome_id", "outcome_type", "definition", "status",
                        "ivig_events", "ivig_total", "control_events", "control_total",
+                       "same_arms": whether its arm sizes are those of the analysed outcome
+                       (False: a subgroup or another analysis set), "analysed_arms",
                        "analysis": analysis dict}]}
 
 References
@@ -44,6 +46,11 @@ def _swap(rows: pd.DataFrame, alt: Any) -> pd.DataFrame:
     ):
         out.loc[hit, col] = int(value)
     return out
+
+
+def _arms(rows: pd.DataFrame, study_id: str) -> tuple[int, int]:
+    hit = rows[rows["study_id"].astype(str) == study_id].iloc[0]
+    return int(hit["ivig_total"]), int(hit["control_total"])
 
 
 def choice_of_outcome(
@@ -87,6 +94,8 @@ def choice_of_outcome(
                         "ivig_total": a.ivig_total,
                         "control_events": a.control_events,
                         "control_total": a.control_total,
+                        "same_arms": _arms(part, a.study_id) == (a.ivig_total, a.control_total),
+                        "analysed_arms": list(_arms(part, a.study_id)),
                         "analysis": fit(_swap(part, a)),
                     }
                     for a in alts

@@ -163,9 +163,14 @@ def completeness_sentence(name: str) -> Markdown:
             f"There is no result yet: none of the {text.count(n, 'trial')} identified that "
             f"compare IVIG with {label(name).lower()} has counts for the primary outcome."
         )
+    per = "; ".join(
+        f"{text.disease_prose(d)}, {c['analysed']} of {c['identified']}"
+        for d, c in _cells(name).items()
+        if d != ALL
+    )
     return Markdown(
         f"These results rest on {k} of the {text.count(n, 'trial')} identified that compare "
-        f"IVIG with {label(name).lower()}.{tail}"
+        f"IVIG with {label(name).lower()} ({per}).{tail}"
     )
 
 
@@ -241,6 +246,16 @@ def harms_table(name: str) -> Markdown:
     )
 
 
+def _other_arms(alt: dict) -> str:
+    if alt.get("same_arms", True):
+        return ""
+    n, m = alt.get("analysed_arms") or ("?", "?")
+    return (
+        f" (arms of {alt['ivig_total']} and {alt['control_total']} patients, against "
+        f"{n} and {m} for the analysed outcome: a subgroup or another analysis set)"
+    )
+
+
 def choice_of_outcome_table(name: str) -> Markdown:
     """The sensitivity analysis "choice of outcome": the primary result beside each alternative."""
     import pandas as pd
@@ -270,7 +285,8 @@ def choice_of_outcome_table(name: str) -> Markdown:
                 {
                     "Population": where,
                     "Outcome analysed": f"{escape.markdown(a['study_id'])}: "
-                    + escape.markdown(a["definition"]),
+                    + escape.markdown(a["definition"])
+                    + _other_arms(a),
                     "Counts (IVIG, control)": f"{a['ivig_events']}/{a['ivig_total']}, "
                     f"{a['control_events']}/{a['control_total']}",
                     "Result": _harm_effect(a["analysis"]),
