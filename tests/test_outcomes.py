@@ -293,3 +293,18 @@ def test_contributing_shows_the_real_refusal_line(tmp_path):
     assert len(errors) == 1, errors
     guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     assert f"```\n{errors[0]}\n```" in guide
+
+
+def test_validate_protocol_says_which_rule_selected_which_row():
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", str(FIXTURE), "--protocol"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()[1:]
+    bril = next(line for line in lines if line.startswith(BRIL))
+    assert "qmg_responder_w24 (" in bril and "outcomes.csv:" in bril
+    assert "selected by rule 2" in bril and "same_instrument" in bril
+    assert any(line.startswith("Mendell2001: disability_improved") for line in lines)

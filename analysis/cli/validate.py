@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "else from data/",
     )
     parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="after checking, print which rule of protocol.yaml selected which outcome"
+        " of each trial",
+    )
+    parser.add_argument(
         "--dictionary",
         action="store_true",
         help="print the data dictionary (Markdown, from datapackage.json) and exit",
@@ -54,4 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(summary, file=sys.stderr)
         return 2
     print(summary)
+    if getattr(args, "protocol", False):
+        from analysis.evidence.outcomes import selection_lines
+
+        print("\n".join(selection_lines(report)))
     return 0
