@@ -236,3 +236,41 @@ def test_a_protocol_amendment_is_listed_first_in_the_diff_and_whats_new():
     silent = protocol_changes(_prot(), _prot(harms={"types": [], "text": "t"}))
     assert "without a dated amendment" in silent[0] and "harms" in silent[0]
     assert protocol_changes(_prot(), _prot()) == []
+
+
+def test_data_text_in_harms_and_outcome_tables_stays_plain_text(monkeypatch):
+    df = _ms_world()
+    evil = "<script>alert(1)</script> [x](javascript:alert(1)) | col"
+    found = [
+        Outcome(
+            1,
+            "Pending2004",
+            "te",
+            "harm",
+            "thromboembolic_event",
+            evil,
+            None,
+            None,
+            "t",
+            "no",
+            None,
+            6,
+            159,
+            1,
+            159,
+            "verified",
+            "u",
+            "q",
+            None,
+        )
+    ]
+    bundle = {"completeness": completeness(df, _primary(df), found)}
+    bundle["harms"] = harms(df, found, _fit)
+    monkeypatch.setattr(site, "bundle", lambda: bundle)
+    table = site.harms_table("placebo").data
+    import re
+
+    assert not re.search(r"(?<!\\)<script", table)  # every markup character escaped
+    assert not re.search(r"(?<!\\)\]\(javascript", table)
+    row = next(line for line in table.splitlines() if "Thromboembolic" in line)
+    assert len(re.findall(r"(?<!\\)\|", row)) == 7  # the pipe in the data adds no column

@@ -30,8 +30,14 @@ Shape::
                              "tau2_methods": {"DL": random dict, "REML": ..., ...} or null,
                              "notes": {key: why a figure is null}}}
       },
-      "unavailable": {comparison: {"reason", "sensitivity"}}   # for the null entries
+      "unavailable": {comparison: {"reason", "sensitivity"}},  # for the null entries
+      "protocol": {... data/protocol.yaml, "selections": {study_id: {"outcome_id", "rule"}}},
+      "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
+      "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
+      "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}}
     }
+
+The last four come from :mod:`analysis.report.protocol_results`.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
