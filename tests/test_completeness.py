@@ -274,3 +274,17 @@ def test_data_text_in_harms_and_outcome_tables_stays_plain_text(monkeypatch):
     assert not re.search(r"(?<!\\)\]\(javascript", table)
     row = next(line for line in table.splitlines() if "Thromboembolic" in line)
     assert len(re.findall(r"(?<!\\)\|", row)) == 7  # the pipe in the data adds no column
+
+
+def test_on_the_frozen_snapshot_the_sof_row_and_home_line_say_1_of_12():
+    """The snapshot (tests/fixtures/data_snapshot, frozen) has 12 placebo x multiple sclerosis
+    trials of which one has counts: its summary-of-findings row and home-page line say so."""
+    sof = site.findings_table("placebo").data
+    ms = next(line for line in sof.splitlines() if line.startswith("| Multiple sclerosis"))
+    assert "| 1 of 12 identified (148) |" in ms
+    home = site.first_screen().data
+    line = next(x for x in home.splitlines() if "placebo, Multiple sclerosis" in x)
+    assert "1 of 12 identified trials, 148 participants" in line
+    assert "**IVIG vs placebo, multiple sclerosis:** 1 of 12 identified trials (148 of" in (
+        site.completeness_lines().data
+    )

@@ -57,6 +57,7 @@ from analysis.report.chapters.completeness import (  # noqa: F401
     harms_table,
     outcomes_table,
     protocol_md,
+    row_trials,
     stands_on,
 )
 from analysis.report.chapters.figures import (  # noqa: F401

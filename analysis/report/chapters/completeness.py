@@ -31,6 +31,7 @@ __all__ = [
     "harms_table",
     "outcomes_table",
     "protocol_md",
+    "row_trials",
     "stands_on",
 ]
 
@@ -74,6 +75,24 @@ def stands_on(cell: dict, *, awaiting: bool = True) -> str:
 
 def _cells(name: str) -> dict[str, dict]:
     return (site.bundle().get("completeness") or {}).get(name) or {}
+
+
+def row_trials(name: str, row: dict, *, words: bool = False) -> str:
+    """A summary-of-findings row's trials beside those identified: ``1 of 12 identified
+    (148)`` in a table cell, ``1 of 12 identified trials, 148 participants`` in a sentence
+    (``words``). Without the bundle's completeness, the row's own k and participants."""
+    k, n_part = int(row["k"]), row.get("participants")
+    cell = _cells(name).get(str(row.get("disease")))
+    if cell is None:
+        if words:
+            return text.trials_and_participants(k, n_part)
+        return f"{k} ({n_part})"
+    n = int(cell["identified"])
+    if words:
+        return f"{k} of {n} identified {'trial' if n == 1 else 'trials'}" + (
+            f", {text.count(int(n_part), 'participant')}" if n_part is not None else ""
+        )
+    return f"{k} of {n} identified ({n_part})"
 
 
 def completeness_lines() -> Markdown:
