@@ -288,3 +288,40 @@ def test_on_the_frozen_snapshot_the_sof_row_and_home_line_say_1_of_12():
     assert "**IVIG vs placebo, multiple sclerosis:** 1 of 12 identified trials (148 of" in (
         site.completeness_lines().data
     )
+
+
+def test_the_diff_lists_outcome_changes_for_a_maintainer():
+    from analysis.publish.diff.outcome_changes import outcome_changes
+
+    def bundle(events: int, rule: int, alt: bool) -> dict:
+        harm = {"label": "thromboembolic events", "study_ids": ["Hommes2004_ESIMS"]}
+        harm |= {"ivig_events": events, "ivig_total": 159, "control_events": 1}
+        harm |= {"control_total": 159}
+        alts = [
+            {"study_id": "Bril2025", "outcome_id": "mgadl", "ivig_events": 21, "ivig_total": 30}
+            | {"control_events": 13, "control_total": 32}
+        ]
+        return {
+            "protocol": {"selections": {"Bril2025": {"outcome_id": "qmg", "rule": rule}}},
+            "harms": {"placebo": {"multiple_sclerosis": {"rows": [harm]}}},
+            "choice_of_outcome": {
+                "placebo": {"myasthenia_gravis": {"alternatives": alts if alt else []}}
+            },
+        }
+
+    assert outcome_changes(bundle(6, 2, True), bundle(6, 2, True)) == []
+    lines = outcome_changes(bundle(6, 2, False), bundle(7, 1, True))
+    assert len(lines) == 3, lines
+    shown = [x.replace("\\", "") for x in lines]  # data text is Markdown-escaped
+    assert "Analysed outcome of Bril2025: qmg (rule 2) before, qmg (rule 1) now" in shown
+    assert any(
+        "thromboembolic events: 6/159 vs 1/159" in x and "7/159 vs 1/159" in x for x in shown
+    )
+    assert any(
+        x.startswith("Alternative outcome mgadl of Bril2025") and "21/30" in x for x in shown
+    )
+    d = compare_mod.compare(
+        compare_mod.Side("base", bundle(6, 2, True) | {"comparisons": {}}),
+        compare_mod.Side("head", bundle(7, 2, True) | {"comparisons": {}}),
+    )
+    assert any("7\\/159" in r for r in d.reviews)

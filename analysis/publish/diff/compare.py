@@ -17,6 +17,7 @@ from typing import Any, cast
 from analysis import escape
 from analysis.errors import UserError
 from analysis.publish.diff.amendments import protocol_changes
+from analysis.publish.diff.outcome_changes import outcome_changes
 from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
 
 __all__ = [
@@ -420,6 +421,7 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
         reviews=tuple(protocol_changes(base.bundle, head.bundle))  # amendments first
+        + tuple(outcome_changes(base.bundle, head.bundle))
         + tuple(diff_package(base.package, head.package))
         + tuple(diff_bibliography(base.bibliography, head.bibliography)),
     )
