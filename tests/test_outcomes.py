@@ -308,3 +308,19 @@ def test_validate_protocol_says_which_rule_selected_which_row():
     assert "qmg_responder_w24 (" in bril and "outcomes.csv:" in bril
     assert "selected by rule 2" in bril and "same_instrument" in bril
     assert any(line.startswith("Mendell2001: disability_improved") for line in lines)
+
+
+def test_contributing_carries_the_generated_outcomes_dictionary():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    begin, end = "<!-- outcomes dictionary: begin -->\n", "<!-- outcomes dictionary: end -->"
+    committed = text.split(begin, 1)[1].split(end, 1)[0]
+    assert committed == outcomes.dictionary()
+    for f in outcomes.fields():
+        assert f"| `{f['name']}` |" in committed
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "--outcomes-dictionary"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0 and run.stdout == committed

@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " of each trial",
     )
     parser.add_argument(
+        "--outcomes-dictionary",
+        action="store_true",
+        help="print the data dictionary of outcomes.csv (Markdown) and exit",
+    )
+    parser.add_argument(
         "--dictionary",
         action="store_true",
         help="print the data dictionary (Markdown, from datapackage.json) and exit",
@@ -45,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
         from analysis.evidence.studies import datadictionary
 
         print(datadictionary(), end="")
+        return 0
+    if getattr(args, "outcomes_dictionary", False):
+        from analysis.evidence.outcomes import dictionary
+
+        print(dictionary(), end="")
         return 0
     report = validate(args.path)
     for p in report.errors:
