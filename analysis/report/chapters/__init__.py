@@ -47,6 +47,19 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     small_study_withheld,
     why_different,
 )
+from analysis.report.chapters.completeness import (  # noqa: F401
+    choice_of_outcome_table,
+    completeness_lines,
+    completeness_note,
+    completeness_sentence,
+    completeness_table,
+    harms_rows,
+    harms_table,
+    outcomes_table,
+    protocol_md,
+    row_trials,
+    stands_on,
+)
 from analysis.report.chapters.figures import (  # noqa: F401
     cumulative,
     forest,

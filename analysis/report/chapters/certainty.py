@@ -157,7 +157,7 @@ def findings_table(name: str) -> Markdown:
             {
                 "Population": _population(r),
                 "Outcome": _outcome_cell(r),
-                "Trials (participants)": f"{r['k']} ({r['participants']})",
+                "Trials (participants)": site.row_trials(name, r),  # k of n identified
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
                 )
@@ -304,7 +304,7 @@ def first_screen() -> Markdown:
             )
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
-                f"{text.trials_and_participants(r['k'], r['participants'])}): "
+                f"{site.row_trials(name, r, words=True)}): "
                 + _row_effect(name, r)
                 + f"; certainty {certainty_label(r)}."
             )
