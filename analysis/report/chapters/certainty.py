@@ -282,8 +282,10 @@ def plain_language(name: str) -> Markdown:
 
 
 def first_screen() -> Markdown:
-    """The home page's opening list: per comparison and disease, effect, certainty, outcome."""
+    """The home page's opening list: per comparison and disease, effect, certainty, outcome;
+    a rating that is provisional says so, with the reason once below the list."""
     lines = []
+    notes: set[str] = set()
     for name in COMPARISON_KEYS:
         rows = site.findings_rows(name)
         if not rows:
@@ -296,12 +298,23 @@ def first_screen() -> Markdown:
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
             )
+            c = r["certainty"]
+            provisional = " (provisional)" if c.get("provisional") else ""
+            if provisional:
+                notes.add(c["provisional"])
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
                 f"{text.trials_and_participants(r['k'], r['participants'])}): "
                 + _row_effect(name, r)
-                + f"; certainty {certainty_label(r)}."
+                + f"; certainty {c['symbols']} {CERTAINTY_WORDS[c['label']]}{provisional}."
             )
+    if notes:
+        lines += [
+            "",
+            "Provisional ratings: "
+            + "; ".join(sorted(n.removeprefix("provisional: ") for n in notes))
+            + ". They may change when the trials are assessed, without any new trial.",
+        ]
     return Markdown("\n".join(lines))
 
 
