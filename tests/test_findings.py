@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def bundle():
-    return results_bundle.compute(ROOT)
+def bundle(snapshot_bundle):
+    """The results bundle of the frozen data snapshot (computed once, tests/conftest.py)."""
+    return snapshot_bundle
 
 
 @pytest.fixture(scope="module")
-def df():
-    return data.load_studies(ROOT / "data")
+def df(snapshot_studies):
+    return snapshot_studies
 
 
 def test_one_row_per_disease_then_the_pool(bundle, df):

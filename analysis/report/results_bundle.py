@@ -375,6 +375,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     return _clean(
         {
             "version": stamp["version"],
+            "released": stamp["released"] == "true",
             "commit": stamp["commit"],
             "generated": stamp["generated"],
             "methods": config.to_dict(),
