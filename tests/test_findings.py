@@ -444,3 +444,18 @@ def test_methods_state_the_rules_and_the_wording_table():
         if "increase" in statement:
             assert "IVIG " + statement.format(o="…") in md
     assert "The evidence is very uncertain about the effect of IVIG on …" in md
+
+
+def test_summary_paragraph_states_the_certainty_of_its_headline(monkeypatch):
+    from analysis.report import chapters as site
+
+    rows = _constructed_rows()
+    rows[-1]["completeness"] = {"k": 6, "n": 26}
+    monkeypatch.setattr(site, "findings_rows", lambda name: rows)
+    s = site.headline_certainty("placebo")
+    assert s.startswith(
+        "Certainty of this evidence: ⊕⊕◯◯ low certainty, provisional: risk of bias not yet assessed"
+    )
+    assert s.endswith("it rests on 6 of 26 identified trials.")
+    monkeypatch.setattr(site, "findings_rows", lambda name: [])
+    assert site.headline_certainty("placebo") == ""

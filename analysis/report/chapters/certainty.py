@@ -433,6 +433,26 @@ def _certainty_words(row: dict) -> str:
     return out + (f", {c['provisional']}" if c.get("provisional") else "")
 
 
+def headline_certainty(name: str) -> str:
+    """The certainty of a comparison's headline result (the pool across diseases, or its one
+    disease), as a sentence for the summary paragraph; "" when nothing is analysed."""
+    rows = site.findings_rows(name)
+    pool = [r for r in rows if r["disease"] == "all"] or rows[:1]
+    if not pool:
+        return ""
+    r = pool[0]
+    found = r.get("completeness") or {}
+    stands = (
+        f"; it rests on {found['k']} of {text.count(found['n'], 'identified trial')}"
+        if found.get("n")
+        else ""
+    )
+    return (
+        f"Certainty of this evidence: {_certainty_words(r)} (GRADE, reasons in the summary of "
+        f"findings){stands}."
+    )
+
+
 def small_study_withheld(k: int) -> str:
     """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
     from analysis.stats import certainty as grade
