@@ -290,9 +290,15 @@ def test_outcome_indirectness_flags():
 def test_completeness_counts_identified_trials_and_lists_those_awaiting():
     import pandas as pd
 
-    reg = pd.DataFrame({"study_id": ["A", "B", "C", "D"]})
+    reg = pd.DataFrame(
+        {
+            "study_id": ["A", "B", "C", "D", "E"],
+            "status": ["verified", "derived", "pending", "pending", "derived"],
+        }
+    )
+    # E has counts for another outcome type only: identified, not awaiting
     c = fm.completeness(reg, ["A", "B"], 120)
-    assert (c["k"], c["n"], c["participants"], c["awaiting"]) == (2, 4, 120, ["C", "D"])
+    assert (c["k"], c["n"], c["participants"], c["awaiting"]) == (2, 5, 120, ["C", "D"])
     m = fm.missing_of(c)
     assert m.share == 0.5 and m.awaiting == ("C", "D")
     assert fm.completeness(None, ["A"], 10)["n"] == 1
@@ -395,9 +401,10 @@ def test_every_row_states_what_it_stands_on(bundle, df):
             c = r["completeness"]
             ident = reg if r["disease"] == "all" else reg[reg["disease"] == r["disease"]]
             assert (c["k"], c["n"]) == (r["k"], len(ident))
-            assert sorted(c["awaiting"]) == sorted(set(ident["study_id"]) - set(r["studies"]))
+            pending = set(ident.loc[ident["status"] == "pending", "study_id"])
+            assert sorted(c["awaiting"]) == sorted(pending - set(r["studies"]))
             pb = next(d for d in r["certainty"]["domains"] if d["domain"] == "publication_bias")
-            if c["n"] > c["k"]:
+            if c["awaiting"]:
                 assert "known missing evidence" in pb["reason"]
 
 
