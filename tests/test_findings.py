@@ -41,7 +41,9 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
             assert r["participants"] == int(part["ivig_total"].sum() + part["control_total"].sum())
             assert r["k"] == len(part)
             assert len(r["certainty"]["domains"]) == 5
-            assert r["certainty"]["judged"] is False  # no judgement recorded in data/
+            if r["disease"] == "all":  # no NNT for a pool across diseases, in the bundle too
+                assert r["nnt_meaningful"] is False and "pool across diseases" in r["nnt_note"]
+                assert r["absolute"] is None or r["absolute"]["nnt"] is None
 
 
 def test_pool_carries_the_test_for_subgroup_differences(bundle):

@@ -220,6 +220,10 @@ def row_certainty(
     return grade.apply_overrides(cert, overrides) if overrides else cert
 
 
+#: the NNT fields of :class:`analysis.stats.absolute.AbsoluteEffect`
+_NNT_FIELDS = ("nnt", "nnt_kind", "nnt_low", "nnt_high", "nntb_limit", "nnth_limit")
+
+
 def _conclusion(lo: float | None, hi: float | None) -> str:
     if lo is None or hi is None:
         return "not estimable"
@@ -303,6 +307,9 @@ def _row(
     analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
     found = completeness(register_rows, analysed, participants)
     models = _models(analysis, text.analysis_of(unadjusted) if unadjusted else None)
+    if disease == "all" and ab is not None:
+        # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
+        ab.update(dict.fromkeys(_NNT_FIELDS))
     if disease == "all":
         nnt_note = (
             "no NNT for a pool across diseases: the control risks of different diseases differ, "
