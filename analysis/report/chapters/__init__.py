@@ -40,6 +40,7 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     findings_rows,
     findings_table,
     first_screen,
+    headline_certainty,
     model_lines,
     plain_language,
     pool_sentence,

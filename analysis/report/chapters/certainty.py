@@ -288,8 +288,10 @@ def plain_language(name: str) -> Markdown:
 
 
 def first_screen() -> Markdown:
-    """The home page's opening list: per comparison and disease, effect, certainty, outcome."""
+    """The home page's opening list: per comparison and disease, effect, certainty, outcome;
+    a rating that is provisional says so, with the reason once below the list."""
     lines = []
+    notes: set[str] = set()
     for name in COMPARISON_KEYS:
         rows = site.findings_rows(name)
         if not rows:
@@ -302,12 +304,23 @@ def first_screen() -> Markdown:
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
             )
+            c = r["certainty"]
+            provisional = " (provisional)" if c.get("provisional") else ""
+            if provisional:
+                notes.add(c["provisional"])
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
                 f"{site.row_trials(name, r, words=True)}): "
                 + _row_effect(name, r)
-                + f"; certainty {certainty_label(r)}."
+                + f"; certainty {c['symbols']} {CERTAINTY_WORDS[c['label']]}{provisional}."
             )
+    if notes:
+        lines += [
+            "",
+            "Provisional ratings: "
+            + "; ".join(sorted(n.removeprefix("provisional: ") for n in notes))
+            + ". They may change when the trials are assessed, without any new trial.",
+        ]
     return Markdown("\n".join(lines))
 
 
@@ -424,6 +437,40 @@ def _certainty_words(row: dict) -> str:
     c = row["certainty"]
     out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
     return out + (f", {c['provisional']}" if c.get("provisional") else "")
+
+
+def headline_certainty(name: str) -> str:
+    """The certainty of a comparison's headline result (the pool across diseases, or its one
+    disease), as a sentence for the summary paragraph; "" when nothing is analysed."""
+    rows = site.findings_rows(name)
+    pool = [r for r in rows if r["disease"] == "all"] or rows[:1]
+    if not pool:
+        return ""
+    r = pool[0]
+    found = r.get("completeness") or {}
+    stands = (
+        f"; it rests on {found['k']} of {text.count(found['n'], 'identified trial')}"
+        if found.get("n")
+        else ""
+    )
+    return (
+        f"Certainty of this evidence: {_certainty_words(r)} (GRADE, reasons in the summary of "
+        f"findings){stands}."
+    )
+
+
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
+    from analysis.stats import certainty as grade
+
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
 
 
 def certainty_methods() -> Markdown:

@@ -66,6 +66,7 @@ def summary(name: str) -> Markdown:
             register_rows=len(register_rows),
             other=other,
             populations=_populations(c),
+            certainty=site.headline_certainty(name) if c else "",
         )
     )
 
