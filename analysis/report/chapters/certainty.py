@@ -10,7 +10,15 @@ from IPython.display import Markdown
 from analysis.report import chapters as site
 from analysis.report import text
 from analysis.report.chapters.loading import COMPARISON_KEYS, _key, label, pd, result
-from analysis.report.chapters.tables import _md_table, _nnt, _per1000, published
+from analysis.report.chapters.tables import (
+    _md_table,
+    _nnt,
+    _per1000,
+    footnote_marks,
+    footnote_note,
+    published,
+    risk_difference,
+)
 
 # --------------------------------------------------------------------------- certainty (GRADE)
 # Summary of findings per comparison and disease, certainty of evidence, plain language,
@@ -123,8 +131,12 @@ def findings_table(name: str) -> Markdown:
                     else ""
                 )
                 notes.append(
-                    f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
-                    f"{who}: {findings_md(d['reason'])}."
+                    footnote_note(
+                        name,
+                        letter,
+                        f"{DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
+                        f"{who}: {findings_md(d['reason'])}.",
+                    )
                 )
         key = _key(name, "findings", r["disease"])
         nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
@@ -143,9 +155,10 @@ def findings_table(name: str) -> Markdown:
                     if ab
                     else "–"
                 ),
+                "Risk difference per 1000 (95 % CI)": risk_difference(ab),
                 "NNT": nnt,
                 "Certainty": certainty_label(r)
-                + (f"^{','.join(marks)}^" if marks else "")
+                + footnote_marks(name, marks)
                 + f" ({_how_rated(r)})",
             }
         )
