@@ -142,10 +142,7 @@ def footnote_marks(name: str, letters: list[str]) -> str:
 def footnote_note(name: str, letter: str, explanation: str) -> str:
     """The explanation of footnote *letter*, with its anchor and a link back to its marker."""
     ident = _note_id(name, letter)
-    return (
-        f"[^{letter}^]{{#{ident}}} {explanation} "
-        f"[(back to the table)](#{ident}-ref)"
-    )
+    return f"[^{letter}^]{{#{ident}}} {explanation} [(back to the table)](#{ident}-ref)"
 
 
 def _nnt(ab: dict) -> str:
