@@ -61,3 +61,17 @@ def test_footnote_markers_link_to_their_explanation_and_back():
     assert re.match(r"^\[\^a\^\]\{#sof-placebo-note-a\} Imprecision", note)
     assert "(#sof-placebo-note-a-ref)" in note
     assert footnote_marks("placebo", []) == ""
+
+
+def plain_marks(md: str) -> str:
+    """The summary of findings' Markdown with its footnote links taken out (``^a,b^`` and
+    ``- ^a^ reason``), for tests that read the letters and notes as text."""
+    md = re.sub(r"\[\[([a-z]+)\]\(#sof-[^)]*\)\]\{#[^}]*\}", r"\1", md)
+    md = re.sub(r"\[([a-z]+)\]\(#sof-[^)]*\)", r"\1", md)
+    md = re.sub(r"\[\^([a-z]+)\^\]\{#sof-[^}]*\}", r"^\1^", md)
+    return re.sub(r" \[\(back to the table\)\]\(#sof-[^)]*\)", "", md)
+
+
+def test_plain_marks_takes_out_the_links_only():
+    row = footnote_marks("x", ["a", "b"]) + " " + footnote_note("x", "a", "Reason.")
+    assert plain_marks(row) == "^a,b^ ^a^ Reason."

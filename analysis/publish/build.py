@@ -626,6 +626,9 @@ def build(
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
+        from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
+
+        feed.write(root, staging, site_url(root), title="IVIG in autoimmune neurological diseases")
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))

@@ -361,7 +361,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         entry["findings"] = {
             row["disease"]: row
             for row in findings_mod.findings(
-                comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
+                comparator,
+                rows,
+                entry,
+                lambda part, **o: _analyse(part, config, by=None, **o),
+                overrides,
+                register=df[df["comparator"].astype(str) == comparator],
             )
         }
         entry["sensitivity"] = sens

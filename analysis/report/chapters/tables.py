@@ -130,13 +130,21 @@ def _note_id(name: str, letter: str) -> str:
     return f"sof-{name}-note-{letter}"
 
 
-def footnote_marks(name: str, letters: list[str]) -> str:
+def footnote_marks(name: str, letters: list[str], seen: set[str] | None = None) -> str:
     """Superscript footnote markers that link to their explanation under the table
-    (``[a](#sof-NAME-note-a)``), each the target of the explanation's link back."""
+    (``[a](#sof-NAME-note-a)``); the first marker of each letter is the target of the
+    explanation's link back (*seen* holds the letters already anchored in this table)."""
     if not letters:
         return ""
-    links = ",".join(f"[[{x}](#{_note_id(name, x)})]{{#{_note_id(name, x)}-ref}}" for x in letters)
-    return f"^{links}^"
+    seen = set() if seen is None else seen
+    links = []
+    for x in letters:
+        link = f"[{x}](#{_note_id(name, x)})"
+        if x not in seen:
+            seen.add(x)
+            link = f"[{link}]{{#{_note_id(name, x)}-ref}}"
+        links.append(link)
+    return "^" + ",".join(links) + "^"
 
 
 def footnote_note(name: str, letter: str, explanation: str) -> str:
@@ -261,15 +269,13 @@ def _upper_first(s: str) -> str:
 
 
 def small_study(name: str) -> Markdown:
-    """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
+    """Egger, Begg and trim-and-fill for a comparison; below ten trials, the reason instead."""
+    from analysis.report.chapters.certainty import small_study_withheld
+    from analysis.stats.certainty import MIN_K_SMALL_STUDY
+
     c = result(name)
-    if c is None or c.k < 3:
-        n = 0 if c is None else c.k
-        return Markdown(
-            f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
-            "small-study effects cannot be made (they need at least three trials, and ten to be "
-            "interpreted)."
-        )
+    if c is None or c.k < MIN_K_SMALL_STUDY:
+        return Markdown(small_study_withheld(0 if c is None else c.k))
     eg, bg, tf = (
         c.analysis.small_study.egger,
         c.analysis.small_study.begg,

@@ -41,6 +41,8 @@ def responsive(wide: Any, narrow: Any, notes: tuple[str, ...], table: Any, capti
 
         def __init__(self) -> None:
             self.__dict__.update(wide.__dict__)
+            self.wide = wide  # the two layouts, for callers that want one of them
+            self.narrow = narrow
 
         def save_spec(self, directory=None):
             narrow.save_spec(directory)
