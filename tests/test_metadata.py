@@ -204,8 +204,34 @@ def test_every_page_of_a_built_site_carries_valid_metadata(tmp_path):
         blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
         assert len(blocks) == 1, f"{where}: {len(blocks)} JSON-LD blocks"
         assert schema_org_problems(json.loads(blocks[0])) == [], where
-        icon = re.search(r'<link\b[^>]*rel="(?:shortcut )?icon"[^>]*href="([^"]+)"', page)
-        assert icon and (path.parent / icon.group(1)).resolve().is_file(), f"{where}: no favicon"
+        icons = [
+            re.search(r'\bhref="([^"]+)"', tag)
+            for tag in re.findall(r"<link\b[^>]*>", page)
+            if re.search(r'\brel="(?:shortcut )?icon"', tag)
+        ]
+        assert icons and icons[0], f"{where}: no favicon"
+        assert (path.parent / icons[0].group(1)).resolve().is_file(), f"{where}: favicon missing"
     cite = (site / "chapters" / "cite.html").read_text(encoding="utf-8")
     for name in ("citation.bib", "citation.ris", "CITATION.cff"):
         assert f'href="../{name}"' in cite and (site / name).is_file(), name
+
+
+def test_quarto_s_tags_are_tidied_for_scholar():
+    """Quarto's google-scholar output: an escaped ampersand escaped again, "undefined" for a
+    missing given name, dates with hyphens, no citation_date."""
+    page = (
+        '<head><meta name="citation_title" content="Muscle &amp;amp;amp; Nerve">\n'
+        '<meta name="citation_author" content="undefined Mendell">\n'
+        '<meta name="citation_publication_date" content="2026-12-05">\n'
+        '<meta name="citation_reference" content="citation_author=undefined Wolfe;,'
+        'citation_journal_title=Muscle &amp;amp;amp; Nerve;"></head>'
+    )
+    before = _meta_tags(page)
+    assert scholar_problems(before)  # the check sees what is wrong
+    tidy = citation.tidy_highwire(page)
+    after = _meta_tags(tidy)
+    assert scholar_problems(after) == []
+    assert ("citation_title", "Muscle & Nerve") in after
+    assert ("citation_author", "Mendell") in after
+    assert ("citation_date", "2026/12/05") in after
+    assert citation.tidy_highwire(tidy) == tidy  # once is enough

@@ -603,11 +603,6 @@ def build(
         progress(f"validated data/studies.csv ({rows} rows)")
         bundle(root, staging)
         progress("computed results.json")
-        if (root / "CITATION.cff").is_file():
-            from analysis.report.citation import write_downloads
-
-            # citation.bib, citation.ris, CITATION.cff
-            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
         if quarto:
             if not _render_quarto(quarto, root, staging, stamp, versions, progress):
                 progress(
@@ -621,8 +616,13 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
-        if (root / "CITATION.cff").is_file():  # schema.org JSON-LD in every page's head
-            _add_json_ld(root, staging, stamp)
+        if (root / "CITATION.cff").is_file():
+            from analysis.report.citation import write_downloads
+
+            # citation.bib, citation.ris, CITATION.cff (after rendering: Quarto's output
+            # folder carries the repository's CITATION.cff, the planned release's)
+            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
+            _add_json_ld(root, staging, stamp)  # schema.org JSON-LD in every page's head
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
