@@ -9,6 +9,7 @@ import pytest
 from analysis.evidence import studies as data
 from analysis.report import findings as fm
 from analysis.report import results_bundle
+from tests.test_sof_risk_difference import plain_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,7 +172,7 @@ def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
 
     from analysis.report import chapters as site
 
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     rows = site.findings_rows("placebo")
     reasons = {
         (d["domain"], d["rating"], d["reason"])
@@ -236,7 +237,7 @@ def test_identical_footnotes_merge_and_model_note_marks_the_effect(monkeypatch):
     from analysis.report import chapters as site
 
     monkeypatch.setattr(site, "findings_rows", lambda name: _constructed_rows())
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     lines = md.splitlines()
     cidp, ms, pool = (
         next(x for x in lines if x.startswith(f"| {p}")) for p in ("CIDP", "Multiple", "All")
@@ -346,7 +347,7 @@ def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch
         r["certainty"] for r in plain if r["disease"] != "cidp"
     ]
     monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     assert "judged: imprecision)" in md
     assert "<b>" not in md and "\\<b\\>" not in md  # not_serious is no footnote; nothing raw
     assert "R. Eviewer" not in md  # a domain that was not rated down has no footnote
@@ -368,7 +369,7 @@ def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
         {("placebo", "all"): {"risk_of_bias": o}},
     )
     monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
     assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
     assert "<script>" not in md and "[@key]" not in md

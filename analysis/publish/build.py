@@ -325,7 +325,10 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         commit, built = stamp["commit"], stamp["generated"]
         c = cff.load(root, commit=commit, built=built)
         citation = c.text()
-        pdf_url = (c.version_url + load_project(root).pdf_name) if c.released else None
+        # the PDF of this build: a release's own folder, else the site's root (where a
+        # development build is served)
+        base = c.version_url if c.released else c.url.rstrip("/") + "/"
+        pdf_url = base + load_project(root).pdf_name
         meta = tuple(
             cff.highwire_meta(
                 root, pdf_url=pdf_url, commit=commit, built=built, released=c.released
@@ -354,6 +357,22 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         meta,
         **extra,
     )
+
+
+def _add_json_ld(root: Path, site: Path, stamp: dict[str, str]) -> None:
+    from analysis.render import load_project
+    from analysis.report import citation as cff
+
+    c = cff.load(root, commit=stamp["commit"], built=stamp["generated"])
+    base = c.version_url if c.released else c.url.rstrip("/") + "/"
+    doc = cff.json_ld(
+        root,
+        pdf_url=base + load_project(root).pdf_name,
+        version=stamp["version"],
+        commit=stamp["commit"],
+        built=stamp["generated"],
+    )
+    cff.add_json_ld(site, doc)
 
 
 def _render_embedded(
@@ -426,6 +445,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         meta["citation"] = quarto_citation(
             root, released=ctx.released, commit=ctx.commit, built=ctx.generated
         )
+        pdf = dict(ctx.meta).get("citation_pdf_url")
+        if pdf:
+            meta["citation"]["pdf-url"] = pdf
         # the title-page block of the shared Typst partial (analysis/render/titlepage.typ)
         meta["ivig-title"] = {
             "status": ctx.version_line,
@@ -582,11 +604,6 @@ def build(
         progress(f"validated data/studies.csv ({rows} rows)")
         bundle(root, staging)
         progress("computed results.json")
-        if (root / "CITATION.cff").is_file():
-            from analysis.report.citation import write_downloads
-
-            # citation.bib, citation.ris, CITATION.cff
-            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
         if quarto:
             if not _render_quarto(quarto, root, staging, stamp, versions, progress):
                 progress(
@@ -600,6 +617,13 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
+        if (root / "CITATION.cff").is_file():
+            from analysis.report.citation import write_downloads
+
+            # citation.bib, citation.ris, CITATION.cff (after rendering: Quarto's output
+            # folder carries the repository's CITATION.cff, the planned release's)
+            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
+            _add_json_ld(root, staging, stamp)  # schema.org JSON-LD in every page's head
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled

@@ -115,6 +115,7 @@ from analysis.report.chapters.pages import (  # noqa: F401
     bibtex,
     changelog,
     chart_files,
+    citation_downloads,
     cite_as,
     cite_block,
     conclusion,

@@ -14,7 +14,10 @@ from analysis.report.chapters.tables import (  # noqa: F401 (small_study_withhel
     _md_table,
     _nnt,
     _per1000,
+    footnote_marks,
+    footnote_note,
     published,
+    risk_difference,
     small_study_withheld,
 )
 
@@ -142,6 +145,7 @@ def findings_table(name: str) -> Markdown:
     texts = [_row_notes(r) for r in rows]
     marks, notes = footnotes([t for t, _ in texts])
     out = []
+    seen: set[str] = set()  # a letter shared by several rows: one anchor, at its first use
     for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
         ab = r.get("absolute") or {}
         grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
@@ -152,7 +156,7 @@ def findings_table(name: str) -> Markdown:
             nnt = "not given for a pool across diseases"
         else:
             nnt = "not meaningful"
-        sup = f"^{','.join(grade_marks)}^" if grade_marks else ""
+        sup = footnote_marks(name, grade_marks, seen)
         out.append(
             {
                 "Population": _population(r),
@@ -161,7 +165,7 @@ def findings_table(name: str) -> Markdown:
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
                 )
-                + (f"^{','.join(model_marks)}^" if model_marks else ""),
+                + footnote_marks(name, model_marks, seen),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
                 "IVIG risk per 1000 (95 % CI)": (
                     f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
@@ -169,6 +173,7 @@ def findings_table(name: str) -> Markdown:
                     if ab
                     else "–"
                 ),
+                "Risk difference per 1000 (95 % CI)": risk_difference(ab),
                 "NNT": nnt,
                 "Certainty": f"{r['certainty']['symbols']} "
                 f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
@@ -196,7 +201,7 @@ def findings_table(name: str) -> Markdown:
         "**Reasons for rating down the certainty, and notes.** Identical reasons share a letter.",
         "",
     ]
-    parts += [f"- ^{letter}^ {note}" for letter, note in notes] or ["- None."]
+    parts += [f"- {footnote_note(name, letter, note)}" for letter, note in notes] or ["- None."]
     models = model_lines(name, rows)
     if models:
         parts += [
@@ -456,20 +461,6 @@ def headline_certainty(name: str) -> str:
     return (
         f"Certainty of this evidence: {_certainty_words(r)} (GRADE, reasons in the summary of "
         f"findings){stands}."
-    )
-
-
-def small_study_withheld(k: int) -> str:
-    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
-    from analysis.stats import certainty as grade
-
-    return (
-        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
-        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
-        "tests for funnel plot asymmetry have too little power to tell chance from real "
-        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
-        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
-        "certainty instead (publication bias domain, see the Methods)."
     )
 
 
