@@ -26,6 +26,7 @@ from analysis.publish.diff import (
     pooled_results,
     read_studies,
 )
+from tests.snapshot import SNAPSHOT, copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -288,13 +289,12 @@ def _edit_cell(root: Path, study_id: str, column: str, value: str) -> None:
 
 
 def test_revisions_are_analysed_with_the_real_engine(tmp_path):
-    import shutil
 
     from analysis.report.results_bundle import compute
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    shutil.copytree(ROOT / "data", repo / "data")
+    copy_snapshot(repo / "data")
     (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
@@ -364,7 +364,7 @@ def test_bare_pooled_estimates_take_k_of_their_analysis():
 def test_descriptor_and_bibliography_changes_are_flagged_for_review():
     from analysis.publish.diff import diff_bibliography, diff_package
 
-    pkg = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
+    pkg = (SNAPSHOT / "datapackage.json").read_text(encoding="utf-8")
     doc = json.loads(pkg)
     fields = doc["resources"][0]["schema"]["fields"]
     fields[14]["constraints"]["enum"].append("checked")
@@ -491,12 +491,11 @@ def test_first_line_in_words_and_empty_sections_left_out():
     assert "### Pooled results" not in same and "|" not in same
 
 
-def test_forest_images_for_the_comparisons_that_moved(tmp_path):
+def test_forest_images_for_the_comparisons_that_moved(tmp_path, snapshot_bundle):
     """Issue 15: before/after SVGs (vl-convert) for each comparison whose primary moved."""
     from analysis.publish.diff import forest_images
-    from analysis.report.results_bundle import compute
 
-    real = compute(ROOT)
+    real = snapshot_bundle
     moved = copy.deepcopy(real)
     moved["comparisons"]["placebo"]["random"]["estimate"] *= 1.1
     d = compare(Side("a", real), Side("b", moved))
@@ -518,11 +517,10 @@ def test_forest_images_for_the_comparisons_that_moved(tmp_path):
 def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_rules(tmp_path):
     """The base of a diff may predate a rule (here: the 10^7 bound on counts); it is analysed
     with the current code and rules, and the descriptor change is listed for review."""
-    import shutil
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    shutil.copytree(ROOT / "data", repo / "data")
+    copy_snapshot(repo / "data")
     pkg_path = repo / "data" / "datapackage.json"
     old = json.loads(pkg_path.read_text(encoding="utf-8"))
     for f in old["resources"][0]["schema"]["fields"]:
@@ -535,7 +533,7 @@ def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_r
     base = load_side("HEAD", repo)
     assert base.package == json.dumps(old, indent=2) + "\n"  # the revision's own text
     assert base.bundle["comparisons"]["placebo"] is not None
-    head = Side("now", base.bundle, base.studies, (ROOT / "data/datapackage.json").read_text())
+    head = Side("now", base.bundle, base.studies, (SNAPSHOT / "datapackage.json").read_text())
     md = compare(base, head).to_markdown()
     assert "**Rules changed** in `data/datapackage.json`" in md
     assert "`resources[0].schema.fields[6].constraints.maximum`" in md

@@ -22,13 +22,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "evidence": frozenset({"base"}),
     "render": frozenset({"base"}),
     "report": frozenset({"base", "stats", "evidence"}),
-    "publish": frozenset({"base", "stats", "evidence", "report", "render"}),
-    "cli": frozenset({"base", "stats", "evidence", "report", "render", "publish"}),
+    "surveil": frozenset({"base", "evidence"}),  # the scheduled search and integrity watch
+    "publish": frozenset({"base", "stats", "evidence", "report", "render", "surveil"}),
+    "cli": frozenset({"base", "stats", "evidence", "report", "render", "publish", "surveil"}),
     # the package's entry points: ``__main__`` calls the command line, ``__init__``
     # reads the version lazily for ``analysis.__version__``
     "entry": frozenset({"base", "stats", "evidence", "report", "render", "publish", "cli"}),
 }
-ROOMS = ("stats", "evidence", "report", "publish", "cli", "render")
+ROOMS = ("stats", "evidence", "report", "publish", "cli", "render", "surveil")
 BASE = ("errors", "escape", "vocabulary")
 
 

@@ -787,6 +787,13 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
 
     out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
+
+    from analysis.evidence import outcomes  # the protocol (protocol.yaml) and every outcome
+
+    typed = [{k: _val(rec, k) for k in rec} for _, rec in records]
+    outcomes.check_beside(
+        table.parent, typed, out, project=table.parent.resolve() == DATA_DIR.resolve()
+    )
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 

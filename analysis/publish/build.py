@@ -414,6 +414,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
         "version": ctx.version,
         "commit": ctx.commit,
+        # the title block's date is the build's (the commit's) date: a release says so, a
+        # development version says "built on", never "published"
+        "language": {"title-block-published": "Released" if ctx.released else "Built on"},
         # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
         "ivig-title-page": {k: escape.markdown(v) for k, v in title_page(project, ctx).items()},
     }
@@ -599,6 +602,9 @@ def build(
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
+        from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
+
+        feed.write(root, staging, site_url(root), title="IVIG in autoimmune neurological diseases")
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))

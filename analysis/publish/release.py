@@ -244,6 +244,11 @@ def plan(
     meta["publication_date"] = released.isoformat()
     files[zen] = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
     files[root / CHANGELOG / f"{new.tag}.md"] = entry
+    from analysis.publish.feed import release_record_json  # the machine-readable entry
+
+    files[root / CHANGELOG / f"{new.tag}.json"] = release_record_json(
+        diff, str(new), released.isoformat(), base
+    )
     return Plan(str(new), str(old), base, released.isoformat(), files, entry, tuple(warnings))
 
 
@@ -265,10 +270,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="show what would change; write nothing"
     )
+    parser.add_argument(
+        "--integrity-offline",
+        type=Path,
+        metavar="DIR",
+        help="check retractions against recorded Crossref responses in DIR (default: live)",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
+    from analysis.surveil.integrity import check_release  # the retraction check
+
+    check_release(Path(args.root) / "data", args.integrity_offline)
     p = plan(args.root, args.version, base=args.base, released=args.date)
     for w in p.warnings:
         print(f"warning: {w}", file=sys.stderr)
