@@ -874,6 +874,8 @@ def test_changed_reports_only_the_rows_the_branch_changed(tmp_path):
     proc = _run("data", "--changed", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [f"data/studies.csv:{b + 1}:{space} ({rows[b][author]})"]
+    # `--changed data`: a directory after --changed is the path, not a revision
+    assert _run("--changed", "data", cwd=tmp_path).stdout == proc.stdout
     assert re.fullmatch(
         r"data/studies\.csv: \d+ rows, 0 errors, 1 warning on the 1 row changed since"
         r" [0-9a-f]{12} \(\d+ more warnings? on other rows: validate without --changed lists"

@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(datadictionary(), end="")
         return 0
+    if args.changed and args.path is None and Path(args.changed).exists():
+        args.path, args.changed = Path(args.changed), ""  # `validate --changed data`
     if getattr(args, "fix", False):
         _fix(locate(args.path)[0])
     report = validate(args.path)

@@ -48,10 +48,15 @@ def toplevel(path: Path) -> Path:
 
 def merge_base(repo: Path) -> str:
     """Where the current branch left ``main`` (or ``origin/main``): its merge base."""
+    return merge_base_with(repo)[1]
+
+
+def merge_base_with(repo: Path) -> tuple[str, str]:
+    """The branch (``main`` or ``origin/main``) and the commit where HEAD left it."""
     for branch in MAIN_BRANCHES:
         proc = _git(repo, "merge-base", "HEAD", branch)
         if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout.decode().strip()
+            return branch, proc.stdout.decode().strip()
     raise UserError(
         "no branch main or origin/main to compare with: name BASE"
         " (a revision, a tag, a results.json or a directory)"

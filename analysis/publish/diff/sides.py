@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.errors import UserError
-from analysis.evidence.changed import merge_base, resolve
+from analysis.evidence.changed import resolve
 from analysis.publish.diff.compare import Side, read_studies
 
 
@@ -25,12 +25,6 @@ def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
         msg = exc.stderr.decode(errors="replace").strip().splitlines()
         raise UserError(f"git {' '.join(args)}: {msg[-1] if msg else 'failed'}") from exc
     return proc.stdout if binary else proc.stdout.decode().strip()
-
-
-def default_base(repo: Path) -> str:
-    """The merge base of the current branch with ``main`` (or ``origin/main``): what a
-    contributor's branch changed, committed or not (one line when neither exists)."""
-    return merge_base(repo)
 
 
 def _compute(root: Path) -> dict:
