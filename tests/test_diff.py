@@ -738,7 +738,7 @@ def test_diff_without_arguments_in_a_contributors_clone(tmp_path):
 
     origin = tmp_path / "origin"
     origin.mkdir()
-    shutil.copytree(ROOT / "data", origin / "data")
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", ".")
     _git(origin, "commit", "-q", "-m", "data")
@@ -782,7 +782,6 @@ def test_the_readmes_diff_examples_work_as_written(tmp_path):
     import os
     import re
     import shlex
-    import shutil
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [
@@ -793,7 +792,7 @@ def test_the_readmes_diff_examples_work_as_written(tmp_path):
     assert len(commands) >= 3 and any(c.endswith("analysis diff") for c in commands)
     origin = tmp_path / "origin"
     origin.mkdir()
-    shutil.copytree(ROOT / "data", origin / "data")
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
     (origin / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", ".")
