@@ -1,7 +1,8 @@
 """The surveillance record (``data/surveillance.yaml``) and integrity decisions.
 
 ``surveillance.yaml`` says how the living review looks for new evidence (what the
-Methods chapter reports under PRISMA-LSR, Akl et al. 2023: sources, frequency, date of
+Methods chapter reports under PRISMA-LSR, the PRISMA extension for living systematic
+reviews: sources, frequency, date of
 the last screened run, how candidates are screened) and carries the politeness settings
 sent to the public APIs (tool name and contact e-mail). ``integrity.yaml`` records a
 maintainer's decision on a retraction, expression of concern or correction of an
