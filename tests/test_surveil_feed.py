@@ -145,7 +145,8 @@ def test_the_feed_is_valid_atom_with_one_entry_per_release(tmp_path):
 
 
 def test_an_empty_changelog_is_still_a_valid_feed(tmp_path):
-    _valid_atom(feed.atom([], "https://example.org/", title="T"))
+    xml = feed.atom([], "https://example.org/", title="T", updated="2026-12-05T15:04:31Z")
+    assert _valid_atom(xml).findtext(f"{A}updated") == "2026-12-05T15:04:31Z"
 
 
 def test_the_validator_catches_a_broken_feed():

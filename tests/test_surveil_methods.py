@@ -92,3 +92,22 @@ def test_the_shipped_record_loads():
     from analysis.evidence.surveillance import load_decisions
 
     load_decisions(ROOT / "data")
+
+
+def test_the_taller_first_box_stays_inside_the_chart(project):
+    flow = {
+        "identified": 42,
+        "pending": 30,
+        "with_counts": 12,
+        "other_outcome": {},
+        "eligible": 12,
+        "excluded_in_analysis": [],
+        "by_comparator": {"placebo": 12},
+        "included": 12,
+        "last_searched": "2026-11-30",
+        "surveillance": surveillance.surveillance_flow(),
+    }
+    boxes = charts.prisma(flow).chart.to_dict()["datasets"]
+    rects = next(v for v in boxes.values() if v and "id" in v[0])
+    first, second = rects[0], rects[1]
+    assert first["y"] >= -2 and first["y2"] < second["y"]  # inside, and above the next box

@@ -82,6 +82,10 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
         b["label"] = "\n".join(lines)
         half = 1.6 * len(lines) + 1.8
         b["y"], b["y2"] = b["yc"] - half, b["yc"] + half
+    if boxes[0]["y"] < -2:  # a tall first box (the surveillance stage) moves down, not out
+        shift = -2 - boxes[0]["y"]
+        for key in ("y", "y2", "yc"):
+            boxes[0][key] += shift
     bdf = pd.DataFrame(boxes)
     arrows = []
     for i in range(len(main) - 1):
