@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,16 +17,26 @@ import pytest
 
 from analysis.evidence.studies import DataError, datadictionary, load_studies
 from analysis.evidence.validate import MAX_BYTES, Problem, validate
-from tests.reference import REGISTER
+from tests.snapshot import SNAPSHOT, copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+#: code tests read the frozen copy of data/ (tests/fixtures/data_snapshot), never today's data/
+DATA = SNAPSHOT
+#: the columns of the curated trial register, which studies.csv keeps first and in order
+REGISTER_COLUMNS = (
+    "study_id,author,year,disease,population,comparator,ivig_improved,ivig_total,"
+    "control_improved,control_total,outcome_type,outcome_definition,timepoint,design,status,"
+    "pmid,doi,source_url,source_quote,notes"
+).split(",")
 CORPUS = ROOT / "tests" / "data_corpus"
 
 # (entry in tests/data_corpus, exit status, stderr lines without the summary; {f} = the path)
 CASES = [
     ("events_exceed_total.csv", 2, [
         "{f}:2:ivig_improved: more events than patients in the IVIG arm (40 > 15)",
+        "{f}:2:ivig_improved: warning: 40 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 15): check the count against the quote (\"Fifteen"
+        " patients were randomised to IVIg and 13 to placebo. In the IV…\")",
     ]),
     ("total_zero.csv", 2, [
         "{f}:2:control_total: below the minimum 1 (0)",
@@ -102,7 +113,13 @@ CASES = [
     ("rereport_counted_twice.csv", 2, [
         "{f}:3:rereports: re-reports a trial already counted on row 2: only one report of a"
         " trial may carry counts (Fazekas1997_AIMS)",
+        "{f}:3:ivig_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the IVIG arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:control_improved: warning: zero cell: no events in the control arm (0/20)",
+        "{f}:3:control_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the control arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:outcome_type: warning: outside the primary analysis (improvement, responder):"
         " sensitivity analyses only (relapse_free)",
     ]),
@@ -177,6 +194,20 @@ CASES = [
         "{f}/references.bib:18:pmid: malformed PMID (88-13271)",
         "{f}/references.bib:23:Hahn1996: duplicate key: first on line 13",
     ]),
+    ("count_not_in_quote.csv", 0, [
+        "{f}:2:ivig_improved: warning: 7 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 8): check the count against the quote (\"Six of 8"
+        " patients in the IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (9)",
+    ]),
+    ("arms_transposed.csv", 0, [
+        "{f}:2:ivig_improved: warning: arms look transposed: the quote gives 6 of 8 for IVIG"
+        " and 2 of 9 for the comparator; swap the arms' counts (\"Six of 8 patients in the"
+        " IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (9)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (8)",
+    ]),
     ("descriptor_invalid_json", 2, [
         "{f}/datapackage.json:17:7: invalid JSON (Expecting ',' delimiter)",
     ]),
@@ -199,6 +230,7 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout, from any directory
     )
 
 
@@ -216,10 +248,10 @@ def test_corpus_is_large_and_every_entry_is_tested():
 def test_corpus_entry(name, status, expected):
     rel = f"tests/data_corpus/{name}"
     before = _digest(CORPUS / name)
-    data_before = _digest(DATA)
+    data_before = _digest(ROOT / "data")
     proc = _run(rel)
     assert _digest(CORPUS / name) == before, "the validator changed a file"
-    assert _digest(DATA) == data_before
+    assert _digest(ROOT / "data") == data_before
     assert proc.returncode == status, proc.stderr
     lines = proc.stderr.splitlines()
     if status == 0:
@@ -260,10 +292,19 @@ def test_quirky_but_valid_files_read_the_same_values():
     assert quoted[1]["population"] == "optic neuritis (persistent visual loss, MS)"
 
 
-def test_shipped_data_is_clean_and_its_warnings_are_the_known_caveats(capsys):
-    proc = _run("data")
+def test_shipped_data_is_clean_from_any_directory():
+    """A rule of data/: it validates (warnings allowed), and the default directory is the
+    project's data/, from any working directory."""
+    assert _run(cwd=ROOT).returncode == 0
+    assert _run(cwd=ROOT / "tests").returncode == 0
+
+
+def test_snapshot_is_clean_and_its_warnings_are_the_known_caveats(tmp_path):
+    copy_snapshot(tmp_path / "data")
+    proc = _run("data", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "data/studies.csv: 40 rows, 0 errors, 6 warnings\n"
+    m = _SUMMARY.fullmatch(proc.stdout.strip())
+    assert m and m["file"] == "data/studies.csv" and m["e"] == "0", proc.stdout
     warnings = proc.stderr.splitlines()
     assert warnings == [
         "data/studies.csv:9:outcome_type: warning: outside the primary analysis (improvement,"
@@ -277,8 +318,6 @@ def test_shipped_data_is_clean_and_its_warnings_are_the_known_caveats(capsys):
         "data/studies.csv:41:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (treatment_success)",
     ]
-    # the default directory is the project's data/, from any working directory
-    assert _run(cwd=ROOT / "tests").returncode == 0
 
 
 def test_huge_file_is_refused_quickly(tmp_path):
@@ -464,9 +503,7 @@ def test_descriptor_is_a_tabular_data_package():
     header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == names
     # the register's columns come first, unchanged
-    register = REGISTER.read_text("utf-8")
-    reg_header = register.splitlines()[0].split(",")
-    assert names[: len(reg_header)] == reg_header
+    assert names[: len(REGISTER_COLUMNS)] == REGISTER_COLUMNS
     assert {"rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"} <= set(names)
 
 
@@ -534,7 +571,7 @@ def test_contributing_example_is_real_output(tmp_path):
     """The example in CONTRIBUTING.md is what the command prints for the edit it describes."""
     text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     example = text.split("pasting its DOI as a link:\n\n```\n", 1)[1].split("```", 1)[0]
-    shutil.copytree(DATA, tmp_path / "data")
+    copy_snapshot(tmp_path / "data")
     csv_path = tmp_path / "data" / "studies.csv"
     rows = csv_path.read_text(encoding="utf-8")
     rows = rows.replace(",4,15,3,13,", ",40,15,3,13,", 1)
@@ -544,3 +581,96 @@ def test_contributing_example_is_real_output(tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == example
+
+
+# --------------------------------------------------------------------------- issue 24: quotes
+
+
+def _quote_warnings(counts, quote):
+    from analysis.evidence import quotes
+
+    got: list[tuple[str, str]] = []
+    keys = ("ivig_improved", "ivig_total", "control_improved", "control_total")
+    quotes.check_row(
+        dict(zip(keys, counts, strict=True)), quote, lambda c, r, v: got.append((c, r))
+    )
+    return got
+
+
+def test_a_count_the_quote_does_not_give_is_named_with_the_quote():
+    quote = "8 of the 16 patients given IVIG improved, compared with 3 of 15 on placebo."
+    assert _quote_warnings((8, 16, 3, 15), quote) == []
+    got = _quote_warnings((9, 16, 3, 15), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "9 is not in source_quote (in digits, in words or as a percentage of the IVIG"
+            " arm's 16): check the count against the quote",
+        )
+    ]
+    # 18 contains 8, 0.8 contains 8: neither is the count 8
+    assert [c for c, _ in _quote_warnings((8, 16, 3, 15), "18 of 16, 0.8 and 3 of 15")] == [
+        "ivig_improved"
+    ]
+
+
+def test_number_words_and_percentages_with_their_arm_size_count_as_found():
+    from analysis.evidence.quotes import number_words
+
+    assert [number_words(w) for w in ("Eight", "twenty-one", "ninety nine", "a hundred")] == [
+        8,
+        21,
+        99,
+        100,
+    ]
+    assert number_words("none") == 0 and number_words("umpteen") is None
+    words = "Twenty-one of thirty-four on IVIG and none of the twelve on placebo improved."
+    assert _quote_warnings((21, 34, 0, 12), words) == []
+    # a percentage stands for the events of its arm: 32/59 = 54.2 %, 12/58 = 20.7 %
+    pct = "54% of the 59 patients treated with IGIV-C and 21 % of the 58 given placebo"
+    assert _quote_warnings((32, 59, 12, 58), pct) == []
+    assert [c for c, _ in _quote_warnings((33, 59, 12, 58), pct)] == ["ivig_improved"]
+    # one printed decimal is read at its precision: 20.7 % of 58 is 12, not 13 (22.4 %)
+    assert [c for c, _ in _quote_warnings((32, 59, 13, 58), "54% ... 20.7% ... 59 58")] == [
+        "control_improved"
+    ]
+
+
+def test_transposed_arms_are_caught_and_respectively_is_not_guessed():
+    quote = (
+        "Six of 8 patients in the IVIG group were responders,"
+        " compared to 2 of 9 in the placebo group."
+    )
+    assert _quote_warnings((6, 8, 2, 9), quote) == []
+    got = _quote_warnings((2, 9, 6, 8), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "arms look transposed: the quote gives 6 of 8 for IVIG and 2 of 9 for the"
+            " comparator; swap the arms' counts",
+        )
+    ]
+    before = "In the placebo group 3/15 improved; in the IVIG group, 8 of 16 improved."
+    assert [c for c, _ in _quote_warnings((3, 15, 8, 16), before)] == ["ivig_improved"]
+    respectively = "20/21 and 18/20 children in the PE and IVIG groups respectively walked."
+    assert _quote_warnings((18, 20, 20, 21), respectively) == []
+    assert _quote_warnings((20, 21, 18, 20), respectively) == []  # order not guessed
+
+
+def test_only_verified_rows_with_their_four_counts_are_checked():
+    from analysis.evidence import quotes
+
+    got: list = []
+    rec = {
+        "status": "derived",
+        "source_quote": "nothing",
+        "ivig_improved": 1,
+        "ivig_total": 2,
+        "control_improved": 1,
+        "control_total": 2,
+    }
+    quotes.check_record(rec, lambda *a: got.append(a))
+    quotes.check_record({**rec, "status": "verified", "control_total": None}, got.append)
+    assert got == []
+    quotes.check_record({**rec, "status": "verified"}, lambda *a: got.append(a))
+    assert len(got) == 4

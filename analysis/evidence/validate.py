@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import json
 import os
 import re
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
-from analysis.evidence import bibtex, csvfile
+from analysis.evidence import bibtex, csvfile, quotes
 from analysis.evidence.csvfile import Problem
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
@@ -777,6 +778,7 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     _unique(records, fields, name, out)
     for row, rec in records:
         _row_rules(row, rec, name, out, this_year)
+        quotes.check_record(rec, functools.partial(out.warn, name, row))  # counts vs quote
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
     from analysis.evidence import search  # the search record (data/search.yaml)
@@ -787,6 +789,13 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
 
     out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
+
+    from analysis.evidence import outcomes  # the protocol (protocol.yaml) and every outcome
+
+    typed = [{k: _val(rec, k) for k in rec} for _, rec in records]
+    outcomes.check_beside(
+        table.parent, typed, out, project=table.parent.resolve() == DATA_DIR.resolve()
+    )
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 

@@ -414,6 +414,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
         "version": ctx.version,
         "commit": ctx.commit,
+        # the title block's date is the build's (the commit's) date: a release says so, a
+        # development version says "built on", never "published"
+        "language": {"title-block-published": "Released" if ctx.released else "Built on"},
         # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
         "ivig-title-page": {k: escape.markdown(v) for k, v in title_page(project, ctx).items()},
     }

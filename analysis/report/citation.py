@@ -42,6 +42,7 @@ __all__ = [
     "quarto_citation",
     "ris",
     "write_downloads",
+    "cff_for_build",
 ]
 
 CFF = "CITATION.cff"
@@ -429,6 +430,21 @@ def cite_statement(root: Path | None = None, **state) -> tuple[str, str | None]:
     )
 
 
+def cff_for_build(text: str, c: Citation) -> str:
+    """``CITATION.cff`` as this build publishes it: a release's file as it is; for a
+    development build, ``version`` is the development version (``X.Y.Z.dev0+<commit>``,
+    :func:`analysis.report.version.build_version`) and there is no ``date-released``,
+    since nothing was released (the repository's file keeps the planned release's
+    lines for ``python -m analysis release``)."""
+    if c.released:
+        return text
+    from analysis.report.version import build_version
+
+    dev = build_version(c.version, c.commit or "unknown", released=False)
+    text = re.sub(r"(?m)^version:.*$", f'version: "{dev}"', text, count=1)
+    return re.sub(r"(?m)^date-released:.*\n?", "", text)
+
+
 def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
     """Write the "cite this version" downloads into ``out_dir``; returns their paths.
 
@@ -443,7 +459,7 @@ def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
     texts = {
         "citation.bib": bibtex(root, **state),
         "citation.ris": ris(root, **state),
-        CFF: source.read_text(encoding="utf-8"),
+        CFF: cff_for_build(source.read_text(encoding="utf-8"), load(root, **state)),
     }
     written = []
     for name, text in texts.items():

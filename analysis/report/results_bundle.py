@@ -361,7 +361,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         entry["findings"] = {
             row["disease"]: row
             for row in findings_mod.findings(
-                comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
+                comparator,
+                rows,
+                entry,
+                lambda part, **o: _analyse(part, config, by=None, **o),
+                overrides,
+                register=df[df["comparator"].astype(str) == comparator],
             )
         }
         entry["sensitivity"] = sens
@@ -370,6 +375,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     return _clean(
         {
             "version": stamp["version"],
+            "released": stamp["released"] == "true",
             "commit": stamp["commit"],
             "generated": stamp["generated"],
             "methods": config.to_dict(),

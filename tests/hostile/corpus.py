@@ -15,8 +15,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.snapshot import SNAPSHOT, copy_snapshot
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
+DATA = ROOT / "data"  # only checked to be left untouched; the tests edit copies of SNAPSHOT
 
 #: Markup a contributor could type into a text field: HTML, raw pandoc attributes, a
 #: citation, an image, a javascript: link, a mention and an issue reference, entities,
@@ -30,7 +32,7 @@ PAYLOADS = (
 )
 
 
-def rows(data: Path = DATA) -> tuple[list[str], list[dict[str, str]]]:
+def rows(data: Path = SNAPSHOT) -> tuple[list[str], list[dict[str, str]]]:
     text = (data / "studies.csv").read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     return list(reader.fieldnames or []), list(reader)
@@ -46,8 +48,8 @@ def write_rows(data: Path, header: list[str], table: list[dict[str, str]], **kw)
 
 
 def copy_data(dest: Path) -> Path:
-    shutil.copytree(DATA, dest)
-    return dest
+    """The frozen data snapshot (tests/fixtures/data_snapshot) copied into *dest*."""
+    return copy_snapshot(dest)
 
 
 def _descriptor(edit: Callable[[dict], object]) -> Callable[[Path], None]:

@@ -26,6 +26,50 @@ def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
     return proc.stdout if binary else proc.stdout.decode().strip()
 
 
+def resolve(repo: Path, rev: str) -> str:
+    """The commit of revision or tag ``rev``; a missing one is one line, not git's error."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise UserError("git is needed to compare revisions") from exc
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise UserError(
+            f"no revision or tag {rev!r} (git tag lists the tags, git branch -a the branches)"
+        )
+    return proc.stdout.decode().strip()
+
+
+#: the branches a contributor's work is compared with when no BASE is given, in order
+MAIN_BRANCHES = ("main", "origin/main")
+
+
+def default_base(repo: Path) -> str:
+    """The merge base of the current branch with ``main`` (or ``origin/main``): what a
+    contributor's branch changed, committed or not.
+
+    Raises :class:`UserError` in one line when neither branch exists.
+    """
+    for branch in MAIN_BRANCHES:
+        try:
+            proc = subprocess.run(
+                ["git", "-C", str(repo), "merge-base", "HEAD", branch],
+                capture_output=True,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise UserError("git is needed to compare revisions") from exc
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.decode().strip()
+    raise UserError(
+        "no branch main or origin/main to compare with: name BASE"
+        " (a revision, a tag, a results.json or a directory)"
+    )
+
+
 def _compute(root: Path) -> dict:
     """Results bundle of the project at ``root`` (its ``data/``) with the current code."""
     from analysis.report.results_bundle import compute
@@ -71,7 +115,7 @@ def _studies_file(root: Path) -> tuple[dict[str, str], ...] | None:
 
 def bundle_at_revision(repo: Path, rev: str) -> Side:
     """Analyse the ``data/`` of git revision ``rev`` of ``repo`` with the current code."""
-    sha = str(_run_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"))
+    sha = resolve(repo, rev)
     files = str(_run_git(repo, "ls-tree", "--name-only", sha, "--", "data", "pyproject.toml"))
     with tempfile.TemporaryDirectory(prefix="ivig-diff-") as tmp:
         root = Path(tmp)
@@ -120,11 +164,25 @@ def _version_from_text(pyproject: str) -> str:
         return "unknown"
 
 
-def load_side(spec: str, repo: Path | None = None) -> Side:
-    """Resolve BASE or HEAD: a results.json file, a project directory, or a git revision."""
+def here() -> Path:
+    """The git repository of the working directory (a contributor's clone), else the
+    project's own checkout."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        proc = None
+    if proc is not None and proc.returncode == 0 and proc.stdout.strip():
+        return Path(proc.stdout.strip())
     from analysis.report.version import ROOT
 
-    repo = Path(repo) if repo is not None else ROOT
+    return ROOT
+
+
+def load_side(spec: str, repo: Path | None = None) -> Side:
+    """Resolve BASE or HEAD: a results.json file, a project directory, or a git revision."""
+    repo = Path(repo) if repo is not None else here()
     path = Path(spec)
     if spec.endswith(".json") or path.is_file():
         if not path.is_file():

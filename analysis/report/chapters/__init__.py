@@ -35,13 +35,16 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     RATING_WORDS,
     certainty_label,
     certainty_methods,
+    conclusion_cell,
     findings_md,
     findings_rows,
     findings_table,
     first_screen,
+    model_lines,
     plain_language,
     pool_sentence,
     published_beside,
+    small_study_withheld,
     why_different,
 )
 from analysis.report.chapters.figures import (  # noqa: F401

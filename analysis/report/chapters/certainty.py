@@ -62,10 +62,15 @@ def _row_effect(name: str, row: dict) -> str:
     )
 
 
-def certainty_label(row: dict) -> str:
-    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty."""
+def certainty_label(row: dict, marks: str = "") -> str:
+    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty, then (when the rating
+    rests on judgements not yet made) ``(provisional: risk of bias not yet assessed)``.
+    ``marks``: footnote letters written right after the word."""
     c = row["certainty"]
-    return f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}"
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}{marks}"
+    if c.get("provisional"):
+        out += f" ({c['provisional']})"
+    return out
 
 
 def _how_rated(row: dict) -> str:
@@ -87,6 +92,25 @@ def _outcome_cell(row: dict) -> str:
     return f"{types.capitalize()}, as each trial defined it (definitions below)"
 
 
+def _domain_note(d: dict) -> str:
+    """A domain's footnote: ``Risk of bias, serious (−1): reason.`` (data fields escaped)."""
+    who = f" (judged by {findings_md(d['reviewer'])})" if d["source"] == "reviewer" else ""
+    return (
+        f"{DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}{who}: "
+        f"{findings_md(d['reason'])}."
+    )
+
+
+def _row_notes(row: dict) -> tuple[list[str], int]:
+    """A row's footnote texts: one per domain rated down, then the model note (if the choice
+    of model changes the conclusion); and how many are domain notes."""
+    notes = [_domain_note(d) for d in row["certainty"]["domains"] if d["downgrade"] > 0]
+    n = len(notes)
+    if row.get("model_note"):
+        notes.append(findings_md(row["model_note"]) + ".")
+    return notes, n
+
+
 def findings_md(value: Any) -> str:
     """A data field as plain text in Markdown (:func:`analysis.report.findings.md_text`)."""
     from analysis.report.findings import md_text
@@ -102,32 +126,27 @@ def findings_table(name: str) -> Markdown:
     risk from that row's own trials), NNT where the CI excludes no effect, certainty with
     lettered footnotes giving each downgrade and its reason, and whether it is rule-based.
     """
+    from analysis.report.findings import footnotes
+
     rows = site.findings_rows(name)
     if not rows:
         return Markdown(
             f"_No trial of IVIG versus {label(name).lower()} is in the primary analysis._"
         )
-    notes: list[str] = []
-    letters = "abcdefghijklmnopqrstuvwxyz"
+    texts = [_row_notes(r) for r in rows]
+    marks, notes = footnotes([t for t, _ in texts])
     out = []
-    for r in rows:
+    for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
         ab = r.get("absolute") or {}
-        marks = []
-        for d in r["certainty"]["domains"]:
-            if d["downgrade"] > 0:
-                letter = letters[len(notes) % 26]
-                marks.append(letter)
-                who = (
-                    f" (judged by {findings_md(d['reviewer'])})"
-                    if d["source"] == "reviewer"
-                    else ""
-                )
-                notes.append(
-                    f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
-                    f"{who}: {findings_md(d['reason'])}."
-                )
+        grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
         key = _key(name, "findings", r["disease"])
-        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
+        if r.get("nnt_meaningful"):
+            nnt = _nnt(ab)
+        elif r["disease"] == "all":
+            nnt = "not given for a pool across diseases"
+        else:
+            nnt = "not meaningful"
+        sup = f"^{','.join(grade_marks)}^" if grade_marks else ""
         out.append(
             {
                 "Population": _population(r),
@@ -135,7 +154,8 @@ def findings_table(name: str) -> Markdown:
                 "Trials (participants)": f"{r['k']} ({r['participants']})",
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
-                ),
+                )
+                + (f"^{','.join(model_marks)}^" if model_marks else ""),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
                 "IVIG risk per 1000 (95 % CI)": (
                     f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
@@ -144,9 +164,10 @@ def findings_table(name: str) -> Markdown:
                     else "–"
                 ),
                 "NNT": nnt,
-                "Certainty": certainty_label(r)
-                + (f"^{','.join(marks)}^" if marks else "")
-                + f" ({_how_rated(r)})",
+                "Certainty": f"{r['certainty']['symbols']} "
+                f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
+                + "; ".join(x for x in (r["certainty"].get("provisional"), _how_rated(r)) if x)
+                + ")",
             }
         )
     table = _md_table(pd.DataFrame(out))
@@ -163,15 +184,56 @@ def findings_table(name: str) -> Markdown:
         table,
         "",
         "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
-        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "rounded up; not meaningful where the confidence interval includes no effect, and not "
+        "given for a pool across diseases, whose control risks differ.",
         "",
-        "**Reasons for rating down the certainty.**",
+        "**Reasons for rating down the certainty, and notes.** Identical reasons share a letter.",
         "",
     ]
-    parts += [f"- {n}" for n in notes] or ["- None."]
+    parts += [f"- ^{letter}^ {note}" for letter, note in notes] or ["- None."]
+    models = model_lines(name, rows)
+    if models:
+        parts += [
+            "",
+            "**The same rows under other models.** Random effects with the Hartung-Knapp "
+            "adjustment is the primary model; with few trials its interval is wide, so each "
+            "pooled row is also shown with unadjusted random effects (REML, normal "
+            "distribution) and the common-effect (Mantel-Haenszel) model.",
+            "",
+            *models,
+        ]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
     return Markdown("\n".join(parts))
+
+
+MODEL_WORDS = {
+    "random_hk": "random effects, Hartung-Knapp",
+    "random_z": "random effects, unadjusted",
+    "common_mh": "common effect (Mantel-Haenszel)",
+}
+
+
+def model_lines(name: str, rows: list[dict]) -> list[str]:
+    """One list item per pooled row: its result under each model, numbers marked with their
+    bundle keys (``...findings.cidp.models.random_z``)."""
+    out = []
+    for r in rows:
+        models = r.get("models")
+        if not models:
+            continue
+        key = _key(name, "findings", r["disease"], "models")
+        shown = [
+            f"{words} "
+            + text.effect(
+                r["measure"], m["estimate"], m["ci_low"], m["ci_high"], key=f"{key}.{code}"
+            )
+            for code, words in MODEL_WORDS.items()
+            if (m := models.get(code)) is not None
+        ]
+        note = " The choice of model changes the conclusion." if r.get("model_note") else ""
+        out.append(f"- **{_population(r)}:** " + "; ".join(shown) + "." + note)
+    return out
 
 
 def pool_sentence(name: str) -> Markdown:
@@ -326,18 +388,85 @@ def published_beside() -> Markdown:
     return Markdown(_md_table(pd.DataFrame(out)))
 
 
-def certainty_methods() -> Markdown:
-    """The GRADE section of the Methods chapter (from the rules' constants)."""
+def conclusion_cell(name: str) -> str:
+    """This version's conclusion of a comparison for the conclusions table: per disease and
+    for the pool, GRADE's statement, the effect, the certainty (provisional where it is) and
+    what it stands on (k of n identified trials)."""
+    from analysis.report.findings import short_statement
+
+    rows = site.findings_rows(name)
+    if not rows:
+        return "no trial in the primary analysis yet: no conclusion"
+    parts = []
+    for r in rows:
+        found = r.get("completeness") or {}
+        stands = (
+            f"{found['k']} of {text.count(found['n'], 'identified trial')}"
+            if found.get("n")
+            else text.count(r["k"], "trial")
+        )
+        parts.append(
+            f"**{_population(r)}:** {short_statement(r)}, "
+            + _row_effect(name, r)
+            + f" ({_certainty_words(r)}; {stands})"
+        )
+    return "; ".join(parts) + "."
+
+
+def _certainty_words(row: dict) -> str:
+    """``⊕◯◯◯ very low certainty, provisional: risk of bias not yet assessed``."""
+    c = row["certainty"]
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
+    return out + (f", {c['provisional']}" if c.get("provisional") else "")
+
+
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
     from analysis.stats import certainty as grade
 
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
+
+
+def certainty_methods() -> Markdown:
+    """The GRADE section of the Methods chapter (from the rules' constants)."""
+    from analysis.report.findings import STATEMENTS, VERY_UNCERTAIN
+    from analysis.stats import certainty as grade
+
+    o = "…"
+    lines = [
+        f"- {CERTAINTY_WORDS[level]}: "
+        + "; ".join(
+            f'"IVIG {STATEMENTS[(level, size, d)].format(o=o)}"'
+            for size, d in (("large", "increase"), ("moderate", "increase"), ("none", None))
+        )
+        + "."
+        for level in ("high", "moderate", "low")
+    ]
+    lines.append(
+        f'- {CERTAINTY_WORDS["very_low"]}: "{VERY_UNCERTAIN.format(o=o)}", whatever the estimate.'
+    )
+    wording = "\n".join(lines)
     return Markdown(
         text.render(
             "certainty_methods.md.j2",
+            wording=wording,
             thresholds=grade.THRESHOLDS,
             i2_serious=grade.I2_SERIOUS,
             i2_very=grade.I2_VERY_SERIOUS,
             subgroup_p=grade.SUBGROUP_P,
             min_k=grade.MIN_K_SMALL_STUDY,
             small_p=grade.SMALL_STUDY_P,
+            large=grade.LARGE_EFFECT,
+            ois_far=grade.OIS_FAR,
+            missing_serious=grade.MISSING_SERIOUS,
+            missing_very=grade.MISSING_VERY_SERIOUS,
+            provisional_rob=grade.PROVISIONAL_ROB,
         )
     )

@@ -7,6 +7,7 @@ from IPython.display import Markdown
 
 from analysis import escape
 from analysis.report import text
+from analysis.report.chapters import certainty as site_certainty
 from analysis.report.chapters.figures import other_outcomes
 from analysis.report.chapters.loading import (
     COMPARISON_KEYS,
@@ -19,7 +20,6 @@ from analysis.report.chapters.loading import (
 )
 from analysis.report.chapters.numbers import (
     _md,
-    effect,
     generated,
     k,
     this_citation,
@@ -60,7 +60,7 @@ def conclusions_table() -> Markdown:
         {
             "Comparison": f"IVIG vs {label(c).lower()}",
             f"Source review ({source['source'].split(',')[0]})": said[c],
-            f"This version ({version().data})": f"{conclusion(c)}; {effect(c).data}",
+            f"This version ({version().data})": site_certainty.conclusion_cell(c),
         }
         for c in COMPARISON_KEYS
     ]
@@ -217,8 +217,9 @@ def small_study_warning() -> Markdown:
         f"No comparison has ten or more trials (the most is {sizes[most]}, IVIG versus "
         f"{label(most).lower()}). With fewer than ten trials, tests for funnel plot asymmetry "
         "have too little power to tell chance from real asymmetry, and a funnel plot is hard to "
-        "read (Cochrane Handbook, section 13.3.5.4). The figures below are shown for "
-        "completeness and should not be interpreted."
+        "read (Cochrane Handbook, section 13.3.5.4; Sterne et al. 2011, BMJ 343:d4002), so "
+        "Egger's and Begg's tests and trim-and-fill are not reported as results; the funnel "
+        "plot is shown to display the trials, not to be interpreted."
     )
 
 

@@ -220,15 +220,13 @@ def _upper_first(s: str) -> str:
 
 
 def small_study(name: str) -> Markdown:
-    """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
+    """Egger, Begg and trim-and-fill for a comparison; below ten trials, the reason instead."""
+    from analysis.report.chapters.certainty import small_study_withheld
+    from analysis.stats.certainty import MIN_K_SMALL_STUDY
+
     c = result(name)
-    if c is None or c.k < 3:
-        n = 0 if c is None else c.k
-        return Markdown(
-            f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
-            "small-study effects cannot be made (they need at least three trials, and ten to be "
-            "interpreted)."
-        )
+    if c is None or c.k < MIN_K_SMALL_STUDY:
+        return Markdown(small_study_withheld(0 if c is None else c.k))
     eg, bg, tf = (
         c.analysis.small_study.egger,
         c.analysis.small_study.begg,
