@@ -18,10 +18,11 @@ from analysis.surveil import sources
 from analysis.surveil.fetch import Http, Replay, SourceError
 from analysis.surveil.run import search
 from analysis.surveil.sources import Window
+from tests.snapshot import SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "surveil"
-DATA = ROOT / "data"  # the register is read for identifiers only; no count is asserted
+DATA = SNAPSHOT  # the frozen register (tests/snapshot.py): identifiers only, no count
 WINDOW = Window(dt.date(2026, 11, 28), dt.date(2026, 12, 5))
 
 

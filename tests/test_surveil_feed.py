@@ -173,6 +173,7 @@ def test_the_build_puts_the_feed_and_records_in_the_site(tmp_path):
 def test_a_release_writes_its_json_record_beside_the_entry(tmp_path):
     import shutil
 
+    from tests.snapshot import copy_snapshot
     from tests.test_release import ROOT, _pyproject, git, run_release, set_count
 
     r = tmp_path / "project"
@@ -181,7 +182,7 @@ def test_a_release_writes_its_json_record_beside_the_entry(tmp_path):
     (r / "pyproject.toml").write_text(_pyproject(text, "0.1.0", r), encoding="utf-8")
     for name in ("CITATION.cff", ".zenodo.json"):
         shutil.copy(ROOT / name, r / name)
-    shutil.copytree(ROOT / "data", r / "data")
+    copy_snapshot(r / "data")
     git(r, "init", "-q", "-b", "main")
     git(r, "add", ".")
     git(r, "commit", "-q", "-m", "v0.1.0")

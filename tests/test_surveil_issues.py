@@ -4,7 +4,6 @@ watch on recorded Crossref responses, and the release check it drives."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +17,8 @@ from analysis.errors import UserError
 from analysis.surveil import integrity, issues
 from analysis.surveil.fetch import Replay
 from analysis.surveil.github import GitHub
-from analysis.surveil.register import Register, RegisterTrial
+from analysis.surveil.register import Register, RegisterTrial, load_register
+from tests.snapshot import copy_snapshot
 from tests.test_surveil import DATA, FIX, ROOT, run_week
 
 REPO = "owner/ivig"
@@ -196,6 +196,10 @@ def test_counts_wanted_one_per_pending_trial_closed_when_counts_land(github):
     assert "<https://pubmed.ncbi.nlm.nih.gov/111/>" in body
     assert "<https://clinicaltrials.gov/study/NCT00000001>" in body
     assert "improvement or responder" in body and "@\u200dsomeone" in body
+    with_rules = issues.counts_wanted_issue(
+        _register(pending).trials[0], issues.COLUMNS, ["The trial's primary outcome.", "Else X."]
+    )[1]
+    assert "1. The trial\\'s primary outcome\\.\n2. Else X\\." in with_rules
     assert "```text\nstudy_id,author,year," in body
     assert len(actions) == 2
     # again: nothing new; then Alpha's counts land on main: its issue closes, Beta's stays
@@ -222,6 +226,7 @@ def test_open_issues_from_the_command_line(github):
         "GITHUB_API_URL": github.api,
     }
     args = ["--offline", str(FIX / "week"), "--since", "2026-11-28", "--open-issues"]
+    args.append("--counts-wanted")
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "surveil", *args],
         capture_output=True,
@@ -231,8 +236,13 @@ def test_open_issues_from_the_command_line(github):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert len(_GitHubStub.store) == 4
-    assert proc.stderr.count("opened issue #") == 4
+    store = _GitHubStub.store
+    candidates = [i for i in store if i["labels"] == [issues.CANDIDATE_LABEL]]
+    wanted = [i for i in store if i["labels"] == [issues.COUNTS_LABEL]]
+    pending = [t for t in load_register(DATA).trials if t.status == "pending"]
+    assert len(candidates) == 4 and len(wanted) == len(pending)
+    assert proc.stderr.count("opened issue #") == len(store)
+    assert all("data/protocol.yaml, applied in order" in i["body"] for i in wanted)
 
 
 # --------------------------------------------------------------------------- integrity
@@ -268,7 +278,7 @@ def _decision(data: Path, doi: str, update: str = "retraction") -> None:
 
 def test_a_retraction_blocks_the_release_until_a_decision_is_recorded(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(DATA, data)
+    copy_snapshot(data)
     found = integrity.watch(data, Replay(FIX / "integrity"))
     [problem] = integrity.release_problems(data, found)
     assert problem.startswith("data/integrity.yaml: Dubey2020 (doi 10.1002/ana.25655) has a ")
@@ -282,7 +292,7 @@ def test_a_retraction_blocks_the_release_until_a_decision_is_recorded(tmp_path):
 
 def test_the_release_command_fails_on_a_recorded_retraction(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(DATA, root / "data")
+    copy_snapshot(root / "data")
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "release", "9.0.0", "--dry-run", "--root", str(root)]
         + ["--integrity-offline", str(FIX / "integrity")],

@@ -70,6 +70,16 @@ def _fetcher(args: argparse.Namespace, tool: str, email: str):
     return Http(tool=tool, email=email)
 
 
+def _protocol_rules(data: Path) -> list[str]:
+    """The outcome-selection rules of ``protocol.yaml``, in order (none if it is absent)."""
+    path = data / "protocol.yaml"
+    if not path.is_file():
+        return []
+    from analysis.evidence import protocol
+
+    return [r.text for r in sorted(protocol.load(path).rules, key=lambda r: r.rule)]
+
+
 def run(args: argparse.Namespace) -> int:
     from analysis.evidence.surveillance import load_plan
     from analysis.surveil import integrity, issues
@@ -114,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
         if args.counts_wanted:
             from analysis.surveil.register import load_register
 
-            actions += issues.sync_counts_wanted(client, load_register(args.data))
+            actions += issues.sync_counts_wanted(
+                client, load_register(args.data), _protocol_rules(args.data)
+            )
         for line in actions:
             print(line, file=sys.stderr)
     for line in errors:

@@ -26,6 +26,7 @@ from analysis.errors import UserError
 
 __all__ = [
     "DECISIONS",
+    "EMAIL_ENV",
     "INTEGRITY_FILE",
     "SURVEILLANCE_FILE",
     "UPDATE_TYPES",

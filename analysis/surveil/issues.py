@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from analysis import escape
@@ -167,8 +167,28 @@ def _links(t: RegisterTrial) -> list[str]:
     return out
 
 
-def counts_wanted_issue(t: RegisterTrial, columns: list[str]) -> tuple[str, str]:
-    """Title and body of a pending trial's "counts wanted" issue."""
+def _rule_lines(rules: Sequence[str]) -> list[str]:
+    if rules:
+        return [
+            "**The protocol rules that select its outcome** (data/protocol.yaml, applied in "
+            "order; record each binary efficacy outcome the trial reports in "
+            "data/outcomes.csv, and the rules choose the analysed one):",
+            "",
+            *(f"{i}. {escape.comment(r)}" for i, r in enumerate(rules, 1)),
+        ]
+    return [
+        "**The protocol rule that selects the outcome:** the number of patients who improved, "
+        "as the trial defined improvement (data/search.yaml, eligibility.outcome); the "
+        f"primary analysis pools `outcome_type` {' or '.join(PRIMARY_OUTCOMES)}, and where a "
+        "trial reports several such outcomes, its own primary outcome."
+    ]
+
+
+def counts_wanted_issue(
+    t: RegisterTrial, columns: list[str], rules: Sequence[str] = ()
+) -> tuple[str, str]:
+    """Title and body of a pending trial's "counts wanted" issue (*rules*: the protocol's
+    outcome-selection rules, in order)."""
     r = t.row
     disease = DISEASE_LABELS.get(str(r.get("disease")), str(r.get("disease") or ""))
     comp = COMPARATOR_LABELS.get(str(r.get("comparator")), str(r.get("comparator") or ""))
@@ -197,11 +217,10 @@ def counts_wanted_issue(t: RegisterTrial, columns: list[str]) -> tuple[str, str]
         "**What is known:** " + escape.comment(r.get("design") or "design not recorded"),
         *([f"\n**Notes:** {escape.comment(r['notes'])}"] if r.get("notes") else []),
         "",
-        "**The protocol rule that selects the outcome:** the number of patients who improved, "
-        "as the trial defined improvement (data/search.yaml, eligibility.outcome); the "
-        f"primary analysis pools `outcome_type` {' or '.join(PRIMARY_OUTCOMES)}, and where a "
-        "trial reports several such outcomes, its own primary outcome. Quote the passage "
-        "word for word in `source_quote`; never compute counts from percentages alone.",
+        *_rule_lines(rules),
+        "",
+        "Quote the passage word for word in `source_quote`; never compute counts from "
+        "percentages alone.",
         "",
         "**The data row to fill** (data/studies.csv):",
         "",
@@ -274,11 +293,11 @@ def sync_integrity(client: Issues, found: Watch) -> list[str]:
     return _sync(client, INTEGRITY_LABEL, [([u.key], *integrity_issue(u)) for u in found.updates])
 
 
-def sync_counts_wanted(client: Issues, register: Register) -> list[str]:
+def sync_counts_wanted(client: Issues, register: Register, rules: Sequence[str] = ()) -> list[str]:
     """One issue per pending trial; the issue of a trial whose counts landed is closed."""
     columns = list(register.trials[0].row) if register.trials else COLUMNS
     pending = [t for t in register.trials if t.status == "pending"]
-    wanted = [([f"study:{t.study_id}"], *counts_wanted_issue(t, columns)) for t in pending]
+    wanted = [([f"study:{t.study_id}"], *counts_wanted_issue(t, columns, rules)) for t in pending]
     actions = _sync(client, COUNTS_LABEL, wanted, reopen=True)
     pending_ids = {_encode(f"study:{t.study_id}".lower()) for t in pending}
     for issue in client.issues(COUNTS_LABEL):
