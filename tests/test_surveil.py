@@ -225,3 +225,63 @@ def test_the_rate_limit_spaces_requests_to_one_host():
     http._wait("eutils.ncbi.nlm.nih.gov")
     http._wait("eutils.ncbi.nlm.nih.gov")
     assert waits and 0 < waits[0] <= 0.34  # at most 3 requests per second (NCBI)
+
+
+class _Pages:
+    """A fetcher answering each request from a function of its parameters."""
+
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def get(self, recording, url, params):
+        self.asked.append(dict(params))
+        return self.answer(recording, params)
+
+
+def _epmc(n: int) -> dict:
+    return {"id": str(n), "source": "MED", "title": f"Trial {n} of IVIG in myasthenia gravis"}
+
+
+def test_every_source_reads_all_pages_of_the_window():
+    def answer(recording, params):
+        if recording == "europepmc":
+            first = params["cursorMark"] == "*"
+            return {
+                "hitCount": 3,
+                "nextCursorMark": "A" if first else "B",
+                "resultList": {"result": [_epmc(1), _epmc(2)] if first else [_epmc(3)]},
+            }
+        if recording == "ctgov":
+            token = params.get("pageToken")
+            study = {
+                "protocolSection": {
+                    "identificationModule": {"nctId": f"NCT0000000{1 if token is None else 2}"}
+                }
+            }
+            return {"studies": [study], **({"nextPageToken": "p2"} if token is None else {})}
+        if recording == "pubmed_esearch":
+            start = int(params["retstart"])
+            ids = [str(i) for i in range(start, min(start + 200, 250))]
+            return {"esearchresult": {"count": "250", "idlist": ids}}
+        uids = params["id"].split(",")
+        return {"result": {"uids": uids, **{u: {"title": f"t{u}"} for u in uids}}}
+
+    fetch = _Pages(answer)
+    assert [r.source_id for r in sources.europepmc(fetch, WINDOW, {})] == [
+        "MED:1",
+        "MED:2",
+        "MED:3",
+    ]
+    assert [r.nct for r in sources.ctgov(fetch, WINDOW, {})] == ["NCT00000001", "NCT00000002"]
+    assert len(sources.pubmed(fetch, WINDOW, {})) == 250
+    assert [p["retstart"] for p in fetch.asked if "retstart" in p] == ["0", "200"]
+
+
+def test_a_runaway_window_is_a_source_error():
+    def answer(recording, params):
+        n = int(params.get("pageToken") or 0)
+        study = {"protocolSection": {"identificationModule": {"nctId": f"NCT{n:08d}"}}}
+        return {"studies": [study], "nextPageToken": str(n + 1)}
+
+    with pytest.raises(SourceError, match="more than 1000 records in the window"):
+        sources.ctgov(_Pages(answer), WINDOW, {})

@@ -328,3 +328,20 @@ def test_integrity_decisions_are_checked(tmp_path, text, message):
     (tmp_path / "integrity.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match=message):
         load_decisions(tmp_path)
+
+
+def test_a_retraction_opens_one_issue_that_says_the_release_is_blocked(github):
+    found = integrity.watch(DATA, Replay(FIX / "integrity"))
+    actions = issues.sync_integrity(github, found)
+    store = _GitHubStub.store
+    assert sorted(i["title"] for i in store) == [
+        "Integrity: correction of Hughes2001 (doi 10.1002/ana.1088)",
+        "Integrity: retraction of Dubey2020 (doi 10.1002/ana.25655)",
+    ]
+    assert all(i["labels"] == [issues.INTEGRITY_LABEL] for i in store)
+    retraction = next(i for i in store if "retraction" in i["title"])
+    assert "**The release check fails** until `data/integrity.yaml`" in retraction["body"]
+    assert "<https://doi.org/10.9999/retraction.2026.1>" in retraction["body"]
+    assert len(actions) == 2
+    issues.sync_integrity(github, found)  # the next week: no second issue
+    assert len(store) == 2
