@@ -111,3 +111,29 @@ def test_the_taller_first_box_stays_inside_the_chart(project):
     rects = next(v for v in boxes.values() if v and "id" in v[0])
     first, second = rects[0], rects[1]
     assert first["y"] >= -2 and first["y2"] < second["y"]  # inside, and above the next box
+
+
+def test_the_schema_checks_name_file_key_and_rule(tmp_path):
+    from analysis.evidence.surveillance import check_file
+
+    good = tmp_path / "surveillance.yaml"
+    good.write_text(PLAN, encoding="utf-8")
+    assert check_file(good) == []
+    bad = tmp_path / "data" / "surveillance.yaml"
+    bad.parent.mkdir()
+    bad.write_text(PLAN.replace("started: 2026-12-01", "started: soon"), encoding="utf-8")
+    [p] = check_file(bad)
+    assert (p.file, p.column) == ("data/surveillance.yaml", "started")
+    assert p.rule.startswith("must be a date YYYY-MM-DD")
+    dec = tmp_path / "data" / "integrity.yaml"
+    dec.write_text("decisions:\n  - {doi: 10.1/x, update: retraction}\n", encoding="utf-8")
+    [p] = check_file(dec)
+    assert (p.file, p.column, p.rule) == (
+        "data/integrity.yaml",
+        "decisions[1].decision",
+        "required",
+    )
+    dec.write_text("decisions: [\n", encoding="utf-8")
+    [p] = check_file(dec)
+    assert p.rule == "not valid YAML"
+    assert check_file(ROOT / "data" / "integrity.yaml") == []
