@@ -275,6 +275,7 @@ def test_every_source_reads_all_pages_of_the_window():
     assert [r.nct for r in sources.ctgov(fetch, WINDOW, {})] == ["NCT00000001", "NCT00000002"]
     assert len(sources.pubmed(fetch, WINDOW, {})) == 250
     assert [p["retstart"] for p in fetch.asked if "retstart" in p] == ["0", "200"]
+    assert [len(p["id"].split(",")) for p in fetch.asked if "id" in p] == [200, 50]
 
 
 def test_a_runaway_window_is_a_source_error():

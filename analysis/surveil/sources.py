@@ -313,15 +313,18 @@ def pubmed(fetch: Fetcher, window: Window, polite: Mapping[str, str]) -> list[Re
             break
     else:
         raise _too_many("pubmed_esearch", size)
-    summary = (
-        fetch.get(
+    summary: dict[str, Any] = {}
+    for i in range(0, len(ids), size):  # ESummary by batches (NCBI: 200 UIDs in a GET)
+        part = fetch.get(
             "pubmed_esummary",
             URLS["esummary"],
-            {"db": "pubmed", "id": ",".join(ids), "retmode": "json", **polite},
+            {"db": "pubmed", "id": ",".join(ids[i : i + size]), "retmode": "json", **polite},
         )
-        if ids
-        else {}
-    )
+        result = _need(part, "result", Mapping, "pubmed_esummary")
+        uids = _need(result, "uids", list, "pubmed_esummary")
+        got = summary.setdefault("result", {"uids": []})
+        got["uids"] += [u for u in uids if u not in got["uids"]]
+        got.update({k: v for k, v in result.items() if k != "uids"})
     merged = {"esearchresult": {**first["esearchresult"], "idlist": ids}}
     return [_with_query(r, term) for r in parse_pubmed(merged, summary)]
 
