@@ -32,7 +32,7 @@ def run_week(folder: str = "week"):
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "analysis", "surveil", *args],
+        [sys.executable, "-m", "analysis", "surveil", "--data", str(DATA), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

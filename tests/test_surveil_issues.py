@@ -226,7 +226,7 @@ def test_open_issues_from_the_command_line(github):
         "GITHUB_API_URL": github.api,
     }
     args = ["--offline", str(FIX / "week"), "--since", "2026-11-28", "--open-issues"]
-    args.append("--counts-wanted")
+    args += ["--counts-wanted", "--data", str(DATA)]
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "surveil", *args],
         capture_output=True,
@@ -243,6 +243,8 @@ def test_open_issues_from_the_command_line(github):
     assert len(candidates) == 4 and len(wanted) == len(pending)
     assert proc.stderr.count("opened issue #") == len(store)
     assert all("data/protocol.yaml, applied in order" in i["body"] for i in wanted)
+    header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert all(f"```text\n{header}\n" in i["body"] for i in store)  # the register's columns
 
 
 # --------------------------------------------------------------------------- integrity

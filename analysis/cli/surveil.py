@@ -117,16 +117,16 @@ def run(args: argparse.Namespace) -> int:
         if watch is not None:
             print("\n" + watch.to_markdown(), end="")
     if args.open_issues:
+        from analysis.surveil.register import load_register
+
         client = issues.client_from_env(os.environ)
-        actions = issues.sync_candidates(client, report)
+        register = load_register(args.data)
+        columns = list(register.trials[0].row) if register.trials else None
+        actions = issues.sync_candidates(client, report, columns)
         if watch is not None:
             actions += issues.sync_integrity(client, watch)
         if args.counts_wanted:
-            from analysis.surveil.register import load_register
-
-            actions += issues.sync_counts_wanted(
-                client, load_register(args.data), _protocol_rules(args.data)
-            )
+            actions += issues.sync_counts_wanted(client, register, _protocol_rules(args.data))
         for line in actions:
             print(line, file=sys.stderr)
     for line in errors:

@@ -279,11 +279,13 @@ def _sync(
     return actions
 
 
-def sync_candidates(client: Issues, report: SurveillanceReport) -> list[str]:
-    """One issue per new candidate (never two for one trial)."""
+def sync_candidates(
+    client: Issues, report: SurveillanceReport, columns: list[str] | None = None
+) -> list[str]:
+    """One issue per new candidate (never two for one trial); *columns*: the register's."""
     wanted = []
     for c in report.new:
-        title, body = candidate_issue(c)
+        title, body = candidate_issue(c, columns)
         wanted.append((_candidate_ids(c), title, body))
     return _sync(client, CANDIDATE_LABEL, wanted)
 
