@@ -30,6 +30,7 @@ class _GitHubStub(BaseHTTPRequestHandler):
     store: list[dict] = []
     calls: list[tuple[str, str]] = []
     token = ""
+    drop_labels = False
 
     def _send(self, status: int, payload, link: str = "") -> None:
         body = json.dumps(payload).encode()
@@ -53,14 +54,15 @@ class _GitHubStub(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         q = parse_qs(url.query)
         assert url.path == f"/repos/{REPO}/issues" and q["state"] == ["all"]
-        label = q["labels"][0]
-        hits = [i for i in self.store if label in i["labels"]]
+        label = q.get("labels", [None])[0]
+        hits = [i for i in self.store if label is None or label in i["labels"]]
         page = int(q.get("page", ["1"])[0])
         chunk = hits[(page - 1) * 2 : page * 2]
         link = ""
         if page * 2 < len(hits):
             host = f"http://{self.headers['Host']}"
-            query = f"labels={label}&state=all&per_page=100&page={page + 1}"
+            only = f"labels={label}&" if label else ""
+            query = f"{only}state=all&per_page=100&page={page + 1}"
             link = f'<{host}{url.path}?{query}>; rel="next"'
         shown = [{**i, "labels": [{"name": n} for n in i["labels"]]} for i in chunk]
         self._send(200, shown, link)
@@ -73,6 +75,8 @@ class _GitHubStub(BaseHTTPRequestHandler):
         if not self._auth():
             return
         data = self._body()
+        if self.drop_labels:  # what GitHub does when the token may not set labels
+            data["labels"] = []
         issue = {"number": len(self.store) + 1, "state": "open", **data}
         self.store.append(issue)
         self._send(201, issue)
@@ -99,6 +103,7 @@ def github():
     timer.daemon = True
     timer.start()
     _GitHubStub.store, _GitHubStub.calls, _GitHubStub.token = [], [], "t0ken"
+    _GitHubStub.drop_labels = False
     try:
         yield GitHub(f"http://127.0.0.1:{server.server_address[1]}", REPO, "t0ken")
     finally:
@@ -347,3 +352,12 @@ def test_a_retraction_opens_one_issue_that_says_the_release_is_blocked(github):
     assert len(actions) == 2
     issues.sync_integrity(github, found)  # the next week: no second issue
     assert len(store) == 2
+
+
+def test_the_marker_finds_an_issue_whose_label_was_dropped(github):
+    _GitHubStub.drop_labels = True
+    report = run_week()
+    issues.sync_candidates(github, report)
+    assert len(_GitHubStub.store) == 4 and all(i["labels"] == [] for i in _GitHubStub.store)
+    again = issues.sync_candidates(github, report)
+    assert len(_GitHubStub.store) == 4 and all(a.endswith("is up to date") for a in again)

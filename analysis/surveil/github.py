@@ -55,11 +55,10 @@ class GitHub:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise UserError(f"GitHub API unreachable: {getattr(exc, 'reason', exc)}") from None
 
-    def issues(self, label: str) -> list[dict]:
-        """Every issue (open and closed) with *label*, following the pagination."""
-        url: str | None = (
-            f"{self.api}/repos/{self.repo}/issues?labels={label}&state=all&per_page=100"
-        )
+    def issues(self, label: str | None = None) -> list[dict]:
+        """Every issue (open and closed), with *label* if given, following the pagination."""
+        only = f"labels={label}&" if label else ""
+        url: str | None = f"{self.api}/repos/{self.repo}/issues?{only}state=all&per_page=100"
         out: list[dict] = []
         for _ in range(self.max_pages):
             if url is None:

@@ -59,7 +59,7 @@ COLUMNS = (
 
 
 class Issues(Protocol):
-    def issues(self, label: str) -> list[dict]: ...
+    def issues(self, label: str | None = None) -> list[dict]: ...
     def create(self, title: str, body: str, labels: list[str]) -> dict: ...
     def update(self, number: int, **fields: object) -> dict: ...
 
@@ -260,7 +260,9 @@ def _sync(
     reopen: bool = False,
 ) -> list[str]:
     """Create or update one issue per ``(ids, title, body)``; lines saying what was done."""
-    existing = client.issues(label)
+    # every issue, not only those with the label: GitHub drops labels it may not set, and
+    # the marker alone must find the trial's issue
+    existing = client.issues()
     actions = []
     for ids, title, body in wanted:
         encoded = {_encode(i.lower()) for i in ids}
@@ -302,9 +304,10 @@ def sync_counts_wanted(client: Issues, register: Register, rules: Sequence[str] 
     wanted = [([f"study:{t.study_id}"], *counts_wanted_issue(t, columns, rules)) for t in pending]
     actions = _sync(client, COUNTS_LABEL, wanted, reopen=True)
     pending_ids = {_encode(f"study:{t.study_id}".lower()) for t in pending}
-    for issue in client.issues(COUNTS_LABEL):
+    for issue in client.issues():
         ids = marker_ids(issue.get("body"))
-        if ids and issue.get("state") == "open" and not ids & pending_ids:
+        counts = ids and all(i.startswith("study:") for i in ids)
+        if counts and issue.get("state") == "open" and not ids & pending_ids:
             client.update(int(issue["number"]), state="closed", state_reason="completed")
             actions.append(f"closed issue #{issue['number']}: its counts are on main")
     return actions
