@@ -105,7 +105,7 @@ def github():
     _GitHubStub.store, _GitHubStub.calls, _GitHubStub.token = [], [], "t0ken"
     _GitHubStub.drop_labels = False
     try:
-        yield GitHub(f"http://127.0.0.1:{server.server_address[1]}", REPO, "t0ken")
+        yield GitHub(f"http://127.0.0.1:{server.server_address[1]}", REPO, "t0ken", write_gap=0)
     finally:
         timer.cancel()
         server.shutdown()
@@ -229,6 +229,7 @@ def test_open_issues_from_the_command_line(github):
         "GITHUB_TOKEN": "t0ken",
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_API_URL": github.api,
+        "IVIG_GITHUB_WRITE_GAP": "0",
     }
     args = ["--offline", str(FIX / "week"), "--since", "2026-11-28", "--open-issues"]
     args += ["--counts-wanted", "--data", str(DATA)]
@@ -361,3 +362,12 @@ def test_the_marker_finds_an_issue_whose_label_was_dropped(github):
     assert len(_GitHubStub.store) == 4 and all(i["labels"] == [] for i in _GitHubStub.store)
     again = issues.sync_candidates(github, report)
     assert len(_GitHubStub.store) == 4 and all(a.endswith("is up to date") for a in again)
+
+
+def test_writes_are_spaced_as_github_asks(github):
+    waits: list[float] = []
+    spaced = GitHub(github.api, REPO, "t0ken", sleep=waits.append)
+    spaced.create("t", "b", [])
+    spaced.issues()
+    spaced.update(1, state="closed")
+    assert waits == [1.0, 1.0]  # one second before each write, none before a read

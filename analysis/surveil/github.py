@@ -4,14 +4,18 @@ GitHub REST API, "Issues" (``GET /repos/{owner}/{repo}/issues`` with ``labels``,
 ``state=all``, ``per_page``, paginated by the ``Link: <...>; rel="next"`` header; ``POST``
 to create; ``PATCH /repos/{owner}/{repo}/issues/{number}`` to update or close). The token
 is sent as ``Authorization: Bearer``; nothing else is read from the environment here.
+Writes are spaced by ``write_gap`` seconds (GitHub's REST "best practices": wait at least
+one second between requests that create or change content).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +35,12 @@ class GitHub:
     token: str
     timeout: float = 20.0
     max_pages: int = 20
+    write_gap: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
 
     def _call(self, method: str, url: str, body: dict | None = None) -> tuple[Any, str]:
+        if method != "GET":
+            self.sleep(self.write_gap)
         data = None if body is None else json.dumps(body).encode("utf-8")
         req = urllib.request.Request(
             url,

@@ -69,7 +69,12 @@ def client_from_env(env: Mapping[str, str]) -> GitHub:
     token, repo = env.get("GITHUB_TOKEN", ""), env.get("GITHUB_REPOSITORY", "")
     if not token or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         raise UserError("--open-issues needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/name")
-    return GitHub(env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repo, token)
+    api = env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    try:  # seconds between writes (default 1, GitHub's advice)
+        gap = float(env.get("IVIG_GITHUB_WRITE_GAP", "1"))
+    except ValueError:
+        raise UserError("IVIG_GITHUB_WRITE_GAP must be a number of seconds") from None
+    return GitHub(api, repo, token, write_gap=max(gap, 0.0))
 
 
 def _encode(value: str) -> str:
