@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from analysis.surveil.fetch import Fetcher, SourceError
@@ -406,8 +406,6 @@ def queries(window: Window) -> dict[str, str]:
 
 
 def _with_query(r: Record, query: str) -> Record:
-    from dataclasses import replace
-
     return replace(r, query=query)
 
 
