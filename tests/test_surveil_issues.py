@@ -231,8 +231,8 @@ def test_open_issues_from_the_command_line(github):
         "GITHUB_API_URL": github.api,
         "IVIG_GITHUB_WRITE_GAP": "0",
     }
-    args = ["--offline", str(FIX / "week"), "--since", "2026-11-28", "--open-issues"]
-    args += ["--counts-wanted", "--data", str(DATA)]
+    args = ["--offline", str(FIX / "week_and_integrity"), "--since", "2026-11-28", "--open-issues"]
+    args += ["--counts-wanted", "--data", str(DATA), "--integrity"]
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "surveil", *args],
         capture_output=True,
@@ -244,13 +244,21 @@ def test_open_issues_from_the_command_line(github):
     assert proc.returncode == 0, proc.stderr
     store = _GitHubStub.store
     candidates = [i for i in store if i["labels"] == [issues.CANDIDATE_LABEL]]
+    integrity_issues = [i for i in store if i["labels"] == [issues.INTEGRITY_LABEL]]
+    assert len(integrity_issues) == 2  # the retraction and the correction
     wanted = [i for i in store if i["labels"] == [issues.COUNTS_LABEL]]
     pending = [t for t in load_register(DATA).trials if t.status == "pending"]
     assert len(candidates) == 4 and len(wanted) == len(pending)
     assert proc.stderr.count("opened issue #") == len(store)
     assert all("data/protocol.yaml, applied in order" in i["body"] for i in wanted)
     header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert all(f"```text\n{header}\n" in i["body"] for i in store)  # the register's columns
+    rows = candidates + wanted
+    assert all(f"```text\n{header}\n" in i["body"] for i in rows)  # the register's columns
+    [camdessanche] = [i for i in wanted if "Camdessanche" in i["title"]]
+    assert (
+        "Results are posted on ClinicalTrials.gov** (NCT01349270, 2026\\-11\\-15)"
+        in (camdessanche["body"])
+    )
 
 
 # --------------------------------------------------------------------------- integrity

@@ -126,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
         if watch is not None:
             actions += issues.sync_integrity(client, watch)
         if args.counts_wanted:
-            actions += issues.sync_counts_wanted(client, register, _protocol_rules(args.data))
+            posted = {s: (n, d) for s, n, d in watch.results_posted} if watch else {}
+            rules = _protocol_rules(args.data)
+            actions += issues.sync_counts_wanted(client, register, rules, posted)
         for line in actions:
             print(line, file=sys.stderr)
     for line in errors:

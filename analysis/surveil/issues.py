@@ -190,10 +190,14 @@ def _rule_lines(rules: Sequence[str]) -> list[str]:
 
 
 def counts_wanted_issue(
-    t: RegisterTrial, columns: list[str], rules: Sequence[str] = ()
+    t: RegisterTrial,
+    columns: list[str],
+    rules: Sequence[str] = (),
+    posted: tuple[str, str] | None = None,
 ) -> tuple[str, str]:
     """Title and body of a pending trial's "counts wanted" issue (*rules*: the protocol's
-    outcome-selection rules, in order)."""
+    outcome-selection rules, in order; *posted*: ``(NCT, date)`` of results posted on
+    ClinicalTrials.gov, found by the integrity watch)."""
     r = t.row
     disease = DISEASE_LABELS.get(str(r.get("disease")), str(r.get("disease") or ""))
     comp = COMPARATOR_LABELS.get(str(r.get("comparator")), str(r.get("comparator") or ""))
@@ -220,6 +224,15 @@ def counts_wanted_issue(
         + (" ; ".join(escape.markdown_url(u) for u in _links(t)) or "none recorded yet"),
         "",
         "**What is known:** " + escape.comment(r.get("design") or "design not recorded"),
+        *(
+            [
+                f"\n**Results are posted on ClinicalTrials.gov** ({escape.comment(posted[0])}, "
+                f"{escape.comment(posted[1] or 'date not given')}): its results tables may "
+                "give the counts."
+            ]
+            if posted
+            else []
+        ),
         *([f"\n**Notes:** {escape.comment(r['notes'])}"] if r.get("notes") else []),
         "",
         *_rule_lines(rules),
@@ -302,11 +315,23 @@ def sync_integrity(client: Issues, found: Watch) -> list[str]:
     return _sync(client, INTEGRITY_LABEL, [([u.key], *integrity_issue(u)) for u in found.updates])
 
 
-def sync_counts_wanted(client: Issues, register: Register, rules: Sequence[str] = ()) -> list[str]:
-    """One issue per pending trial; the issue of a trial whose counts landed is closed."""
+def sync_counts_wanted(
+    client: Issues,
+    register: Register,
+    rules: Sequence[str] = (),
+    posted: Mapping[str, tuple[str, str]] | None = None,
+) -> list[str]:
+    """One issue per pending trial; the issue of a trial whose counts landed is closed.
+
+    *posted* maps a study id to ``(NCT, date)`` of results posted on ClinicalTrials.gov.
+    """
     columns = list(register.trials[0].row) if register.trials else COLUMNS
     pending = [t for t in register.trials if t.status == "pending"]
-    wanted = [([f"study:{t.study_id}"], *counts_wanted_issue(t, columns, rules)) for t in pending]
+    found = posted or {}
+    wanted = [
+        ([f"study:{t.study_id}"], *counts_wanted_issue(t, columns, rules, found.get(t.study_id)))
+        for t in pending
+    ]
     actions = _sync(client, COUNTS_LABEL, wanted, reopen=True)
     pending_ids = {_encode(f"study:{t.study_id}".lower()) for t in pending}
     for issue in client.issues():
