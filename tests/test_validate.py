@@ -311,12 +311,12 @@ def test_snapshot_is_clean_and_its_warnings_are_the_known_caveats(tmp_path):
         " responder): sensitivity analyses only (treatment_success)",
         "data/studies.csv:23:ivig_total: warning: 20 is not in source_quote (in digits or in"
         " words): check the IVIG arm's size against the quote (\"We conducted a double-blind,"
-        " placebo-controlled study of 40 patients \u2026\")",
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:control_improved: warning: zero cell: no events in the control arm"
         " (0/20)",
         "data/studies.csv:23:control_total: warning: 20 is not in source_quote (in digits or in"
         " words): check the control arm's size against the quote (\"We conducted a double-blind,"
-        " placebo-controlled study of 40 patients \u2026\")",
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (relapse_free)",
         "data/studies.csv:34:ivig_total: warning: tiny arm: fewer than 10 patients (8)",

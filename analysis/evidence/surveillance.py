@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis.errors import UserError
 from analysis.evidence.csvfile import Problem
 
@@ -92,11 +90,12 @@ def _read(path: Path) -> dict:
     name = f"data/{path.name}"
     if not path.is_file():
         raise UserError(f"{name}:-:-: missing")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise UserError(f"{name}:{'-' if line is None else line + 1}:-: not valid YAML") from None
+    from analysis.evidence import yamlfile  # no aliases, tags or duplicate keys (issue 25)
+
+    doc = yamlfile.read(path, name)
+    if doc.problems:
+        raise UserError(str(doc.problems[0]))
+    raw = doc.data
     if not isinstance(raw, dict):
         raise UserError(f"{name}:-:-: must be a mapping of keys to values")
     return raw

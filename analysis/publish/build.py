@@ -476,6 +476,7 @@ def _render_quarto(
         shutil.copytree(
             root,
             src,
+            symlinks=True,  # a link is copied as a link, never followed (data/ holds none)
             ignore=shutil.ignore_patterns(
                 ".git",
                 ".venv",
@@ -504,7 +505,7 @@ def _render_quarto(
         proc = subprocess.run(cmd, env=env, cwd=src)
         if proc.returncode != 0:
             raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
-        shutil.copytree(out, staging, dirs_exist_ok=True)
+        shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
     for page in staging.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text

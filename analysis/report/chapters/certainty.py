@@ -10,7 +10,13 @@ from IPython.display import Markdown
 from analysis.report import chapters as site
 from analysis.report import text
 from analysis.report.chapters.loading import COMPARISON_KEYS, _key, label, pd, result
-from analysis.report.chapters.tables import _md_table, _nnt, _per1000, published
+from analysis.report.chapters.tables import (  # noqa: F401 (small_study_withheld re-exported)
+    _md_table,
+    _nnt,
+    _per1000,
+    published,
+    small_study_withheld,
+)
 
 # --------------------------------------------------------------------------- certainty (GRADE)
 # Summary of findings per comparison and disease, certainty of evidence, plain language,
@@ -363,7 +369,7 @@ def published_beside() -> Markdown:
             d = int(p.get("digits", 2))
             res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
         else:
-            res = p["result"]
+            res = findings_md(p["result"])
         if p.get("trials") is not None:
             res += f" ({text.count(int(p['trials']), 'trial')})"
         hit = _closest(p)
@@ -418,20 +424,6 @@ def _certainty_words(row: dict) -> str:
     c = row["certainty"]
     out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
     return out + (f", {c['provisional']}" if c.get("provisional") else "")
-
-
-def small_study_withheld(k: int) -> str:
-    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
-    from analysis.stats import certainty as grade
-
-    return (
-        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
-        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
-        "tests for funnel plot asymmetry have too little power to tell chance from real "
-        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
-        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
-        "certainty instead (publication bias domain, see the Methods)."
-    )
 
 
 def certainty_methods() -> Markdown:

@@ -37,6 +37,12 @@ def responsive(wide: Any, narrow: Any, notes: tuple[str, ...], table: Any, capti
     """
 
     class _Responsive:
+        """The wide and the stacked chart, shown together (CSS picks one by width)."""
+
+        def __init__(self) -> None:
+            self.wide = wide
+            self.narrow = narrow
+
         def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
             wide.save_spec()
             narrow.save_spec()
