@@ -637,7 +637,8 @@ def build(
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
         from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
 
-        feed.write(root, staging, site_url(root), title="IVIG in autoimmune neurological diseases")
+        title = "IVIG in autoimmune neurological diseases"
+        feed.write(root, staging, site_url(root), title=title, updated=stamp["generated"])
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))

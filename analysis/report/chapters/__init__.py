@@ -144,6 +144,7 @@ from analysis.report.chapters.register import (  # noqa: F401
     register_table,
     repository,
 )
+from analysis.report.chapters.surveillance import methods_surveillance  # noqa: F401
 from analysis.report.chapters.tables import (  # noqa: F401
     published,
     published_table,
