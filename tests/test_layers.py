@@ -56,6 +56,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "render": frozenset({"yaml", "nbclient", "nbformat", "pypandoc", "typst"}),
     "publish": frozenset({"yaml", "vl_convert", "tinycss2", "fontTools"}),
     "cli": frozenset(),
+    "surveil": frozenset(),  # the standard library's urllib and json only
 }
 #: what a chapter (a ``{python}`` cell of a ``.qmd``) may import
 CHAPTER_IMPORTS = frozenset({"analysis.report.chapters"})
