@@ -209,3 +209,28 @@ def test_random_only_is_the_full_analysis_random_model(studies):
             full = bundle._fit(rows, cfg, tau2_method=method, hk=hk, by=None)
             alone = bundle._random_only(rows, cfg, tau2_method=method, hk=hk)
             assert full is not None and alone == full.random, (method, hk)
+
+
+def test_the_data_are_validated_once_per_build(tmp_path, monkeypatch):
+    """The build's data step validates data/; the results bundle reuses those rows while
+    every file is unchanged, and validates again after any edit."""
+    from analysis.evidence import studies as studies_mod
+
+    project = tmp_path / "project"
+    copy_snapshot(project / "data")
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    runs = []
+    real = studies_mod.validate
+
+    def counting(path=None, **kw):
+        runs.append(path)
+        return real(path, **kw)
+
+    monkeypatch.setattr(studies_mod, "validate", counting)
+    data.load_studies(project / "data")  # the build's data step
+    first = bundle.compute(project)
+    assert len(runs) == 1
+    csv = project / "data" / "studies.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # an edit
+    assert bundle.compute(project)["comparisons"] == first["comparisons"]
+    assert len(runs) == 2

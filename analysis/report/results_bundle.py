@@ -392,7 +392,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     from analysis.report import version
 
     root = Path(root)
-    df = data_mod.load_studies(root / "data")
+    df = data_mod.load_studies(root / "data", reuse=True)  # validated once per build
     overrides = certainty_file.read_overrides(root / "data" / certainty_file.CERTAINTY)
     comparisons: dict[str, dict | None] = {}
     unavailable: dict[str, dict] = {}
