@@ -4,8 +4,8 @@ For the whole session ``$IVIG_ROOT`` names a project root whose ``data/`` is the
 snapshot (``tests/fixtures/data_snapshot/``, see ``tests/snapshot.py``): the chapters' API
 (``analysis.report.chapters``) and anything else that reads the project root see frozen
 data, never today's ``data/``. ``$IVIG_RESULTS`` is cleared so no stale results file leaks
-in, and ``$IVIG_CHARTS_DIR`` points into the session's folder, so chart specs from an earlier
-run or another data set never meet in the checkout's ``_site/charts``.
+in, and ``$IVIG_CHARTS_DIR`` points into the session's temporary folder, so no test writes
+chart specs into the checkout's ``_site/``.
 
 Session-scoped fixtures (computed once, shared by every module; treat them as read-only):
 
@@ -36,9 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in ("IVIG_ROOT", "IVIG_RESULTS", "IVIG_CHARTS_DIR"):
         _SAVED[name] = os.environ.get(name)
     os.environ["IVIG_ROOT"] = str(root)
-    os.environ.pop("IVIG_RESULTS", None)
-    # chart specs the chapters' API saves go to the session's folder, never the checkout's _site/
     os.environ["IVIG_CHARTS_DIR"] = str(_SESSION_ROOT / "charts")
+    os.environ.pop("IVIG_RESULTS", None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
