@@ -293,10 +293,12 @@ def copy_project(dest: Path) -> Path:
     shutil.copytree(
         ROOT,
         dest,
+        symlinks=True,
         ignore=shutil.ignore_patterns(
             ".git",
             ".venv",
             "node_modules",
+            ".quarto-cli",
             "_site",
             "_site.*",
             ".quarto",
