@@ -16,7 +16,7 @@ import pytest
 
 from analysis.publish import diff as diff_mod
 from analysis.publish.diff import datafiles
-from analysis.publish.release import bump_and_reason
+from analysis.publish.diff.bump import bump_and_reason
 from tests.hostile.corpus import copy_data
 
 ROOT = Path(__file__).resolve().parents[1]

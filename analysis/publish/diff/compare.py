@@ -16,7 +16,10 @@ from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
-from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
+from analysis.publish.diff.amendments import protocol_changes
+from analysis.publish.diff.comment import markdown
+from analysis.publish.diff.labels import COMPARISONS, LONG_TEXT
+from analysis.publish.diff.outcome_changes import outcome_changes
 
 __all__ = [
     "COMPARISONS",
@@ -35,7 +38,6 @@ __all__ = [
 ]
 
 #: comparison key in results.json -> heading
-COMPARISONS: dict[str, str] = {c: f"IVIG vs {COMPARATOR_LABELS[c].lower()}" for c in COMPARATORS}
 
 #: keys of the meta-cli JSON object that are not sensitivity analyses
 _META_KEYS = {
@@ -53,8 +55,7 @@ _META_KEYS = {
     "baujat",
 }
 
-#: fields whose old and new values are too long to print in a table cell
-_LONG_TEXT = 40
+_LONG_TEXT = LONG_TEXT
 
 
 @dataclass(frozen=True)
@@ -196,8 +197,6 @@ class ResultsDiff:
         )
 
     def to_markdown(self, level: int = 2) -> str:
-        from analysis.publish.diff.comment import markdown
-
         return markdown(self, level)
 
 
@@ -422,7 +421,9 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
-        reviews=tuple(datafiles.certainty_lines(base.bundle, head.bundle))
+        reviews=tuple(protocol_changes(base.bundle, head.bundle))  # amendments first
+        + tuple(datafiles.certainty_lines(base.bundle, head.bundle))
+        + tuple(outcome_changes(base.bundle, head.bundle))
         + tuple(diff_package(base.package, head.package))
         + tuple(diff_bibliography(base.bibliography, head.bibliography))
         + tuple(datafiles.review(base.data, head.data)),

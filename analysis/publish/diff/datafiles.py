@@ -98,7 +98,7 @@ def certainty_changes(base: Mapping | None, head: Mapping | None) -> list[Certai
 
 def bump(diff: Any) -> tuple[str, str] | None:
     """``("major", why)`` when a certainty changed (a change of the review's conclusion),
-    else None; :func:`analysis.publish.release.bump_and_reason` asks this first."""
+    else None; :func:`analysis.publish.diff.bump.bump_and_reason` asks this first."""
     changes = certainty_changes(diff.base.bundle, diff.head.bundle)
     if not changes:
         return None
