@@ -40,6 +40,7 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     findings_rows,
     findings_table,
     first_screen,
+    headline_certainty,
     model_lines,
     plain_language,
     pool_sentence,
@@ -114,6 +115,7 @@ from analysis.report.chapters.pages import (  # noqa: F401
     bibtex,
     changelog,
     chart_files,
+    citation_downloads,
     cite_as,
     cite_block,
     conclusion,
@@ -142,6 +144,7 @@ from analysis.report.chapters.register import (  # noqa: F401
     register_table,
     repository,
 )
+from analysis.report.chapters.surveillance import methods_surveillance  # noqa: F401
 from analysis.report.chapters.tables import (  # noqa: F401
     published,
     published_table,
