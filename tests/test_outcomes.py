@@ -228,6 +228,11 @@ def _protocol(tmp_path: Path, edit) -> Path:
         ),
         (lambda r: r["harms"].update(types=["headache"]), "harms.types", "not one of"),
         (lambda r: r.update(comparators=["surgery"]), "comparators", "not one of"),
+        (
+            lambda r: r["primary_outcome"].update(outcome_types=["improvement"]),
+            "primary_outcome.outcome_types",
+            "needs the code changed",
+        ),
     ],
 )
 def test_a_broken_protocol_is_a_clear_error(tmp_path, edit, column, rule):
