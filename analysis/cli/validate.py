@@ -86,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print(datadictionary(), end="")
         return 0
     if getattr(args, "outcomes_dictionary", False):
-        from analysis.evidence.outcomes import dictionary
+        from analysis.evidence.outcomes import fields
+        from analysis.evidence.studies import datadictionary
 
-        print(dictionary(), end="")
+        print(datadictionary(fields=fields()), end="")
         return 0
     if args.changed and args.path is None and Path(args.changed).exists():
         args.path, args.changed = Path(args.changed), ""  # `validate --changed data`
