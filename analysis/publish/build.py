@@ -483,8 +483,12 @@ def _render_quarto(
     stamp: dict[str, str],
     versions: Path | None,
     progress,
+    log: Path | None = None,
 ) -> bool:
-    """Render with Quarto into ``staging``; returns whether Quarto also made the PDF."""
+    """Render with Quarto into ``staging``; returns whether Quarto also made the PDF.
+
+    Quarto's own output goes to ``log`` (one progress line per chapter on the terminal;
+    the log printed if Quarto fails)."""
     from analysis.render import RenderError, check_syntax, load_project
     from analysis.render.qmd import QmdError, parse_qmd
 
@@ -498,6 +502,7 @@ def _render_quarto(
         shutil.copytree(
             root,
             src,
+            symlinks=True,  # a link is copied as a link, never followed (data/ holds none)
             ignore=shutil.ignore_patterns(
                 ".git",
                 ".venv",
@@ -523,10 +528,11 @@ def _render_quarto(
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
         env = {**os.environ, "QUARTO_PYTHON": sys.executable}
-        proc = subprocess.run(cmd, env=env, cwd=src)
-        if proc.returncode != 0:
-            raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
-        shutil.copytree(out, staging, dirs_exist_ok=True)
+        from analysis.publish.buildlog import run_logged
+
+        log = log or Path(tmp) / "quarto.log"
+        run_logged(cmd, log=log, progress=progress, what="quarto render", env=env, cwd=src)
+        shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
     for page in staging.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text
@@ -573,6 +579,9 @@ def build(
     if engine == "quarto" and quarto is None:
         raise BuildError("--engine quarto: no quarto executable on PATH")
     versions = _versions_file(root, versions)
+    from analysis.publish.buildlog import log_path
+
+    log = log_path(dest)
     stamp = _stamp(root)
     progress(
         f"building version {stamp['version']} (commit {stamp['commit'][:12]}) "
@@ -604,7 +613,7 @@ def build(
         bundle(root, staging)
         progress("computed results.json")
         if quarto:
-            if not _render_quarto(quarto, root, staging, stamp, versions, progress):
+            if not _render_quarto(quarto, root, staging, stamp, versions, progress, log):
                 progress(
                     "Quarto < 1.9 has no Typst books: the PDF comes from the embedded renderer"
                 )
@@ -628,7 +637,8 @@ def build(
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
         from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
 
-        feed.write(root, staging, site_url(root), title="IVIG in autoimmune neurological diseases")
+        title = "IVIG in autoimmune neurological diseases"
+        feed.write(root, staging, site_url(root), title=title, updated=stamp["generated"])
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))
@@ -645,7 +655,8 @@ def build(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    progress(f"site ready in {dest}")
+    told = f"; Quarto's full output is in {log}" if quarto else ""
+    progress(f"site ready in {dest}{told}")
     return dest
 
 

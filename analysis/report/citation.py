@@ -208,8 +208,15 @@ class People:
 def people(root: Path | None = None) -> People:
     """Read ``root/review-metadata.yml`` (absent: no named author, nothing declared)."""
     path = (Path(root) if root is not None else ROOT) / METADATA
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    raw = raw or {}
+    raw: dict = {}
+    if path.is_file():  # read as data (no aliases, tags or duplicate keys): UserError if not
+        from analysis.errors import UserError
+        from analysis.evidence import yamlfile
+
+        doc = yamlfile.read(path, METADATA)
+        if doc.problems:
+            raise UserError(str(doc.problems[0]))
+        raw = doc.data if isinstance(doc.data, dict) else {}
     return People(
         group_author=str(raw.get("group_author") or "IVIG Living Review contributors"),
         authors=tuple(dict(a) for a in raw.get("authors") or ()),

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.evidence.changed import resolve
 from analysis.publish.diff.compare import Side, read_studies
+from analysis.publish.diff.datafiles import read_folder
 
 
 def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
@@ -24,50 +26,6 @@ def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
         msg = exc.stderr.decode(errors="replace").strip().splitlines()
         raise UserError(f"git {' '.join(args)}: {msg[-1] if msg else 'failed'}") from exc
     return proc.stdout if binary else proc.stdout.decode().strip()
-
-
-def resolve(repo: Path, rev: str) -> str:
-    """The commit of revision or tag ``rev``; a missing one is one line, not git's error."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise UserError("git is needed to compare revisions") from exc
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise UserError(
-            f"no revision or tag {rev!r} (git tag lists the tags, git branch -a the branches)"
-        )
-    return proc.stdout.decode().strip()
-
-
-#: the branches a contributor's work is compared with when no BASE is given, in order
-MAIN_BRANCHES = ("main", "origin/main")
-
-
-def default_base(repo: Path) -> str:
-    """The merge base of the current branch with ``main`` (or ``origin/main``): what a
-    contributor's branch changed, committed or not.
-
-    Raises :class:`UserError` in one line when neither branch exists.
-    """
-    for branch in MAIN_BRANCHES:
-        try:
-            proc = subprocess.run(
-                ["git", "-C", str(repo), "merge-base", "HEAD", branch],
-                capture_output=True,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise UserError("git is needed to compare revisions") from exc
-        if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout.decode().strip()
-    raise UserError(
-        "no branch main or origin/main to compare with: name BASE"
-        " (a revision, a tag, a results.json or a directory)"
-    )
 
 
 def _compute(root: Path) -> dict:
@@ -103,6 +61,7 @@ def _side(label: str, root: Path, bundle: Mapping) -> Side:
         _studies_file(root),
         _text(data / "datapackage.json"),
         _text(data / "references.bib"),
+        read_folder(data),
     )
 
 
@@ -131,6 +90,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")
+        data_files = read_folder(root / "data")
         if package is not None:
             # analysed with the current code, so under the current rules: an older
             # descriptor (before a rule was added) must not make the base unreadable
@@ -152,7 +112,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
     if "pyproject.toml" in names:
         version = _version_from_text(str(_run_git(repo, "show", f"{sha}:pyproject.toml")))
     bundle.update({"version": version, "commit": sha, "generated": iso_utc(int(epoch))})
-    return Side(rev, bundle, studies, package, bibliography)
+    return Side(rev, bundle, studies, package, bibliography, data_files)
 
 
 def _version_from_text(pyproject: str) -> str:

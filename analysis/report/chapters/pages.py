@@ -62,7 +62,7 @@ def conclusions_table() -> Markdown:
     rows = [
         {
             "Comparison": f"IVIG vs {label(c).lower()}",
-            f"Source review ({source['source'].split(',')[0]})": said[c],
+            f"Source review ({escape.markdown(source['source'].split(',')[0])})": said[c],
             f"This version ({version().data})": site_certainty.conclusion_cell(c),
         }
         for c in COMPARISON_KEYS

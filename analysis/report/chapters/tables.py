@@ -6,7 +6,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from IPython.display import Markdown
 
 from analysis import escape
@@ -67,6 +66,7 @@ def summary(name: str) -> Markdown:
             register_rows=len(register_rows),
             other=other,
             populations=_populations(c),
+            certainty=site.headline_certainty(name) if c else "",
         )
     )
 
@@ -167,9 +167,11 @@ def _nnt(ab: dict) -> str:
 
 @cache
 def published() -> tuple[dict, ...]:
-    """Published pooled results (``data/published.yaml``)."""
-    raw = yaml.safe_load((root() / "data" / "published.yaml").read_text(encoding="utf-8"))
-    return tuple(raw)
+    """Published pooled results (``data/published.yaml``), read and checked by
+    :mod:`analysis.evidence.published` (no aliases or tags; every entry by its schema)."""
+    from analysis.evidence import published as published_file
+
+    return published_file.load(root() / "data")
 
 
 def published_table(name: str | None = None) -> Markdown:
@@ -268,9 +270,22 @@ def _upper_first(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
+    from analysis.stats import certainty as grade
+
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
+
+
 def small_study(name: str) -> Markdown:
     """Egger, Begg and trim-and-fill for a comparison; below ten trials, the reason instead."""
-    from analysis.report.chapters.certainty import small_study_withheld
     from analysis.stats.certainty import MIN_K_SMALL_STUDY
 
     c = result(name)
