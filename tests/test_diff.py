@@ -826,3 +826,27 @@ def test_text_is_the_default_on_a_terminal_and_markdown_elsewhere(monkeypatch):
     assert diff._format(argparse.Namespace(format="markdown", output=None)) == "markdown"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert diff._format(argparse.Namespace(format=None, output=None)) == "markdown"
+
+
+def test_the_comment_links_the_png_images_of_the_ci_run():
+    from analysis.publish.diff import images_note
+
+    files = [Path("out/forest-placebo-before.svg"), Path("out/forest-placebo-before.png")]
+    url = "https://github.com/o/r/actions/runs/12#artifacts"
+    note = images_note(files, "markdown", url)
+    assert "`forest-placebo-before.png` (PNG; SVG beside)" in note and ".svg`" not in note
+    assert f"[this CI run's `forest-plots` artifact]({url})" in note
+    for bad in ("javascript:alert(1)", "https://x.org/a b", "http://x.org/"):
+        assert "](" not in images_note(files, "markdown", bad)
+    assert images_note(files, "text") == (
+        "\nBefore/after forest plots of the comparisons that moved:"
+        " out/forest-placebo-before.png (SVG beside).\n"
+    )
+
+
+def test_the_pull_request_template_asks_only_about_the_changed_rows():
+    template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
+    assert "analysis validate --changed" in template and "the rows you changed" in template
+    assert "analysis diff HEAD ." not in template and "`.venv/bin/python -m analysis diff`" in (
+        template
+    )

@@ -80,6 +80,7 @@ __all__ = [
     "diff_trials",
     "forest_images",
     "headline",
+    "images_note",
     "load_side",
     "markdown",
     "pooled_results",
