@@ -667,10 +667,13 @@ def test_internal_keys_are_words_and_sensitivity_rows_collapse():
         assert "tau2 methods" not in out and "primary |" not in out
     assert "summary of findings, CIDP, common effect (Mantel-Haenszel)" in plain
     assert "summary of findings\\, CIDP" in md  # escaped in the comment, as all text is
-    assert "<summary>Sensitivity analyses: 5 of 5 result(s) moved; 1 changed significance." in md
+    assert (
+        "<summary>By disease and sensitivity analyses: 5 of 5 result(s) moved;"
+        " 1 changed significance." in md
+    )
     assert "τ² estimator\\: DerSimonian\\-Laird | pooled" in md
     assert "verified counts only" in md
-    assert "Sensitivity analyses: 5 of 5 result(s) moved" in plain
+    assert "By disease and sensitivity analyses: 5 of 5 result(s) moved" in plain
     assert "DerSimonian-Laird" not in plain  # collapsed: only the summary line in a terminal
 
 
