@@ -18,10 +18,11 @@ from analysis.surveil import sources
 from analysis.surveil.fetch import Http, Replay, SourceError
 from analysis.surveil.run import search
 from analysis.surveil.sources import Window
+from tests.snapshot import SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "surveil"
-DATA = ROOT / "data"  # the register is read for identifiers only; no count is asserted
+DATA = SNAPSHOT  # the frozen register (tests/snapshot.py): identifiers only, no count
 WINDOW = Window(dt.date(2026, 11, 28), dt.date(2026, 12, 5))
 
 
@@ -31,7 +32,7 @@ def run_week(folder: str = "week"):
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "analysis", "surveil", *args],
+        [sys.executable, "-m", "analysis", "surveil", "--data", str(DATA), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -224,3 +225,64 @@ def test_the_rate_limit_spaces_requests_to_one_host():
     http._wait("eutils.ncbi.nlm.nih.gov")
     http._wait("eutils.ncbi.nlm.nih.gov")
     assert waits and 0 < waits[0] <= 0.34  # at most 3 requests per second (NCBI)
+
+
+class _Pages:
+    """A fetcher answering each request from a function of its parameters."""
+
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def get(self, recording, url, params):
+        self.asked.append(dict(params))
+        return self.answer(recording, params)
+
+
+def _epmc(n: int) -> dict:
+    return {"id": str(n), "source": "MED", "title": f"Trial {n} of IVIG in myasthenia gravis"}
+
+
+def test_every_source_reads_all_pages_of_the_window():
+    def answer(recording, params):
+        if recording == "europepmc":
+            first = params["cursorMark"] == "*"
+            return {
+                "hitCount": 3,
+                "nextCursorMark": "A" if first else "B",
+                "resultList": {"result": [_epmc(1), _epmc(2)] if first else [_epmc(3)]},
+            }
+        if recording == "ctgov":
+            token = params.get("pageToken")
+            study = {
+                "protocolSection": {
+                    "identificationModule": {"nctId": f"NCT0000000{1 if token is None else 2}"}
+                }
+            }
+            return {"studies": [study], **({"nextPageToken": "p2"} if token is None else {})}
+        if recording == "pubmed_esearch":
+            start = int(params["retstart"])
+            ids = [str(i) for i in range(start, min(start + 200, 250))]
+            return {"esearchresult": {"count": "250", "idlist": ids}}
+        uids = params["id"].split(",")
+        return {"result": {"uids": uids, **{u: {"title": f"t{u}"} for u in uids}}}
+
+    fetch = _Pages(answer)
+    assert [r.source_id for r in sources.europepmc(fetch, WINDOW, {})] == [
+        "MED:1",
+        "MED:2",
+        "MED:3",
+    ]
+    assert [r.nct for r in sources.ctgov(fetch, WINDOW, {})] == ["NCT00000001", "NCT00000002"]
+    assert len(sources.pubmed(fetch, WINDOW, {})) == 250
+    assert [p["retstart"] for p in fetch.asked if "retstart" in p] == ["0", "200"]
+    assert [len(p["id"].split(",")) for p in fetch.asked if "id" in p] == [200, 50]
+
+
+def test_a_runaway_window_is_a_source_error():
+    def answer(recording, params):
+        n = int(params.get("pageToken") or 0)
+        study = {"protocolSection": {"identificationModule": {"nctId": f"NCT{n:08d}"}}}
+        return {"studies": [study], "nextPageToken": str(n + 1)}
+
+    with pytest.raises(SourceError, match="more than 1000 records in the window"):
+        sources.ctgov(_Pages(answer), WINDOW, {})

@@ -145,7 +145,8 @@ def test_the_feed_is_valid_atom_with_one_entry_per_release(tmp_path):
 
 
 def test_an_empty_changelog_is_still_a_valid_feed(tmp_path):
-    _valid_atom(feed.atom([], "https://example.org/", title="T"))
+    xml = feed.atom([], "https://example.org/", title="T", updated="2026-12-05T15:04:31Z")
+    assert _valid_atom(xml).findtext(f"{A}updated") == "2026-12-05T15:04:31Z"
 
 
 def test_the_validator_catches_a_broken_feed():
@@ -172,6 +173,7 @@ def test_the_build_puts_the_feed_and_records_in_the_site(tmp_path):
 def test_a_release_writes_its_json_record_beside_the_entry(tmp_path):
     import shutil
 
+    from tests.snapshot import copy_snapshot
     from tests.test_release import ROOT, _pyproject, git, run_release, set_count
 
     r = tmp_path / "project"
@@ -180,7 +182,7 @@ def test_a_release_writes_its_json_record_beside_the_entry(tmp_path):
     (r / "pyproject.toml").write_text(_pyproject(text, "0.1.0", r), encoding="utf-8")
     for name in ("CITATION.cff", ".zenodo.json"):
         shutil.copy(ROOT / name, r / name)
-    shutil.copytree(ROOT / "data", r / "data")
+    copy_snapshot(r / "data")
     git(r, "init", "-q", "-b", "main")
     git(r, "add", ".")
     git(r, "commit", "-q", "-m", "v0.1.0")

@@ -4,7 +4,6 @@ watch on recorded Crossref responses, and the release check it drives."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +17,8 @@ from analysis.errors import UserError
 from analysis.surveil import integrity, issues
 from analysis.surveil.fetch import Replay
 from analysis.surveil.github import GitHub
-from analysis.surveil.register import Register, RegisterTrial
+from analysis.surveil.register import Register, RegisterTrial, load_register
+from tests.snapshot import copy_snapshot
 from tests.test_surveil import DATA, FIX, ROOT, run_week
 
 REPO = "owner/ivig"
@@ -30,6 +30,7 @@ class _GitHubStub(BaseHTTPRequestHandler):
     store: list[dict] = []
     calls: list[tuple[str, str]] = []
     token = ""
+    drop_labels = False
 
     def _send(self, status: int, payload, link: str = "") -> None:
         body = json.dumps(payload).encode()
@@ -53,14 +54,15 @@ class _GitHubStub(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         q = parse_qs(url.query)
         assert url.path == f"/repos/{REPO}/issues" and q["state"] == ["all"]
-        label = q["labels"][0]
-        hits = [i for i in self.store if label in i["labels"]]
+        label = q.get("labels", [None])[0]
+        hits = [i for i in self.store if label is None or label in i["labels"]]
         page = int(q.get("page", ["1"])[0])
         chunk = hits[(page - 1) * 2 : page * 2]
         link = ""
         if page * 2 < len(hits):
             host = f"http://{self.headers['Host']}"
-            query = f"labels={label}&state=all&per_page=100&page={page + 1}"
+            only = f"labels={label}&" if label else ""
+            query = f"{only}state=all&per_page=100&page={page + 1}"
             link = f'<{host}{url.path}?{query}>; rel="next"'
         shown = [{**i, "labels": [{"name": n} for n in i["labels"]]} for i in chunk]
         self._send(200, shown, link)
@@ -73,6 +75,8 @@ class _GitHubStub(BaseHTTPRequestHandler):
         if not self._auth():
             return
         data = self._body()
+        if self.drop_labels:  # what GitHub does when the token may not set labels
+            data["labels"] = []
         issue = {"number": len(self.store) + 1, "state": "open", **data}
         self.store.append(issue)
         self._send(201, issue)
@@ -99,8 +103,9 @@ def github():
     timer.daemon = True
     timer.start()
     _GitHubStub.store, _GitHubStub.calls, _GitHubStub.token = [], [], "t0ken"
+    _GitHubStub.drop_labels = False
     try:
-        yield GitHub(f"http://127.0.0.1:{server.server_address[1]}", REPO, "t0ken")
+        yield GitHub(f"http://127.0.0.1:{server.server_address[1]}", REPO, "t0ken", write_gap=0)
     finally:
         timer.cancel()
         server.shutdown()
@@ -196,6 +201,10 @@ def test_counts_wanted_one_per_pending_trial_closed_when_counts_land(github):
     assert "<https://pubmed.ncbi.nlm.nih.gov/111/>" in body
     assert "<https://clinicaltrials.gov/study/NCT00000001>" in body
     assert "improvement or responder" in body and "@\u200dsomeone" in body
+    with_rules = issues.counts_wanted_issue(
+        _register(pending).trials[0], issues.COLUMNS, ["The trial's primary outcome.", "Else X."]
+    )[1]
+    assert "1. The trial\\'s primary outcome\\.\n2. Else X\\." in with_rules
     assert "```text\nstudy_id,author,year," in body
     assert len(actions) == 2
     # again: nothing new; then Alpha's counts land on main: its issue closes, Beta's stays
@@ -220,8 +229,10 @@ def test_open_issues_from_the_command_line(github):
         "GITHUB_TOKEN": "t0ken",
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_API_URL": github.api,
+        "IVIG_GITHUB_WRITE_GAP": "0",
     }
-    args = ["--offline", str(FIX / "week"), "--since", "2026-11-28", "--open-issues"]
+    args = ["--offline", str(FIX / "week_and_integrity"), "--since", "2026-11-28", "--open-issues"]
+    args += ["--counts-wanted", "--data", str(DATA), "--integrity"]
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "surveil", *args],
         capture_output=True,
@@ -231,8 +242,23 @@ def test_open_issues_from_the_command_line(github):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert len(_GitHubStub.store) == 4
-    assert proc.stderr.count("opened issue #") == 4
+    store = _GitHubStub.store
+    candidates = [i for i in store if i["labels"] == [issues.CANDIDATE_LABEL]]
+    integrity_issues = [i for i in store if i["labels"] == [issues.INTEGRITY_LABEL]]
+    assert len(integrity_issues) == 2  # the retraction and the correction
+    wanted = [i for i in store if i["labels"] == [issues.COUNTS_LABEL]]
+    pending = [t for t in load_register(DATA).trials if t.status == "pending"]
+    assert len(candidates) == 4 and len(wanted) == len(pending)
+    assert proc.stderr.count("opened issue #") == len(store)
+    assert all("data/protocol.yaml, applied in order" in i["body"] for i in wanted)
+    header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0]
+    rows = candidates + wanted
+    assert all(f"```text\n{header}\n" in i["body"] for i in rows)  # the register's columns
+    [camdessanche] = [i for i in wanted if "Camdessanche" in i["title"]]
+    assert (
+        "Results are posted on ClinicalTrials.gov** (NCT01349270, 2026\\-11\\-15)"
+        in (camdessanche["body"])
+    )
 
 
 # --------------------------------------------------------------------------- integrity
@@ -268,7 +294,7 @@ def _decision(data: Path, doi: str, update: str = "retraction") -> None:
 
 def test_a_retraction_blocks_the_release_until_a_decision_is_recorded(tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(DATA, data)
+    copy_snapshot(data)
     found = integrity.watch(data, Replay(FIX / "integrity"))
     [problem] = integrity.release_problems(data, found)
     assert problem.startswith("data/integrity.yaml: Dubey2020 (doi 10.1002/ana.25655) has a ")
@@ -282,7 +308,7 @@ def test_a_retraction_blocks_the_release_until_a_decision_is_recorded(tmp_path):
 
 def test_the_release_command_fails_on_a_recorded_retraction(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(DATA, root / "data")
+    copy_snapshot(root / "data")
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "release", "9.0.0", "--dry-run", "--root", str(root)]
         + ["--integrity-offline", str(FIX / "integrity")],
@@ -318,3 +344,38 @@ def test_integrity_decisions_are_checked(tmp_path, text, message):
     (tmp_path / "integrity.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match=message):
         load_decisions(tmp_path)
+
+
+def test_a_retraction_opens_one_issue_that_says_the_release_is_blocked(github):
+    found = integrity.watch(DATA, Replay(FIX / "integrity"))
+    actions = issues.sync_integrity(github, found)
+    store = _GitHubStub.store
+    assert sorted(i["title"] for i in store) == [
+        "Integrity: correction of Hughes2001 (doi 10.1002/ana.1088)",
+        "Integrity: retraction of Dubey2020 (doi 10.1002/ana.25655)",
+    ]
+    assert all(i["labels"] == [issues.INTEGRITY_LABEL] for i in store)
+    retraction = next(i for i in store if "retraction" in i["title"])
+    assert "**The release check fails** until `data/integrity.yaml`" in retraction["body"]
+    assert "<https://doi.org/10.9999/retraction.2026.1>" in retraction["body"]
+    assert len(actions) == 2
+    issues.sync_integrity(github, found)  # the next week: no second issue
+    assert len(store) == 2
+
+
+def test_the_marker_finds_an_issue_whose_label_was_dropped(github):
+    _GitHubStub.drop_labels = True
+    report = run_week()
+    issues.sync_candidates(github, report)
+    assert len(_GitHubStub.store) == 4 and all(i["labels"] == [] for i in _GitHubStub.store)
+    again = issues.sync_candidates(github, report)
+    assert len(_GitHubStub.store) == 4 and all(a.endswith("is up to date") for a in again)
+
+
+def test_writes_are_spaced_as_github_asks(github):
+    waits: list[float] = []
+    spaced = GitHub(github.api, REPO, "t0ken", sleep=waits.append)
+    spaced.create("t", "b", [])
+    spaced.issues()
+    spaced.update(1, state="closed")
+    assert waits == [1.0, 1.0]  # one second before each write, none before a read

@@ -70,6 +70,16 @@ def _fetcher(args: argparse.Namespace, tool: str, email: str):
     return Http(tool=tool, email=email)
 
 
+def _protocol_rules(data: Path) -> list[str]:
+    """The outcome-selection rules of ``protocol.yaml``, in order (none if it is absent)."""
+    path = data / "protocol.yaml"
+    if not path.is_file():
+        return []
+    from analysis.evidence import protocol
+
+    return [r.text for r in sorted(protocol.load(path).rules, key=lambda r: r.rule)]
+
+
 def run(args: argparse.Namespace) -> int:
     from analysis.evidence.surveillance import load_plan
     from analysis.surveil import integrity, issues
@@ -107,14 +117,18 @@ def run(args: argparse.Namespace) -> int:
         if watch is not None:
             print("\n" + watch.to_markdown(), end="")
     if args.open_issues:
+        from analysis.surveil.register import load_register
+
         client = issues.client_from_env(os.environ)
-        actions = issues.sync_candidates(client, report)
+        register = load_register(args.data)
+        columns = list(register.trials[0].row) if register.trials else None
+        actions = issues.sync_candidates(client, report, columns)
         if watch is not None:
             actions += issues.sync_integrity(client, watch)
         if args.counts_wanted:
-            from analysis.surveil.register import load_register
-
-            actions += issues.sync_counts_wanted(client, load_register(args.data))
+            posted = {s: (n, d) for s, n, d in watch.results_posted} if watch else {}
+            rules = _protocol_rules(args.data)
+            actions += issues.sync_counts_wanted(client, register, rules, posted)
         for line in actions:
             print(line, file=sys.stderr)
     for line in errors:

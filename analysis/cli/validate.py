@@ -31,6 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "else from data/",
     )
     parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="after checking, print which rule of protocol.yaml selected which outcome"
+        " of each trial",
+    )
+    parser.add_argument(
+        "--outcomes-dictionary",
+        action="store_true",
+        help="print the data dictionary of outcomes.csv (Markdown) and exit",
+    )
+    parser.add_argument(
         "--dictionary",
         action="store_true",
         help="print the data dictionary (Markdown, from datapackage.json) and exit",
@@ -74,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
         print(datadictionary(), end="")
         return 0
+    if getattr(args, "outcomes_dictionary", False):
+        from analysis.evidence.outcomes import dictionary
+
+        print(dictionary(), end="")
+        return 0
     if args.changed and args.path is None and Path(args.changed).exists():
         args.path, args.changed = Path(args.changed), ""  # `validate --changed data`
     if getattr(args, "fix", False):
@@ -112,4 +128,8 @@ def run(args: argparse.Namespace) -> int:
         print(summary, file=sys.stderr)
         return 2
     print(summary)
+    if getattr(args, "protocol", False):
+        from analysis.evidence.outcomes import selection_lines
+
+        print("\n".join(selection_lines(report)))
     return 0

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -54,7 +55,7 @@ from typing import Literal
 from analysis.errors import UserError
 from analysis.evidence import spreadsheet
 
-__all__ = ["Mode", "Problem", "Row", "Table", "read", "undecodable"]
+__all__ = ["Mode", "Problem", "Row", "Table", "display", "read", "undecodable"]
 
 Severity = Literal["error", "warning"]
 #: ``"all"``: collect every problem; ``"first"``: raise at the first one.
@@ -209,3 +210,12 @@ def undecodable(cell: str) -> bool:
     """Whether a cell read in ``"all"`` mode holds bytes that are not UTF-8 (kept as
     surrogate escapes, U+DC80 to U+DCFF)."""
     return any("\udc80" <= ch <= "\udcff" for ch in cell)
+
+
+def display(path: Path) -> str:
+    """Name ``path`` as a user would: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

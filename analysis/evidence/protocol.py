@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 from typing import Protocol as _Protocol
 
-import yaml
-
 from analysis import vocabulary
 
 __all__ = ["FILE", "SELECTORS", "Amendment", "Protocol", "Rule", "check", "load"]
@@ -38,10 +36,10 @@ FILE = "protocol.yaml"
 #: What each rule's ``select`` may name: the selectors :mod:`analysis.evidence.outcomes`
 #: knows, with what each picks among a trial's improvement or responder outcomes.
 SELECTORS: dict[str, str] = {
-    "trial_primary": "the outcome recorded as the trial's primary outcome (trial_primary yes)",
+    "trial_primary": "the trial's primary outcome: trial_primary yes",
     "primary_instrument": (
-        "the responder outcome on the instrument of the trial's continuous primary outcome"
-        " (trial_primary same_instrument)"
+        "the responder outcome on the instrument of the trial's continuous primary outcome:"
+        " trial_primary same_instrument"
     ),
     "first_listed": "the trial's first-listed improvement or responder outcome",
 }
@@ -294,15 +292,12 @@ def _read(path: Path, name: str, out: _Sink) -> Any:
     if not path.is_file():
         out.error(name, None, "-", "the protocol is missing (the rules that choose each outcome)")
         return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        out.error(name, None, "-", "not UTF-8 text: save the file as UTF-8")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = None if mark is None else mark.line + 1
-        out.error(name, line, "-", "not valid YAML: " + " ".join(str(exc).split())[:80])
-    return None
+    from analysis.evidence import yamlfile  # no aliases, tags or duplicate keys (issue 25)
+
+    doc = yamlfile.read(path, name)
+    for p in doc.problems:
+        out.error(p.file, p.row, p.column, p.rule, p.value)
+    return doc.data
 
 
 def check(path: Path, out: _Sink, name: str | None = None) -> Protocol | None:
@@ -310,7 +305,7 @@ def check(path: Path, out: _Sink, name: str | None = None) -> Protocol | None:
 
     Returns the validated :class:`Protocol`, or None when any problem was found.
     """
-    from analysis.evidence.validate import display
+    from analysis.evidence.csvfile import display
 
     name = name or display(path)
     raw = _read(path, name, out)

@@ -1,7 +1,8 @@
 """The surveillance record (``data/surveillance.yaml``) and integrity decisions.
 
 ``surveillance.yaml`` says how the living review looks for new evidence (what the
-Methods chapter reports under PRISMA-LSR, Akl et al. 2023: sources, frequency, date of
+Methods chapter reports under PRISMA-LSR, the PRISMA extension for living systematic
+reviews: sources, frequency, date of
 the last screened run, how candidates are screened) and carries the politeness settings
 sent to the public APIs (tool name and contact e-mail). ``integrity.yaml`` records a
 maintainer's decision on a retraction, expression of concern or correction of an
@@ -15,21 +16,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis.errors import UserError
+from analysis.evidence.csvfile import Problem
 
 __all__ = [
     "DECISIONS",
+    "EMAIL_ENV",
     "INTEGRITY_FILE",
     "SURVEILLANCE_FILE",
     "UPDATE_TYPES",
     "Decision",
     "SurveillancePlan",
+    "check_file",
     "load_decisions",
     "load_plan",
 ]
@@ -86,18 +90,20 @@ def _read(path: Path) -> dict:
     name = f"data/{path.name}"
     if not path.is_file():
         raise UserError(f"{name}:-:-: missing")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise UserError(f"{name}:{'-' if line is None else line + 1}:-: not valid YAML") from None
+    from analysis.evidence import yamlfile  # no aliases, tags or duplicate keys (issue 25)
+
+    doc = yamlfile.read(path, name)
+    if doc.problems:
+        raise UserError(str(doc.problems[0]))
+    raw = doc.data
     if not isinstance(raw, dict):
         raise UserError(f"{name}:-:-: must be a mapping of keys to values")
     return raw
 
 
-def load_plan(data_dir: Path) -> SurveillancePlan:
-    """The surveillance record of *data_dir*; ``$IVIG_CONTACT_EMAIL`` overrides the e-mail."""
+def load_plan(data_dir: Path, environ: Mapping[str, str] | None = None) -> SurveillancePlan:
+    """The surveillance record of *data_dir*; ``$IVIG_CONTACT_EMAIL`` (in *environ*, by
+    default the process's environment) overrides the e-mail."""
     raw = _read(Path(data_dir) / SURVEILLANCE_FILE)
     name = f"data/{SURVEILLANCE_FILE}"
     for key in ("tool", "frequency", "sources", "started", "screening"):
@@ -116,7 +122,8 @@ def load_plan(data_dir: Path) -> SurveillancePlan:
     found = raw.get("found_by_surveillance") or []
     if not isinstance(found, list):
         raise UserError(f"{name}:-:found_by_surveillance: must be a list of study ids")
-    email = os.environ.get(EMAIL_ENV) or str(raw.get("contact_email") or "")
+    env = os.environ if environ is None else environ
+    email = env.get(EMAIL_ENV) or str(raw.get("contact_email") or "")
     return SurveillancePlan(
         tool=str(raw["tool"]),
         contact_email=email.strip(),
@@ -166,3 +173,29 @@ def load_decisions(data_dir: Path) -> tuple[Decision, ...]:
             )
         )
     return tuple(out)
+
+
+_MESSAGE = re.compile(r"^(?P<file>[^:]+):(?P<where>[^:]+):(?P<key>[^:]+): (?P<rule>.*)$", re.S)
+
+
+def check_file(path: Path, ctx: object = None) -> list[Problem]:
+    """The schema check of ``surveillance.yaml`` or ``integrity.yaml`` for the register of
+    data files: its problem as :class:`~analysis.evidence.csvfile.Problem` (none if valid).
+
+    *ctx* (the register's context) is not needed: both files stand alone.
+    """
+    path = Path(path)
+    try:
+        if path.name == INTEGRITY_FILE:
+            load_decisions(path.parent)
+        else:
+            _read(path)  # the YAML itself, then the record's rules (the e-mail not needed)
+            load_plan(path.parent, environ={})
+    except UserError as exc:
+        m = _MESSAGE.match(str(exc))
+        if m is None:
+            return [Problem(f"data/{path.name}", None, "-", str(exc))]
+        where, key = m.group("where"), m.group("key")
+        column = key if where == "-" else (f"{where}.{key}" if key != "-" else where)
+        return [Problem(m.group("file"), None, column, m.group("rule"))]
+    return []

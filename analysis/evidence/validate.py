@@ -39,14 +39,13 @@ import datetime as _dt
 import difflib
 import functools
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
 from analysis.evidence import bibtex, csvfile, quotes, spreadsheet
-from analysis.evidence.csvfile import Problem
+from analysis.evidence.csvfile import Problem, display
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -149,15 +148,6 @@ class Report:
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
-
-
-def display(path: Path) -> str:
-    """Name ``path`` as a user would: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def locate(path: Path | None = None) -> tuple[Path, Path, Path]:
@@ -787,6 +777,22 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
 
     out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
+    from analysis.evidence import datafiles  # every other file of data/, and data/ itself
+
+    out.items.extend(datafiles.text_cells(name, records))
+    meta = table.parent.parent / "review-metadata.yml"
+    ctx = datafiles.Context(
+        table.parent,
+        tuple(fields),
+        this_year,
+        meta if meta.is_file() else DATA_DIR.parent / meta.name,
+        display,
+    )
+    whole = path is None or Path(path).is_dir()
+    here = table.parent.resolve() == DATA_DIR.resolve()
+    out.items.extend(
+        datafiles.check(table.parent, ctx, whole_folder=whole, required=here, bibliography=bib)
+    )
 
     from analysis.evidence import outcomes  # the protocol (protocol.yaml) and every outcome
 

@@ -325,7 +325,10 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         commit, built = stamp["commit"], stamp["generated"]
         c = cff.load(root, commit=commit, built=built)
         citation = c.text()
-        pdf_url = (c.version_url + load_project(root).pdf_name) if c.released else None
+        # the PDF of this build: a release's own folder, else the site's root (where a
+        # development build is served)
+        base = c.version_url if c.released else c.url.rstrip("/") + "/"
+        pdf_url = base + load_project(root).pdf_name
         meta = tuple(
             cff.highwire_meta(
                 root, pdf_url=pdf_url, commit=commit, built=built, released=c.released
@@ -354,6 +357,22 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         meta,
         **extra,
     )
+
+
+def _add_json_ld(root: Path, site: Path, stamp: dict[str, str]) -> None:
+    from analysis.render import load_project
+    from analysis.report import citation as cff
+
+    c = cff.load(root, commit=stamp["commit"], built=stamp["generated"])
+    base = c.version_url if c.released else c.url.rstrip("/") + "/"
+    doc = cff.json_ld(
+        root,
+        pdf_url=base + load_project(root).pdf_name,
+        version=stamp["version"],
+        commit=stamp["commit"],
+        built=stamp["generated"],
+    )
+    cff.add_json_ld(site, doc)
 
 
 def _render_embedded(
@@ -426,6 +445,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         meta["citation"] = quarto_citation(
             root, released=ctx.released, commit=ctx.commit, built=ctx.generated
         )
+        pdf = dict(ctx.meta).get("citation_pdf_url")
+        if pdf:
+            meta["citation"]["pdf-url"] = pdf
         # the title-page block of the shared Typst partial (analysis/render/titlepage.typ)
         meta["ivig-title"] = {
             "status": ctx.version_line,
@@ -480,6 +502,7 @@ def _render_quarto(
         shutil.copytree(
             root,
             src,
+            symlinks=True,  # a link is copied as a link, never followed (data/ holds none)
             ignore=shutil.ignore_patterns(
                 ".git",
                 ".venv",
@@ -509,7 +532,7 @@ def _render_quarto(
 
         log = log or Path(tmp) / "quarto.log"
         run_logged(cmd, log=log, progress=progress, what="quarto render", env=env, cwd=src)
-        shutil.copytree(out, staging, dirs_exist_ok=True)
+        shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
     for page in staging.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text
@@ -589,11 +612,6 @@ def build(
         progress(f"validated data/studies.csv ({rows} rows)")
         bundle(root, staging)
         progress("computed results.json")
-        if (root / "CITATION.cff").is_file():
-            from analysis.report.citation import write_downloads
-
-            # citation.bib, citation.ris, CITATION.cff
-            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
         if quarto:
             if not _render_quarto(quarto, root, staging, stamp, versions, progress, log):
                 progress(
@@ -607,12 +625,20 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
+        if (root / "CITATION.cff").is_file():
+            from analysis.report.citation import write_downloads
+
+            # citation.bib, citation.ris, CITATION.cff (after rendering: Quarto's output
+            # folder carries the repository's CITATION.cff, the planned release's)
+            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
+            _add_json_ld(root, staging, stamp)  # schema.org JSON-LD in every page's head
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
         from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
 
-        feed.write(root, staging, site_url(root), title="IVIG in autoimmune neurological diseases")
+        title = "IVIG in autoimmune neurological diseases"
+        feed.write(root, staging, site_url(root), title=title, updated=stamp["generated"])
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))

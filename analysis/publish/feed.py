@@ -131,8 +131,14 @@ def _summary(entry: ChangelogEntry) -> str:
     return " ".join(text.split())[:2000]
 
 
-def atom(entries: Sequence[ChangelogEntry], site: str, *, title: str) -> str:
-    """The Atom feed (RFC 4287) of *entries*, newest first, for the site at *site*."""
+def atom(
+    entries: Sequence[ChangelogEntry], site: str, *, title: str, updated: str | None = None
+) -> str:
+    """The Atom feed (RFC 4287) of *entries*, newest first, for the site at *site*.
+
+    The feed's ``updated`` is its newest entry's date; with no release yet, *updated*
+    (the build's time, RFC 3339), else the epoch.
+    """
     site = site.rstrip("/") + "/"
     ET.register_namespace("", ATOM)
 
@@ -149,7 +155,8 @@ def atom(entries: Sequence[ChangelogEntry], site: str, *, title: str) -> str:
     sub(feed, "id", site + FEED)
     sub(feed, "title", title)
     sub(feed, "subtitle", "Each release of the living review: trials added, results changed.")
-    sub(feed, "updated", max((stamp(e) for e in entries), default="1970-01-01T00:00:00Z"))
+    fallback = updated or "1970-01-01T00:00:00Z"
+    sub(feed, "updated", max((stamp(e) for e in entries), default=fallback))
     author = sub(feed, "author")
     sub(author, "name", "IVIG living review maintainers")
     sub(feed, "link", rel="self", type="application/atom+xml", href=site + FEED)
@@ -173,10 +180,13 @@ def atom(entries: Sequence[ChangelogEntry], site: str, *, title: str) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
-def write(root: Path, staging: Path, site: str | None, *, title: str) -> None:
+def write(
+    root: Path, staging: Path, site: str | None, *, title: str, updated: str | None = None
+) -> None:
     """Put ``releases.xml`` and the releases' JSON records into the site being built."""
     entries = changelog_entries(root)
-    (staging / FEED).write_text(atom(entries, site or "./", title=title), encoding="utf-8")
+    xml = atom(entries, site or "./", title=title, updated=updated)
+    (staging / FEED).write_text(xml, encoding="utf-8")
     records = [
         e.path.with_suffix(".json") for e in entries if e.path.with_suffix(".json").is_file()
     ]

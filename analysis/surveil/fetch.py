@@ -13,7 +13,8 @@ Politeness of :class:`Http` (each API's published rules):
 * Crossref REST API: a ``mailto`` (parameter and User-Agent) puts requests in the "polite
   pool"; back off on HTTP 429 and honour ``Retry-After`` (Crossref, REST API etiquette).
 * Europe PMC REST and ClinicalTrials.gov API v2: no key; ClinicalTrials.gov asks for
-  about 50 requests per minute at most. One request per source and window is made here.
+  about 50 requests per minute at most. A weekly window is one page per source; at most
+  ten pages are read (:data:`analysis.surveil.sources.MAX_PAGES`).
 
 Every request has a timeout; 429, 5xx and network errors are retried with exponential
 back-off (``backoff * 2**attempt`` seconds, or the server's ``Retry-After``). A source

@@ -4,14 +4,18 @@ GitHub REST API, "Issues" (``GET /repos/{owner}/{repo}/issues`` with ``labels``,
 ``state=all``, ``per_page``, paginated by the ``Link: <...>; rel="next"`` header; ``POST``
 to create; ``PATCH /repos/{owner}/{repo}/issues/{number}`` to update or close). The token
 is sent as ``Authorization: Bearer``; nothing else is read from the environment here.
+Writes are spaced by ``write_gap`` seconds (GitHub's REST "best practices": wait at least
+one second between requests that create or change content).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +35,12 @@ class GitHub:
     token: str
     timeout: float = 20.0
     max_pages: int = 20
+    write_gap: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
 
     def _call(self, method: str, url: str, body: dict | None = None) -> tuple[Any, str]:
+        if method != "GET":
+            self.sleep(self.write_gap)
         data = None if body is None else json.dumps(body).encode("utf-8")
         req = urllib.request.Request(
             url,
@@ -55,11 +63,10 @@ class GitHub:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise UserError(f"GitHub API unreachable: {getattr(exc, 'reason', exc)}") from None
 
-    def issues(self, label: str) -> list[dict]:
-        """Every issue (open and closed) with *label*, following the pagination."""
-        url: str | None = (
-            f"{self.api}/repos/{self.repo}/issues?labels={label}&state=all&per_page=100"
-        )
+    def issues(self, label: str | None = None) -> list[dict]:
+        """Every issue (open and closed), with *label* if given, following the pagination."""
+        only = f"labels={label}&" if label else ""
+        url: str | None = f"{self.api}/repos/{self.repo}/issues?{only}state=all&per_page=100"
         out: list[dict] = []
         for _ in range(self.max_pages):
             if url is None:

@@ -241,13 +241,19 @@ def check_release(data_dir: Path, offline: Path | None = None) -> None:
         Listing every retraction without a decision in ``data/integrity.yaml`` (and a
         Crossref that could not be asked), one line each.
     """
+    import os
+
     from analysis.errors import UserError
-    from analysis.evidence.surveillance import load_plan
+    from analysis.evidence.surveillance import EMAIL_ENV, SURVEILLANCE_FILE, load_plan
     from analysis.surveil.fetch import Http, Replay
 
-    plan = load_plan(data_dir)
-    fetch: Fetcher = Replay(offline) if offline is not None else Http(plan.tool, plan.contact_email)
-    found = watch(data_dir, fetch, mailto=plan.contact_email)
+    if (Path(data_dir) / SURVEILLANCE_FILE).is_file():
+        plan = load_plan(data_dir)
+        tool, email = plan.tool, plan.contact_email
+    else:  # a data folder without a surveillance record: identify the tool all the same
+        tool, email = "ivig-living-review", os.environ.get(EMAIL_ENV, "")
+    fetch: Fetcher = Replay(offline) if offline is not None else Http(tool, email)
+    found = watch(data_dir, fetch, mailto=email)
     problems = release_problems(data_dir, found)
     if problems:
         raise UserError("release blocked by the integrity watch:\n" + "\n".join(problems))

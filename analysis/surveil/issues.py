@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from analysis import escape
@@ -59,7 +59,7 @@ COLUMNS = (
 
 
 class Issues(Protocol):
-    def issues(self, label: str) -> list[dict]: ...
+    def issues(self, label: str | None = None) -> list[dict]: ...
     def create(self, title: str, body: str, labels: list[str]) -> dict: ...
     def update(self, number: int, **fields: object) -> dict: ...
 
@@ -69,7 +69,12 @@ def client_from_env(env: Mapping[str, str]) -> GitHub:
     token, repo = env.get("GITHUB_TOKEN", ""), env.get("GITHUB_REPOSITORY", "")
     if not token or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         raise UserError("--open-issues needs GITHUB_TOKEN and GITHUB_REPOSITORY=owner/name")
-    return GitHub(env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repo, token)
+    api = env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    try:  # seconds between writes (default 1, GitHub's advice)
+        gap = float(env.get("IVIG_GITHUB_WRITE_GAP", "1"))
+    except ValueError:
+        raise UserError("IVIG_GITHUB_WRITE_GAP must be a number of seconds") from None
+    return GitHub(api, repo, token, write_gap=max(gap, 0.0))
 
 
 def _encode(value: str) -> str:
@@ -167,8 +172,32 @@ def _links(t: RegisterTrial) -> list[str]:
     return out
 
 
-def counts_wanted_issue(t: RegisterTrial, columns: list[str]) -> tuple[str, str]:
-    """Title and body of a pending trial's "counts wanted" issue."""
+def _rule_lines(rules: Sequence[str]) -> list[str]:
+    if rules:
+        return [
+            "**The protocol rules that select its outcome** (data/protocol.yaml, applied in "
+            "order; record each binary efficacy outcome the trial reports in "
+            "data/outcomes.csv, and the rules choose the analysed one):",
+            "",
+            *(f"{i}. {escape.comment(r)}" for i, r in enumerate(rules, 1)),
+        ]
+    return [
+        "**The protocol rule that selects the outcome:** the number of patients who improved, "
+        "as the trial defined improvement (data/search.yaml, eligibility.outcome); the "
+        f"primary analysis pools `outcome_type` {' or '.join(PRIMARY_OUTCOMES)}, and where a "
+        "trial reports several such outcomes, its own primary outcome."
+    ]
+
+
+def counts_wanted_issue(
+    t: RegisterTrial,
+    columns: list[str],
+    rules: Sequence[str] = (),
+    posted: tuple[str, str] | None = None,
+) -> tuple[str, str]:
+    """Title and body of a pending trial's "counts wanted" issue (*rules*: the protocol's
+    outcome-selection rules, in order; *posted*: ``(NCT, date)`` of results posted on
+    ClinicalTrials.gov, found by the integrity watch)."""
     r = t.row
     disease = DISEASE_LABELS.get(str(r.get("disease")), str(r.get("disease") or ""))
     comp = COMPARATOR_LABELS.get(str(r.get("comparator")), str(r.get("comparator") or ""))
@@ -195,13 +224,21 @@ def counts_wanted_issue(t: RegisterTrial, columns: list[str]) -> tuple[str, str]
         + (" ; ".join(escape.markdown_url(u) for u in _links(t)) or "none recorded yet"),
         "",
         "**What is known:** " + escape.comment(r.get("design") or "design not recorded"),
+        *(
+            [
+                f"\n**Results are posted on ClinicalTrials.gov** ({escape.comment(posted[0])}, "
+                f"{escape.comment(posted[1] or 'date not given')}): its results tables may "
+                "give the counts."
+            ]
+            if posted
+            else []
+        ),
         *([f"\n**Notes:** {escape.comment(r['notes'])}"] if r.get("notes") else []),
         "",
-        "**The protocol rule that selects the outcome:** the number of patients who improved, "
-        "as the trial defined improvement (data/search.yaml, eligibility.outcome); the "
-        f"primary analysis pools `outcome_type` {' or '.join(PRIMARY_OUTCOMES)}, and where a "
-        "trial reports several such outcomes, its own primary outcome. Quote the passage "
-        "word for word in `source_quote`; never compute counts from percentages alone.",
+        *_rule_lines(rules),
+        "",
+        "Quote the passage word for word in `source_quote`; never compute counts from "
+        "percentages alone.",
         "",
         "**The data row to fill** (data/studies.csv):",
         "",
@@ -241,7 +278,9 @@ def _sync(
     reopen: bool = False,
 ) -> list[str]:
     """Create or update one issue per ``(ids, title, body)``; lines saying what was done."""
-    existing = client.issues(label)
+    # every issue, not only those with the label: GitHub drops labels it may not set, and
+    # the marker alone must find the trial's issue
+    existing = client.issues()
     actions = []
     for ids, title, body in wanted:
         encoded = {_encode(i.lower()) for i in ids}
@@ -260,11 +299,13 @@ def _sync(
     return actions
 
 
-def sync_candidates(client: Issues, report: SurveillanceReport) -> list[str]:
-    """One issue per new candidate (never two for one trial)."""
+def sync_candidates(
+    client: Issues, report: SurveillanceReport, columns: list[str] | None = None
+) -> list[str]:
+    """One issue per new candidate (never two for one trial); *columns*: the register's."""
     wanted = []
     for c in report.new:
-        title, body = candidate_issue(c)
+        title, body = candidate_issue(c, columns)
         wanted.append((_candidate_ids(c), title, body))
     return _sync(client, CANDIDATE_LABEL, wanted)
 
@@ -274,16 +315,29 @@ def sync_integrity(client: Issues, found: Watch) -> list[str]:
     return _sync(client, INTEGRITY_LABEL, [([u.key], *integrity_issue(u)) for u in found.updates])
 
 
-def sync_counts_wanted(client: Issues, register: Register) -> list[str]:
-    """One issue per pending trial; the issue of a trial whose counts landed is closed."""
+def sync_counts_wanted(
+    client: Issues,
+    register: Register,
+    rules: Sequence[str] = (),
+    posted: Mapping[str, tuple[str, str]] | None = None,
+) -> list[str]:
+    """One issue per pending trial; the issue of a trial whose counts landed is closed.
+
+    *posted* maps a study id to ``(NCT, date)`` of results posted on ClinicalTrials.gov.
+    """
     columns = list(register.trials[0].row) if register.trials else COLUMNS
     pending = [t for t in register.trials if t.status == "pending"]
-    wanted = [([f"study:{t.study_id}"], *counts_wanted_issue(t, columns)) for t in pending]
+    found = posted or {}
+    wanted = [
+        ([f"study:{t.study_id}"], *counts_wanted_issue(t, columns, rules, found.get(t.study_id)))
+        for t in pending
+    ]
     actions = _sync(client, COUNTS_LABEL, wanted, reopen=True)
     pending_ids = {_encode(f"study:{t.study_id}".lower()) for t in pending}
-    for issue in client.issues(COUNTS_LABEL):
+    for issue in client.issues():
         ids = marker_ids(issue.get("body"))
-        if ids and issue.get("state") == "open" and not ids & pending_ids:
+        counts = ids and all(i.startswith("study:") for i in ids)
+        if counts and issue.get("state") == "open" and not ids & pending_ids:
             client.update(int(issue["number"]), state="closed", state_reason="completed")
             actions.append(f"closed issue #{issue['number']}: its counts are on main")
     return actions

@@ -16,8 +16,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from analysis.surveil.register import Register, normalise_title
@@ -180,8 +180,6 @@ def _explain(c: Candidate) -> Candidate:
     reg = [r for r in c.records if r.source == "ClinicalTrials.gov"]
     if reg and len(reg) == len(c.records) and not any(r.has_results for r in reg):
         flags.append("a registry record only, without posted results: no counts to extract yet")
-    from dataclasses import replace
-
     return replace(c, rules=tuple(rules), out_of_scope=tuple(flags), disease=disease_code)
 
 
@@ -324,7 +322,3 @@ def _candidate_markdown(c: Candidate) -> list[str]:
     ]
     out.append("")
     return out
-
-
-def as_mapping(report: SurveillanceReport) -> Mapping[str, Any]:
-    return report.to_dict()

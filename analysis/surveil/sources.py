@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from analysis.surveil.fetch import Fetcher, SourceError
@@ -273,45 +273,90 @@ def parse_ctgov(payload: Any, recording: str = "ctgov") -> list[Record]:
     return out
 
 
-def pubmed(fetch: Fetcher, window: Window, polite: Mapping[str, str]) -> list[Record]:
-    """ESearch (entry date in the window) then ESummary of the PMIDs found."""
-    term = pubmed_term()
-    found = fetch.get(
-        "pubmed_esearch",
-        URLS["esearch"],
-        {
-            "db": "pubmed",
-            "term": term,
-            "retmode": "json",
-            "retmax": "200",
-            "datetype": "edat",
-            "mindate": window.since.strftime("%Y/%m/%d"),
-            "maxdate": window.until.strftime("%Y/%m/%d"),
-            **polite,
-        },
+#: pages read per source and window at most (a weekly window needs one)
+MAX_PAGES = 10
+
+
+def _too_many(what: str, size: int) -> SourceError:
+    return SourceError(
+        f"{what}: more than {MAX_PAGES * size} records in the window; run it with a shorter one"
     )
-    ids = esearch_ids(found)
-    summary = (
-        fetch.get(
+
+
+def pubmed(fetch: Fetcher, window: Window, polite: Mapping[str, str]) -> list[Record]:
+    """ESearch (entry date in the window, paged by ``retstart``) then ESummary of the PMIDs."""
+    term = pubmed_term()
+    size = 200
+    ids: list[str] = []
+    first: Any = None
+    for page in range(MAX_PAGES):
+        found = fetch.get(
+            "pubmed_esearch",
+            URLS["esearch"],
+            {
+                "db": "pubmed",
+                "term": term,
+                "retmode": "json",
+                "retmax": str(size),
+                "retstart": str(page * size),
+                "datetype": "edat",
+                "mindate": window.since.strftime("%Y/%m/%d"),
+                "maxdate": window.until.strftime("%Y/%m/%d"),
+                **polite,
+            },
+        )
+        first = first if first is not None else found
+        more = [i for i in esearch_ids(found) if i not in ids]
+        ids += more
+        count = str(found["esearchresult"].get("count", "0"))
+        if not more or len(ids) >= (int(count) if count.isdigit() else 0):
+            break
+    else:
+        raise _too_many("pubmed_esearch", size)
+    summary: dict[str, Any] = {}
+    for i in range(0, len(ids), size):  # ESummary by batches (NCBI: 200 UIDs in a GET)
+        part = fetch.get(
             "pubmed_esummary",
             URLS["esummary"],
-            {"db": "pubmed", "id": ",".join(map(str, ids)), "retmode": "json", **polite},
+            {"db": "pubmed", "id": ",".join(ids[i : i + size]), "retmode": "json", **polite},
         )
-        if ids
-        else {}
-    )
-    return [_with_query(r, term) for r in parse_pubmed(found, summary)]
+        result = _need(part, "result", Mapping, "pubmed_esummary")
+        uids = _need(result, "uids", list, "pubmed_esummary")
+        got = summary.setdefault("result", {"uids": []})
+        got["uids"] += [u for u in uids if u not in got["uids"]]
+        got.update({k: v for k, v in result.items() if k != "uids"})
+    merged = {"esearchresult": {**first["esearchresult"], "idlist": ids}}
+    return [_with_query(r, term) for r in parse_pubmed(merged, summary)]
 
 
 def europepmc(fetch: Fetcher, window: Window, polite: Mapping[str, str]) -> list[Record]:
-    """Europe PMC search, first publication date in the window, preprints included."""
+    """Europe PMC search, first publication date in the window, preprints included; paged
+    by ``cursorMark`` (``nextCursorMark`` of the previous page)."""
     query = europepmc_query(window)
-    payload = fetch.get(
-        "europepmc",
-        URLS["europepmc"],
-        {"query": query, "format": "json", "resultType": "lite", "pageSize": "200"},
-    )
-    return [_with_query(r, query) for r in parse_europepmc(payload)]
+    size, cursor = 200, "*"
+    out: list[Record] = []
+    for _ in range(MAX_PAGES):
+        payload = fetch.get(
+            "europepmc",
+            URLS["europepmc"],
+            {
+                "query": query,
+                "format": "json",
+                "resultType": "lite",
+                "pageSize": str(size),
+                "cursorMark": cursor,
+            },
+        )
+        page = parse_europepmc(payload)
+        out += page
+        hits = payload.get("hitCount")
+        nxt = payload.get("nextCursorMark")
+        if not page or not nxt or nxt == cursor or (isinstance(hits, int) and len(out) >= hits):
+            break
+        cursor = str(nxt)
+    else:
+        raise _too_many("europepmc", size)
+    return [_with_query(r, query) for r in out]
 
 
 def ctgov_query() -> tuple[str, str]:
@@ -328,19 +373,25 @@ def ctgov(fetch: Fetcher, window: Window, polite: Mapping[str, str]) -> list[Rec
         f"AREA[LastUpdatePostDate]RANGE[{window.since.isoformat()},{window.until.isoformat()}]"
         " AND AREA[DesignAllocation]RANDOMIZED"
     )
-    payload = fetch.get(
-        "ctgov",
-        URLS["ctgov"],
-        {
-            "query.intr": intr,
-            "query.cond": cond,
-            "filter.advanced": advanced,
-            "pageSize": "100",
-            "format": "json",
-        },
-    )
+    params = {
+        "query.intr": intr,
+        "query.cond": cond,
+        "filter.advanced": advanced,
+        "pageSize": "100",
+        "format": "json",
+    }
+    out: list[Record] = []
+    for _ in range(MAX_PAGES):  # paged by ``pageToken`` (``nextPageToken``)
+        payload = fetch.get("ctgov", URLS["ctgov"], params)
+        out += parse_ctgov(payload)
+        token = payload.get("nextPageToken")
+        if not token or token == params.get("pageToken"):
+            break
+        params = {**params, "pageToken": str(token)}
+    else:
+        raise _too_many("ctgov", 100)
     query = f"intervention {intr}; condition {cond}; {advanced}"
-    return [_with_query(r, query) for r in parse_ctgov(payload)]
+    return [_with_query(r, query) for r in out]
 
 
 def queries(window: Window) -> dict[str, str]:
@@ -355,8 +406,6 @@ def queries(window: Window) -> dict[str, str]:
 
 
 def _with_query(r: Record, query: str) -> Record:
-    from dataclasses import replace
-
     return replace(r, query=query)
 
 

@@ -11,19 +11,17 @@ collapsed behind a one-line summary.
 from __future__ import annotations
 
 import difflib
+from typing import TYPE_CHECKING
 
 from analysis import escape
 from analysis.publish.diff import style
-from analysis.publish.diff.compare import (
-    _LONG_TEXT,
-    COMPARISONS,
-    Pooled,
-    PooledChange,
-    ResultsDiff,
-    Side,
-)
+from analysis.publish.diff.bump import bump_and_reason
 from analysis.publish.diff.headline import headline
-from analysis.publish.diff.labels import analysis_words, comparison_words, model_words
+from analysis.publish.diff.labels import COMPARISONS, analysis_words, comparison_words, model_words
+from analysis.publish.diff.labels import LONG_TEXT as _LONG_TEXT
+
+if TYPE_CHECKING:  # types only: compare imports this module for ResultsDiff.to_markdown
+    from analysis.publish.diff.compare import Pooled, PooledChange, ResultsDiff, Side
 
 __all__ = ["headline", "markdown", "report", "text", "word_diff"]
 
@@ -215,8 +213,6 @@ def _report(d: ResultsDiff, level: int) -> str:
     summary.append(s.bold(f"{sig} change(s) of statistical significance, {dirn} of direction"))
     out.append("; ".join(summary) + ".")
     out.append("")
-    from analysis.publish.release import bump_and_reason
-
     kind, why = bump_and_reason(d)
     for key, name in COMPARISONS.items():
         why = why.replace(f"of {key} ", f"of {name} ")

@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analysis.publish.diff import style
-from analysis.publish.diff.compare import ResultsDiff, Side
+
+if TYPE_CHECKING:  # types only (compare imports comment, which imports this module)
+    from analysis.publish.diff.compare import ResultsDiff, Side
 from analysis.publish.diff.labels import comparison_words
 
 __all__ = ["Effect", "headline", "headline_lines"]

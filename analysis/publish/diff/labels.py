@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import re
 
-from analysis.vocabulary import COMPARATOR_LABELS, DISEASE_LABELS, TAU2_LABELS
+from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS, DISEASE_LABELS, TAU2_LABELS
 
-__all__ = ["analysis_words", "comparison_words", "model_words"]
+__all__ = ["COMPARISONS", "LONG_TEXT", "analysis_words", "comparison_words", "model_words"]
+
+#: comparison key -> its label in the report ("IVIG vs placebo"); shared by compare and comment
+COMPARISONS: dict[str, str] = {c: f"IVIG vs {COMPARATOR_LABELS[c].lower()}" for c in COMPARATORS}
+
+#: fields whose old and new values are too long to print in a table cell
+LONG_TEXT = 40
 
 #: a step of an analysis path -> words
 _STEPS: dict[str, str] = {

@@ -14,6 +14,7 @@ from pathlib import Path
 from analysis.errors import UserError
 from analysis.evidence.changed import resolve
 from analysis.publish.diff.compare import Side, read_studies
+from analysis.publish.diff.datafiles import read_folder
 
 
 def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
@@ -60,6 +61,7 @@ def _side(label: str, root: Path, bundle: Mapping) -> Side:
         _studies_file(root),
         _text(data / "datapackage.json"),
         _text(data / "references.bib"),
+        read_folder(data),
     )
 
 
@@ -88,6 +90,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")
+        data_files = read_folder(root / "data")
         if package is not None:
             # analysed with the current code, so under the current rules: an older
             # descriptor (before a rule was added) must not make the base unreadable
@@ -109,7 +112,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
     if "pyproject.toml" in names:
         version = _version_from_text(str(_run_git(repo, "show", f"{sha}:pyproject.toml")))
     bundle.update({"version": version, "commit": sha, "generated": iso_utc(int(epoch))})
-    return Side(rev, bundle, studies, package, bibliography)
+    return Side(rev, bundle, studies, package, bibliography, data_files)
 
 
 def _version_from_text(pyproject: str) -> str:

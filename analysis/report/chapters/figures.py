@@ -188,7 +188,10 @@ def rob_sentence() -> Markdown:
 
 def prisma() -> Any:
     """PRISMA 2020-style flow drawn from the register."""
-    return _show(charts.prisma({**register_counts(), "last_searched": last_searched()}))
+    from analysis.report.chapters.surveillance import surveillance_flow
+
+    flow = {**register_counts(), "last_searched": last_searched()}
+    return _show(charts.prisma({**flow, "surveillance": surveillance_flow()}))
 
 
 def n_rows() -> int:
