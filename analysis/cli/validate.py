@@ -121,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         print(p, file=sys.stderr)
     ne, nw = len(errors), len(warnings)
     summary = (
-        f"{display(report.studies)}: {len(report.records)} rows, "
+        f"{display(report.studies)}: {len(report.records)}"
+        f" row{'s' if len(report.records) != 1 else ''}, "
         f"{ne} error{'s' if ne != 1 else ''}, {nw} warning{'s' if nw != 1 else ''}{scope}"
     )
     if ne:
