@@ -45,8 +45,9 @@ def copy_snapshot(dest: Path) -> Path:
 def project(dest: Path) -> Path:
     """A project root at *dest* whose ``data/`` is a copy of the snapshot.
 
-    Every other top-level entry of the repository (``pyproject.toml``, ``chapters/``,
-    ``changelog/``, ``.git`` ...) is a symbolic link to the checkout's, so the chapters'
+    Every other top-level file of the repository (``pyproject.toml``,
+    ``review-metadata.yml`` ...) is copied and every folder (``chapters/``, ``changelog/``,
+    ``.git`` ...) is a symbolic link to the checkout's, so the chapters'
     API, the version stamp and the build see the project as it is, on frozen data.
     """
     dest = Path(dest)
@@ -55,7 +56,11 @@ def project(dest: Path) -> Path:
         if entry.name in _SKIP or entry.name.startswith("_site"):
             continue
         link = dest / entry.name
-        if not link.exists():
+        if link.exists():
+            continue
+        if entry.is_file() and not entry.is_symlink():
+            shutil.copy(entry, link)  # a file the loaders read (data files are never links)
+        else:
             os.symlink(entry, link)
     copy_snapshot(dest / "data")
     return dest

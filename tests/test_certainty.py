@@ -217,7 +217,19 @@ def test_known_missing_evidence_in_trials(k, n, rating):
     d = gr.publication_bias(k, None, m)
     assert d.rating == rating
     if n > k:
-        assert f"{n - k} of {n} identified trials" in d.reason and "T0" in d.reason
+        assert f"{n - k} identified trial" in d.reason and "T0" in d.reason
+        assert f"of {n} trials that could be analysed" in d.reason
+
+
+def test_trials_reporting_only_another_outcome_are_not_missing_evidence():
+    # 1 analysed of 5 identified; 3 await counts, 1 reports another outcome type only
+    m = gr.missing_evidence(1, 5, awaiting=["A", "B", "C"])
+    assert (m.n_awaiting, m.share) == (3, 0.75)
+    assert gr.publication_bias(1, None, m).rating == "very_serious"
+    m = gr.missing_evidence(2, 5, awaiting=["A"])  # 1 of 3 that could be analysed
+    assert gr.publication_bias(2, None, m).rating == "serious"
+    with pytest.raises(ValueError, match="more trials analysed and awaiting"):
+        gr.missing_evidence(3, 4, awaiting=["A", "B"])
 
 
 def test_known_missing_evidence_weighs_participants_when_every_size_is_known():
@@ -238,7 +250,7 @@ def test_missing_evidence_and_small_study_test_take_the_more_serious():
     assert gr.publication_bias(12, 0.03, none_missing).rating == "serious"
     half = gr.missing_evidence(12, 24)
     d = gr.publication_bias(12, 0.40, half)
-    assert d.rating == "serious" and "Egger" in d.reason and "12 of 24" in d.reason
+    assert d.rating == "serious" and "Egger" in d.reason and "12 identified trials" in d.reason
     with pytest.raises(ValueError):
         gr.missing_evidence(5, 4)
 

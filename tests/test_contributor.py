@@ -105,7 +105,35 @@ def pending_trial_given_counts(data: Path) -> str:
         source_quote="Twelve of 20 patients given IVIG and 6 of 19 given the comparator improved",
     )
     write_rows(data, header, rows)
+    record_analysed_outcome(data, row["study_id"], row["outcome_definition"])
     return row["study_id"]
+
+
+def record_analysed_outcome(data: Path, study_id: str, definition: str) -> None:
+    """The trial's analysed outcome described in ``outcomes.csv`` (its counts stay in
+    ``studies.csv``: status ``in_studies``), so the protocol can check the choice: here the
+    trial's primary outcome, a count of patients who improved (rule 1)."""
+    import csv
+
+    path = data / "outcomes.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh))
+    row = {k: "" for k in header}
+    row.update(
+        study_id=study_id,
+        outcome_id="improved",
+        kind="efficacy",
+        outcome_type="improvement",
+        definition=definition,
+        instrument="the trial's disability scale",
+        threshold=">= 1 grade",
+        timepoint="end of treatment",
+        trial_primary="yes",
+        protocol_rule="1",
+        status="in_studies",
+    )
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerow([row[k] for k in header])
 
 
 def new_trial_added(data: Path) -> str:
@@ -142,6 +170,7 @@ def new_trial_added(data: Path) -> str:
         row[col] = "not_assessed"
     rows.append(row)
     write_rows(data, header, rows)
+    record_analysed_outcome(data, study_id, row["outcome_definition"])
     with (data / "references.bib").open("a", encoding="utf-8") as fh:
         fh.write(
             f"\n@article{{{study_id},\n  author = {{Contributor, Ann}},\n"
@@ -215,7 +244,21 @@ def trial_removed(data: Path) -> str:
     )
     rows.remove(row)
     write_rows(data, header, rows)
+    drop_outcomes(data, row["study_id"])
     return row["study_id"]
+
+
+def drop_outcomes(data: Path, study_id: str) -> None:
+    """A removed trial's outcomes (alternatives, harms) leave ``outcomes.csv`` with it."""
+    import csv
+
+    path = data / "outcomes.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        table = list(csv.reader(fh))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(
+            [table[0], *(r for r in table[1:] if r and r[0] != study_id)]
+        )
 
 
 SCENARIOS: dict[str, Callable[[Path], str]] = {

@@ -738,7 +738,7 @@ def test_diff_without_arguments_in_a_contributors_clone(tmp_path):
 
     origin = tmp_path / "origin"
     origin.mkdir()
-    shutil.copytree(ROOT / "data", origin / "data")
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", ".")
     _git(origin, "commit", "-q", "-m", "data")
@@ -759,6 +759,7 @@ def test_diff_without_arguments_in_a_contributors_clone(tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert "0 trial(s) added, 0 removed, 1 changed" in proc.stdout
         assert f"ivig_improved: {before} → {after}" in proc.stdout and sid in proc.stdout
+        assert f"From {base} (version" in proc.stdout  # labelled with the branch it left
         if base == "main":
             _git(clone, "branch", "-q", "-D", "main")  # then only origin/main is left
     lone = tmp_path / "lone"
@@ -773,3 +774,55 @@ def test_diff_without_arguments_in_a_contributors_clone(tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "no branch main or origin/main" in proc.stderr
+
+
+def test_the_readmes_diff_examples_work_as_written(tmp_path):
+    """Every `analysis diff` line of the README's examples runs in a contributor's clone
+    (a release tag, main, a committed branch) and exits 0."""
+    import os
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [
+        line.split("#", 1)[0].strip()
+        for line in readme.splitlines()
+        if line.startswith(".venv/bin/python -m analysis diff")
+    ]
+    assert len(commands) >= 3 and any(c.endswith("analysis diff") for c in commands)
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
+    (origin / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-q", "-m", "data")
+    for tag in re.findall(r"diff (v\d+\.\d+\.\d+)", " ".join(commands)):
+        _git(origin, "tag", tag)
+    _git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    _git(clone, "checkout", "-q", "-b", "my-trial")
+    _first_verified_row_edited(clone)
+    _git(clone, "commit", "-q", "-am", "a count")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[:3] == [".venv/bin/python", "-m", "analysis"]
+        proc = subprocess.run(
+            [sys.executable, *argv[1:]], cwd=clone, env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert "Results diff" in proc.stdout, command
+
+
+def test_text_is_the_default_on_a_terminal_and_markdown_elsewhere(monkeypatch):
+    import argparse
+
+    from analysis.publish import diff
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert diff._format(argparse.Namespace(format=None, output=None)) == "text"
+    assert diff._format(argparse.Namespace(format=None, output=Path("x.md"))) == "markdown"
+    assert diff._format(argparse.Namespace(format="markdown", output=None)) == "markdown"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert diff._format(argparse.Namespace(format=None, output=None)) == "markdown"

@@ -9,6 +9,7 @@ import pytest
 from analysis.evidence import studies as data
 from analysis.report import findings as fm
 from analysis.report import results_bundle
+from tests.test_sof_risk_difference import plain_marks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,9 @@ def test_one_row_per_disease_then_the_pool(bundle, df):
             assert r["participants"] == int(part["ivig_total"].sum() + part["control_total"].sum())
             assert r["k"] == len(part)
             assert len(r["certainty"]["domains"]) == 5
-            assert r["certainty"]["judged"] is False  # no judgement recorded in data/
+            if r["disease"] == "all":  # no NNT for a pool across diseases, in the bundle too
+                assert r["nnt_meaningful"] is False and "pool across diseases" in r["nnt_note"]
+                assert r["absolute"] is None or r["absolute"]["nnt"] is None
 
 
 def test_pool_carries_the_test_for_subgroup_differences(bundle):
@@ -169,7 +172,7 @@ def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
 
     from analysis.report import chapters as site
 
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     rows = site.findings_rows("placebo")
     reasons = {
         (d["domain"], d["rating"], d["reason"])
@@ -234,7 +237,7 @@ def test_identical_footnotes_merge_and_model_note_marks_the_effect(monkeypatch):
     from analysis.report import chapters as site
 
     monkeypatch.setattr(site, "findings_rows", lambda name: _constructed_rows())
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     lines = md.splitlines()
     cidp, ms, pool = (
         next(x for x in lines if x.startswith(f"| {p}")) for p in ("CIDP", "Multiple", "All")
@@ -290,9 +293,15 @@ def test_outcome_indirectness_flags():
 def test_completeness_counts_identified_trials_and_lists_those_awaiting():
     import pandas as pd
 
-    reg = pd.DataFrame({"study_id": ["A", "B", "C", "D"]})
+    reg = pd.DataFrame(
+        {
+            "study_id": ["A", "B", "C", "D", "E"],
+            "status": ["verified", "derived", "pending", "pending", "derived"],
+        }
+    )
+    # E has counts for another outcome type only: identified, not awaiting
     c = fm.completeness(reg, ["A", "B"], 120)
-    assert (c["k"], c["n"], c["participants"], c["awaiting"]) == (2, 4, 120, ["C", "D"])
+    assert (c["k"], c["n"], c["participants"], c["awaiting"]) == (2, 5, 120, ["C", "D"])
     m = fm.missing_of(c)
     assert m.share == 0.5 and m.awaiting == ("C", "D")
     assert fm.completeness(None, ["A"], 10)["n"] == 1
@@ -338,7 +347,7 @@ def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch
         r["certainty"] for r in plain if r["disease"] != "cidp"
     ]
     monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     assert "judged: imprecision)" in md
     assert "<b>" not in md and "\\<b\\>" not in md  # not_serious is no footnote; nothing raw
     assert "R. Eviewer" not in md  # a domain that was not rated down has no footnote
@@ -360,7 +369,7 @@ def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
         {("placebo", "all"): {"risk_of_bias": o}},
     )
     monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = site.findings_table("placebo").data
+    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
     assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
     assert "<script>" not in md and "[@key]" not in md
@@ -395,9 +404,10 @@ def test_every_row_states_what_it_stands_on(bundle, df):
             c = r["completeness"]
             ident = reg if r["disease"] == "all" else reg[reg["disease"] == r["disease"]]
             assert (c["k"], c["n"]) == (r["k"], len(ident))
-            assert sorted(c["awaiting"]) == sorted(set(ident["study_id"]) - set(r["studies"]))
+            pending = set(ident.loc[ident["status"] == "pending", "study_id"])
+            assert sorted(c["awaiting"]) == sorted(pending - set(r["studies"]))
             pb = next(d for d in r["certainty"]["domains"] if d["domain"] == "publication_bias")
-            if c["n"] > c["k"]:
+            if c["awaiting"]:
                 assert "known missing evidence" in pb["reason"]
 
 
@@ -444,3 +454,18 @@ def test_methods_state_the_rules_and_the_wording_table():
         if "increase" in statement:
             assert "IVIG " + statement.format(o="…") in md
     assert "The evidence is very uncertain about the effect of IVIG on …" in md
+
+
+def test_summary_paragraph_states_the_certainty_of_its_headline(monkeypatch):
+    from analysis.report import chapters as site
+
+    rows = _constructed_rows()
+    rows[-1]["completeness"] = {"k": 6, "n": 26}
+    monkeypatch.setattr(site, "findings_rows", lambda name: rows)
+    s = site.headline_certainty("placebo")
+    assert s.startswith(
+        "Certainty of this evidence: ⊕⊕◯◯ low certainty, provisional: risk of bias not yet assessed"
+    )
+    assert s.endswith("it rests on 6 of 26 identified trials.")
+    monkeypatch.setattr(site, "findings_rows", lambda name: [])
+    assert site.headline_certainty("placebo") == ""

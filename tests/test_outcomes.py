@@ -272,3 +272,55 @@ class _Sink:
 
     def warn(self, *args) -> None:
         self.items.append(args)
+
+
+def test_contributing_shows_the_real_refusal_line(tmp_path):
+    """CONTRIBUTING.md's example is what the command prints for the edit it describes
+    (on the frozen data snapshot, so the row numbers never move)."""
+    from tests.snapshot import copy_snapshot
+
+    data = copy_snapshot(tmp_path / "data")
+    _edit(data, BRIL, "qmg_responder_w24", protocol_rule="")
+    _edit(data, BRIL, "mgadl_responder_w24", protocol_rule="2")
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "data"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if "warning" not in line]
+    assert len(errors) == 1, errors
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert f"```\n{errors[0]}\n```" in guide
+
+
+def test_validate_protocol_says_which_rule_selected_which_row():
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", str(FIXTURE), "--protocol"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()[1:]
+    bril = next(line for line in lines if line.startswith(BRIL))
+    assert "qmg_responder_w24 (" in bril and "outcomes.csv:" in bril
+    assert "selected by rule 2" in bril and "same_instrument" in bril
+    assert any(line.startswith("Mendell2001: disability_improved") for line in lines)
+
+
+def test_contributing_carries_the_generated_outcomes_dictionary():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    begin, end = "<!-- outcomes dictionary: begin -->\n", "<!-- outcomes dictionary: end -->"
+    committed = text.split(begin, 1)[1].split(end, 1)[0]
+    assert committed == outcomes.dictionary()
+    for f in outcomes.fields():
+        assert f"| `{f['name']}` |" in committed
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "--outcomes-dictionary"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0 and run.stdout == committed

@@ -34,7 +34,17 @@ from typing import Any
 from analysis.evidence import csvfile
 from analysis.evidence.protocol import SELECTORS, Protocol, Rule
 
-__all__ = ["FILE", "Outcome", "Outcomes", "Selection", "check", "load", "select"]
+__all__ = [
+    "FILE",
+    "Outcome",
+    "Outcomes",
+    "Selection",
+    "check",
+    "dictionary",
+    "load",
+    "select",
+    "selection_lines",
+]
 
 #: File name of the outcomes table, beside ``studies.csv``.
 FILE = "outcomes.csv"
@@ -121,6 +131,26 @@ def fields() -> list[dict]:
 
     pkg = json.loads(RULES.read_text(encoding="utf-8"))
     return next(r for r in pkg["resources"] if r["name"] == "outcomes")["schema"]["fields"]
+
+
+def dictionary() -> str:
+    """The data dictionary of ``outcomes.csv`` as a Markdown table (as for ``studies.csv``)."""
+    from analysis import escape
+    from analysis.evidence.studies import _constraints
+
+    lines = [
+        "| column | type | required | allowed values | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in fields():
+        req = "yes" if f.get("constraints", {}).get("required") else ""
+        desc = escape.table_pipes(escape.markdown_code(f.get("description", "")))
+        allowed = escape.table_pipes(_constraints(f))
+        name = escape.markdown_code(f"`{f['name']}`")
+        lines.append(
+            f"| {name} | {escape.markdown(f.get('type', 'string'))} | {req} | {allowed} | {desc} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def select(trial: Iterable[Outcome], protocol: Protocol) -> tuple[Rule, Outcome] | None:
@@ -404,6 +434,28 @@ def check_beside(folder: Path, studies: Iterable[dict], out: Any, *, project: bo
         prot = protocol_mod.check(folder / protocol_mod.FILE, out)
     if project or (folder / FILE).exists():
         check(folder / FILE, studies, prot, out)
+
+
+def selection_lines(report: Any) -> list[str]:
+    """Which rule selected which outcome row of each trial, one line each, for a clean report.
+
+    ``report`` is :func:`analysis.evidence.validate.validate`'s; the protocol and outcomes are
+    read from beside its table. Empty when there are none.
+    """
+    from analysis.evidence import protocol as protocol_mod
+    from analysis.evidence.validate import display
+
+    folder = Path(report.studies).parent
+    if not (folder / protocol_mod.FILE).is_file() or not (folder / FILE).is_file():
+        return []
+    found = load(folder, report.records, protocol_mod.load(folder / protocol_mod.FILE))
+    name = display(folder / FILE)
+    return [
+        f"{sid}: {s.outcome.outcome_id} ({name}:{s.outcome.row}) selected by rule {s.rule.rule}"
+        f" ({SELECTORS[s.rule.select]})"
+        + ("; counts not yet extracted" if s.outcome.status == "pending" else "")
+        for sid, s in sorted(found.selections.items(), key=lambda kv: kv[1].outcome.row)
+    ]
 
 
 class _Lines:

@@ -36,10 +36,10 @@ FILE = "protocol.yaml"
 #: What each rule's ``select`` may name: the selectors :mod:`analysis.evidence.outcomes`
 #: knows, with what each picks among a trial's improvement or responder outcomes.
 SELECTORS: dict[str, str] = {
-    "trial_primary": "the outcome recorded as the trial's primary outcome (trial_primary yes)",
+    "trial_primary": "the trial's primary outcome: trial_primary yes",
     "primary_instrument": (
-        "the responder outcome on the instrument of the trial's continuous primary outcome"
-        " (trial_primary same_instrument)"
+        "the responder outcome on the instrument of the trial's continuous primary outcome:"
+        " trial_primary same_instrument"
     ),
     "first_listed": "the trial's first-listed improvement or responder outcome",
 }

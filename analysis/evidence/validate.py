@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
-from analysis.evidence import bibtex, csvfile, quotes
+from analysis.evidence import bibtex, csvfile, quotes, spreadsheet
 from analysis.evidence.csvfile import Problem, display
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
@@ -425,6 +425,8 @@ def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     if csvfile.undecodable(raw):
         out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if broken := spreadsheet.cell_line_break(raw):  # a quote copied from a PDF
+        out.warn(name, row, col, broken, _show(raw))
     if raw == "":
         if cons.get("required"):
             out.error(name, row, col, "required value missing", "empty")
@@ -494,7 +496,9 @@ def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
     last_content = max((r for r, cells in rows if any(c.strip() for c in cells)), default=1)
     records = []
     by_name = {f["name"]: f for f in fields}
+    previous: list[str] | None = None
     for row, cells in rows[1:]:
+        previous, before = cells, previous
         if not any(c.strip() for c in cells):
             if row > last_content:
                 if row == last_content + 1:
@@ -503,13 +507,7 @@ def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
                 out.error(name, row, "-", "blank row inside the table")
             continue
         if len(cells) != width:
-            out.error(
-                name,
-                row,
-                "-",
-                f"row has {len(cells)} cells but the header has {width}:"
-                " a value that contains a comma must be in double quotes",
-            )
+            out.error(name, row, "-", spreadsheet.broken_row(cells, header, fields, before))
             continue
         rec = {
             col: _parse_cell(by_name[col], raw, name, row, out)

@@ -95,6 +95,9 @@ def whats_new(diff) -> str:
     first; the full diff follows it in the entry.
     """
     lines = ["## What's new", ""]
+    from analysis.publish.diff.amendments import protocol_changes  # protocol amendments first
+
+    lines += [f"- {c}." for c in protocol_changes(diff.base.bundle, diff.head.bundle)]
     trials = diff.trials or ()
     for kind, verb in (
         ("added", "Trials added"),

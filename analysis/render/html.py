@@ -210,7 +210,7 @@ def page(
 {"".join(f'<meta name="{_e(n)}" content="{_e(c)}">{chr(10)}' for n, c in ctx.meta)}
 <title>{_e(full_title)}</title>
 {canonical}
-<link rel="icon" href="data:,">
+<link rel="icon" href="{_e(_rel(f"{ASSET_URL}/favicon.svg", href))}" type="image/svg+xml">
 <link rel="stylesheet" href="{_e(css)}">
 <script src="{_e(_rel(f"{ASSET_URL}/versions.js", href))}" defer></script>
 </head>

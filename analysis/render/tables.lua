@@ -114,3 +114,25 @@ function Table(tbl)
     }
   end
 end
+
+-- Typst: the summary of findings' footnote markers and their "back" links are links on the
+-- web page (analysis/report/chapters/tables.py, footnote_marks); a page may show the same
+-- table twice in the one PDF document (home page and chapter), where an anchor must be
+-- unique, so on paper they are plain superscript letters and text.
+local function sof_anchor(id)
+  return id ~= nil and id:match("^sof%-.+%-note%-") ~= nil
+end
+
+function Span(s)
+  if FORMAT:match("typst") and sof_anchor(s.identifier) then
+    s.identifier = ""
+    return s
+  end
+end
+
+function Link(l)
+  if FORMAT:match("typst") and l.target:match("^#sof%-.+%-note%-") then
+    if pandoc.utils.stringify(l.content) == "(back to the table)" then return {} end
+    return l.content
+  end
+end

@@ -118,19 +118,28 @@ def outcome_indirect_flag(definition: Any, protocol_rule: Any = None) -> str | N
 def completeness(
     register_rows: pd.DataFrame | None, analysed: list[str], participants: int
 ) -> dict:
-    """What a row stands on: k analysed of n identified trials, and those awaiting results.
+    """What a row stands on: k analysed of n identified trials, and those awaiting counts.
 
     ``register_rows`` are every trial identified for the row's comparison and disease (all
-    statuses); a trial identified but not analysed is awaiting results for this outcome
-    (no counts yet, or the outcome not reported in a form that can be pooled). Without the
-    register, only the analysed trials are known (n = k).
+    statuses). An identified trial not analysed is *awaiting* results when its status is
+    ``pending`` (identified, no counts yet); one with counts for another outcome type only
+    (analysed separately) is identified but not awaiting. Without the register, only the
+    analysed trials are known (n = k).
     """
     ids = [str(i) for i in register_rows["study_id"]] if register_rows is not None else []
-    awaiting = sorted(i for i in dict.fromkeys(ids) if i not in set(analysed))
-    n = len(set(ids) | set(analysed))
+    if register_rows is not None and "status" in register_rows:
+        pending = {
+            str(i)
+            for i, st in zip(register_rows["study_id"], register_rows["status"], strict=True)
+            if str(st) == "pending"
+        }
+    else:
+        pending = set(ids)
+    done = set(analysed)
+    awaiting = sorted(i for i in dict.fromkeys(ids) if i not in done and i in pending)
     return {
         "k": len(analysed),
-        "n": n,
+        "n": len(set(ids) | done),
         "participants": participants,
         "participants_awaiting": None,
         "awaiting": awaiting,
@@ -209,6 +218,10 @@ def row_certainty(
     ]
     cert = grade.rate(domains)
     return grade.apply_overrides(cert, overrides) if overrides else cert
+
+
+#: the NNT fields of :class:`analysis.stats.absolute.AbsoluteEffect`
+_NNT_FIELDS = ("nnt", "nnt_kind", "nnt_low", "nnt_high", "nntb_limit", "nnth_limit")
 
 
 def _conclusion(lo: float | None, hi: float | None) -> str:
@@ -294,6 +307,9 @@ def _row(
     analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
     found = completeness(register_rows, analysed, participants)
     models = _models(analysis, text.analysis_of(unadjusted) if unadjusted else None)
+    if disease == "all" and ab is not None:
+        # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
+        ab.update(dict.fromkeys(_NNT_FIELDS))
     if disease == "all":
         nnt_note = (
             "no NNT for a pool across diseases: the control risks of different diseases differ, "

@@ -30,8 +30,14 @@ Shape::
                              "tau2_methods": {"DL": random dict, "REML": ..., ...} or null,
                              "notes": {key: why a figure is null}}}
       },
-      "unavailable": {comparison: {"reason", "sensitivity"}}   # for the null entries
+      "unavailable": {comparison: {"reason", "sensitivity"}},  # for the null entries
+      "protocol": {... data/protocol.yaml, "selections": {study_id: {"outcome_id", "rule"}}},
+      "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
+      "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
+      "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}}
     }
+
+The last four come from :mod:`analysis.report.protocol_results`.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
@@ -371,9 +377,16 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         }
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
+    from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
+
+    primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    extra = protocol_results.compute(
+        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
+    )
     stamp = version.stamp(root)
     return _clean(
         {
+            **extra,
             "version": stamp["version"],
             "released": stamp["released"] == "true",
             "commit": stamp["commit"],

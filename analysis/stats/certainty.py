@@ -562,12 +562,16 @@ def imprecision(
 class MissingEvidence:
     """Known missing evidence of one comparison and disease: trials identified whose results
     for the outcome are not available to the synthesis (the numbers the completeness line
-    "k of n identified trials" states).
+    "k of n identified trials" states, with the trials awaiting counts).
 
     Attributes
     ----------
     k_analysed, n_identified : int
         Trials in the analysis, and trials identified for this comparison and disease.
+    n_awaiting : int
+        Identified trials awaiting results for this outcome (no counts yet). Identified
+        trials neither analysed nor awaiting (they report another outcome type only,
+        analysed separately) are not missing evidence for this outcome.
     participants_analysed : int or None
         Randomised participants in the analysed trials.
     participants_awaiting : int or None
@@ -576,14 +580,16 @@ class MissingEvidence:
     awaiting : tuple of str
         The trials awaiting results (for the reason).
     share : float
-        The share of the identified evidence awaiting results (0 to 1), in participants
-        when they are all known, else in trials.
+        The share of the evidence that could be analysed which is missing (0 to 1): in
+        participants when they are all known, else in trials,
+        ``n_awaiting / (k_analysed + n_awaiting)``.
     basis : str
         ``participants`` or ``trials``.
     """
 
     k_analysed: int
     n_identified: int
+    n_awaiting: int
     participants_analysed: int | None
     participants_awaiting: int | None
     awaiting: tuple[str, ...]
@@ -596,19 +602,24 @@ def missing_evidence(
     n_identified: int,
     participants_analysed: int | None = None,
     participants_awaiting: int | None = None,
-    awaiting: Sequence[str] = (),
+    awaiting: Sequence[str] | None = None,
 ) -> MissingEvidence:
-    """The share of the identified evidence that is missing from a synthesis.
+    """The share of the evidence known to exist that is missing from a synthesis.
 
-    In randomised participants when the analysed trials' participants and every awaiting
-    trial's size are known (``participants_awaiting``), since a large missing trial matters
-    more than a small one (ROB-ME, Page et al. 2023); otherwise in trials,
-    ``(n_identified - k_analysed) / n_identified``.
+    ``awaiting`` names the identified trials still awaiting results for the outcome (None:
+    every identified trial not analysed). The share is counted in randomised participants
+    when the analysed trials' participants and every awaiting trial's size are known
+    (``participants_awaiting``), since a large missing trial matters more than a small one
+    (ROB-ME, Page et al. 2023); otherwise in trials, ``n_awaiting / (k_analysed +
+    n_awaiting)``.
     """
     if n_identified < k_analysed or k_analysed < 0:
         raise ValueError("missing_evidence: need 0 <= k_analysed <= n_identified")
-    n_missing = n_identified - k_analysed
-    if n_missing == 0:
+    ids = tuple(str(a) for a in awaiting) if awaiting is not None else ()
+    n_awaiting = len(ids) if awaiting is not None else n_identified - k_analysed
+    if k_analysed + n_awaiting > n_identified:
+        raise ValueError("missing_evidence: more trials analysed and awaiting than identified")
+    if n_awaiting == 0:
         share, basis = 0.0, "trials"
     elif (
         participants_awaiting is not None
@@ -618,13 +629,14 @@ def missing_evidence(
         share = participants_awaiting / (participants_awaiting + participants_analysed)
         basis = "participants"
     else:
-        share, basis = n_missing / n_identified, "trials"
+        share, basis = n_awaiting / (k_analysed + n_awaiting), "trials"
     return MissingEvidence(
         k_analysed,
         n_identified,
+        n_awaiting,
         participants_analysed,
         participants_awaiting,
-        tuple(str(a) for a in awaiting),
+        ids,
         float(share),
         basis,
     )
@@ -632,22 +644,25 @@ def missing_evidence(
 
 def _missing_rating(m: MissingEvidence) -> tuple[str, str]:
     """The missing-evidence signal: rating and reason (see :func:`publication_bias`)."""
-    n_missing = m.n_identified - m.k_analysed
-    if n_missing == 0:
-        every = "the only" if m.n_identified == 1 else f"all {m.n_identified}"
+    if m.n_awaiting == 0:
         return (
             "not_serious",
-            f"{every} identified trial{'s' if m.n_identified != 1 else ''} analysed",
+            f"no identified trial awaits results ({m.k_analysed} of "
+            f"{m.n_identified} identified trial{'s' if m.n_identified != 1 else ''} analysed)",
         )
+    ids = f" ({', '.join(m.awaiting)})" if m.awaiting else ""
+    trials = f"{m.n_awaiting} identified trial{'s' if m.n_awaiting != 1 else ''}"
     if m.basis == "participants" and m.participants_awaiting is not None:
         total = m.participants_awaiting + (m.participants_analysed or 0)
-        what = f"{m.participants_awaiting} of {total} randomised participants"
+        share = f"{m.participants_awaiting} of {total} randomised participants"
     else:
-        what = f"{n_missing} of {m.n_identified} identified trials"
-    ids = f" ({', '.join(m.awaiting)})" if m.awaiting else ""
+        share = f"of {m.k_analysed + m.n_awaiting} trials that could be analysed"
     text = (
-        f"known missing evidence: {what} ({_pct(m.share * 100)}) have no results for this "
-        f"outcome yet{ids}"
+        f"known missing evidence: {trials} {'have' if m.n_awaiting != 1 else 'has'} no "
+        f"results for this outcome yet{ids}, {_pct(m.share * 100)} {share}"
+        if m.basis == "trials"
+        else f"known missing evidence: {trials} with no results for this outcome yet{ids} "
+        f"hold {share} ({_pct(m.share * 100)})"
     )
     if m.share >= MISSING_VERY_SERIOUS:
         return "very_serious", text + "; the analysed trials hold a quarter or less of it"
@@ -664,7 +679,7 @@ def publication_bias(
     **Known missing evidence** (GRADE guidelines 5, Guyatt et al. 2011; ROB-ME, Page et al.
     2023): trials identified for this comparison and disease whose results for the outcome
     are not available (no counts yet, or the outcome not reported in a form that can be
-    analysed). With ``share`` the part of the identified evidence they hold
+    analysed). With ``share`` the part of the evidence that could be analysed they hold
     (:func:`missing_evidence`: participants when every size is known, else trials): at least
     :data:`MISSING_SERIOUS` (a quarter) rates serious; at least :data:`MISSING_VERY_SERIOUS`
     (the analysed trials hold a quarter or less of the evidence known to exist) very serious;

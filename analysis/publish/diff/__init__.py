@@ -28,12 +28,14 @@ revision), and here the command line and the before/after forest plots.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from analysis import escape
+from analysis.evidence.changed import merge_base_with
 from analysis.publish.diff import comment, style
 from analysis.publish.diff.comment import headline, markdown, text, word_diff
 from analysis.publish.diff.compare import (
@@ -55,7 +57,6 @@ from analysis.publish.diff.sides import (
     _run_git,
     _uncommitted,
     bundle_at_revision,
-    default_base,
     here,
     load_side,
 )
@@ -166,8 +167,12 @@ def _format(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     repo = here()
-    base = args.base if getattr(args, "base", None) else default_base(repo)
-    d = compare(load_side(base, repo), load_side(args.head, repo))
+    if getattr(args, "base", None):
+        base = load_side(args.base, repo)
+    else:  # where the branch left main: labelled with the branch, not a bare commit
+        branch, sha = merge_base_with(repo)
+        base = dataclasses.replace(load_side(sha, repo), label=branch)
+    d = compare(base, load_side(args.head, repo))
     report = comment.report(d, 2, fmt)
     if getattr(args, "images", None):
         files = forest_images(d, args.images)

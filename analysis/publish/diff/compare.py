@@ -16,8 +16,10 @@ from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
+from analysis.publish.diff.amendments import protocol_changes
 from analysis.publish.diff.comment import markdown
 from analysis.publish.diff.labels import COMPARISONS, LONG_TEXT
+from analysis.publish.diff.outcome_changes import outcome_changes
 
 __all__ = [
     "COMPARISONS",
@@ -419,7 +421,9 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
-        reviews=tuple(datafiles.certainty_lines(base.bundle, head.bundle))
+        reviews=tuple(protocol_changes(base.bundle, head.bundle))  # amendments first
+        + tuple(datafiles.certainty_lines(base.bundle, head.bundle))
+        + tuple(outcome_changes(base.bundle, head.bundle))
         + tuple(diff_package(base.package, head.package))
         + tuple(diff_bibliography(base.bibliography, head.bibliography))
         + tuple(datafiles.review(base.data, head.data)),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.evidence.changed import resolve
 from analysis.publish.diff.compare import Side, read_studies
 from analysis.publish.diff.datafiles import read_folder
 
@@ -25,50 +26,6 @@ def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
         msg = exc.stderr.decode(errors="replace").strip().splitlines()
         raise UserError(f"git {' '.join(args)}: {msg[-1] if msg else 'failed'}") from exc
     return proc.stdout if binary else proc.stdout.decode().strip()
-
-
-def resolve(repo: Path, rev: str) -> str:
-    """The commit of revision or tag ``rev``; a missing one is one line, not git's error."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise UserError("git is needed to compare revisions") from exc
-    if proc.returncode != 0 or not proc.stdout.strip():
-        raise UserError(
-            f"no revision or tag {rev!r} (git tag lists the tags, git branch -a the branches)"
-        )
-    return proc.stdout.decode().strip()
-
-
-#: the branches a contributor's work is compared with when no BASE is given, in order
-MAIN_BRANCHES = ("main", "origin/main")
-
-
-def default_base(repo: Path) -> str:
-    """The merge base of the current branch with ``main`` (or ``origin/main``): what a
-    contributor's branch changed, committed or not.
-
-    Raises :class:`UserError` in one line when neither branch exists.
-    """
-    for branch in MAIN_BRANCHES:
-        try:
-            proc = subprocess.run(
-                ["git", "-C", str(repo), "merge-base", "HEAD", branch],
-                capture_output=True,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise UserError("git is needed to compare revisions") from exc
-        if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout.decode().strip()
-    raise UserError(
-        "no branch main or origin/main to compare with: name BASE"
-        " (a revision, a tag, a results.json or a directory)"
-    )
 
 
 def _compute(root: Path) -> dict:

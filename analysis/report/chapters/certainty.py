@@ -14,7 +14,10 @@ from analysis.report.chapters.tables import (  # noqa: F401 (small_study_withhel
     _md_table,
     _nnt,
     _per1000,
+    footnote_marks,
+    footnote_note,
     published,
+    risk_difference,
     small_study_withheld,
 )
 
@@ -142,6 +145,7 @@ def findings_table(name: str) -> Markdown:
     texts = [_row_notes(r) for r in rows]
     marks, notes = footnotes([t for t, _ in texts])
     out = []
+    seen: set[str] = set()  # a letter shared by several rows: one anchor, at its first use
     for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
         ab = r.get("absolute") or {}
         grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
@@ -152,16 +156,16 @@ def findings_table(name: str) -> Markdown:
             nnt = "not given for a pool across diseases"
         else:
             nnt = "not meaningful"
-        sup = f"^{','.join(grade_marks)}^" if grade_marks else ""
+        sup = footnote_marks(name, grade_marks, seen)
         out.append(
             {
                 "Population": _population(r),
                 "Outcome": _outcome_cell(r),
-                "Trials (participants)": f"{r['k']} ({r['participants']})",
+                "Trials (participants)": site.row_trials(name, r),  # k of n identified
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
                 )
-                + (f"^{','.join(model_marks)}^" if model_marks else ""),
+                + footnote_marks(name, model_marks, seen),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
                 "IVIG risk per 1000 (95 % CI)": (
                     f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
@@ -169,6 +173,7 @@ def findings_table(name: str) -> Markdown:
                     if ab
                     else "–"
                 ),
+                "Risk difference per 1000 (95 % CI)": risk_difference(ab),
                 "NNT": nnt,
                 "Certainty": f"{r['certainty']['symbols']} "
                 f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
@@ -196,7 +201,7 @@ def findings_table(name: str) -> Markdown:
         "**Reasons for rating down the certainty, and notes.** Identical reasons share a letter.",
         "",
     ]
-    parts += [f"- ^{letter}^ {note}" for letter, note in notes] or ["- None."]
+    parts += [f"- {footnote_note(name, letter, note)}" for letter, note in notes] or ["- None."]
     models = model_lines(name, rows)
     if models:
         parts += [
@@ -288,8 +293,10 @@ def plain_language(name: str) -> Markdown:
 
 
 def first_screen() -> Markdown:
-    """The home page's opening list: per comparison and disease, effect, certainty, outcome."""
+    """The home page's opening list: per comparison and disease, effect, certainty, outcome;
+    a rating that is provisional says so, with the reason once below the list."""
     lines = []
+    notes: set[str] = set()
     for name in COMPARISON_KEYS:
         rows = site.findings_rows(name)
         if not rows:
@@ -302,12 +309,23 @@ def first_screen() -> Markdown:
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
             )
+            c = r["certainty"]
+            provisional = " (provisional)" if c.get("provisional") else ""
+            if provisional:
+                notes.add(c["provisional"])
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
-                f"{text.trials_and_participants(r['k'], r['participants'])}): "
+                f"{site.row_trials(name, r, words=True)}): "
                 + _row_effect(name, r)
-                + f"; certainty {certainty_label(r)}."
+                + f"; certainty {c['symbols']} {CERTAINTY_WORDS[c['label']]}{provisional}."
             )
+    if notes:
+        lines += [
+            "",
+            "Provisional ratings: "
+            + "; ".join(sorted(n.removeprefix("provisional: ") for n in notes))
+            + ". They may change when the trials are assessed, without any new trial.",
+        ]
     return Markdown("\n".join(lines))
 
 
@@ -424,6 +442,26 @@ def _certainty_words(row: dict) -> str:
     c = row["certainty"]
     out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
     return out + (f", {c['provisional']}" if c.get("provisional") else "")
+
+
+def headline_certainty(name: str) -> str:
+    """The certainty of a comparison's headline result (the pool across diseases, or its one
+    disease), as a sentence for the summary paragraph; "" when nothing is analysed."""
+    rows = site.findings_rows(name)
+    pool = [r for r in rows if r["disease"] == "all"] or rows[:1]
+    if not pool:
+        return ""
+    r = pool[0]
+    found = r.get("completeness") or {}
+    stands = (
+        f"; it rests on {found['k']} of {text.count(found['n'], 'identified trial')}"
+        if found.get("n")
+        else ""
+    )
+    return (
+        f"Certainty of this evidence: {_certainty_words(r)} (GRADE, reasons in the summary of "
+        f"findings){stands}."
+    )
 
 
 def certainty_methods() -> Markdown:

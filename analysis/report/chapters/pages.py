@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from IPython.display import Markdown
 
@@ -11,6 +13,7 @@ from analysis.report.chapters import certainty as site_certainty
 from analysis.report.chapters.figures import other_outcomes
 from analysis.report.chapters.loading import (
     COMPARISON_KEYS,
+    bundle,
     data_mod,
     label,
     pd,
@@ -237,8 +240,44 @@ def pdf_name() -> str:
 
 
 def repository_file(path: str) -> Markdown:
-    """A link to a file of the repository (for files the site does not copy)."""
-    return Markdown(f"[{path.rsplit('/', 1)[-1]}]({repository()}/blob/main/{path})")
+    """A link to a file of the repository (for files the site does not copy), at the exact
+    commit this page was built from (``main`` only when the commit is unknown)."""
+    commit = str(bundle().get("commit") or "")
+    ref = commit if re.fullmatch(r"[0-9a-f]{7,40}", commit) else "main"
+    return Markdown(f"[{path.rsplit('/', 1)[-1]}]({repository()}/blob/{ref}/{path})")
+
+
+#: the citation files the build writes beside the pages (analysis.report.citation)
+CITATION_FILES = (
+    ("citation.bib", "BibTeX", "for BibTeX, biblatex, JabRef, Zotero"),
+    ("citation.ris", "RIS", "for EndNote, Mendeley, Zotero, Reference Manager"),
+    ("CITATION.cff", "Citation File Format", "for GitHub, Zenodo and software citation tools"),
+)
+
+
+def citation_downloads() -> Markdown:
+    """Links to this build's BibTeX, RIS and CFF files, and (on the web) buttons that copy
+    the BibTeX and RIS shown below them."""
+    items = [f"- [{name}](../{name}): {what}, {use}" for name, what, use in CITATION_FILES]
+    buttons = (
+        "```{=html}\n"
+        '<p class="copy-cite" hidden>'
+        '<button type="button" data-copy="bibtex">Copy the BibTeX</button> '
+        '<button type="button" data-copy="ris">Copy the RIS</button> '
+        '<span role="status" aria-live="polite"></span></p>'
+        "<script>(function(){var p=document.currentScript.previousElementSibling;"
+        "if(!navigator.clipboard)return;p.hidden=false;"
+        "p.addEventListener('click',function(e){var b=e.target.closest('button');if(!b)return;"
+        "var c=document.querySelector('pre code.'+b.dataset.copy+', pre.'+b.dataset.copy+' code,"
+        " div.sourceCode pre.'+b.dataset.copy);"
+        "if(!c)return;navigator.clipboard.writeText(c.textContent.trim()).then(function(){"
+        "p.querySelector('[role=status]').textContent=b.textContent.replace('Copy the ','')"
+        "+' copied';});});})();</script>\n"
+        "```"
+    )
+    return Markdown(
+        "Download the reference of this version:\n\n" + "\n".join(items) + "\n\n" + buttons
+    )
 
 
 def pdf_link() -> Markdown:

@@ -66,6 +66,7 @@ def summary(name: str) -> Markdown:
             register_rows=len(register_rows),
             other=other,
             populations=_populations(c),
+            certainty=site.headline_certainty(name) if c else "",
         )
     )
 
@@ -101,6 +102,55 @@ def _md_table(df: pd.DataFrame, align: dict[str, str] | None = None) -> str:
 
 def _per1000(x: Any) -> str:
     return "–" if text.missing(x) else f"{float(x):.0f}"
+
+
+def risk_difference(ab: dict) -> str:
+    """The absolute effect as GRADEpro and Cochrane's summary-of-findings tables give it:
+    "267 more per 1000 (from 21 fewer to 819 more)" (IVIG minus control, per 1000, with the
+    CI of the relative effect applied to the same control risk).
+
+    Reads ``difference_per_1000`` and its limits, computed by
+    :func:`analysis.stats.absolute.absolute_effect` (Guyatt et al. 2013, GRADE guidelines 12);
+    "–" when the difference cannot be computed.
+    """
+
+    def words(x: Any) -> str:
+        n = round(float(x))
+        return f"{abs(n)} {'more' if n > 0 else 'fewer'}"
+
+    d = (ab or {}).get("difference_per_1000")
+    if text.missing(d):
+        return "–"
+    lo, hi = ab.get("difference_per_1000_low"), ab.get("difference_per_1000_high")
+    ci = "" if text.missing(lo) or text.missing(hi) else f" (from {words(lo)} to {words(hi)})"
+    return f"{words(d)} per 1000{ci}"
+
+
+def _note_id(name: str, letter: str) -> str:
+    return f"sof-{name}-note-{letter}"
+
+
+def footnote_marks(name: str, letters: list[str], seen: set[str] | None = None) -> str:
+    """Superscript footnote markers that link to their explanation under the table
+    (``[a](#sof-NAME-note-a)``); the first marker of each letter is the target of the
+    explanation's link back (*seen* holds the letters already anchored in this table)."""
+    if not letters:
+        return ""
+    seen = set() if seen is None else seen
+    links = []
+    for x in letters:
+        link = f"[{x}](#{_note_id(name, x)})"
+        if x not in seen:
+            seen.add(x)
+            link = f"[{link}]{{#{_note_id(name, x)}-ref}}"
+        links.append(link)
+    return "^" + ",".join(links) + "^"
+
+
+def footnote_note(name: str, letter: str, explanation: str) -> str:
+    """The explanation of footnote *letter*, with its anchor and a link back to its marker."""
+    ident = _note_id(name, letter)
+    return f"[^{letter}^]{{#{ident}}} {explanation} [(back to the table)](#{ident}-ref)"
 
 
 def _nnt(ab: dict) -> str:

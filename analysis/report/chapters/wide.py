@@ -36,18 +36,21 @@ def responsive(wide: Any, narrow: Any, notes: tuple[str, ...], table: Any, capti
     data; *notes* are lines shown as text under the stacked view.
     """
 
-    class _Responsive:
-        """The wide and the stacked chart, shown together (CSS picks one by width)."""
+    class _Responsive(type(wide)):  # type: ignore[misc]
+        """The wide chart (its name, spec and printed copy), shown with its stacked twin."""
 
         def __init__(self) -> None:
-            self.wide = wide
+            self.__dict__.update(wide.__dict__)
+            self.wide = wide  # the two layouts, for callers that want one of them
             self.narrow = narrow
 
-        def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-            wide.save_spec()
-            narrow.save_spec()
+        def save_spec(self, directory=None):
+            narrow.save_spec(directory)
+            return wide.save_spec(directory)
+
+        def to_html(self) -> str:
             note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-            body = (
+            return (
                 '<div class="ivig-responsive">'
                 f'<div class="view-wide">{wide.to_html()}</div>'
                 f'<div class="view-narrow">{narrow.to_html()}'
@@ -56,8 +59,11 @@ def responsive(wide: Any, narrow: Any, notes: tuple[str, ...], table: Any, capti
                 + (data_table(table, caption) if table is not None and len(table) else "")
                 + "</div>"
             )
+
+        def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+            self.save_spec()
             return {
-                "text/html": body,
+                "text/html": self.to_html(),
                 "image/svg+xml": wide.to_svg(),
                 "text/plain": f"[Chart: {wide.alt}]",
             }

@@ -575,11 +575,15 @@ def _stacked(
             )
         )
     keep = ["y", "estimate", "ci_low", "ci_high", "label", "text"]
-    sdf = pd.DataFrame([{k: d.get(k) for k in [*keep, "weight"]} for d in marks])
+    sdf = pd.DataFrame([{k: d.get(k) for k in [*keep, "weight", "study_id"]} for d in marks])
     if len(sdf):
         sdf = sdf[~sdf["ci_low"].isna() & ~sdf["ci_high"].isna()]
     if len(sdf):
-        tip = [alt.Tooltip("label:N", title="Study"), alt.Tooltip("text:N", title=measure)]
+        tip = [
+            alt.Tooltip("label:N", title="Study"),
+            alt.Tooltip("study_id:N", title="Trial id"),
+            alt.Tooltip("text:N", title=measure),
+        ]
         layers.append(
             alt.Chart(sdf)
             .mark_rule(color=INK, strokeWidth=1.5)
