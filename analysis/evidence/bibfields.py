@@ -14,7 +14,8 @@ small part of LaTeX a bibliography needs:
 * the letters ``\\ss`` ``\\o`` ``\\O`` ``\\ae`` ``\\AE`` ``\\oe`` ``\\OE`` ``\\aa``
   ``\\AA`` ``\\l`` ``\\L`` ``\\i`` ``\\j``.
 
-Any other command, and an unescaped ``$`` (math), is refused. ``url`` is one
+Any other command, an unescaped ``$`` (math), and Markdown or HTML markup (``![``,
+``](``, ``<tag``, ``{=``: Quarto's PDF reads a field as Markdown) are refused. ``url`` is one
 ``http(s)://`` address of URL characters; ``doi`` is a DOI (``10.NNNN/suffix``); no
 field holds an invisible format character (:mod:`analysis.evidence.plaintext`).
 
@@ -47,6 +48,8 @@ _ESCAPED = frozenset("&%$#_{} ")
 ALLOWED_COMMANDS = frozenset(_LETTERS | _LETTER_ACCENTS)
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+#: Markdown images and links, raw HTML tags and raw attributes: refused in any field
+_MARKUP = re.compile(r"!\[|\]\(|<[A-Za-z!/?]|\{=")
 _DOI = re.compile(r"10\.[0-9]{4,9}/[^\s\"<>{}\\]+")
 
 
@@ -66,6 +69,12 @@ def field_problem(name: str, value: str) -> str | None:
         return (
             f"LaTeX command \\{cmd} is not allowed in a bibliography field: only accents,"
             " escaped characters (\\&, \\%) and braces"
+        )
+    markup = _MARKUP.search(value)
+    if markup:
+        return (
+            f"markup ({markup.group(0)!r}) is not allowed in a bibliography field: Quarto's PDF"
+            " reads some fields as Markdown (an image, a link or raw HTML would be live)"
         )
     bare = _COMMAND.sub("", value)
     if "$" in bare:

@@ -221,6 +221,9 @@ def inject(data: Path) -> list[str]:
     return list(PAYLOADS)
 
 
+#: Text a bibliography field may hold (markup there is refused: tests/hostile/datafiles.py).
+BIB_TEXT = "Hostile *b* _i_ 5 > 4 & 50\\% {A}"
+
 #: The text a contributor typed where a comment opens in HTML: once it broke a chart's JSON.
 COMMENT_OPEN = "Hughes <!-- x"
 
@@ -261,11 +264,7 @@ def inject_round_two(data: Path) -> None:
     text = bib.read_text(encoding="utf-8")
     text = text.replace(
         "  title     = {Efficacy of intravenous immunoglobulin",
-        "  title     = {"
-        + PAYLOADS[0]
-        + " "
-        + PAYLOADS[3]
-        + " Efficacy of intravenous immunoglobulin",
+        "  title     = {" + BIB_TEXT + " Efficacy of intravenous immunoglobulin",
         1,
     )
     bib.write_text(text, encoding="utf-8")

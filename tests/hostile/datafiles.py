@@ -203,6 +203,14 @@ REFUSED: dict[str, tuple[Callable[[Path], None], str]] = {
         _text("references.bib", _first_title("$\\alpha$")),
         "LaTeX command \\alpha is not allowed",
     ),
+    "bib_markdown_image": (
+        _text("references.bib", _first_title("![pic](http://127.0.0.1:9/x.png)")),
+        ":Hughes2008_ICE.title: markup ('![') is not allowed in a bibliography field",
+    ),
+    "bib_raw_html": (
+        _text("references.bib", _first_title("<img src=x onerror=alert(1)>")),
+        ":Hughes2008_ICE.title: markup ('<i') is not allowed",
+    ),
     "bib_bidi": (
         _text("references.bib", _first_title(BIDI + "reversed")),
         ":Hughes2008_ICE.title: invisible format character U+202E",
