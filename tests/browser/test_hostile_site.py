@@ -28,15 +28,7 @@ INJECTED_JS = """() => [
 ].map(e => e.outerHTML.slice(0, 120))"""
 
 
-QUARTO_OPEN = pytest.mark.xfail(
-    strict=True,
-    reason="issue 25, open: Quarto's Typst pass fails the build fetching http://127.0.0.1:9/x.png,"
-    " the address of an image in a corpus payload: some data text still reaches Quarto's PDF"
-    " as Markdown (its source not found yet; the embedded renderer and Quarto's HTML are inert)",
-)
-
-
-@pytest.fixture(scope="module", params=["embedded", pytest.param("quarto", marks=QUARTO_OPEN)])
+@pytest.fixture(scope="module", params=["embedded", "quarto"])
 def hostile_site(request, tmp_path_factory) -> Path:
     """The corpus built once per renderer (issue 25: both renderers, every data file)."""
     engine = request.param
@@ -72,17 +64,18 @@ def test_no_page_carries_a_payload_as_markup(hostile_site):
     pages = [hostile_site / p for p in chapter_pages()]
     assert all(p.is_file() for p in pages)
     for page in pages:
-        text = page.read_text(encoding="utf-8")
+        # a quoted attribute value may hold "<" as text (Quarto's table labels do): out
+        raw = page.read_text(encoding="utf-8")
+        assert 'href="javascript' not in raw and 'id="raw"' not in raw
+        text = re.sub(r'="[^"]*"', '=""', raw)
         for bad in (
             "<img src=x",
             "<svg onload",
             "<iframe",
-            'id="raw"',
             "id=raw>",
             "alert(5)</script>",
         ):
             assert bad not in text, (page.name, bad)
-        assert 'href="javascript' not in text
     register = (hostile_site / "chapters" / "register.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt; &lt;svg onload=alert(2)&gt;" in register
 
