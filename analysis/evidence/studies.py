@@ -185,13 +185,15 @@ def _constraints(f: dict) -> str:
     return "; ".join(parts)
 
 
-def datadictionary(package: Path | None = None) -> str:
+def datadictionary(package: Path | None = None, fields: list[dict] | None = None) -> str:
     """The data dictionary as a Markdown table, rendered from the descriptor.
 
     Parameters
     ----------
     package : pathlib.Path, optional
         ``datapackage.json`` to read; default the project's.
+    fields : list of dict, optional
+        Another table's schema fields to render instead (``outcomes.fields()``).
 
     Returns
     -------
@@ -199,7 +201,8 @@ def datadictionary(package: Path | None = None) -> str:
         A Markdown table (column, type, required, allowed values, meaning),
         ending with a newline.
     """
-    fields = package_fields(DATA_DIR / PACKAGE if package is None else package)
+    if fields is None:
+        fields = package_fields(DATA_DIR / PACKAGE if package is None else package)
     lines = [
         "| column | type | required | allowed values | meaning |",
         "| --- | --- | --- | --- | --- |",

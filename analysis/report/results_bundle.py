@@ -394,10 +394,18 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     root = Path(root)
     df = data_mod.load_studies(root / "data", reuse=True)  # validated once per build
     overrides = certainty_file.read_overrides(root / "data" / certainty_file.CERTAINTY)
+    from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
+
+    primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    extra = protocol_results.compute(
+        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
+    )
+    selections = (extra.get("protocol") or {}).get("selections") or {}
+    rules = {sid: sel["rule"] for sid, sel in selections.items()}
     comparisons: dict[str, dict | None] = {}
     unavailable: dict[str, dict] = {}
     for comparator in data_mod.COMPARATORS:
-        rows = data_mod.primary(df, comparator)
+        rows = primaries[comparator]
         fit = _fit(rows, config)  # the primary analysis, fitted once
         entry = None if fit is None else _clean(fit.to_dict())
         sens = _sensitivity(df, comparator, rows, config, fit)
@@ -420,17 +428,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
                 entry,
                 lambda part, **o: _analyse(part, config, by=None, **o),
                 overrides,
-                register=df[df["comparator"].astype(str) == comparator],
+                cells=extra["completeness"].get(comparator),
+                rules=rules,
             )
         }
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
-    from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
-
-    primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
-    extra = protocol_results.compute(
-        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
-    )
     stamp = version.stamp(root)
     return _clean(
         {
