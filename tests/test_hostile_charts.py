@@ -101,6 +101,10 @@ def hostile_charts(tmp_path_factory) -> list[Chart]:
             made.append(chapters.forest(name))
         for f in ("funnel", "cumulative", "leave_one_out", "sensitivity_chart", "forest_other"):
             made.append(getattr(chapters, f)("placebo"))
+        # a figure in two layouts (the forest: wide and stacked) is checked chart by chart
+        made = [
+            part for c in made for part in ((c.wide, c.narrow) if hasattr(c, "narrow") else (c,))
+        ]
         charts = [c for c in made if isinstance(c, Chart)]
         for c in charts:
             c.spec()  # computed while the hostile project is the one loaded
