@@ -4,7 +4,8 @@ For the whole session ``$IVIG_ROOT`` names a project root whose ``data/`` is the
 snapshot (``tests/fixtures/data_snapshot/``, see ``tests/snapshot.py``): the chapters' API
 (``analysis.report.chapters``) and anything else that reads the project root see frozen
 data, never today's ``data/``. ``$IVIG_RESULTS`` is cleared so no stale results file leaks
-in.
+in, and ``$IVIG_CHARTS_DIR`` points into the session's temporary folder, so no test writes
+chart specs into the checkout's ``_site/``.
 
 Session-scoped fixtures (computed once, shared by every module; treat them as read-only):
 
@@ -32,9 +33,10 @@ def pytest_configure(config: pytest.Config) -> None:
     global _SESSION_ROOT
     _SESSION_ROOT = Path(tempfile.mkdtemp(prefix="ivig-snapshot-"))
     root = snapshot.project(_SESSION_ROOT / "project")
-    for name in ("IVIG_ROOT", "IVIG_RESULTS"):
+    for name in ("IVIG_ROOT", "IVIG_RESULTS", "IVIG_CHARTS_DIR"):
         _SAVED[name] = os.environ.get(name)
     os.environ["IVIG_ROOT"] = str(root)
+    os.environ["IVIG_CHARTS_DIR"] = str(_SESSION_ROOT / "charts")
     os.environ.pop("IVIG_RESULTS", None)
 
 

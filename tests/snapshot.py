@@ -13,7 +13,7 @@ SNAPSHOT : pathlib.Path   the frozen copy
 FILES : tuple[str, ...]   the data files of the snapshot (its README excluded)
 copy_snapshot(dest) -> Path      the snapshot's data files copied into *dest* (created)
 project(dest) -> Path            a project root at *dest*: the repository's top-level entries
-                                 linked, ``data/`` a copy of the snapshot
+                                 copied (.git and tests linked), ``data/`` the snapshot
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ FILES = tuple(sorted(p.name for p in SNAPSHOT.iterdir() if p.name != "README.md"
 
 #: top-level entries a project copy never needs (build output, environments, caches)
 _SKIP = frozenset(
-    {"data", "_site", ".venv", "node_modules", ".quarto", ".pytest_cache", ".hypothesis"}
+    {"data", "_site", ".venv", ".quarto", ".pytest_cache", ".hypothesis", ".ruff_cache"}
 )
+#: entries linked rather than copied: large, and never read as the project's files
+_LINK = frozenset({".git", "tests", "bench", "node_modules", ".quarto-cli"})
 
 
 def copy_snapshot(dest: Path) -> Path:
@@ -45,22 +47,25 @@ def copy_snapshot(dest: Path) -> Path:
 def project(dest: Path) -> Path:
     """A project root at *dest* whose ``data/`` is a copy of the snapshot.
 
-    Every other top-level file of the repository (``pyproject.toml``,
-    ``review-metadata.yml`` ...) is copied and every folder (``chapters/``, ``changelog/``,
-    ``.git`` ...) is a symbolic link to the checkout's, so the chapters'
-    API, the version stamp and the build see the project as it is, on frozen data.
+    Every other top-level file and folder of the repository (``pyproject.toml``,
+    ``review-metadata.yml``, ``chapters/``, ``changelog/`` ...) is copied (the project
+    refuses data files that are symbolic links); ``.git`` and the folders never read as
+    the project's files (:data:`_LINK`) are linked, so the chapters' API, the version stamp
+    and the build see the project as it is, on frozen data.
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for entry in ROOT.iterdir():
         if entry.name in _SKIP or entry.name.startswith("_site"):
             continue
-        link = dest / entry.name
-        if link.exists():
+        target = dest / entry.name
+        if target.exists() or target.is_symlink():
             continue
-        if entry.is_file() and not entry.is_symlink():
-            shutil.copy(entry, link)  # a file the loaders read (data files are never links)
+        if entry.name in _LINK:
+            os.symlink(entry, target)
+        elif entry.is_dir():
+            shutil.copytree(entry, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            os.symlink(entry, link)
+            shutil.copy2(entry, target)
     copy_snapshot(dest / "data")
     return dest

@@ -170,3 +170,67 @@ def test_bad_data_leaves_the_previous_bundle(tmp_path):
     with pytest.raises(DataError, match="studies.csv"):
         bundle.write(project, out)
     assert (out / "results.json").read_text(encoding="utf-8") == good
+
+
+def test_each_variant_is_fitted_once_and_only_for_what_it_reports(snapshot_root, monkeypatch):
+    """The primary analysis of each comparison is fitted once (the sensitivity analyses
+    reuse it); the tau² estimators and the normal-based variant fit only the random-effects
+    model (``full_analysis.random_only``), never a whole analysis."""
+    from analysis.stats import full_analysis
+
+    calls: list[tuple[tuple[str, ...], dict]] = []
+    real = full_analysis.analyse
+
+    def counting(studies, **opts):
+        calls.append((tuple(studies["study_id"]), opts))
+        return real(studies, **opts)
+
+    monkeypatch.setattr(full_analysis, "analyse", counting)
+    out = bundle.compute(snapshot_root)
+    cfg = bundle.PRIMARY
+    # no whole analysis for another tau² estimator (the findings may ask for their own)
+    assert all(o["tau2_method"] == cfg.tau2_method for _, o in calls)
+    studies = data.load_studies(snapshot_root / "data")
+    for name, entry in out["comparisons"].items():
+        if entry is None:
+            continue
+        ids = tuple(data.primary(studies, name)["study_id"].astype(str))
+        primary = [c for c in calls if c[0] == ids and c[1]["by"] == cfg.by]
+        assert len(primary) == 1, (name, len(primary))
+
+
+def test_random_only_is_the_full_analysis_random_model(studies):
+    """What the sensitivity table shows for each tau² estimator and for normal-based
+    inference is exactly the random-effects model a full analysis would carry."""
+    rows = data.primary(studies, "placebo")
+    cfg = bundle.PRIMARY
+    for method in bundle.TAU2_METHODS:
+        for hk in (True, False):
+            full = bundle._fit(rows, cfg, tau2_method=method, hk=hk, by=None)
+            alone = bundle._random_only(rows, cfg, tau2_method=method, hk=hk)
+            assert full is not None and alone == full.random, (method, hk)
+
+
+def test_the_data_are_validated_once_per_build(tmp_path, monkeypatch):
+    """The build's data step validates data/; the results bundle reuses those rows while
+    every file is unchanged, and validates again after any edit."""
+    from analysis.evidence import studies as studies_mod
+
+    project = tmp_path / "project"
+    copy_snapshot(project / "data")
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    runs = []
+    real = studies_mod.validate
+
+    def counting(path=None, **kw):
+        runs.append(path)
+        return real(path, **kw)
+
+    monkeypatch.setattr(studies_mod, "validate", counting)
+    data.load_studies(project / "data")  # the build's data step
+    first = bundle.compute(project)
+    assert len(runs) == 1
+    csv = project / "data" / "studies.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # an edit
+    assert bundle.compute(project)["comparisons"] == first["comparisons"]
+    assert len(runs) == 2

@@ -325,3 +325,19 @@ def test_the_diff_lists_outcome_changes_for_a_maintainer():
         compare_mod.Side("head", bundle(7, 2, True) | {"comparisons": {}}),
     )
     assert any("7\\/159" in r for r in d.reviews)
+
+
+def test_the_methods_protocol_section_states_the_rules_their_use_and_amendments(monkeypatch):
+    text_md = site.protocol_md().data
+    assert text_md.startswith("## Protocol {#sec-protocol}")
+    assert "\n1. " in text_md and "\n2. " in text_md and "\n3. " in text_md
+    assert "rule 2: Bril2025\\_MG\\_maintenance" in text_md  # the frozen snapshot's selection
+    assert "has not been amended" in text_md
+    amended = dict(site.bundle())
+    amended["protocol"] = dict(amended["protocol"])
+    amended["protocol"]["amendments"] = [
+        {"date": "2027-02-01", "change": "Rule 3 now <i>first</i>.", "reason": "Because."}
+    ]
+    monkeypatch.setattr(site, "bundle", lambda: amended)
+    shown = site.protocol_md().data
+    assert "- 2027\\-02\\-01: Rule 3 now \\<i\\>first\\<\\/i\\>\\. Reason: Because\\." in shown

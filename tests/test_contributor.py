@@ -63,6 +63,50 @@ def write_rows(data: Path, header: list[str], rows: Rows) -> None:
     (data / "studies.csv").write_text(out.getvalue(), encoding="utf-8")
 
 
+def _table(data: Path, name: str) -> tuple[list[str], Rows]:
+    path = data / name
+    if not path.is_file():
+        return [], []
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def _write_table(data: Path, name: str, header: list[str], rows: Rows) -> None:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    (data / name).write_text(out.getvalue(), encoding="utf-8")
+
+
+def _with_outcomes(rows: Rows, data: Path) -> set[str]:
+    """Trials that already have a row in ``outcomes.csv`` (when the data set keeps one)."""
+    return {r["study_id"] for r in _table(data, "outcomes.csv")[1]}
+
+
+def record_analysed_outcome(data: Path, row: dict[str, str]) -> None:
+    """The outcome a trial's counts are for, recorded in ``outcomes.csv`` (where the data
+    set keeps one) as the protocol's first rule chooses it: the trial's primary outcome,
+    its counts in ``studies.csv`` (``in_studies``)."""
+    header, rows = _table(data, "outcomes.csv")
+    if not header:
+        return
+    new = {k: "" for k in header}
+    new.update(
+        study_id=row["study_id"],
+        outcome_id="improved_primary",
+        kind="efficacy",
+        outcome_type=row["outcome_type"],
+        definition=row["outcome_definition"],
+        timepoint=row["timepoint"] or "end of treatment",
+        trial_primary="yes",
+        protocol_rule="1",
+        status="in_studies",
+    )
+    rows.append(new)
+    _write_table(data, "outcomes.csv", header, rows)
+
+
 def _crossover(row: dict[str, str]) -> bool:
     return "crossover" in row["design"].lower().replace("-", "")
 
@@ -88,10 +132,16 @@ def _counted(row: dict[str, str]) -> bool:
 def pending_trial_given_counts(data: Path) -> str:
     """A reviewer extracts the counts of a pending trial: status, counts, outcome, quote."""
     header, rows = read_rows(data)
+    recorded = _with_outcomes(rows, data)
     row = _first(
         rows,
-        lambda r: r["status"] == "pending" and not _crossover(r) and not r["rereports"],
-        "pending parallel-group trial",
+        lambda r: (
+            r["status"] == "pending"
+            and not _crossover(r)
+            and not r["rereports"]
+            and r["study_id"] not in recorded
+        ),
+        "pending parallel-group trial with no outcome recorded yet",
     )
     row.update(
         ivig_improved="12",
@@ -105,35 +155,8 @@ def pending_trial_given_counts(data: Path) -> str:
         source_quote="Twelve of 20 patients given IVIG and 6 of 19 given the comparator improved",
     )
     write_rows(data, header, rows)
-    record_analysed_outcome(data, row["study_id"], row["outcome_definition"])
+    record_analysed_outcome(data, row)
     return row["study_id"]
-
-
-def record_analysed_outcome(data: Path, study_id: str, definition: str) -> None:
-    """The trial's analysed outcome described in ``outcomes.csv`` (its counts stay in
-    ``studies.csv``: status ``in_studies``), so the protocol can check the choice: here the
-    trial's primary outcome, a count of patients who improved (rule 1)."""
-    import csv
-
-    path = data / "outcomes.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh))
-    row = {k: "" for k in header}
-    row.update(
-        study_id=study_id,
-        outcome_id="improved",
-        kind="efficacy",
-        outcome_type="improvement",
-        definition=definition,
-        instrument="the trial's disability scale",
-        threshold=">= 1 grade",
-        timepoint="end of treatment",
-        trial_primary="yes",
-        protocol_rule="1",
-        status="in_studies",
-    )
-    with path.open("a", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerow([row[k] for k in header])
 
 
 def new_trial_added(data: Path) -> str:
@@ -170,7 +193,7 @@ def new_trial_added(data: Path) -> str:
         row[col] = "not_assessed"
     rows.append(row)
     write_rows(data, header, rows)
-    record_analysed_outcome(data, study_id, row["outcome_definition"])
+    record_analysed_outcome(data, row)
     with (data / "references.bib").open("a", encoding="utf-8") as fh:
         fh.write(
             f"\n@article{{{study_id},\n  author = {{Contributor, Ann}},\n"
@@ -244,21 +267,11 @@ def trial_removed(data: Path) -> str:
     )
     rows.remove(row)
     write_rows(data, header, rows)
-    drop_outcomes(data, row["study_id"])
+    out_header, outcomes = _table(data, "outcomes.csv")  # and its outcomes, where kept
+    if out_header:
+        kept = [o for o in outcomes if o["study_id"] != row["study_id"]]
+        _write_table(data, "outcomes.csv", out_header, kept)
     return row["study_id"]
-
-
-def drop_outcomes(data: Path, study_id: str) -> None:
-    """A removed trial's outcomes (alternatives, harms) leave ``outcomes.csv`` with it."""
-    import csv
-
-    path = data / "outcomes.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        table = list(csv.reader(fh))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(
-            [table[0], *(r for r in table[1:] if r and r[0] != study_id)]
-        )
 
 
 SCENARIOS: dict[str, Callable[[Path], str]] = {

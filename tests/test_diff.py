@@ -667,10 +667,13 @@ def test_internal_keys_are_words_and_sensitivity_rows_collapse():
         assert "tau2 methods" not in out and "primary |" not in out
     assert "summary of findings, CIDP, common effect (Mantel-Haenszel)" in plain
     assert "summary of findings\\, CIDP" in md  # escaped in the comment, as all text is
-    assert "<summary>Sensitivity analyses: 5 of 5 result(s) moved; 1 changed significance." in md
+    assert (
+        "<summary>By disease and sensitivity analyses: 5 of 5 result(s) moved;"
+        " 1 changed significance." in md
+    )
     assert "τ² estimator\\: DerSimonian\\-Laird | pooled" in md
     assert "verified counts only" in md
-    assert "Sensitivity analyses: 5 of 5 result(s) moved" in plain
+    assert "By disease and sensitivity analyses: 5 of 5 result(s) moved" in plain
     assert "DerSimonian-Laird" not in plain  # collapsed: only the summary line in a terminal
 
 
@@ -826,3 +829,27 @@ def test_text_is_the_default_on_a_terminal_and_markdown_elsewhere(monkeypatch):
     assert diff._format(argparse.Namespace(format="markdown", output=None)) == "markdown"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert diff._format(argparse.Namespace(format=None, output=None)) == "markdown"
+
+
+def test_the_comment_links_the_png_images_of_the_ci_run():
+    from analysis.publish.diff import images_note
+
+    files = [Path("out/forest-placebo-before.svg"), Path("out/forest-placebo-before.png")]
+    url = "https://github.com/o/r/actions/runs/12#artifacts"
+    note = images_note(files, "markdown", url)
+    assert "`forest-placebo-before.png` (PNG; SVG beside)" in note and ".svg`" not in note
+    assert f"[this CI run's `forest-plots` artifact]({url})" in note
+    for bad in ("javascript:alert(1)", "https://x.org/a b", "http://x.org/"):
+        assert "](" not in images_note(files, "markdown", bad)
+    assert images_note(files, "text") == (
+        "\nBefore/after forest plots of the comparisons that moved:"
+        " out/forest-placebo-before.png (SVG beside).\n"
+    )
+
+
+def test_the_pull_request_template_asks_only_about_the_changed_rows():
+    template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
+    assert "analysis validate --changed" in template and "the rows you changed" in template
+    assert "analysis diff HEAD ." not in template and "`.venv/bin/python -m analysis diff`" in (
+        template
+    )

@@ -126,7 +126,7 @@ def test_very_low_certainty_is_very_uncertain_whatever_the_estimate(est):
 def test_sentence_states_provisional_certainty_and_k_of_n():
     row = _row("low", 2.0, 1.1, 4.0)
     row["certainty"]["provisional"] = "provisional: risk of bias not yet assessed"
-    row["completeness"] = {"k": 3, "n": 6}
+    row["completeness"] = {"analysed": 3, "identified": 6}
     s = fm.plain_language(row, "Placebo")
     assert s.endswith(
         "(low certainty, provisional: risk of bias not yet assessed; 3 of 6 identified trials)."
@@ -301,78 +301,32 @@ def test_completeness_counts_identified_trials_and_lists_those_awaiting():
     )
     # E has counts for another outcome type only: identified, not awaiting
     c = fm.completeness(reg, ["A", "B"], 120)
-    assert (c["k"], c["n"], c["participants"], c["awaiting"]) == (2, 5, 120, ["C", "D"])
+    assert (c["analysed"], c["identified"], c["awaiting"], c["other_outcome"]) == (
+        2,
+        5,
+        ["C", "D"],
+        ["E"],
+    )
     m = fm.missing_of(c)
-    assert m.share == 0.5 and m.awaiting == ("C", "D")
-    assert fm.completeness(None, ["A"], 10)["n"] == 1
+    assert m.share == 0.5 and m.awaiting == ("C", "D") and m.basis == "trials"
+    assert fm.completeness(None, ["A"], 10)["identified"] == 1
 
 
-def test_reviewer_override_reaches_the_row_and_the_table(bundle, df, monkeypatch):
-    """A judgement in data/certainty.csv replaces the rule, re-rates, and is shown as judged."""
-    from analysis.report import chapters as site
-    from analysis.stats.certainty import Override
-
-    rows = data.primary(df, "placebo")
-    entry = bundle["comparisons"]["placebo"]
-    config = results_bundle.PRIMARY
-    overrides = {
-        ("placebo", "cidp"): {
-            "imprecision": Override(
-                "imprecision", "not_serious", "Large & consistent <b>", "R. Eviewer"
-            )
-        }
+def test_missing_evidence_in_participants_when_every_awaiting_size_is_known():
+    cell = {
+        "identified": 4,
+        "analysed": 3,
+        "participants_analysed": 1000,
+        "participants_known": 1030,
+        "size_unknown": [],
+        "awaiting": ["D"],
+        "other_outcome": [],
     }
-    found = fm.findings(
-        "placebo",
-        rows,
-        entry,
-        lambda part, **o: results_bundle._analyse(part, config, by=None, **o),
-        overrides,
-    )
-    plain = fm.findings(
-        "placebo", rows, entry, lambda p, **o: results_bundle._analyse(p, config, by=None, **o), {}
-    )
-    cidp = next(r for r in found if r["disease"] == "cidp")
-    before = next(r for r in plain if r["disease"] == "cidp")
-    imp = next(d for d in cidp["certainty"]["domains"] if d["domain"] == "imprecision")
-    rule = next(d for d in before["certainty"]["domains"] if d["domain"] == "imprecision")
-    assert imp["source"] == "reviewer" and imp["rule_rating"] == rule["rating"]
-    downgrades = sum(d["downgrade"] for d in cidp["certainty"]["domains"])
-    assert imp["downgrade"] == 0
-    assert cidp["certainty"]["level"] == max(1, 4 - downgrades)
-    assert cidp["certainty"]["level"] >= before["certainty"]["level"]
-    assert cidp["certainty"]["judged"] is True
-    # other rows untouched
-    assert [r["certainty"] for r in found if r["disease"] != "cidp"] == [
-        r["certainty"] for r in plain if r["disease"] != "cidp"
-    ]
-    monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
-    assert "judged: imprecision)" in md
-    assert "<b>" not in md and "\\<b\\>" not in md  # not_serious is no footnote; nothing raw
-    assert "R. Eviewer" not in md  # a domain that was not rated down has no footnote
-
-
-def test_judged_downgrade_footnote_is_escaped(bundle, df, monkeypatch):
-    from analysis.report import chapters as site
-    from analysis.stats.certainty import Override
-
-    rows = data.primary(df, "placebo")
-    entry = bundle["comparisons"]["placebo"]
-    config = results_bundle.PRIMARY
-    o = Override("risk_of_bias", "very_serious", "<script>x</script> *all* [@key]", "A [B](c)")
-    found = fm.findings(
-        "placebo",
-        rows,
-        entry,
-        lambda part, **o: results_bundle._analyse(part, config, by=None, **o),
-        {("placebo", "all"): {"risk_of_bias": o}},
-    )
-    monkeypatch.setattr(site, "findings_rows", lambda name: found)
-    md = plain_marks(site.findings_table("placebo").data)  # footnote links out
-    assert "very serious (−2) (judged by A \\[B\\]\\(c\\))" in md
-    assert "\\<script\\>x\\<\\/script\\> \\*all\\* \\[\\@key\\]" in md
-    assert "<script>" not in md and "[@key]" not in md
+    m = fm.missing_of(cell)
+    assert m.basis == "participants" and m.participants_awaiting == 30
+    # a size unknown: counted in trials
+    m = fm.missing_of(dict(cell, size_unknown=["D"]))
+    assert m.basis == "trials" and m.share == 0.25
 
 
 def test_models_of_a_row_are_the_engine_with_and_without_hartung_knapp(bundle, df):
@@ -395,20 +349,27 @@ def test_models_of_a_row_are_the_engine_with_and_without_hartung_knapp(bundle, d
             assert (r["model_note"] is None) == (fm.model_note(r["models"]) is None)
 
 
-def test_every_row_states_what_it_stands_on(bundle, df):
+def test_every_row_states_what_it_stands_on(bundle):
+    """Each row carries the bundle's completeness cell of its comparison and disease, and the
+    publication-bias domain rates the trials awaiting counts in it."""
     for name, entry in bundle["comparisons"].items():
         if entry is None:
             continue
-        reg = df[df["comparator"] == name]
         for r in fm.ordered(entry["findings"]):
             c = r["completeness"]
-            ident = reg if r["disease"] == "all" else reg[reg["disease"] == r["disease"]]
-            assert (c["k"], c["n"]) == (r["k"], len(ident))
-            pending = set(ident.loc[ident["status"] == "pending", "study_id"])
-            assert sorted(c["awaiting"]) == sorted(pending - set(r["studies"]))
+            assert c == bundle["completeness"][name][r["disease"]]
+            assert c["analysed"] == r["k"]
             pb = next(d for d in r["certainty"]["domains"] if d["domain"] == "publication_bias")
+            m = fm.missing_of(c)
+            assert pb["rating"] in (gr_rating(m), "not_assessable")
             if c["awaiting"]:
                 assert "known missing evidence" in pb["reason"]
+
+
+def gr_rating(m) -> str:
+    from analysis.stats import certainty as grade
+
+    return grade.publication_bias(1, None, m).rating
 
 
 def test_no_small_study_results_below_ten_trials(monkeypatch):
@@ -432,7 +393,7 @@ def test_conclusions_table_states_certainty_and_k_of_n(monkeypatch):
 
     rows = _constructed_rows()
     for r in rows:
-        r["completeness"] = {"k": 3, "n": 6}
+        r["completeness"] = {"analysed": 3, "identified": 6}
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     cell = site.conclusion_cell("placebo")
     assert cell.count("low certainty, provisional: risk of bias not yet assessed; 3 of 6") == 3
@@ -460,7 +421,7 @@ def test_summary_paragraph_states_the_certainty_of_its_headline(monkeypatch):
     from analysis.report import chapters as site
 
     rows = _constructed_rows()
-    rows[-1]["completeness"] = {"k": 6, "n": 26}
+    rows[-1]["completeness"] = {"analysed": 6, "identified": 26}
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     s = site.headline_certainty("placebo")
     assert s.startswith(

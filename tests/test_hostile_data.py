@@ -295,3 +295,34 @@ def test_review_metadata_is_read_as_data(tmp_path):
     )
     with pytest.raises(UserError, match=r"review-metadata.yml:1:-: anchors"):
         people(tmp_path)
+
+
+# --------------------------------------------------------------------------- sizes (kept so)
+
+
+def test_ten_thousand_columns_or_rows_are_refused_in_lines_not_a_traceback(tmp_path):
+    """Measured not exploitable; kept so: each is refused in time, one line per problem."""
+    import time
+
+    from tests.hostile.corpus import rows, write_rows
+
+    wide = copy_data(tmp_path / "wide")
+    header, table = rows(wide)
+    extra = [f"c{i}" for i in range(10_000)]
+    write_rows(wide, header + extra, [{**r, **dict.fromkeys(extra, "x")} for r in table[:3]])
+    long = copy_data(tmp_path / "long")
+    header, table = rows(long)
+    template = next(r for r in table if r["status"] == "pending")
+    short = {k: v[:40] for k, v in template.items()}  # under the 5 MB cap
+    ids = (
+        f"Trial{chr(97 + i // 676)}{chr(97 + i // 26 % 26)}{chr(97 + i % 26)}" for i in range(10**4)
+    )
+    many = [{**short, "study_id": f"{sid}1990"} for sid in ids]
+    write_rows(long, header, many)
+    for data, expected in ((wide, ":1:c0: unknown column"), (long, ":study_id: no entry")):
+        start = time.perf_counter()
+        report = validate(data)
+        assert time.perf_counter() - start < 60
+        lines = [str(p) for p in report.errors]
+        assert lines and any(expected in x for x in lines), lines[:3]
+        assert all("\n" not in x for x in lines)

@@ -228,6 +228,11 @@ def _protocol(tmp_path: Path, edit) -> Path:
         ),
         (lambda r: r["harms"].update(types=["headache"]), "harms.types", "not one of"),
         (lambda r: r.update(comparators=["surgery"]), "comparators", "not one of"),
+        (
+            lambda r: r["primary_outcome"].update(outcome_types=["improvement"]),
+            "primary_outcome.outcome_types",
+            "needs the code changed",
+        ),
     ],
 )
 def test_a_broken_protocol_is_a_clear_error(tmp_path, edit, column, rule):
@@ -314,7 +319,9 @@ def test_contributing_carries_the_generated_outcomes_dictionary():
     text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     begin, end = "<!-- outcomes dictionary: begin -->\n", "<!-- outcomes dictionary: end -->"
     committed = text.split(begin, 1)[1].split(end, 1)[0]
-    assert committed == outcomes.dictionary()
+    from analysis.evidence.studies import datadictionary
+
+    assert committed == datadictionary(fields=outcomes.fields())
     for f in outcomes.fields():
         assert f"| `{f['name']}` |" in committed
     run = subprocess.run(

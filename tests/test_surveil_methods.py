@@ -113,27 +113,26 @@ def test_the_taller_first_box_stays_inside_the_chart(project):
     assert first["y"] >= -2 and first["y2"] < second["y"]  # inside, and above the next box
 
 
-def test_the_schema_checks_name_file_key_and_rule(tmp_path):
-    from analysis.evidence.surveillance import check_file
+def test_validate_names_a_broken_surveillance_record_and_decision(tmp_path):
+    import subprocess
+    import sys
 
-    good = tmp_path / "surveillance.yaml"
-    good.write_text(PLAN, encoding="utf-8")
-    assert check_file(good) == []
-    bad = tmp_path / "data" / "surveillance.yaml"
-    bad.parent.mkdir()
-    bad.write_text(PLAN.replace("started: 2026-12-01", "started: soon"), encoding="utf-8")
-    [p] = check_file(bad)
-    assert (p.file, p.column) == ("data/surveillance.yaml", "started")
-    assert p.rule.startswith("must be a date YYYY-MM-DD")
-    dec = tmp_path / "data" / "integrity.yaml"
-    dec.write_text("decisions:\n  - {doi: 10.1/x, update: retraction}\n", encoding="utf-8")
-    [p] = check_file(dec)
-    assert (p.file, p.column, p.rule) == (
-        "data/integrity.yaml",
-        "decisions[1].decision",
-        "required",
+    from tests.snapshot import copy_snapshot
+
+    data = copy_snapshot(tmp_path / "data")
+    plan = data / "surveillance.yaml"
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("started: 2026-12-01", "started: soon")
     )
-    dec.write_text("decisions: [\n", encoding="utf-8")
-    [p] = check_file(dec)
-    assert p.rule == "not valid YAML"
-    assert check_file(ROOT / "data" / "integrity.yaml") == []
+    (data / "integrity.yaml").write_text("decisions:\n  - {doi: 10.1/x, update: retraction}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in out
+    assert "surveillance.yaml:-:started: must be a date YYYY-MM-DD (soon)" in out
+    assert "integrity.yaml:-:decision: required" in out

@@ -86,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
         print(datadictionary(), end="")
         return 0
     if getattr(args, "outcomes_dictionary", False):
-        from analysis.evidence.outcomes import dictionary
+        from analysis.evidence.outcomes import fields
+        from analysis.evidence.studies import datadictionary
 
-        print(dictionary(), end="")
+        print(datadictionary(fields=fields()), end="")
         return 0
     if args.changed and args.path is None and Path(args.changed).exists():
         args.path, args.changed = Path(args.changed), ""  # `validate --changed data`
@@ -120,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         print(p, file=sys.stderr)
     ne, nw = len(errors), len(warnings)
     summary = (
-        f"{display(report.studies)}: {len(report.records)} rows, "
+        f"{display(report.studies)}: {len(report.records)}"
+        f" row{'s' if len(report.records) != 1 else ''}, "
         f"{ne} error{'s' if ne != 1 else ''}, {nw} warning{'s' if nw != 1 else ''}{scope}"
     )
     if ne:

@@ -40,7 +40,6 @@ __all__ = [
     "Outcomes",
     "Selection",
     "check",
-    "dictionary",
     "load",
     "select",
     "selection_lines",
@@ -131,26 +130,6 @@ def fields() -> list[dict]:
 
     pkg = json.loads(RULES.read_text(encoding="utf-8"))
     return next(r for r in pkg["resources"] if r["name"] == "outcomes")["schema"]["fields"]
-
-
-def dictionary() -> str:
-    """The data dictionary of ``outcomes.csv`` as a Markdown table (as for ``studies.csv``)."""
-    from analysis import escape
-    from analysis.evidence.studies import _constraints
-
-    lines = [
-        "| column | type | required | allowed values | meaning |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for f in fields():
-        req = "yes" if f.get("constraints", {}).get("required") else ""
-        desc = escape.table_pipes(escape.markdown_code(f.get("description", "")))
-        allowed = escape.table_pipes(_constraints(f))
-        name = escape.markdown_code(f"`{f['name']}`")
-        lines.append(
-            f"| {name} | {escape.markdown(f.get('type', 'string'))} | {req} | {allowed} | {desc} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def select(trial: Iterable[Outcome], protocol: Protocol) -> tuple[Rule, Outcome] | None:

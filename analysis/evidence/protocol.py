@@ -253,6 +253,14 @@ def _parse(raw: Any, bad: _Check) -> Protocol | None:
     )
     if set(other_types) & set(primary_types):
         bad("other_outcomes.outcome_types", "an outcome type is both primary and other")
+    if primary_types and set(primary_types) != set(vocabulary.PRIMARY_OUTCOMES):
+        bad(
+            "primary_outcome.outcome_types",
+            "the analysis pools "
+            + " and ".join(vocabulary.PRIMARY_OUTCOMES)
+            + ": another choice is an amendment that needs the code changed with it",
+            ", ".join(primary_types),
+        )
     harm_types = _codes(harms["types"], vocabulary.HARM_TYPES, "harms.types", bad)
     for where, value in (
         ("primary_outcome.name", primary["name"]),

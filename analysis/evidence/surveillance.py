@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import UserError
-from analysis.evidence.csvfile import Problem
 
 __all__ = [
     "DECISIONS",
@@ -33,7 +31,6 @@ __all__ = [
     "UPDATE_TYPES",
     "Decision",
     "SurveillancePlan",
-    "check_file",
     "load_decisions",
     "load_plan",
 ]
@@ -173,29 +170,3 @@ def load_decisions(data_dir: Path) -> tuple[Decision, ...]:
             )
         )
     return tuple(out)
-
-
-_MESSAGE = re.compile(r"^(?P<file>[^:]+):(?P<where>[^:]+):(?P<key>[^:]+): (?P<rule>.*)$", re.S)
-
-
-def check_file(path: Path, ctx: object = None) -> list[Problem]:
-    """The schema check of ``surveillance.yaml`` or ``integrity.yaml`` for the register of
-    data files: its problem as :class:`~analysis.evidence.csvfile.Problem` (none if valid).
-
-    *ctx* (the register's context) is not needed: both files stand alone.
-    """
-    path = Path(path)
-    try:
-        if path.name == INTEGRITY_FILE:
-            load_decisions(path.parent)
-        else:
-            _read(path)  # the YAML itself, then the record's rules (the e-mail not needed)
-            load_plan(path.parent, environ={})
-    except UserError as exc:
-        m = _MESSAGE.match(str(exc))
-        if m is None:
-            return [Problem(f"data/{path.name}", None, "-", str(exc))]
-        where, key = m.group("where"), m.group("key")
-        column = key if where == "-" else (f"{where}.{key}" if key != "-" else where)
-        return [Problem(m.group("file"), None, column, m.group("rule"))]
-    return []

@@ -27,6 +27,7 @@ each ASCII punctuation character, so a field is plain text to pandoc).
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -118,38 +119,61 @@ def outcome_indirect_flag(definition: Any, protocol_rule: Any = None) -> str | N
 def completeness(
     register_rows: pd.DataFrame | None, analysed: list[str], participants: int
 ) -> dict:
-    """What a row stands on: k analysed of n identified trials, and those awaiting counts.
+    """A row's completeness cell when the bundle's is not given, in the shape of
+    :func:`analysis.report.completeness.completeness` (k analysed of n identified trials,
+    those awaiting counts, those with counts for another outcome type only).
 
     ``register_rows`` are every trial identified for the row's comparison and disease (all
-    statuses). An identified trial not analysed is *awaiting* results when its status is
-    ``pending`` (identified, no counts yet); one with counts for another outcome type only
-    (analysed separately) is identified but not awaiting. Without the register, only the
-    analysed trials are known (n = k).
+    statuses); an identified trial not analysed is *awaiting* when its status is ``pending``.
+    Sizes of trials without counts are not known here (``size_unknown``).
     """
-    ids = [str(i) for i in register_rows["study_id"]] if register_rows is not None else []
-    if register_rows is not None and "status" in register_rows:
-        pending = {
-            str(i)
+    ids = (
+        list(dict.fromkeys(str(i) for i in register_rows["study_id"]))
+        if register_rows is not None
+        else []
+    )
+    status = (
+        {
+            str(i): str(st)
             for i, st in zip(register_rows["study_id"], register_rows["status"], strict=True)
-            if str(st) == "pending"
         }
-    else:
-        pending = set(ids)
-    done = set(analysed)
-    awaiting = sorted(i for i in dict.fromkeys(ids) if i not in done and i in pending)
+        if register_rows is not None and "status" in register_rows
+        else {}
+    )
+    done = list(analysed)
+    rest = [i for i in ids if i not in set(done)]
+    awaiting = [i for i in rest if status.get(i, "pending") == "pending"]
     return {
-        "k": len(analysed),
-        "n": len(set(ids) | done),
-        "participants": participants,
-        "participants_awaiting": None,
+        "identified": len(set(ids) | set(done)),
+        "analysed": len(done),
+        "analysed_ids": done,
+        "participants_analysed": participants,
+        "participants_known": participants,
+        "size_unknown": list(rest),
         "awaiting": awaiting,
+        "other_outcome": [i for i in rest if i not in set(awaiting)],
     }
 
 
-def missing_of(c: dict) -> grade.MissingEvidence:
-    """The row's completeness as :func:`analysis.stats.certainty.missing_evidence` input."""
+def missing_of(cell: dict) -> grade.MissingEvidence:
+    """A completeness cell (:mod:`analysis.report.completeness`) as the input of
+    :func:`analysis.stats.certainty.missing_evidence`: participants awaiting are counted
+    only when every awaiting trial's size is known and no other unanalysed trial blurs
+    the sum (else the share is counted in trials)."""
+    awaiting = list(cell.get("awaiting") or [])
+    unknown = set(cell.get("size_unknown") or [])
+    p_analysed = cell.get("participants_analysed")
+    p_awaiting = None
+    if (
+        awaiting
+        and not unknown & set(awaiting)
+        and not cell.get("other_outcome")
+        and p_analysed is not None
+        and cell.get("participants_known") is not None
+    ):
+        p_awaiting = int(cell["participants_known"]) - int(p_analysed)
     return grade.missing_evidence(
-        c["k"], c["n"], c.get("participants"), c.get("participants_awaiting"), c["awaiting"]
+        int(cell["analysed"]), int(cell["identified"]), p_analysed, p_awaiting, awaiting
     )
 
 
@@ -277,14 +301,14 @@ def _row(
     rows: pd.DataFrame,
     entry: dict,
     overrides: dict,
-    register_rows: pd.DataFrame | None = None,
+    cell: dict | None = None,
     unadjusted: dict | None = None,
 ) -> dict:
     """The summary-of-findings row of *entry* (a full analysis' dict, read strictly).
 
-    ``register_rows``: every trial identified for this comparison and disease (for the
-    completeness and known missing evidence); ``unadjusted``: the same analysis without
-    Hartung-Knapp (for :func:`model_note`).
+    ``cell``: the completeness of this comparison and disease (k of n identified trials,
+    those awaiting counts; :mod:`analysis.report.completeness`), rated as known missing
+    evidence; ``unadjusted``: the same analysis without Hartung-Knapp (:func:`model_note`).
     """
     analysis = text.analysis_of(entry)
     excluded = set(analysis.excluded)
@@ -305,7 +329,7 @@ def _row(
     sg = analysis.subgroups if disease == "all" else None
     tb = to_json(sg.test_between) if sg is not None else {}
     analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
-    found = completeness(register_rows, analysed, participants)
+    found = cell if cell is not None else completeness(None, analysed, participants)
     models = _models(analysis, text.analysis_of(unadjusted) if unadjusted else None)
     if disease == "all" and ab is not None:
         # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
@@ -327,7 +351,7 @@ def _row(
         control_risk=control_risk,
         subgroup_p=_finite(tb.get("p")) if disease == "all" else None,
         overrides=overrides.get((comparison, disease)),
-        missing=missing_of(found) if register_rows is not None else None,
+        missing=missing_of(found) if cell is not None else None,
     )
     outcome_types = sorted({str(t) for t in used["outcome_type"]})
     return {
@@ -375,6 +399,8 @@ def findings(
     analyse,
     overrides: dict,
     register: pd.DataFrame | None = None,
+    cells: Mapping[str, dict] | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> list[dict]:
     """Summary-of-findings rows of one comparison: per disease, then the across-disease pool.
 
@@ -391,18 +417,31 @@ def findings(
     overrides : dict
         ``analysis.evidence.certainty_file.read_overrides`` output.
     register : pandas.DataFrame, optional
-        Every trial of the comparison in the register, whatever its status (the identified
-        trials each row's completeness counts); without it n = k.
+        Every trial of the comparison in the register, whatever its status; used for the
+        completeness only when ``cells`` is not given (without either, n = k).
+    cells : mapping, optional
+        The bundle's completeness of this comparison (disease code or ``all`` -> cell,
+        :func:`analysis.report.completeness.completeness`).
+    rules : mapping, optional
+        Study id -> the protocol rule that selected its analysed outcome (for the outcome's
+        indirectness, :func:`outcome_indirect_flag`).
     """
     out = []
     diseases = sorted({str(d) for d in rows["disease"]})
+    if rules:
+        picked = [rules.get(str(s)) for s in rows["study_id"]]
+        rows = rows.assign(protocol_rule=pd.Series(picked, index=rows.index, dtype=object))
 
-    def identified(d: str | None) -> pd.DataFrame | None:
+    def cell(d: str | None, part: pd.DataFrame, res: dict) -> dict | None:
+        if cells is not None:
+            return cells.get(d or "all")
         if register is None:
             return None
-        if d is None:
-            return register
-        return register[register["disease"].astype(str) == d]
+        reg = register if d is None else register[register["disease"].astype(str) == d]
+        analysis = text.analysis_of(res)
+        done = [s.study_id for s in analysis.studies if s.study_id not in set(analysis.excluded)]
+        used = part[part["study_id"].astype(str).isin(done)]
+        return completeness(reg, done, int(used["ivig_total"].sum() + used["control_total"].sum()))
 
     for d in diseases:
         part = rows[rows["disease"].astype(str) == d].reset_index(drop=True)
@@ -410,10 +449,12 @@ def findings(
         if res is None:
             continue
         unadjusted = analyse(part, hk=False) if len(part) > 1 else None
-        out.append(_row(comparison, d, part, res, overrides, identified(d), unadjusted))
+        out.append(_row(comparison, d, part, res, overrides, cell(d, part, res), unadjusted))
     if len(diseases) > 1:
         unadjusted = analyse(rows, hk=False)
-        out.append(_row(comparison, "all", rows, entry, overrides, identified(None), unadjusted))
+        out.append(
+            _row(comparison, "all", rows, entry, overrides, cell(None, rows, entry), unadjusted)
+        )
     return out
 
 
@@ -541,7 +582,11 @@ def plain_language(row: dict, comparator_label: str) -> str:
             "the effect could not be estimated."
         )
     found = row.get("completeness")
-    stands = f"; {found['k']} of {found['n']} identified trials" if found and found.get("n") else ""
+    stands = (
+        f"; {found['analysed']} of {found['identified']} identified trials"
+        if found and found.get("identified")
+        else ""
+    )
     provisional = row["certainty"].get("provisional")
     basis = f"{label.replace('_', ' ')} certainty" + (f", {provisional}" if provisional else "")
     if label == "very_low":

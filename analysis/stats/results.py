@@ -28,6 +28,8 @@ Public API
 EffectSizes, PooledFit (the fields CommonEffect and RandomEffects share), CommonEffect,
 Heterogeneity, QProfile, Tau2Fit, RandomEffects
 Study, Pooled, CommonModels, Random, SmallStudy, MetaAnalysis
+GlmmFit (:mod:`analysis.stats.glmm`), BayesFit (:mod:`analysis.stats.bayes`): the few-trials
+    secondary analyses
 natural(x, measure) -> the natural-scale transform (exp for RR/OR/PETO, identity else)
 to_json, from_json, ResultKeyError, JsonResult -> the JSON codec
     (:mod:`analysis.stats.result_json`, re-exported here)
@@ -68,6 +70,8 @@ __all__ = [
     "TestBetween",
     "Subgroups",
     "MetaAnalysis",
+    "GlmmFit",
+    "BayesFit",
     "ResultKeyError",
     "natural",
     "to_json",
@@ -801,3 +805,102 @@ class MetaAnalysis(JsonResult):
         out = self.model(self.headline_model)
         assert out is not None  # random or common.mh always exist
         return out
+
+
+@dataclass(frozen=True)
+class GlmmFit(JsonResult):
+    """A GLMM for the odds ratio (``metafor::rma.glmm``, ML): see :mod:`analysis.stats.glmm`.
+
+    Attributes
+    ----------
+    model : str
+        "UM.FS" or "CM.EL".
+    measure : str
+        "OR".
+    k, k_dropped : int
+        Studies in the fit; studies dropped for having no events (or only events) in both arms.
+    b, se, ci_lb, ci_ub, stat : float or None
+        Log odds ratio, its standard error, Wald limits and z statistic.
+    estimate, ci_low, ci_high : float or None
+        The same on the odds-ratio scale.
+    p : float or None
+        Two-sided p-value of the z test.
+    tau2 : float or None
+        Between-study variance of the log odds ratio (ML).
+    level : float
+        Confidence level.
+    note : str or None
+        Why the figures are None, or which studies were left out.
+    """
+
+    model: str
+    measure: str
+    k: int
+    k_dropped: int
+    b: float | None
+    se: float | None
+    ci_lb: float | None
+    ci_ub: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    stat: float | None
+    p: float | None
+    tau2: float | None
+    level: float = 0.95
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class BayesFit(JsonResult):
+    """Bayesian normal-normal random effects (flat prior on mu, half-normal on tau).
+
+    See :mod:`analysis.stats.bayes`. Ratios are on the natural scale (exp for RR and OR),
+    ``mu``-figures on the analysis scale are kept for callers.
+
+    Attributes
+    ----------
+    prior : str
+        The prior in words, e.g. "half-normal(0.5) on tau, flat on mu".
+    tau_scale : float
+        Scale of the half-normal prior on tau.
+    measure : str or None
+        Effect measure.
+    k : int
+        Number of studies.
+    estimate, ci_low, ci_high : float or None
+        Posterior median and equal-tailed 95 % credible interval of the overall effect
+        (natural scale).
+    mu, mu_low, mu_high : float or None
+        The same on the analysis scale (not serialised).
+    tau, tau_ci_low, tau_ci_high : float or None
+        Posterior median and 95 % credible interval of tau (analysis scale).
+    pi_low, pi_high : float or None
+        95 % posterior predictive interval of a new study's true effect (natural scale).
+    p_benefit : float or None
+        Posterior probability that the treatment is better (effect above the null when
+        higher is better).
+    level : float
+        Credible level.
+    note : str or None
+        Why the figures are None.
+    """
+
+    prior: str
+    tau_scale: float
+    measure: str | None
+    k: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tau: float | None
+    tau_ci_low: float | None
+    tau_ci_high: float | None
+    pi_low: float | None
+    pi_high: float | None
+    p_benefit: float | None
+    mu: float | None = field(default=None, metadata={"json": False})
+    mu_low: float | None = field(default=None, metadata={"json": False})
+    mu_high: float | None = field(default=None, metadata={"json": False})
+    level: float = 0.95
+    note: str | None = None

@@ -162,3 +162,24 @@ def test_provisional_certainty_sits_beside_the_rating(reader, built_site, code):
             assert c["provisional"] in cell, cell
         else:
             assert "provisional" not in cell, cell
+
+
+def test_conclusions_table_states_certainty_and_k_of_n(reader, built_site):
+    """Issue 20, item 7: every conclusion of this version carries its certainty and what it
+    stands on (k of n identified trials)."""
+    results = json.loads((Path(built_site) / "results.json").read_text(encoding="utf-8"))
+    reader.goto("index.html")
+    rows = reader.page.evaluate(
+        "() => Array.from(document.querySelectorAll('tr')).map(tr => "
+        "Array.from(tr.querySelectorAll('td')).map(td => td.textContent.replace(/\\s+/g, ' ')))"
+    )
+    for code, entry in results["comparisons"].items():
+        if not entry:
+            continue
+        want = f"IVIG vs {text.COMPARISONS[code][1].lower()}"
+        row = next((r for r in rows if r and r[0] == want and len(r) == 3), None)
+        assert row is not None, f"{code}: no conclusions row"
+        for f in entry["findings"].values():
+            c, found = f["certainty"], f["completeness"]
+            assert f"{c['symbols']} " in row[-1]
+            assert f"{found['k']} of {found['n']} identified trial" in row[-1], row[-1]

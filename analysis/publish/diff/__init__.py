@@ -11,9 +11,16 @@ BASE and HEAD are each one of
 * a git revision: its ``data/`` is taken with ``git archive`` into a temporary
   directory and analysed with the *current* code, so that only the data differ.
 
-The report (Markdown, on standard output) lists trials added, removed or
+Without BASE, the base is where the current branch left ``main`` (the merge base with
+``main``, or ``origin/main`` in a fresh clone), so a contributor's committed branch shows
+its change; a revision or tag that does not exist is one line.
+
+The report (plain text on a terminal, Markdown for the pull-request comment or a file:
+``--format``) opens with one line per comparison whose main result changed, in words
+(:mod:`~analysis.publish.diff.headline`), then lists trials added, removed or
 changed (with the fields that changed) and, for every pooled result, the old
-and new estimate, CI, tau², I² and k, flagging a change of statistical
+and new estimate, CI, tau², I² and k (the sensitivity analyses folded behind one
+summary line), flagging a change of statistical
 significance (the 95 % CI starts or stops excluding the null: 1 for ratio
 measures, 0 for the risk difference) or of direction (the estimate crosses the
 null). It is the pull-request comment and, for each release, the changelog
@@ -22,7 +29,10 @@ entry.
 The package: :mod:`~analysis.publish.diff.compare` (what differs, pure),
 :mod:`~analysis.publish.diff.comment` (the report in words),
 :mod:`~analysis.publish.diff.sides` (reading a results file, a working tree or a git
-revision), and here the command line and the before/after forest plots.
+revision), :mod:`~analysis.publish.diff.headline` (the first lines),
+:mod:`~analysis.publish.diff.labels` (keys in words), :mod:`~analysis.publish.diff.style`
+(Markdown or text), and here the command line and the before/after forest plots (SVG and
+PNG).
 """
 
 from __future__ import annotations
@@ -80,6 +90,7 @@ __all__ = [
     "diff_trials",
     "forest_images",
     "headline",
+    "images_note",
     "load_side",
     "markdown",
     "pooled_results",

@@ -155,7 +155,9 @@ _HEADER = ["Analysis", "Model", "k", "Estimate (95% CI)", "τ²", "I² (%)", "Fl
 
 
 def _sensitivity_summary(rows: list[PooledChange]) -> str:
-    """``Sensitivity analyses: 12 of 30 results moved; none changed significance.``"""
+    """``Sensitivity analyses: 12 of 30 results moved; none changed significance.`` (the
+    per-disease results of the summary of findings are counted with them; a flip among
+    them is listed in "Changes of significance or direction")."""
     moved = [c for c in rows if c.changed]
     sig = sum(c.significance_changed for c in moved)
     dirn = sum(c.direction_changed for c in moved)
@@ -164,8 +166,10 @@ def _sensitivity_summary(rows: list[PooledChange]) -> str:
         flips.append(f"{sig} changed significance")
     if dirn:
         flips.append(f"{dirn} changed direction")
+    by_disease = any(c.ref.analysis.startswith("findings/") for c in rows)
+    what = "By disease and sensitivity analyses" if by_disease else "Sensitivity analyses"
     return (
-        f"Sensitivity analyses: {len(moved)} of {len(rows)} result(s) moved; "
+        f"{what}: {len(moved)} of {len(rows)} result(s) moved; "
         + ("; ".join(flips) if flips else "none changed significance or direction")
         + "."
     )

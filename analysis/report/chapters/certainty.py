@@ -425,8 +425,8 @@ def conclusion_cell(name: str) -> str:
     for r in rows:
         found = r.get("completeness") or {}
         stands = (
-            f"{found['k']} of {text.count(found['n'], 'identified trial')}"
-            if found.get("n")
+            f"{found['analysed']} of {text.count(found['identified'], 'identified trial')}"
+            if found.get("identified")
             else text.count(r["k"], "trial")
         )
         parts.append(
@@ -454,8 +454,9 @@ def headline_certainty(name: str) -> str:
     r = pool[0]
     found = r.get("completeness") or {}
     stands = (
-        f"; it rests on {found['k']} of {text.count(found['n'], 'identified trial')}"
-        if found.get("n")
+        f"; it rests on {found['analysed']} of "
+        f"{text.count(found['identified'], 'identified trial')}"
+        if found.get("identified")
         else ""
     )
     return (

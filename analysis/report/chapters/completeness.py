@@ -347,9 +347,12 @@ def protocol_md() -> Markdown:
     harms = ", ".join(t.replace("_", " ") for t in p["harms"]["types"])
     return Markdown(
         f"## Protocol {{#sec-protocol}}\n\n"
-        f"The review's rules were fixed before results were looked at (adopted "
-        f"{md(p['adopted'])}; `data/protocol.yaml`). The software applies them; the validator "
-        f"refuses data whose recorded choice of outcome disagrees with them.\n\n"
+        f"The review's rules are data (`data/protocol.yaml`, adopted {md(p['adopted'])}): the "
+        f"software applies them, and the validator refuses data whose recorded choice of "
+        f"outcome disagrees with them. They were written down after earlier versions of this "
+        f"review had been built, and are not registered in a public registry; since then, "
+        f"any change to them is a dated amendment, listed below, in the results diff and in "
+        f"the release notes.\n\n"
         f"**Population, intervention, comparators.** {md(p['population'])} "
         f"{md(p['analysis_order'])}\n\n"
         f"**Primary outcome: {md(po['name'])}.** For each trial, the outcome analysed is "
