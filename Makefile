@@ -20,9 +20,13 @@ site: setup
 test: setup
 	$(PY) -m pytest
 
-# The everyday loop (no site build, no browser): under 3 minutes on 2 cores.
+# The everyday loop: lint, types and the fast tests (no site build, no browser, no Node):
+# the Python environment is all it needs. Under 3 minutes on 2 quiet cores.
 check: python-deps
-	$(PY) -m pytest -m "not slow"
+	.venv/bin/ruff check analysis tests bench
+	.venv/bin/ruff format --check analysis tests bench
+	.venv/bin/mypy
+	$(PY) -m pytest -m "not slow and not node"
 
 setup: system-deps python-deps node-deps quarto
 
@@ -42,16 +46,18 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# Python: a virtual environment installed from the hashed lock file.
+# Python: a virtual environment installed from the hashed lock file of development
+# (requirements-dev.lock: the runtime, the site toolchain, tests and linters).
+# requirements.lock pins the runtime alone: what `pip install .` needs for `meta`.
 python-deps: .venv/.synced
 
-.venv/.synced: requirements.lock pyproject.toml
+.venv/.synced: requirements-dev.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
 	@[ -x $(PY) ] || uv venv -q --python python3 .venv
 	# --compile-bytecode: the packages' .pyc files are written once here, so no process
 	# (build, Jupyter kernel, test) compiles scipy and pandas again where bytecode writing
 	# is off (PYTHONDONTWRITEBYTECODE), which cost about 3 s a process
-	uv pip sync -q --compile-bytecode --python $(PY) requirements.lock
+	uv pip sync -q --compile-bytecode --python $(PY) requirements-dev.lock
 	uv pip install -q --python $(PY) --no-deps -e .
 	@touch $@
 
@@ -62,13 +68,17 @@ node_modules/.synced: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	@touch $@
 
-# Re-pin every Python dependency (hashes, no index URL) after editing pyproject.toml.
+# Re-pin every Python dependency (hashes, no index URL) after editing pyproject.toml:
+# the runtime alone, then runtime + site toolchain + development tools.
 lock:
-	uv pip compile -q pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile -q pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile -q pyproject.toml --extra site --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
-lint: setup
+# Style and types; the Python environment only (no browser, Node or Quarto).
+lint: python-deps
 	.venv/bin/ruff check analysis tests bench
 	.venv/bin/ruff format --check analysis tests bench
+	.venv/bin/mypy
 
 bench: setup
 	$(PY) -m bench

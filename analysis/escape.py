@@ -13,6 +13,10 @@ through one of these functions, never by concatenation into markup:
 * :func:`markdown_url` for a URL column: a link only for an ``http``/``https`` address
   made of URL characters, otherwise escaped text;
 * :func:`typst` for Typst markup written directly;
+* :func:`json_html` for JSON inlined in an HTML page (a chart's spec in a ``<script>``):
+  ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 written as ``\\uXXXX``
+  escapes, so no ``</script>``, ``<!--`` or ``<script`` can end or change the element
+  and the text stays JSON that parses to the same value;
 * :func:`comment` for the pull-request comment (GitHub Flavored Markdown): escaped as
   Markdown, with ``@mentions`` and ``#N`` references broken by a zero-width joiner, and
   :func:`truncate_comment` to cut a finished comment below GitHub's limit with a
@@ -22,14 +26,18 @@ References
 ----------
 Pandoc User's Guide, "Backslash escapes" (``all_symbols_escapable``);
 CommonMark 0.31 section 2.4 (backslash escapes of ASCII punctuation);
-Typst reference, "Syntax: escape sequences".
+Typst reference, "Syntax: escape sequences";
+HTML Living Standard 4.12.1.3 (restrictions for contents of script elements);
+RFC 8259 section 7 (any character may be written as a ``\\uXXXX`` escape).
 """
 
 from __future__ import annotations
 
 import html as _html
+import json as _json
 import re
 import string
+from typing import Any
 
 __all__ = [
     "COMMENT_LIMIT",
@@ -38,6 +46,7 @@ __all__ = [
     "comment",
     "comment_html",
     "html",
+    "json_html",
     "markdown",
     "markdown_code",
     "markdown_url",
@@ -54,6 +63,7 @@ _PUNCT = frozenset(string.punctuation)  # the ASCII punctuation both pandoc and 
 _WS = re.compile(r"\s+")
 _URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _ZWJ = "\u200d"
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # a pipe preceded by an even number (0, 2, ...) of backslashes: not escaped
 _BARE_PIPE = re.compile(r"(?<!\\)((?:\\\\)*)\|")
 # an @mention (GitHub user or team) or an issue/PR reference (#12, owner/repo#12, GH-12)
@@ -66,12 +76,16 @@ def plain(value: object) -> str:
     """A data value as one line of text: ``None`` -> ``""``, runs of white space -> one space.
 
     Control characters other than white space are dropped (they have no glyph and some
-    renderers reject them).
+    renderers reject them). Bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E,
+    U+200F, U+061C), which make text read reversed, are shown as visible ``[U+202E]``
+    (validation refuses them in data; this holds for text that was not validated, such as
+    a pull request's data in the diff comment).
     """
     if value is None:
         return ""
     text = _WS.sub(" ", str(value)).strip()
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    text = "".join(ch for ch in text if ch >= " " and ch != "\x7f")
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", text)
 
 
 def html(value: object) -> str:
@@ -137,6 +151,29 @@ def table_pipes(cell: str) -> str:
 def typst(value: object) -> str:
     """Text for Typst markup: every character with a meaning in markup escaped."""
     return "".join("\\" + ch if ch in _TYPST_SPECIAL else ch for ch in plain(value))
+
+
+_JSON_HTML = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_HTML_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def json_html(obj: Any, **dumps: Any) -> str:
+    """``obj`` as JSON safe to inline in HTML, inside ``<script>`` or an attribute's text.
+
+    The characters that mean something to the HTML parser (``<``, ``>``, ``&``) and the
+    two that once ended a JavaScript string (U+2028, U+2029) are written as ``\\uXXXX``
+    escapes; outside strings JSON never holds them, so the text is still JSON and
+    ``json.loads`` gives back ``obj``. ``dumps`` are :func:`json.dumps` options.
+    """
+    dumps.setdefault("ensure_ascii", False)
+    text = _json.dumps(obj, **dumps)
+    return _JSON_HTML_RE.sub(lambda m: _JSON_HTML[m.group(0)], text)
 
 
 def _neutralise(text: str) -> str:

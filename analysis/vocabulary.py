@@ -17,6 +17,8 @@ __all__ = [
     "FIT_METHODS",
     "GRADE_DOMAINS",
     "GRADE_RATINGS",
+    "HARM_LABELS",
+    "HARM_TYPES",
     "MEASURES",
     "MEASURE_LABELS",
     "OUTCOME_TYPES",
@@ -71,6 +73,16 @@ DISEASES: tuple[str, ...] = tuple(DISEASE_LABELS)
 #: outcome types of a trial's counts; the primary analysis pools the first two
 OUTCOME_TYPES: tuple[str, ...] = ("improvement", "responder", "relapse_free", "treatment_success")
 PRIMARY_OUTCOMES: tuple[str, ...] = ("improvement", "responder")
+
+#: harms: patients with at least one event of the kind, per arm (data/outcomes.csv)
+HARM_LABELS: dict[str, str] = {
+    "serious_adverse_event": "serious adverse events",
+    "adverse_event_withdrawal": "withdrawals because of adverse events",
+    "death": "deaths",
+    "thromboembolic_event": "thromboembolic events",
+    "any_adverse_event": "any adverse event",
+}
+HARM_TYPES: tuple[str, ...] = tuple(HARM_LABELS)
 
 #: extraction status of a row: counts quoted, computed from quoted figures, or not yet extracted
 STATUSES: tuple[str, ...] = ("verified", "derived", "pending")

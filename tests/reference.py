@@ -1,12 +1,12 @@
-"""Access to the R metafor reference results in ``../shared/reference``.
+"""Access to the R metafor reference results, the project's own test fixtures.
 
-The directory lies beside the repository clone (CI checks out ``shared/`` next to it):
-``<repo>/../shared/reference``. Each data set NAME has ``NAME.csv`` (the project's study
-schema) and ``NAME.json`` (what metafor 3.8-1 computes on it; see the README there).
+They live in ``tests/fixtures/metafor/`` (with their README and ``make_reference.R``, the R
+script that regenerates them with metafor 3.8-1). Each data set NAME has ``NAME.csv`` (the
+project's study schema) and ``NAME.json`` (what metafor computes on it; see the README there).
 
 Public API
 ----------
-SHARED_DIR, REFERENCE_DIR, REGISTER : pathlib.Path  ($IVIG_SHARED overrides ../shared)
+REFERENCE_DIR : pathlib.Path         ``tests/fixtures/metafor``
 names() -> list[str]                 data set names that have both a CSV and a JSON, sorted
 load_csv(name) -> dict[str, numpy.ndarray | list[str]]
     columns of NAME.csv: study_id (list of str), year, ivig_improved, ivig_total,
@@ -22,19 +22,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-#: The team's shared material: ``$IVIG_SHARED`` when set (GitHub Actions checks it out inside
-#: the workspace), otherwise ``shared/`` beside the clone.
-SHARED_DIR = Path(
-    os.environ.get("IVIG_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
-)
-REFERENCE_DIR = SHARED_DIR / "reference"
-REGISTER = SHARED_DIR / "data" / "trials_register.csv"
+#: The metafor reference results: part of the repository, so a fresh clone (or a fork's CI)
+#: runs the conformance tests with nothing beside it.
+REFERENCE_DIR = Path(__file__).resolve().parent / "fixtures" / "metafor"
 
 _INT_COLUMNS = ("year", "ivig_improved", "ivig_total", "control_improved", "control_total")
 
@@ -44,9 +39,7 @@ __all__ = [
     "close",
     "POOLED",
     "figures",
-    "SHARED_DIR",
     "REFERENCE_DIR",
-    "REGISTER",
     "names",
     "load_csv",
     "load_json",

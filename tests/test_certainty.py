@@ -27,7 +27,33 @@ def test_rob_all_low_is_not_serious():
 def test_rob_not_assessed_counts_against_the_evidence():
     d = gr.risk_of_bias([1, 1, 1], ["not_assessed", None, "low"])
     assert d.rating == "serious"
-    assert "2 of 3 trials have no overall RoB 2 judgement" in d.reason
+    assert "2 of 3 trials have no overall RoB 2 judgement yet" in d.reason
+    assert d.provisional == gr.PROVISIONAL_ROB + " for 2 of 3 trials"
+
+
+def test_rob_nothing_assessed_is_provisional_and_never_reassures():
+    """Nothing assessed: rated down one level, marked provisional, and no "0 % at high risk"."""
+    d = gr.risk_of_bias([3, 1], ["not_assessed", ""])
+    assert d.rating == "serious" and d.provisional == "provisional: risk of bias not yet assessed"
+    assert "not yet assessed" in d.reason and "no trial of this result" in d.reason
+    assert "high risk" not in d.reason and "0 %" not in d.reason
+    c = gr.rate([d] + [_domain(n) for n in gr.DOMAINS if n != "risk_of_bias"])
+    assert c.provisional == gr.PROVISIONAL_ROB and c.to_dict()["provisional"] == c.provisional
+
+
+def test_rob_assessed_is_not_provisional():
+    d = gr.risk_of_bias([1, 1, 1], ["low", "low", "high"])
+    assert d.provisional is None and d.rating == "not_serious"
+    assert "1 assessed trial at high risk (33 % of the weight)" in d.reason
+    # a minority unassessed: shown in the reason, not provisional
+    assert gr.risk_of_bias([4, 1], ["low", None]).provisional is None
+
+
+def test_reviewer_judgement_of_rob_ends_provisional():
+    d = gr.risk_of_bias([1], [None])
+    c = gr.rate([d] + [_domain(n) for n in gr.DOMAINS if n != "risk_of_bias"])
+    o = {"risk_of_bias": Override("risk_of_bias", "serious", "judged from full text", "R. V.")}
+    assert gr.apply_overrides(c, o).provisional is None
 
 
 def test_rob_is_weighted():
@@ -86,19 +112,51 @@ def test_indirectness_one_disease_flag_weighted():
     assert d.rating == "serious" and "children only" in d.reason
 
 
+def test_indirectness_of_outcome_must_and_must_not_downgrade():
+    w, dis = [3, 1], ["cidp", "cidp"]
+    # a secondary outcome in most of the weight: serious
+    d = gr.indirectness(w, dis, [None, None], ["a secondary outcome of the trial", None])
+    assert d.rating == "serious" and d.reason.startswith("outcome: trials carrying 75 %")
+    # ... in a minority of the weight: named, not rated down
+    d = gr.indirectness(w, dis, [None, None], [None, "improvement not defined"])
+    assert d.rating == "not_serious" and "improvement not defined" in d.reason
+    assert "not rated down" in d.reason
+    # population and outcome both indirect in most of the weight: very serious
+    d = gr.indirectness(w, dis, ["children only", None], ["improvement not defined", None])
+    assert d.rating == "very_serious"
+    # several diseases and an indirect outcome: two sources
+    d = gr.indirectness(w, ["cidp", "multiple_sclerosis"], [None, None], ["secondary", None])
+    assert d.rating == "very_serious"
+
+
 # --------------------------------------------------------------------------- imprecision
+
+
+Z = 1.959963984540054 + 0.8416212335729143
 
 
 def test_ois_matches_the_two_proportion_formula():
     # p0 = 0.2, p1 = 0.25: 2 * (1.959964 + 0.841621)^2 * (0.16 + 0.1875) / 0.05^2
-    z = 1.959963984540054 + 0.8416212335729143
-    assert gr.optimal_information_size(0.2) == pytest.approx(2 * z**2 * 0.3475 / 0.0025)
-    # 0.9 * 1.25 >= 1: a 25 % relative reduction of not improving (0.1 -> 0.075)
-    assert gr.optimal_information_size(0.9) == pytest.approx(
-        2 * z**2 * (0.1 * 0.9 + 0.075 * 0.925) / 0.025**2
-    )
+    assert gr.optimal_information_size(0.2) == pytest.approx(2 * Z**2 * 0.3475 / 0.0025)
     assert gr.optimal_information_size(1.0) is None
     assert gr.optimal_information_size(None) is None
+
+
+def test_ois_stays_on_the_outcome_as_worded():
+    """0.95 * 1.25 >= 1: a 25 % relative reduction of *improvement* (95 % -> 71 %), never a
+    size computed on not improving (5 % -> 3.75 %, 8,838) while worded on improvement."""
+    size = gr.information_size(0.95)
+    assert size is not None and size.direction == "reduction"
+    assert (size.p0, size.p1) == pytest.approx((0.95, 0.7125))
+    assert size.n == pytest.approx(2 * Z**2 * (0.95 * 0.05 + 0.7125 * 0.2875) / 0.2375**2)
+    assert size.n < 100
+    assert size.describe("improvement") == (
+        "a 25 % relative reduction in improvement, from 95 % to 71 %"
+    )
+    d = gr.imprecision(0.8, 1.1, 41, 0.95)  # within the thresholds, fewer than the OIS
+    assert d.rating == "serious"
+    assert "relative reduction in improvement, from 95 % to 71 %" in d.reason
+    assert "8838" not in d.reason and "not improv" not in d.reason
 
 
 def test_imprecision_rules():
@@ -115,6 +173,21 @@ def test_imprecision_rules():
     assert gr.imprecision(None, 2.0, big, 0.2).rating == "very_serious"
 
 
+def test_imprecision_very_serious_far_from_the_ois_with_a_large_effect_in_the_ci():
+    """17 participants, CI 0.93 to 12.2: no effect and a large benefit, far from the OIS."""
+    ois = gr.optimal_information_size(0.22)
+    assert ois is not None and 17 < gr.OIS_FAR * ois
+    d = gr.imprecision(0.93, 12.2, 17, 0.22)
+    assert d.rating == "very_serious" and d.downgrade == 2
+    assert "no effect and a large effect (RR 2)" in d.reason and "far from" in d.reason
+    # must not: the same CI with the information size nearly met (>= half of it)
+    assert gr.imprecision(0.93, 12.2, int(ois * 0.6), 0.22).rating == "serious"
+    # must not: far from the OIS but the CI stops short of a large effect
+    assert gr.imprecision(0.93, 1.9, 17, 0.22).rating == "serious"
+    # a large harm side counts the same
+    assert gr.imprecision(0.3, 1.1, 17, 0.22).rating == "very_serious"
+
+
 # --------------------------------------------------------------------------- publication bias
 
 
@@ -123,6 +196,63 @@ def test_publication_bias_needs_ten_trials():
     assert d.rating == "not_assessable" and d.downgrade == 0 and "at least 10" in d.reason
     assert gr.publication_bias(12, 0.03).rating == "serious"
     assert gr.publication_bias(12, 0.40).rating == "not_serious"
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "rating"),
+    [
+        (3, 3, "not_serious"),  # nothing known to be missing
+        (9, 10, "not_serious"),  # 10 %: below a quarter
+        (3, 4, "serious"),  # 25 %
+        (3, 6, "serious"),  # half
+        (2, 5, "serious"),  # 60 %: the analysed trials a minority (the protocol's minimum)
+        (1, 4, "very_serious"),  # 75 %: the analysed trials hold a quarter of the evidence
+        (1, 5, "very_serious"),
+        (1, 12, "very_serious"),
+    ],
+)
+def test_known_missing_evidence_in_trials(k, n, rating):
+    m = gr.missing_evidence(k, n, awaiting=[f"T{i}" for i in range(n - k)])
+    assert m.basis == "trials" and m.share == pytest.approx((n - k) / n)
+    d = gr.publication_bias(k, None, m)
+    assert d.rating == rating
+    if n > k:
+        assert f"{n - k} identified trial" in d.reason and "T0" in d.reason
+        assert f"of {n} trials that could be analysed" in d.reason
+
+
+def test_trials_reporting_only_another_outcome_are_not_missing_evidence():
+    # 1 analysed of 5 identified; 3 await counts, 1 reports another outcome type only
+    m = gr.missing_evidence(1, 5, awaiting=["A", "B", "C"])
+    assert (m.n_awaiting, m.share) == (3, 0.75)
+    assert gr.publication_bias(1, None, m).rating == "very_serious"
+    m = gr.missing_evidence(2, 5, awaiting=["A"])  # 1 of 3 that could be analysed
+    assert gr.publication_bias(2, None, m).rating == "serious"
+    with pytest.raises(ValueError, match="more trials analysed and awaiting"):
+        gr.missing_evidence(3, 4, awaiting=["A", "B"])
+
+
+def test_known_missing_evidence_weighs_participants_when_every_size_is_known():
+    # one small trial of four missing: 25 % of the trials but 3 % of the participants
+    m = gr.missing_evidence(3, 4, participants_analysed=1000, participants_awaiting=30)
+    assert m.basis == "participants" and m.share == pytest.approx(30 / 1030)
+    assert gr.publication_bias(3, None, m).rating == "not_serious"
+    # one large trial missing: most of the participants
+    m = gr.missing_evidence(3, 4, participants_analysed=200, participants_awaiting=600)
+    d = gr.publication_bias(3, None, m)
+    assert d.rating == "very_serious" and "600 of 800 randomised participants" in d.reason
+    # a size unknown: counted in trials
+    assert gr.missing_evidence(3, 4, 200, None).basis == "trials"
+
+
+def test_missing_evidence_and_small_study_test_take_the_more_serious():
+    none_missing = gr.missing_evidence(12, 12)
+    assert gr.publication_bias(12, 0.03, none_missing).rating == "serious"
+    half = gr.missing_evidence(12, 24)
+    d = gr.publication_bias(12, 0.40, half)
+    assert d.rating == "serious" and "Egger" in d.reason and "12 identified trials" in d.reason
+    with pytest.raises(ValueError):
+        gr.missing_evidence(5, 4)
 
 
 # --------------------------------------------------------------------------- overall and overrides

@@ -9,6 +9,7 @@ import pytest
 
 from analysis.evidence import certainty_file as cf
 from analysis.evidence.validate import package_fields, validate
+from tests.snapshot import SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ",".join(cf.COLUMNS) + "\n"
@@ -20,9 +21,14 @@ def _write(tmp_path: Path, body: str) -> Path:
     return p
 
 
-def test_shipped_file_holds_no_invented_judgement():
+def test_shipped_file_follows_the_rules():
+    """A rule of data/ (whatever judgements it holds): the file passes its checks."""
     assert cf.check(ROOT / "data" / cf.CERTAINTY, package_fields()) == ()
-    assert cf.read_overrides(ROOT / "data" / cf.CERTAINTY) == {}
+
+
+def test_snapshot_file_holds_no_judgement():
+    assert cf.check(SNAPSHOT / cf.CERTAINTY, package_fields()) == ()
+    assert cf.read_overrides(SNAPSHOT / cf.CERTAINTY) == {}
 
 
 def test_missing_file_is_fine(tmp_path):
@@ -78,7 +84,7 @@ def test_bad_header(tmp_path):
 
 def test_validate_reports_certainty_problems_with_the_data(tmp_path):
     for name in ("studies.csv", "datapackage.json", "references.bib"):
-        shutil.copy(ROOT / "data" / name, tmp_path / name)
+        shutil.copy(SNAPSHOT / name, tmp_path / name)
     _write(tmp_path, "placebo,cidp,imprecision,maybe,r,x\n")
     report = validate(tmp_path)
     assert not report.ok

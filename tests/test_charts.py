@@ -25,8 +25,9 @@ def _frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def studies():
-    return data.load_studies()
+def studies(snapshot_studies):
+    """The frozen data snapshot's rows (tests/conftest.py), never today's data/."""
+    return snapshot_studies
 
 
 @pytest.fixture(scope="module")

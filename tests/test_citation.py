@@ -232,3 +232,15 @@ def test_named_authors_are_listed_with_their_declarations(tmp_path):
     assert s["Contributions"] == "Ann Doe: Data curation."
     assert s["Conflicts of interest"] == "Ann Doe: None declared."
     assert s["Funding"] == "Fund X."
+
+
+def test_a_development_build_publishes_no_release_date_in_its_cff(tmp_path):
+    """The site's CITATION.cff of an unreleased build: a development version, no date-released;
+    a release's file is the repository's, unchanged."""
+    paths = citation.write_downloads(ROOT, tmp_path / "dev", **DEV)
+    dev = yaml.safe_load(next(p for p in paths if p.name == "CITATION.cff").read_text())
+    assert "date-released" not in dev
+    assert dev["version"] == "0.1.0.dev0+0123456789ab".replace("0.1.0", str(cff()["version"]))
+    source = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    c = citation.load(ROOT, released=True)
+    assert citation.cff_for_build(source, c) == source

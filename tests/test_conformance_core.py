@@ -1,6 +1,6 @@
 """Conformance of the engine core with R metafor 3.8-1 on every reference data set.
 
-For every ``../shared/reference/NAME.json`` and every measure (RR, OR, RD) this runs the
+For every ``tests/fixtures/metafor/NAME.json`` and every measure (RR, OR, RD) this runs the
 study effects, the Mantel-Haenszel, inverse-variance and Peto common-effect models and
 the random-effects model for each of the eight tau² estimators with z and Hartung-Knapp
 inference, and compares every figure of the JSON blocks this part of the engine covers.
@@ -192,7 +192,7 @@ def test_common_peto(name, measure):
 
 def test_every_reference_set_is_covered():
     """Every JSON has all three measures and every block this module covers."""
-    assert names(), "no reference data sets found in ../shared/reference"
+    assert names(), "no reference data sets found in tests/fixtures/metafor"
     for name in names():
         ref = load_json(name)
         for measure in MEASURES:

@@ -18,7 +18,13 @@ def test_both_modes_read_the_same_rows(tmp_path, mode):
     f.write_bytes(csvfile.BOM + TEXT.encode())
     table = csvfile.read(f, mode=mode, name="t.csv")
     assert table.rows == ROWS
-    warned = ("t.csv:1:-: warning: UTF-8 byte-order mark at the start of the file (ignored)",)
+    warned = (
+        "t.csv:1:-: warning: UTF-8 byte-order mark at the start of the file, as a spreadsheet"
+        " saves it (ignored); python -m analysis validate --fix removes it",
+        "t.csv:1:-: warning: Windows line endings (CRLF), as a spreadsheet saves them: every"
+        " line of the file would change in the pull request; python -m analysis validate --fix"
+        " rewrites them as LF",
+    )
     assert tuple(str(p) for p in table.problems) == (warned if mode == "all" else ())
 
 
@@ -66,3 +72,21 @@ def test_bytes_not_utf8_kept_or_raised_with_their_line(tmp_path):
     assert table.problems == () and table.rows[1][1][0] == "M\udcfcller"
     with pytest.raises(UserError, match=r"^t:2:-: not UTF-8 text \(byte 5\)$"):
         csvfile.read(f, mode="first", name="t")
+
+
+@pytest.mark.parametrize(("sep", "word"), [(";", "semicolons"), ("\t", "tabs")])
+def test_semicolon_or_tab_separated_files_are_explained_in_one_line(tmp_path, sep, word):
+    f = tmp_path / "t.csv"
+    f.write_text(sep.join(["study_id", "year", "ivig_total"]) + "\nA" + sep + "1990" + sep + "3\n")
+    table = csvfile.read(f, mode="all", name="t.csv")
+    assert table.rows == ()
+    assert [str(p) for p in table.problems] == [
+        f"t.csv:1:-: values separated by {word}, not commas (a spreadsheet's export): save the"
+        " file again as CSV with commas, e.g. Excel 'CSV UTF-8 (Comma delimited)', LibreOffice"
+        " 'Text CSV' with field delimiter ','"
+    ]
+    with pytest.raises(UserError, match=f"t.csv:1:-: values separated by {word}"):
+        csvfile.read(f, mode="first", name="t.csv")
+    # a comma-separated header whose values hold semicolons is not taken for one
+    f.write_text("a,b;c;d,e\n1,2\n")
+    assert csvfile.read(f, mode="all", name="t.csv").problems == ()

@@ -28,10 +28,29 @@ def _name(requirement: str) -> str:
 
 
 def _declared() -> tuple[set[str], set[str]]:
+    """(what the package may import: the runtime and the ``site`` extra, the dev tools)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     runtime = {_name(r) for r in project["dependencies"]}
+    runtime |= _site()
     dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
     return runtime, dev
+
+
+def _site() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {_name(r) for r in project["optional-dependencies"]["site"]}
+
+
+def _core() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {_name(r) for r in project["dependencies"]}
+
+
+def _locked(name: str) -> set[str]:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    return {
+        m.group(1).lower().replace("_", "-") for m in re.finditer(r"(?m)^([A-Za-z0-9_.-]+)==", text)
+    }
 
 
 def _imported(folder: Path) -> set[str]:
@@ -76,3 +95,68 @@ def test_tests_and_benchmarks_import_only_declared_packages():
     used = _distributions(_imported(ROOT / "tests") | _imported(ROOT / "bench"))
     undeclared = {m: d for m, d in used.items() if d not in runtime | dev}
     assert undeclared == {}, "imported by tests/ or bench/ but declared nowhere"
+
+
+def test_the_runtime_lock_brings_no_site_toolchain():
+    """``pip install`` of the package (requirements.lock) is the analysis alone; the site
+    toolchain and the dev tools are pinned in requirements-dev.lock."""
+    runtime, dev = _locked("requirements.lock"), _locked("requirements-dev.lock")
+    assert _core() <= runtime
+    assert not runtime & (_site() | {"jupyter-client", "ipykernel", "pytest", "ruff", "mypy"})
+    assert _core() | _site() <= dev
+    assert runtime <= dev
+    pins = {}
+    for name in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for m in re.finditer(r"(?m)^([A-Za-z0-9_.-]+)==(\S+)", text):
+            pins.setdefault(m.group(1).lower(), set()).add(m.group(2))
+    assert {k: v for k, v in pins.items() if len(v) > 1} == {}, "the two locks disagree"
+
+
+_BLOCKER = """
+import importlib.abc, sys
+SITE = {site!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in SITE:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (site toolchain blocked)")
+sys.meta_path.insert(0, Block())
+import runpy
+sys.argv = ["analysis", *sys.argv[1:]]
+runpy.run_module("analysis", run_name="__main__")
+"""
+
+
+def test_meta_and_validate_need_no_site_toolchain(tmp_path):
+    """The ``meta`` and ``validate`` commands run with every package of the ``site`` extra
+    unimportable, as after ``pip install`` of the runtime alone."""
+    import subprocess
+
+    modules = set()
+    for dist in _site():
+        try:
+            modules |= {
+                m
+                for m, ds in metadata.packages_distributions().items()
+                if dist in {d.lower().replace("_", "-") for d in ds}
+            }
+        except Exception:  # pragma: no cover - metadata of an odd distribution
+            continue
+    modules |= {"altair", "jinja2", "vl_convert", "pypandoc", "typst", "nbformat", "nbclient"}
+    modules |= {"IPython", "ipykernel", "tinycss2", "fontTools", "jupyter_client"}
+    script = tmp_path / "blocked.py"
+    script.write_text(_BLOCKER.format(site=sorted(modules)), encoding="utf-8")
+    fixture = ROOT / "tests" / "fixtures" / "meta" / "good.csv"
+    for args in (
+        ["meta", str(fixture), "--json"],
+        ["validate", str(ROOT / "tests/fixtures/data_snapshot")],
+    ):
+        proc = subprocess.run(
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            timeout=300,
+        )
+        assert proc.returncode == 0, (args[0], proc.stderr[-2000:])

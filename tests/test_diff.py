@@ -26,6 +26,7 @@ from analysis.publish.diff import (
     pooled_results,
     read_studies,
 )
+from tests.snapshot import SNAPSHOT, copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -242,8 +243,10 @@ def test_results_file_without_comparisons_is_refused(tmp_path):
 
 
 def test_unknown_revision_is_a_user_error():
-    with pytest.raises(UserError, match="git rev-parse"):
-        load_side("no-such-revision-xyz", ROOT)
+    with pytest.raises(UserError) as err:
+        load_side("v0.1.0-no-such-tag", ROOT)
+    assert str(err.value).startswith("no revision or tag 'v0.1.0-no-such-tag'")
+    assert "\n" not in str(err.value) and "fatal" not in str(err.value)
 
 
 def test_read_studies_needs_study_id():
@@ -286,13 +289,12 @@ def _edit_cell(root: Path, study_id: str, column: str, value: str) -> None:
 
 
 def test_revisions_are_analysed_with_the_real_engine(tmp_path):
-    import shutil
 
     from analysis.report.results_bundle import compute
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    shutil.copytree(ROOT / "data", repo / "data")
+    copy_snapshot(repo / "data")
     (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
@@ -362,7 +364,7 @@ def test_bare_pooled_estimates_take_k_of_their_analysis():
 def test_descriptor_and_bibliography_changes_are_flagged_for_review():
     from analysis.publish.diff import diff_bibliography, diff_package
 
-    pkg = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
+    pkg = (SNAPSHOT / "datapackage.json").read_text(encoding="utf-8")
     doc = json.loads(pkg)
     fields = doc["resources"][0]["schema"]["fields"]
     fields[14]["constraints"]["enum"].append("checked")
@@ -465,15 +467,19 @@ def test_first_line_in_words_and_empty_sections_left_out():
     a = bundle(placebo=meta(3, 2.31, 1.50, 3.55), corticosteroid=meta(2, 0.9, 0.5, 1.6))
     md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
     lines = md.splitlines()
-    assert lines[2] == "IVIG vs placebo: RR 2.48 → 2.31, still favours IVIG."
+    assert lines[2] == (
+        "IVIG vs placebo: RR 2.48 (1.60 to 3.80) → 2.31 (1.50 to 3.55), still favours IVIG;"
+        " certainty not rated; 3 trials in the analysis."
+    )
     assert "### Trials" not in md
     assert "#### IVIG vs placebo" in md and "#### IVIG vs corticosteroids" not in md
     assert "Unchanged: IVIG vs corticosteroids." in md
     flipped = bundle(placebo=meta(3, 1.2, 0.8, 1.9), corticosteroid=meta(2, 0.9, 0.5, 1.6))
     md = compare(Side("base", b, BASE_ROWS), Side("head", flipped, BASE_ROWS)).to_markdown()
     assert md.splitlines()[2] == (
-        "IVIG vs placebo: RR 2.48 → 1.20, now **inconclusive (the CI includes no effect)**"
-        " (before: favours IVIG)."
+        "IVIG vs placebo: RR 2.48 (1.60 to 3.80) → 1.20 (0.80 to 1.90), now **inconclusive"
+        " (the CI includes no effect)** (before: favours IVIG); certainty not rated;"
+        " 3 trials in the analysis."
     )
     assert (
         "Suggested version bump: **major** (the primary result of IVIG vs placebo changed"
@@ -481,34 +487,40 @@ def test_first_line_in_words_and_empty_sections_left_out():
     )
     same = compare(Side("base", b, BASE_ROWS), Side("head", b, BASE_ROWS)).to_markdown()
     assert "Suggested version bump: **patch** (no trial added and no primary conclusion" in same
-    assert same.splitlines()[2] == "No primary (random-effects) result changes."
+    assert same.splitlines()[2] == "No main result changes."
     assert "### Pooled results" not in same and "|" not in same
 
 
-def test_forest_images_for_the_comparisons_that_moved(tmp_path):
+def test_forest_images_for_the_comparisons_that_moved(tmp_path, snapshot_bundle):
     """Issue 15: before/after SVGs (vl-convert) for each comparison whose primary moved."""
     from analysis.publish.diff import forest_images
-    from analysis.report.results_bundle import compute
 
-    real = compute(ROOT)
+    real = snapshot_bundle
     moved = copy.deepcopy(real)
     moved["comparisons"]["placebo"]["random"]["estimate"] *= 1.1
     d = compare(Side("a", real), Side("b", moved))
     files = forest_images(d, tmp_path)
-    assert [f.name for f in files] == ["forest-placebo-before.svg", "forest-placebo-after.svg"]
+    assert [f.name for f in files] == [
+        "forest-placebo-before.svg",
+        "forest-placebo-before.png",
+        "forest-placebo-after.svg",
+        "forest-placebo-after.png",
+    ]
     for f in files:
-        assert f.read_text(encoding="utf-8").startswith("<svg")
+        if f.suffix == ".svg":
+            assert f.read_text(encoding="utf-8").startswith("<svg")
+        else:  # PNG beside it (GitHub comments and many viewers show no SVG)
+            assert f.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and f.stat().st_size > 1000
     assert forest_images(compare(Side("a", real), Side("b", real)), tmp_path / "none") == []
 
 
 def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_rules(tmp_path):
     """The base of a diff may predate a rule (here: the 10^7 bound on counts); it is analysed
     with the current code and rules, and the descriptor change is listed for review."""
-    import shutil
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    shutil.copytree(ROOT / "data", repo / "data")
+    copy_snapshot(repo / "data")
     pkg_path = repo / "data" / "datapackage.json"
     old = json.loads(pkg_path.read_text(encoding="utf-8"))
     for f in old["resources"][0]["schema"]["fields"]:
@@ -521,7 +533,7 @@ def test_a_revision_from_before_a_rule_was_added_is_analysed_under_the_current_r
     base = load_side("HEAD", repo)
     assert base.package == json.dumps(old, indent=2) + "\n"  # the revision's own text
     assert base.bundle["comparisons"]["placebo"] is not None
-    head = Side("now", base.bundle, base.studies, (ROOT / "data/datapackage.json").read_text())
+    head = Side("now", base.bundle, base.studies, (SNAPSHOT / "datapackage.json").read_text())
     md = compare(base, head).to_markdown()
     assert "**Rules changed** in `data/datapackage.json`" in md
     assert "`resources[0].schema.fields[6].constraints.maximum`" in md
@@ -539,8 +551,305 @@ def test_first_line_says_what_happens_to_the_certainty():
     a = rated(bundle(placebo=meta(3, 2.31, 1.50, 3.55)), "low")
     md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
     assert md.splitlines()[2] == (
-        "IVIG vs placebo: RR 2.48 → 2.31, still favours IVIG; certainty unchanged (low)."
+        "IVIG vs placebo: RR 2.48 (1.60 to 3.80) → 2.31 (1.50 to 3.55), still favours IVIG;"
+        " certainty low (unchanged); 3 trials in the analysis."
     )
     a = rated(bundle(placebo=meta(3, 2.31, 1.50, 3.55)), "very_low")
     md = compare(Side("base", b, BASE_ROWS), Side("head", a, BASE_ROWS)).to_markdown()
-    assert md.splitlines()[2].endswith("still favours IVIG; certainty low → **very low**.")
+    assert md.splitlines()[2].endswith(
+        "still favours IVIG; certainty low → **very low**; 3 trials in the analysis."
+    )
+
+
+# --------------------------------------------------------------------------- issue 24
+
+
+def with_trials(entry, trials, participants, model="random"):
+    """A meta object whose studies carry their own RR and CI, with the summary's
+    participants and headline model (as results.json has them)."""
+    entry["studies"] = [
+        {"study_id": sid, "yi": 0.1, "vi": 0.2, "estimate": e, "ci_low": lo, "ci_high": hi}
+        for sid, e, lo, hi in trials
+    ]
+    entry["summary"] = {"trials": len(trials), "participants": participants, "model": model}
+    return entry
+
+
+def register(comparator, ids):
+    """Rows of studies.csv naming their comparator (any status)."""
+    return tuple({"study_id": s, "comparator": comparator, "ivig_improved": ""} for s in ids)
+
+
+def single(sid="Smith2020", est=1.14, lo=0.54, hi=2.40, n=32):
+    m = meta(1, est, lo, hi, ids=[sid])
+    m["random"].update(ci_low=None, ci_high=None, tau2=None, i2=None)
+    m["common"]["mh"] = {"estimate": est, "ci_low": lo, "ci_high": hi}
+    return with_trials(m, [(sid, est, lo, hi)], n, model="common.mh")
+
+
+def test_headline_first_trial_gives_its_own_rr_ci_and_participants():
+    """k = 1: the trial's own RR and CI (not the random-effects "–"), nothing pooled."""
+    base = Side("base", bundle(), register("corticosteroid", ["Smith2020", "Other2019"]))
+    head = Side(
+        "head",
+        bundle(corticosteroid=single()),
+        register("corticosteroid", ["Smith2020", "Other2019"]),
+    )
+    for fmt in ("markdown", "text"):
+        from analysis.publish.diff import comment
+
+        first = comment.report(compare(base, head), 2, fmt).splitlines()[
+            2 if fmt == "markdown" else 3
+        ]
+        assert first == (
+            "IVIG vs corticosteroids: first trial, Smith2020: RR 1.14 (0.54 to 2.40),"
+            " 32 participants; nothing pooled yet (1 of 2 identified trials);"
+            " certainty not rated."
+        )
+
+
+def test_headline_two_trials_first_pooled_result_with_k_of_n():
+    """k = 1 -> 2: the first pooled result, what it stood on before, k of n identified."""
+    ids = ["Smith2020", "Jones2024", "Pending2025"]
+    base = Side("b", bundle(corticosteroid=single()), register("corticosteroid", ids))
+    pooled = with_trials(
+        meta(2, 1.30, 0.70, 2.41, ids=ids[:2]),
+        [("Smith2020", 1.14, 0.54, 2.40), ("Jones2024", 1.5, 0.8, 2.8)],
+        90,
+    )
+    pooled["findings"] = {"all": {"certainty": {"label": "very_low"}}}
+    head = Side("h", bundle(corticosteroid=pooled), register("corticosteroid", ids))
+    line = compare(base, head).to_markdown().splitlines()[2]
+    assert line == (
+        "IVIG vs corticosteroids: first pooled result, RR 1.30 (0.70 to 2.41) from 2 trials,"
+        " 90 participants (before: one trial, Smith2020, RR 1.14 (0.54 to 2.40)),"
+        " inconclusive (the CI includes no effect); certainty not rated → **very low**;"
+        " 2 of 3 identified trials (was 1)."
+    )
+
+
+def test_headline_pooled_flip_says_before_after_certainty_and_k_of_n():
+    ids = [f"T{i}" for i in range(6)]
+    trials = [(s, 1.2, 0.8, 1.9) for s in ids]
+    old = with_trials(meta(4, 1.20, 0.95, 1.52, ids=ids[:4]), trials[:4], 300)
+    new = with_trials(meta(5, 1.31, 1.06, 1.62, ids=ids[:5]), trials[:5], 380)
+    old["findings"] = {"all": {"certainty": {"label": "low"}}}
+    new["findings"] = {"all": {"certainty": {"label": "moderate"}}}
+    d = compare(
+        Side("b", bundle(placebo=old), register("placebo", ids)),
+        Side("h", bundle(placebo=new), register("placebo", ids)),
+    )
+    assert d.to_markdown().splitlines()[2] == (
+        "IVIG vs placebo: RR 1.20 (0.95 to 1.52) → 1.31 (1.06 to 1.62), 380 participants,"
+        " now **favours IVIG** (before: inconclusive (the CI includes no effect));"
+        " certainty low → **moderate**; 5 of 6 identified trials (was 4)."
+    )
+
+
+def test_internal_keys_are_words_and_sensitivity_rows_collapse():
+    """No `findings, cidp | common.mh`: analyses and models in words; the sensitivity
+    analyses behind one summary line (a <details> in the comment)."""
+    old = meta(3, 2.0, 1.2, 3.3)
+    new = meta(3, 2.1, 1.3, 3.4)
+    old["findings"] = {"cidp": {"model": "common.mh", "estimate": 2, "ci_low": 1, "ci_high": 3}}
+    new["findings"] = {"cidp": {"model": "common.mh", "estimate": 3, "ci_low": 2, "ci_high": 4}}
+    for m, e in ((old, 1.5), (new, 1.6)):
+        m["sensitivity"] = {
+            "tau2_methods": {"DL": {"estimate": e, "ci_low": 0.9, "ci_high": 2.0}},
+            "verified_only": meta(2, e, 0.9, 2.5),
+        }
+    d = compare(Side("b", bundle(placebo=old)), Side("h", bundle(placebo=new)))
+    from analysis.publish.diff import text
+
+    md, plain = d.to_markdown(), text(d)
+    for out in (md, plain):
+        assert "common.mh" not in out and "findings, cidp" not in out
+        assert "tau2 methods" not in out and "primary |" not in out
+    assert "summary of findings, CIDP, common effect (Mantel-Haenszel)" in plain
+    assert "summary of findings\\, CIDP" in md  # escaped in the comment, as all text is
+    assert (
+        "<summary>By disease and sensitivity analyses: 5 of 5 result(s) moved;"
+        " 1 changed significance." in md
+    )
+    assert "τ² estimator\\: DerSimonian\\-Laird | pooled" in md
+    assert "verified counts only" in md
+    assert "By disease and sensitivity analyses: 5 of 5 result(s) moved" in plain
+    assert "DerSimonian-Laird" not in plain  # collapsed: only the summary line in a terminal
+
+
+def test_text_format_has_no_markdown_escapes():
+    """The terminal report: data as written, no backslash, no **, no table pipes."""
+    b = bundle(placebo=meta(3, 1.4, 0.95, 2.1))
+    b["generated"] = "2026-11-30T23:47:23Z"
+    h = bundle(placebo=meta(4, 1.55, 1.12, 2.15, ids=["A1990", "B1995", "C2000", "D2010"]))
+    head_rows = BASE_ROWS + rows(("D2010", "2010", "9", "18", "4", "19", ""))
+    changed = rows(
+        ("A1990", "1990", "10", "20", "5", "20", "see https://example.org/x_(1) *now*"),
+        *[tuple(r.values()) for r in BASE_ROWS[1:]],
+    ) + rows(("D2010", "2010", "9", "18", "4", "19", ""))
+    from analysis.publish.diff import text
+
+    for head in (head_rows, changed):
+        out = text(compare(Side("v0.1", b, BASE_ROWS), Side(".", h, head)))
+        assert "\\" not in out and "**" not in out and "| " not in out and "`" not in out
+        assert "2026-11-30T23:47:23Z" in out
+    assert "(blank) → see https://example.org/x_(1) *now*" in out
+    assert "significance: not significant → significant" in out
+
+
+def test_cli_format_and_missing_tag_is_one_line(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(bundle(placebo=meta(3, 1.4, 0.95, 2.1))))
+    (tmp_path / "b.json").write_text(json.dumps(bundle(placebo=meta(4, 1.55, 1.12, 2.15))))
+    cmd = [sys.executable, "-m", "analysis", "diff", str(tmp_path / "a.json")]
+    md = subprocess.run([*cmd, str(tmp_path / "b.json")], capture_output=True, text=True, cwd=ROOT)
+    assert md.stdout.startswith("## Results diff")  # not a terminal: Markdown
+    txt = subprocess.run(
+        [*cmd, str(tmp_path / "b.json"), "--format", "text"], capture_output=True, text=True
+    )
+    assert txt.stdout.startswith("Results diff\n============\n") and "\\" not in txt.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "analysis", "diff", "v0.1.0-missing", "."],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "error: no revision or tag 'v0.1.0-missing' (git tag lists the tags,"
+        " git branch -a the branches)"
+    ]
+
+
+def _first_verified_row_edited(root: Path) -> tuple[str, str, str]:
+    """Change one verified count of the copied data by one (whatever today's values are)."""
+    import csv
+    import io
+
+    table = list(csv.DictReader(io.StringIO((root / "data/studies.csv").read_text("utf-8"))))
+    row = next(r for r in table if r["status"] == "verified" and r["ivig_improved"])
+    e, n = int(row["ivig_improved"]), int(row["ivig_total"])
+    new = str(e + 1 if e < n else e - 1)
+    _edit_cell(root, row["study_id"], "ivig_improved", new)
+    return row["study_id"], row["ivig_improved"], new
+
+
+def test_diff_without_arguments_in_a_contributors_clone(tmp_path):
+    """Clone, branch, commit a data change, run `diff` with no argument: the committed
+    change is shown (against the merge base with main, then with origin/main)."""
+    import os
+    import shutil
+
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-q", "-m", "data")
+    _git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    _git(clone, "checkout", "-q", "-b", "my-trial")
+    sid, before, after = _first_verified_row_edited(clone)
+    _git(clone, "commit", "-q", "-am", "correct a count")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for base in ("main", "origin/main"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "analysis", "diff", "--format", "text"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "0 trial(s) added, 0 removed, 1 changed" in proc.stdout
+        assert f"ivig_improved: {before} → {after}" in proc.stdout and sid in proc.stdout
+        assert f"From {base} (version" in proc.stdout  # labelled with the branch it left
+        if base == "main":
+            _git(clone, "branch", "-q", "-D", "main")  # then only origin/main is left
+    lone = tmp_path / "lone"
+    shutil.copytree(origin, lone)
+    _git(lone, "remote", "-v")
+    _git(lone, "branch", "-q", "-m", "main", "trunk")
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "diff"],
+        cwd=lone,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "no branch main or origin/main" in proc.stderr
+
+
+def test_the_readmes_diff_examples_work_as_written(tmp_path):
+    """Every `analysis diff` line of the README's examples runs in a contributor's clone
+    (a release tag, main, a committed branch) and exits 0."""
+    import os
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [
+        line.split("#", 1)[0].strip()
+        for line in readme.splitlines()
+        if line.startswith(".venv/bin/python -m analysis diff")
+    ]
+    assert len(commands) >= 3 and any(c.endswith("analysis diff") for c in commands)
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    copy_snapshot(origin / "data")  # frozen data: the test asserts no count of today
+    (origin / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", ".")
+    _git(origin, "commit", "-q", "-m", "data")
+    for tag in re.findall(r"diff (v\d+\.\d+\.\d+)", " ".join(commands)):
+        _git(origin, "tag", tag)
+    _git(tmp_path, "clone", "-q", str(origin), "clone")
+    clone = tmp_path / "clone"
+    _git(clone, "checkout", "-q", "-b", "my-trial")
+    _first_verified_row_edited(clone)
+    _git(clone, "commit", "-q", "-am", "a count")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[:3] == [".venv/bin/python", "-m", "analysis"]
+        proc = subprocess.run(
+            [sys.executable, *argv[1:]], cwd=clone, env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, (command, proc.stderr)
+        assert "Results diff" in proc.stdout, command
+
+
+def test_text_is_the_default_on_a_terminal_and_markdown_elsewhere(monkeypatch):
+    import argparse
+
+    from analysis.publish import diff
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert diff._format(argparse.Namespace(format=None, output=None)) == "text"
+    assert diff._format(argparse.Namespace(format=None, output=Path("x.md"))) == "markdown"
+    assert diff._format(argparse.Namespace(format="markdown", output=None)) == "markdown"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert diff._format(argparse.Namespace(format=None, output=None)) == "markdown"
+
+
+def test_the_comment_links_the_png_images_of_the_ci_run():
+    from analysis.publish.diff import images_note
+
+    files = [Path("out/forest-placebo-before.svg"), Path("out/forest-placebo-before.png")]
+    url = "https://github.com/o/r/actions/runs/12#artifacts"
+    note = images_note(files, "markdown", url)
+    assert "`forest-placebo-before.png` (PNG; SVG beside)" in note and ".svg`" not in note
+    assert f"[this CI run's `forest-plots` artifact]({url})" in note
+    for bad in ("javascript:alert(1)", "https://x.org/a b", "http://x.org/"):
+        assert "](" not in images_note(files, "markdown", bad)
+    assert images_note(files, "text") == (
+        "\nBefore/after forest plots of the comparisons that moved:"
+        " out/forest-placebo-before.png (SVG beside).\n"
+    )
+
+
+def test_the_pull_request_template_asks_only_about_the_changed_rows():
+    template = (ROOT / ".github" / "PULL_REQUEST_TEMPLATE.md").read_text(encoding="utf-8")
+    assert "analysis validate --changed" in template and "the rows you changed" in template
+    assert "analysis diff HEAD ." not in template and "`.venv/bin/python -m analysis diff`" in (
+        template
+    )

@@ -128,6 +128,7 @@ def test_forced_non_convergence_reason_reaches_the_site_text():
         register_rows=9,
         other=None,
         populations="CIDP",
+        certainty="",
     )
     assert "Note on the random-effects model: the REML estimate of tau² did not converge" in md
     ok = analyse_arrays(ids, years, ai, n, ci, n).to_dict()
@@ -143,5 +144,6 @@ def test_forced_non_convergence_reason_reaches_the_site_text():
         register_rows=9,
         other=None,
         populations="CIDP",
+        certainty="",
     )
     assert "Note on the random-effects model" not in md_ok

@@ -1,6 +1,6 @@
 """Conformance of the upper half of the engine and of ``meta --json`` with R metafor 3.8-1.
 
-Two layers, both on every data set of ``../shared/reference`` and every measure:
+Two layers, both on every data set of ``tests/fixtures/metafor`` and every measure:
 
 1. The modules: Egger (``egger``), Begg (``begg``), trim-and-fill (``trimfill.EE|DL|REML``),
    leave-one-out (``leave_one_out.EE|DL|REML``), cumulative (``cumulative_DL``) and

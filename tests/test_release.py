@@ -27,6 +27,7 @@ from analysis.publish.release import (
     suggested_bump,
 )
 from analysis.report import version
+from tests.snapshot import copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {
@@ -57,7 +58,7 @@ def repo(tmp_path) -> Path:
     (r / "pyproject.toml").write_text(_pyproject(pyproject, "0.1.0", r), encoding="utf-8")
     for name in ("CITATION.cff", ".zenodo.json"):
         shutil.copy(ROOT / name, r / name)
-    shutil.copytree(ROOT / "data", r / "data")
+    copy_snapshot(r / "data")
     git(r, "init", "-q", "-b", "main")
     git(r, "add", ".")
     git(r, "commit", "-q", "-m", "v0.1.0")
@@ -89,7 +90,8 @@ def digest(root: Path) -> dict[str, str]:
 
 def run_release(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "analysis", "release", *args, "--root", str(root)],
+        [sys.executable, "-m", "analysis", "release", *args, "--root", str(root)]
+        + ["--integrity-offline", str(ROOT / "tests/fixtures/surveil/clean")],  # no network
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -144,7 +146,7 @@ def test_first_release_without_tags(tmp_path):
     (r / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.1.0"\n')
     shutil.copy(ROOT / "CITATION.cff", r / "CITATION.cff")
     shutil.copy(ROOT / ".zenodo.json", r / ".zenodo.json")
-    shutil.copytree(ROOT / "data", r / "data")
+    copy_snapshot(r / "data")
     git(r, "init", "-q", "-b", "main")
     p = plan(r, "0.1.0", released=date(2026, 11, 30))  # the first release may keep 0.1.0
     assert p.base is None

@@ -99,11 +99,15 @@ def test_methods_are_stated_from_the_configuration():
 def test_chart_helpers_return_named_charts():
     from analysis.report.chart_display import Chart
 
-    chart = site.forest("placebo")
+    shown = site.forest("placebo")
+    # the forest is shown in two layouts (wide and stacked) with its data table
+    html = shown._repr_mimebundle_()["text/html"]
+    assert 'class="view-wide"' in html and 'class="view-narrow"' in html
+    chart = shown.wide
     assert isinstance(chart, Chart) and chart.name == "forest-placebo"
     assert "width" in chart.to_svg()[:400]
     assert 'style="display:block;width:100%"' in chart.to_html()
-    other = site.forest("corticosteroid")
+    other = site.forest("corticosteroid").wide
     assert isinstance(other, Chart) and other.name == "forest-corticosteroid-all-outcomes"
     listed = site.chart_files().data
     for name in ("forest-placebo", "rob-traffic-light", "prisma"):

@@ -334,7 +334,7 @@ def test_property_any_masked_batch_equals_single_fits(data, method, hk):
 #: Nine-trial risk-ratio data sets (one dominant trial, equal arms) on which plain Fisher
 #: scoring (threshold 1e-12, 100 iterations, no step adjustment) does not converge, in
 #: metafor 3.8-1 as here. ``metafor`` holds what metafor 3.8-1 gives with the settings
-#: of ../shared/reference (threshold 1e-12, maxiter 5000, stepadj 0.5): tau², b, CI,
+#: of tests/fixtures/metafor (threshold 1e-12, maxiter 5000, stepadj 0.5): tau², b, CI,
 #: printed with ``sprintf("%.15g")`` by a one-off R run (Debian r-cran-metafor); with
 #: its own defaults (threshold 1e-5) metafor stops with "did not converge" on the REML
 #: set and converges on the other two.

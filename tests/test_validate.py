@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,16 +17,26 @@ import pytest
 
 from analysis.evidence.studies import DataError, datadictionary, load_studies
 from analysis.evidence.validate import MAX_BYTES, Problem, validate
-from tests.reference import REGISTER
+from tests.snapshot import SNAPSHOT, copy_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
+#: code tests read the frozen copy of data/ (tests/fixtures/data_snapshot), never today's data/
+DATA = SNAPSHOT
+#: the columns of the curated trial register, which studies.csv keeps first and in order
+REGISTER_COLUMNS = (
+    "study_id,author,year,disease,population,comparator,ivig_improved,ivig_total,"
+    "control_improved,control_total,outcome_type,outcome_definition,timepoint,design,status,"
+    "pmid,doi,source_url,source_quote,notes"
+).split(",")
 CORPUS = ROOT / "tests" / "data_corpus"
 
 # (entry in tests/data_corpus, exit status, stderr lines without the summary; {f} = the path)
 CASES = [
     ("events_exceed_total.csv", 2, [
         "{f}:2:ivig_improved: more events than patients in the IVIG arm (40 > 15)",
+        "{f}:2:ivig_improved: warning: 40 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 15): check the count against the quote (\"Fifteen"
+        " patients were randomised to IVIg and 13 to placebo. In the IV…\")",
     ]),
     ("total_zero.csv", 2, [
         "{f}:2:control_total: below the minimum 1 (0)",
@@ -102,7 +113,13 @@ CASES = [
     ("rereport_counted_twice.csv", 2, [
         "{f}:3:rereports: re-reports a trial already counted on row 2: only one report of a"
         " trial may carry counts (Fazekas1997_AIMS)",
+        "{f}:3:ivig_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the IVIG arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:control_improved: warning: zero cell: no events in the control arm (0/20)",
+        "{f}:3:control_total: warning: 20 is not in source_quote (in digits or in words): check"
+        " the control arm's size against the quote (\"We conducted a double-blind,"
+        " placebo-controlled study of 40 patients …\")",
         "{f}:3:outcome_type: warning: outside the primary analysis (improvement, responder):"
         " sensitivity analyses only (relapse_free)",
     ]),
@@ -146,8 +163,9 @@ CASES = [
         "{f}:3:author: not UTF-8 text: save the file as UTF-8 (S\\xf8rensen)",
     ]),
     ("unquoted_comma.csv", 2, [
-        "{f}:3:-: row has 30 cells but the header has 29: a value that contains a comma"
-        " must be in double quotes",
+        "{f}:3:-: row has 30 cells but the header has 29: a comma or line break inside a"
+        " value, likely in population (optic neuritis (persistent visual loss,…): put that"
+        " value in double quotes (a spreadsheet saving CSV does this)",
     ]),
     ("unclosed_quote.csv", 2, [
         "{f}:2:-: malformed CSV: a double quote must open and close a whole value"
@@ -161,9 +179,14 @@ CASES = [
         "{f}:3:-: blank row inside the table",
     ]),
     ("bom_utf8.csv", 0, [
-        "{f}:1:-: warning: UTF-8 byte-order mark at the start of the file (ignored)",
+        "{f}:1:-: warning: UTF-8 byte-order mark at the start of the file, as a spreadsheet"
+        " saves it (ignored); python -m analysis validate --fix removes it",
     ]),
-    ("crlf_line_ends.csv", 0, []),
+    ("crlf_line_ends.csv", 0, [
+        "{f}:1:-: warning: Windows line endings (CRLF), as a spreadsheet saves them: every line"
+        " of the file would change in the pull request; python -m analysis validate --fix"
+        " rewrites them as LF",
+    ]),
     ("trailing_blank_line.csv", 0, [
         "{f}:5:-: warning: blank line at the end of the file (ignored)",
     ]),
@@ -176,6 +199,20 @@ CASES = [
         " (1992 vs 1993)",
         "{f}/references.bib:18:pmid: malformed PMID (88-13271)",
         "{f}/references.bib:23:Hahn1996: duplicate key: first on line 13",
+    ]),
+    ("count_not_in_quote.csv", 0, [
+        "{f}:2:ivig_improved: warning: 7 is not in source_quote (in digits, in words or as a"
+        " percentage of the IVIG arm's 8): check the count against the quote (\"Six of 8"
+        " patients in the IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (9)",
+    ]),
+    ("arms_transposed.csv", 0, [
+        "{f}:2:ivig_improved: warning: arms look transposed: the quote gives 6 of 8 for IVIG"
+        " and 2 of 9 for the comparator; swap the arms' counts (\"Six of 8 patients in the"
+        " IVIG group were responders, compared to 2 of…\")",
+        "{f}:2:ivig_total: warning: tiny arm: fewer than 10 patients (9)",
+        "{f}:2:control_total: warning: tiny arm: fewer than 10 patients (8)",
     ]),
     ("descriptor_invalid_json", 2, [
         "{f}/datapackage.json:17:7: invalid JSON (Expecting ',' delimiter)",
@@ -199,6 +236,7 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout, from any directory
     )
 
 
@@ -216,10 +254,10 @@ def test_corpus_is_large_and_every_entry_is_tested():
 def test_corpus_entry(name, status, expected):
     rel = f"tests/data_corpus/{name}"
     before = _digest(CORPUS / name)
-    data_before = _digest(DATA)
+    data_before = _digest(ROOT / "data")
     proc = _run(rel)
     assert _digest(CORPUS / name) == before, "the validator changed a file"
-    assert _digest(DATA) == data_before
+    assert _digest(ROOT / "data") == data_before
     assert proc.returncode == status, proc.stderr
     lines = proc.stderr.splitlines()
     if status == 0:
@@ -260,16 +298,31 @@ def test_quirky_but_valid_files_read_the_same_values():
     assert quoted[1]["population"] == "optic neuritis (persistent visual loss, MS)"
 
 
-def test_shipped_data_is_clean_and_its_warnings_are_the_known_caveats(capsys):
-    proc = _run("data")
+def test_shipped_data_is_clean_from_any_directory():
+    """A rule of data/: it validates (warnings allowed), and the default directory is the
+    project's data/, from any working directory."""
+    assert _run(cwd=ROOT).returncode == 0
+    assert _run(cwd=ROOT / "tests").returncode == 0
+
+
+def test_snapshot_is_clean_and_its_warnings_are_the_known_caveats(tmp_path):
+    copy_snapshot(tmp_path / "data")
+    proc = _run("data", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "data/studies.csv: 40 rows, 0 errors, 6 warnings\n"
+    m = _SUMMARY.fullmatch(proc.stdout.strip())
+    assert m and m["file"] == "data/studies.csv" and m["e"] == "0", proc.stdout
     warnings = proc.stderr.splitlines()
     assert warnings == [
         "data/studies.csv:9:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (treatment_success)",
+        "data/studies.csv:23:ivig_total: warning: 20 is not in source_quote (in digits or in"
+        " words): check the IVIG arm's size against the quote (\"We conducted a double-blind,"
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:control_improved: warning: zero cell: no events in the control arm"
         " (0/20)",
+        "data/studies.csv:23:control_total: warning: 20 is not in source_quote (in digits or in"
+        " words): check the control arm's size against the quote (\"We conducted a double-blind,"
+        ' placebo-controlled study of 40 patients \u2026")',
         "data/studies.csv:23:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (relapse_free)",
         "data/studies.csv:34:ivig_total: warning: tiny arm: fewer than 10 patients (8)",
@@ -277,8 +330,6 @@ def test_shipped_data_is_clean_and_its_warnings_are_the_known_caveats(capsys):
         "data/studies.csv:41:outcome_type: warning: outside the primary analysis (improvement,"
         " responder): sensitivity analyses only (treatment_success)",
     ]
-    # the default directory is the project's data/, from any working directory
-    assert _run(cwd=ROOT / "tests").returncode == 0
 
 
 def test_huge_file_is_refused_quickly(tmp_path):
@@ -464,9 +515,7 @@ def test_descriptor_is_a_tabular_data_package():
     header = (DATA / "studies.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == names
     # the register's columns come first, unchanged
-    register = REGISTER.read_text("utf-8")
-    reg_header = register.splitlines()[0].split(",")
-    assert names[: len(reg_header)] == reg_header
+    assert names[: len(REGISTER_COLUMNS)] == REGISTER_COLUMNS
     assert {"rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5", "rob_overall"} <= set(names)
 
 
@@ -530,17 +579,318 @@ def test_readme_documents_the_command():
     assert "python -m analysis validate" in template
 
 
+def _git_repo(root: Path) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e.org",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(root),
+    }
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "data"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
 def test_contributing_example_is_real_output(tmp_path):
-    """The example in CONTRIBUTING.md is what the command prints for the edit it describes."""
+    """The example in CONTRIBUTING.md is what `validate --changed` prints for the edit it
+    describes (the summary's counts and commit aside: they depend on the day's data)."""
     text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     example = text.split("pasting its DOI as a link:\n\n```\n", 1)[1].split("```", 1)[0]
-    shutil.copytree(DATA, tmp_path / "data")
+    copy_snapshot(tmp_path / "data")
+    _git_repo(tmp_path)
     csv_path = tmp_path / "data" / "studies.csv"
     rows = csv_path.read_text(encoding="utf-8")
     rows = rows.replace(",4,15,3,13,", ",40,15,3,13,", 1)
     rows = rows.replace(",10.1136/jnnp.56.1.36,", ",https://doi.org/10.1136/jnnp.56.1.36,", 1)
     csv_path.write_text(rows, encoding="utf-8")
-    proc = _run("data", cwd=tmp_path)
+    proc = _run("data", "--changed", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr == example
+    got, want = proc.stderr.splitlines(), example.splitlines()
+    assert got[:-1] == want[:-1]
+    summary = re.compile(
+        r"data/studies\.csv: \d+ rows, 2 errors, 1 warning on the 1 row changed since"
+        r" [0-9a-f]{12} \(\d+ more warnings on other rows: validate without --changed lists"
+        r" them\)"
+    )
+    assert summary.fullmatch(got[-1]) and summary.fullmatch(want[-1]), got[-1]
+
+
+# --------------------------------------------------------------------------- issue 24: quotes
+
+
+def _quote_warnings(counts, quote):
+    from analysis.evidence import quotes
+
+    got: list[tuple[str, str]] = []
+    keys = ("ivig_improved", "ivig_total", "control_improved", "control_total")
+    quotes.check_row(
+        dict(zip(keys, counts, strict=True)), quote, lambda c, r, v: got.append((c, r))
+    )
+    return got
+
+
+def test_a_count_the_quote_does_not_give_is_named_with_the_quote():
+    quote = "8 of the 16 patients given IVIG improved, compared with 3 of 15 on placebo."
+    assert _quote_warnings((8, 16, 3, 15), quote) == []
+    got = _quote_warnings((9, 16, 3, 15), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "9 is not in source_quote (in digits, in words or as a percentage of the IVIG"
+            " arm's 16): check the count against the quote",
+        )
+    ]
+    # 18 contains 8, 0.8 contains 8: neither is the count 8
+    assert [c for c, _ in _quote_warnings((8, 16, 3, 15), "18 of 16, 0.8 and 3 of 15")] == [
+        "ivig_improved"
+    ]
+
+
+def test_number_words_and_percentages_with_their_arm_size_count_as_found():
+    from analysis.evidence.quotes import number_words
+
+    assert [number_words(w) for w in ("Eight", "twenty-one", "ninety nine", "a hundred")] == [
+        8,
+        21,
+        99,
+        100,
+    ]
+    assert number_words("none") == 0 and number_words("umpteen") is None
+    words = "Twenty-one of thirty-four on IVIG and none of the twelve on placebo improved."
+    assert _quote_warnings((21, 34, 0, 12), words) == []
+    # a percentage stands for the events of its arm: 32/59 = 54.2 %, 12/58 = 20.7 %
+    pct = "54% of the 59 patients treated with IGIV-C and 21 % of the 58 given placebo"
+    assert _quote_warnings((32, 59, 12, 58), pct) == []
+    assert [c for c, _ in _quote_warnings((33, 59, 12, 58), pct)] == ["ivig_improved"]
+    # one printed decimal is read at its precision: 20.7 % of 58 is 12, not 13 (22.4 %)
+    assert [c for c, _ in _quote_warnings((32, 59, 13, 58), "54% ... 20.7% ... 59 58")] == [
+        "control_improved"
+    ]
+
+
+def test_transposed_arms_are_caught_and_respectively_is_not_guessed():
+    quote = (
+        "Six of 8 patients in the IVIG group were responders,"
+        " compared to 2 of 9 in the placebo group."
+    )
+    assert _quote_warnings((6, 8, 2, 9), quote) == []
+    got = _quote_warnings((2, 9, 6, 8), quote)
+    assert got == [
+        (
+            "ivig_improved",
+            "arms look transposed: the quote gives 6 of 8 for IVIG and 2 of 9 for the"
+            " comparator; swap the arms' counts",
+        )
+    ]
+    before = "In the placebo group 3/15 improved; in the IVIG group, 8 of 16 improved."
+    assert [c for c, _ in _quote_warnings((3, 15, 8, 16), before)] == ["ivig_improved"]
+    respectively = "20/21 and 18/20 children in the PE and IVIG groups respectively walked."
+    assert _quote_warnings((18, 20, 20, 21), respectively) == []
+    assert _quote_warnings((20, 21, 18, 20), respectively) == []  # order not guessed
+
+
+def test_only_verified_rows_with_their_four_counts_are_checked():
+    from analysis.evidence import quotes
+
+    got: list = []
+    rec = {
+        "status": "derived",
+        "source_quote": "nothing",
+        "ivig_improved": 1,
+        "ivig_total": 2,
+        "control_improved": 1,
+        "control_total": 2,
+    }
+    quotes.check_record(rec, lambda *a: got.append(a))
+    quotes.check_record({**rec, "status": "verified", "control_total": None}, got.append)
+    assert got == []
+    quotes.check_record({**rec, "status": "verified"}, lambda *a: got.append(a))
+    assert len(got) == 4
+
+
+# --------------------------------------------------------------------------- issue 24: spreadsheets
+
+
+def _table_text(rows: list[list[str]], newline: str = "\n") -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows(rows)
+    return out.getvalue()
+
+
+def _data_rows() -> list[list[str]]:
+    """A frozen-shape copy of the register read as cells (values are not asserted)."""
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO((DATA / "studies.csv").read_text("utf-8"), newline="")))
+
+
+def test_fix_round_trips_a_spreadsheet_export_except_the_changed_row(tmp_path):
+    """A spreadsheet saves the file with a BOM and CRLF and one edited cell; `--fix`
+    gives back the repository's bytes, line for line, except the edited row."""
+    shutil.copytree(DATA, tmp_path / "data")
+    rows = _data_rows()
+    repo_bytes = _table_text(rows).encode()
+    (tmp_path / "data" / "studies.csv").write_bytes(repo_bytes)  # the repository's form
+    i = next(i for i, r in enumerate(rows) if i and r[rows[0].index("notes")])
+    edited = [list(r) for r in rows]
+    edited[i][rows[0].index("notes")] += " Checked again, page 3."
+    export = b"\xef\xbb\xbf" + _table_text(edited, "\r\n").encode()
+    path = tmp_path / "data" / "studies.csv"
+    path.write_bytes(export)
+    warned = _run("data", cwd=tmp_path)
+    assert "warning: UTF-8 byte-order mark at the start of the file" in warned.stderr
+    assert "warning: Windows line endings (CRLF), as a spreadsheet saves them" in warned.stderr
+    proc = _run("data", "--fix", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(
+        "data/studies.csv: fixed: byte-order mark removed, line endings rewritten as LF\n"
+    )
+    assert "byte-order mark" not in proc.stderr and "CRLF" not in proc.stderr
+    fixed = path.read_bytes()
+    assert fixed == _table_text(edited).encode()
+    old_lines, new_lines = repo_bytes.split(b"\n"), fixed.split(b"\n")
+    assert len(old_lines) == len(new_lines)
+    differ = [n for n, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b]
+    assert len(differ) == 1 and b"Checked again, page 3." in new_lines[differ[0]]
+    # run again: nothing left to fix, nothing written
+    again = _run("data", "--fix", cwd=tmp_path)
+    assert "fixed:" not in again.stdout and path.read_bytes() == fixed
+
+
+def test_fix_never_changes_a_value_and_re_encodes_windows_1252(tmp_path):
+    from analysis.evidence import spreadsheet
+
+    f = tmp_path / "t.csv"
+    f.write_bytes("a,b\r\nS\xf8rensen,1\r\n".encode("cp1252"))
+    done = spreadsheet.fix(f)
+    assert done.changes == ("re-encoded from Windows-1252 to UTF-8", "line endings rewritten as LF")
+    assert f.read_bytes() == "a,b\nSørensen,1\n".encode()
+    # a lone CR inside an unquoted value would change how the row splits: left alone
+    f.write_bytes(b'a,b\n"x\ry",1\n1,2\r\n')
+    assert spreadsheet.fix(f).changes == ("line endings rewritten as LF",)
+    g = tmp_path / "g.csv"
+    g.write_bytes(b"a,b\nx\ry,1\n")  # unquoted: CR ends a row for csv, LF would too
+    assert spreadsheet.fix(g).changes == ("line endings rewritten as LF",)
+    h = tmp_path / "h.csv"
+    h.write_bytes(b"a,b\n\x81\x8d,1\n")  # bytes neither UTF-8 nor Windows-1252 define
+    assert spreadsheet.fix(h).refused and h.read_bytes() == b"a,b\n\x81\x8d,1\n"
+
+
+def test_gitattributes_keeps_data_in_lf():
+    text = (ROOT / ".gitattributes").read_text(encoding="utf-8")
+    assert "data/** text eol=lf" in text.splitlines()
+
+
+@pytest.mark.parametrize(("sep", "word"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_semicolon_or_tab_export_is_one_line(tmp_path, sep, word):
+    rows = _data_rows()[:3]
+    (tmp_path / "studies.csv").write_text("\n".join(sep.join(r) for r in rows[:1]) + "\n")
+    proc = _run(str(tmp_path / "studies.csv"))
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2 and "missing column" not in proc.stderr
+    assert lines[0] == (
+        f"{tmp_path}/studies.csv:1:-: values separated by {word}, not commas (a spreadsheet's"
+        " export): save the file again as CSV with commas, e.g. Excel 'CSV UTF-8 (Comma"
+        " delimited)', LibreOffice 'Text CSV' with field delimiter ','"
+    )
+
+
+def test_a_line_break_inside_a_text_value_is_a_likely_copy_artefact(tmp_path):
+    rows = _data_rows()
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[header.index("status")] == "verified")
+    q = header.index("outcome_definition")
+    row = list(row)
+    row[q] = row[q][:10] + "\n" + row[q][10:]
+    (tmp_path / "studies.csv").write_text(_table_text([header, row]))
+    proc = _run(str(tmp_path / "studies.csv"))
+    expected = (
+        f"{tmp_path}/studies.csv:2:outcome_definition: warning: line break inside the value,"
+        " likely from copying a PDF or web page: join the lines (keep the quote verbatim"
+        " otherwise)"
+    )
+    assert any(line.startswith(expected) for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_a_broken_row_names_the_likely_cell_and_says_comma_or_line_break(tmp_path):
+    rows = _data_rows()
+    header = rows[0]
+    row = list(next(r for r in rows[1:] if r[header.index("status")] == "verified"))
+    q = header.index("source_quote")
+    # an unquoted line break in source_quote: the row ends there and the rest is a new row
+    before = _table_text([row[:q]]).rstrip("\n")
+    after = _table_text([row[q + 1 :]]).rstrip("\n")
+    first = before + ",They improved"
+    rest = "then as reported," + after
+    (tmp_path / "studies.csv").write_text(",".join(header) + "\n" + first + "\n" + rest + "\n")
+    proc = _run(str(tmp_path / "studies.csv"))
+    lines = [line for line in proc.stderr.splitlines() if ":-: row has" in line]
+    name = f"{tmp_path}/studies.csv"
+    assert lines == [
+        f"{name}:2:-: row has {q + 1} cells but the header has {len(header)}: a comma or line"
+        " break inside a value, likely a line break in source_quote (They improved): put that"
+        " value in double quotes (a spreadsheet saving CSV does this)",
+        f"{name}:3:-: row has {len(header) - q} cells but the header has {len(header)}: a"
+        " comma or line break inside a value: this line is the rest of the row above, split"
+        " by a line break in source_quote (then as reported): put that value in double quotes"
+        " (a spreadsheet saving CSV does this)",
+    ]
+    # an unquoted comma in source_quote: one cell too many, named
+    line = before + ",They improved then, as reported," + after
+    (tmp_path / "studies.csv").write_text(",".join(header) + "\n" + line + "\n")
+    proc = _run(str(tmp_path / "studies.csv"))
+    assert (
+        f"{name}:2:-: row has {len(header) + 1} cells but the header has {len(header)}: a comma"
+        " or line break inside a value, likely in source_quote (They improved then, as"
+        " reported): put that value in double quotes" in proc.stderr
+    ), proc.stderr
+
+
+def test_changed_reports_only_the_rows_the_branch_changed(tmp_path):
+    """Every error, but only the warnings of the rows changed since the merge base."""
+    rows = _data_rows()
+    header = rows[0]
+    status, author = header.index("status"), header.index("author")
+    (tmp_path / "data").mkdir()
+    for name in ("datapackage.json", "references.bib"):
+        shutil.copy(DATA / name, tmp_path / "data" / name)
+    verified = [i for i, r in enumerate(rows) if i and r[status] == "verified"]
+    a, b = verified[:2]
+    rows[a][author] += " "  # a warning (space at the end) before the branch
+    (tmp_path / "data" / "studies.csv").write_text(_table_text(rows))
+    _git_repo(tmp_path)
+    space = "author: warning: space at the start or end of the value"
+    full = _run("data", cwd=tmp_path)
+    assert f"data/studies.csv:{a + 1}:{space}" in full.stderr
+    rows[b][author] += " "  # the branch's own edit
+    (tmp_path / "data" / "studies.csv").write_text(_table_text(rows))
+    proc = _run("data", "--changed", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [f"data/studies.csv:{b + 1}:{space} ({rows[b][author]})"]
+    # `--changed data`: a directory after --changed is the path, not a revision
+    assert _run("--changed", "data", cwd=tmp_path).stdout == proc.stdout
+    assert re.fullmatch(
+        r"data/studies\.csv: \d+ rows, 0 errors, 1 warning on the 1 row changed since"
+        r" [0-9a-f]{12} \(\d+ more warnings? on other rows: validate without --changed lists"
+        r" them\)\n",
+        proc.stdout,
+    )
+    # an error elsewhere is never hidden
+    rows[a][header.index("ivig_improved")] = "9999"
+    (tmp_path / "data" / "studies.csv").write_text(_table_text(rows))
+    proc = _run("data", "--changed", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"data/studies.csv:{a + 1}:ivig_improved: more events than patients" in proc.stderr
+    bad = _run("data", "--changed", "v0.1.0", cwd=tmp_path)
+    assert (
+        bad.returncode == 2
+        and bad.stderr.startswith("error: no revision or tag 'v0.1.0'")
+        and len(bad.stderr.splitlines()) == 1
+    )

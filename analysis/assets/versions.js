@@ -51,10 +51,15 @@
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (data) {
       if (!data || !Array.isArray(data.versions)) return;
-      var items = [item(current + " (this version)", new URL("index.html", root).href, true)];
-      if (data.latest && data.latest.version && (release || data.latest.version !== current)) {
-        items.push(item(data.latest.version + " (latest)",
-                        new URL(data.latest.path || "./", manifest).href, false));
+      var shown = /\.dev/.test(current) ? "development" : current;
+      var items = [item(shown + " (this version)", new URL("index.html", root).href, true)];
+      // the latest build is another entry only on a release's page, and only when it is
+      // itself a release: an unreleased build is the development version, never "(latest)"
+      var latest = data.latest;
+      if (latest && latest.version && release && latest.released !== false &&
+          !/\.dev/.test(String(latest.version))) {
+        items.push(item(latest.version + " (latest)",
+                        new URL(latest.path || "./", manifest).href, false));
       }
       data.versions.forEach(function (v) {
         if (!v || !v.version || !v.path) return;

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "diff": "analysis.publish.diff",
     "release": "analysis.publish.release",
     "assemble": "analysis.publish.versioned_site",
+    "surveil": "analysis.cli.surveil",
 }
 
 

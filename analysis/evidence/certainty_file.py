@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.evidence import csvfile
-from analysis.evidence.validate import Problem, display
+from analysis.evidence.csvfile import Problem, display
 from analysis.vocabulary import GRADE_DOMAINS as DOMAINS
 from analysis.vocabulary import GRADE_RATINGS as RATINGS
 

@@ -18,7 +18,8 @@ event                             ``"all"``                        ``"first"``
 ================================  ===============================  ========================
 file missing, unreadable, too     error, no rows                   raised
 large, a directory
-byte-order mark                   warning (the rows are read)      accepted silently
+byte-order mark, CRLF endings     warning (the rows are read)      accepted silently
+semicolons or tabs, not commas    error, no rows                   raised
 bytes that are not UTF-8          kept as surrogate escapes, so    raised, naming the line
                                   the caller reports each cell
                                   with its column
@@ -46,13 +47,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from analysis.errors import UserError
+from analysis.evidence import spreadsheet
 
-__all__ = ["Mode", "Problem", "Row", "Table", "read", "undecodable"]
+__all__ = ["Mode", "Problem", "Row", "Table", "display", "read", "undecodable"]
 
 Severity = Literal["error", "warning"]
 #: ``"all"``: collect every problem; ``"first"``: raise at the first one.
@@ -177,8 +180,11 @@ def read(
         problem(whole, f"cannot read the file ({exc.strerror})")
         return done()
     if raw.startswith(BOM):
-        problem(1, "UTF-8 byte-order mark at the start of the file (ignored)", warning=True)
+        problem(1, spreadsheet.BOM_RULE, warning=True)
         raw = raw[len(BOM) :]
+    endings = spreadsheet.line_ending_rule(raw)
+    if endings:
+        problem(1, endings, warning=True)
     if mode == "first":
         try:
             raw.decode("utf-8")
@@ -186,6 +192,10 @@ def read(
             problem(raw[: exc.start].count(b"\n") + 1, f"not UTF-8 text (byte {exc.start})")
     text = raw.decode("utf-8", "surrogateescape")
     if not text.strip():
+        return done()
+    separated = spreadsheet.separator_rule(text.split("\n", 1)[0])
+    if separated:
+        problem(1, separated)
         return done()
     rows: list[Row] = []
     try:
@@ -200,3 +210,12 @@ def undecodable(cell: str) -> bool:
     """Whether a cell read in ``"all"`` mode holds bytes that are not UTF-8 (kept as
     surrogate escapes, U+DC80 to U+DCFF)."""
     return any("\udc80" <= ch <= "\udcff" for ch in cell)
+
+
+def display(path: Path) -> str:
+    """Name ``path`` as a user would: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

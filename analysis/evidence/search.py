@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
+from analysis.evidence import plaintext, yamlfile
 
 __all__ = ["FILE", "SearchRecord", "check", "load", "new_since_source_review"]
 
@@ -62,6 +62,7 @@ class SearchRecord:
 
 
 def _date(value: Any) -> _dt.date | None:
+    """A checked date (see :func:`check`) as a ``datetime.date``."""
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
@@ -73,19 +74,43 @@ def _date(value: Any) -> _dt.date | None:
 
 
 def _read(path: Path, name: str, out: _Sink) -> dict | None:
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         out.error(name, None, "-", "the search record is missing (how the trials were identified)")
         return None
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        out.error(name, None if line is None else line + 1, "-", "not valid YAML")
+    doc = yamlfile.read(path, name)
+    for p in doc.problems:
+        out.error(p.file, p.row, p.column, p.rule, p.value)
+    if doc.problems:
         return None
+    raw = doc.data
     if not isinstance(raw, dict):
         out.error(name, None, "-", "must be a mapping of keys to values")
         return None
-    return raw
+    bad = False
+    for key_path, value in _strings(raw, ()):
+        rule = plaintext.format_character(value)
+        if rule:
+            out.error(
+                name,
+                doc.line(key_path),
+                yamlfile.key_path(key_path),
+                rule,
+                value[:60].encode("unicode_escape").decode("ascii"),
+            )
+            bad = True
+    return None if bad else raw
+
+
+def _strings(value: Any, path: tuple):
+    """Every text value of the record with its key path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, (*path, i))
 
 
 def check(path: Path, out: _Sink, *, this_year: int | None = None) -> dict | None:
@@ -95,7 +120,10 @@ def check(path: Path, out: _Sink, *, this_year: int | None = None) -> dict | Non
     design, population, intervention, comparators (each one the data knows) and
     outcome; at least one source, each with ``kind`` and ``detail``; dates are
     ISO dates, ``identification_started`` <= ``last_searched`` and neither in a
-    year after *this_year*. Returns None when the record is unusable.
+    year after *this_year*, real days of the calendar (not ``2026-02-30``) and not in
+    the future. The file is read by :mod:`analysis.evidence.yamlfile` (no aliases, tags or
+    duplicate keys) and no text holds an invisible format character. Returns None when
+    the record is unusable.
     """
     name = path.name if path.parent.name != "data" else f"data/{path.name}"
     raw = _read(path, name, out)
@@ -113,7 +141,7 @@ def check(path: Path, out: _Sink, *, this_year: int | None = None) -> dict | Non
                 out.error(name, None, f"eligibility.{key}", "required")
                 ok = False
         for comp in elig.get("comparators") or []:
-            if comp not in _COMPARATORS:
+            if not isinstance(comp, str) or comp not in _COMPARATORS:
                 out.error(
                     name,
                     None,
@@ -132,16 +160,14 @@ def check(path: Path, out: _Sink, *, this_year: int | None = None) -> dict | Non
                 out.error(name, None, f"sources[{i}]", "needs a kind and a detail")
                 ok = False
     this_year = this_year or _dt.datetime.now(_dt.UTC).year
+    today = min(_dt.datetime.now(_dt.UTC).date(), _dt.date(this_year, 12, 31))
     dates = {}
     for key in ("identification_started", "last_searched"):
         if key not in raw:
             continue
-        d = _date(raw[key])
+        d, rule = yamlfile.date(raw[key], today=today)
         if d is None:
-            out.error(name, None, key, "must be a date YYYY-MM-DD", raw[key])
-            ok = False
-        elif d.year > this_year:
-            out.error(name, None, key, f"is after {this_year}", raw[key])
+            out.error(name, None, key, rule or "must be a date YYYY-MM-DD", raw[key])
             ok = False
         else:
             dates[key] = d

@@ -56,7 +56,7 @@ class DataError(UserError):
         super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
 
 
-def load_studies(data_dir: Path | None = None) -> pd.DataFrame:
+def load_studies(data_dir: Path | None = None, *, reuse: bool = False) -> pd.DataFrame:
     """Validate and load ``studies.csv``.
 
     Parameters
@@ -64,6 +64,9 @@ def load_studies(data_dir: Path | None = None) -> pd.DataFrame:
     data_dir : pathlib.Path, optional
         Directory holding ``studies.csv`` (descriptor and bibliography beside it,
         or the project's); default the project's ``data/``.
+    reuse : bool
+        Take the rows validated earlier in this process when every file validation reads
+        is unchanged (the results bundle during a build, after the build's data step).
 
     Returns
     -------
@@ -78,6 +81,10 @@ def load_studies(data_dir: Path | None = None) -> pd.DataFrame:
     DataError
         When any validation error is found (all of them are listed).
     """
+    key = _fingerprint(data_dir)
+    seen = _LOADED.get(key) if reuse else None
+    if seen is not None:  # the same files, already validated in this process
+        return seen.copy(deep=True)
     report = validate(data_dir)
     if report.errors:
         raise DataError(report.errors)
@@ -90,7 +97,36 @@ def load_studies(data_dir: Path | None = None) -> pd.DataFrame:
         else:
             df[col] = pd.array(list(df[col]), dtype="string")
     df.attrs["warnings"] = tuple(str(p) for p in report.warnings)
+    _LOADED.clear()  # one data set is kept: the build's
+    _LOADED[key] = df.copy(deep=True)
     return df
+
+
+#: the last data set validated in this process, by the fingerprint of its files
+_LOADED: dict[tuple, pd.DataFrame] = {}
+
+
+def _fingerprint(data_dir: Path | None) -> tuple:
+    """What validation read: every file of *data_dir* (or the CSV and its folder) and of the
+    project's ``data/`` (the fallbacks), by path and content digest, plus the year (the trial
+    era's rule). Validating once per build process: the build's data step and the results
+    bundle then share one validation, and any edit to a file means a new one."""
+    import datetime
+    import hashlib
+
+    given = DATA_DIR if data_dir is None else Path(data_dir)
+    folders = [given.parent if given.is_file() else given, DATA_DIR]
+    files = sorted(
+        {
+            p.resolve()
+            for folder in folders
+            if folder.is_dir()
+            for p in folder.iterdir()
+            if p.is_file()
+        }
+    )
+    digests = tuple((str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files)
+    return (str(given.resolve()), datetime.date.today().year, digests)
 
 
 def included(
@@ -149,13 +185,15 @@ def _constraints(f: dict) -> str:
     return "; ".join(parts)
 
 
-def datadictionary(package: Path | None = None) -> str:
+def datadictionary(package: Path | None = None, fields: list[dict] | None = None) -> str:
     """The data dictionary as a Markdown table, rendered from the descriptor.
 
     Parameters
     ----------
     package : pathlib.Path, optional
         ``datapackage.json`` to read; default the project's.
+    fields : list of dict, optional
+        Another table's schema fields to render instead (``outcomes.fields()``).
 
     Returns
     -------
@@ -163,7 +201,8 @@ def datadictionary(package: Path | None = None) -> str:
         A Markdown table (column, type, required, allowed values, meaning),
         ending with a newline.
     """
-    fields = package_fields(DATA_DIR / PACKAGE if package is None else package)
+    if fields is None:
+        fields = package_fields(DATA_DIR / PACKAGE if package is None else package)
     lines = [
         "| column | type | required | allowed values | meaning |",
         "| --- | --- | --- | --- | --- |",

@@ -37,6 +37,8 @@ __all__ = ["REQUIRED_COLUMNS", "StudyTable", "read_studies"]
 REQUIRED_COLUMNS = ENGINE_COLUMNS
 _COUNTS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
 _INTEGER = re.compile(r"[+-]?\d+")
+#: Largest value accepted per column (data/'s own bound on a count; a year of four digits).
+_LIMITS = {"year": 9999, **dict.fromkeys(_COUNTS, 10_000_000)}
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def read_studies(path: str | Path, by: str | None = None) -> StudyTable:
     Rules: the file exists and is UTF-8 text (a byte-order mark is allowed); it is not
     empty; the header names every required column once (and ``by`` when given); there
     is at least one study row; ``study_id`` is not blank and not repeated; ``year`` and
-    the four counts are whole numbers, not blank, not negative; totals are greater than
+    the four counts are whole numbers, not blank, not negative, at most 10,000,000 (a
+    year at most 9999); totals are greater than
     0; events do not exceed their arm's total; the ``by`` value is not blank. Rows with
     every field blank are skipped.
 
@@ -137,9 +140,13 @@ def read_studies(path: str | Path, by: str | None = None) -> StudyTable:
                 raise fail(row_no, col, "blank value: a whole number is required")
             if not _INTEGER.fullmatch(raw):
                 raise fail(row_no, col, "not a whole number", raw)
+            if len(raw.lstrip("+-")) > 15:  # before int(): thousands of digits are slow
+                raise fail(row_no, col, f"too large: at most {_LIMITS[col]:,}", raw)
             n = int(raw)
             if n < 0:
                 raise fail(row_no, col, "negative value", raw)
+            if n > _LIMITS[col]:  # numpy's int64 and the estimators' float arithmetic
+                raise fail(row_no, col, f"too large: at most {_LIMITS[col]:,}", raw)
             ints[col] = n
         for events, total in (
             ("ivig_improved", "ivig_total"),

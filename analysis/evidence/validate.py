@@ -37,15 +37,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
-from analysis.evidence import bibtex, csvfile
-from analysis.evidence.csvfile import Problem
+from analysis.evidence import bibtex, csvfile, quotes, spreadsheet
+from analysis.evidence.csvfile import Problem, display
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -148,15 +148,6 @@ class Report:
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
-
-
-def display(path: Path) -> str:
-    """Name ``path`` as a user would: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def locate(path: Path | None = None) -> tuple[Path, Path, Path]:
@@ -434,6 +425,8 @@ def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
     if csvfile.undecodable(raw):
         out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
         raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if broken := spreadsheet.cell_line_break(raw):  # a quote copied from a PDF
+        out.warn(name, row, col, broken, _show(raw))
     if raw == "":
         if cons.get("required"):
             out.error(name, row, col, "required value missing", "empty")
@@ -503,7 +496,9 @@ def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
     last_content = max((r for r, cells in rows if any(c.strip() for c in cells)), default=1)
     records = []
     by_name = {f["name"]: f for f in fields}
+    previous: list[str] | None = None
     for row, cells in rows[1:]:
+        previous, before = cells, previous
         if not any(c.strip() for c in cells):
             if row > last_content:
                 if row == last_content + 1:
@@ -512,13 +507,7 @@ def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
                 out.error(name, row, "-", "blank row inside the table")
             continue
         if len(cells) != width:
-            out.error(
-                name,
-                row,
-                "-",
-                f"row has {len(cells)} cells but the header has {width}:"
-                " a value that contains a comma must be in double quotes",
-            )
+            out.error(name, row, "-", spreadsheet.broken_row(cells, header, fields, before))
             continue
         rec = {
             col: _parse_cell(by_name[col], raw, name, row, out)
@@ -777,6 +766,7 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     _unique(records, fields, name, out)
     for row, rec in records:
         _row_rules(row, rec, name, out, this_year)
+        quotes.check_record(rec, functools.partial(out.warn, name, row))  # counts vs quote
     _rereports(records, name, out)
     _bibliography(bib, records, name, out)
     from analysis.evidence import search  # the search record (data/search.yaml)
@@ -787,6 +777,29 @@ def validate(path: Path | str | None = None, *, this_year: int | None = None) ->
     from analysis.evidence import certainty_file  # reviewers' GRADE judgements beside the table
 
     out.items.extend(certainty_file.check(table.parent / certainty_file.CERTAINTY, fields))
+    from analysis.evidence import datafiles  # every other file of data/, and data/ itself
+
+    out.items.extend(datafiles.text_cells(name, records))
+    meta = table.parent.parent / "review-metadata.yml"
+    ctx = datafiles.Context(
+        table.parent,
+        tuple(fields),
+        this_year,
+        meta if meta.is_file() else DATA_DIR.parent / meta.name,
+        display,
+    )
+    whole = path is None or Path(path).is_dir()
+    here = table.parent.resolve() == DATA_DIR.resolve()
+    out.items.extend(
+        datafiles.check(table.parent, ctx, whole_folder=whole, required=here, bibliography=bib)
+    )
+
+    from analysis.evidence import outcomes  # the protocol (protocol.yaml) and every outcome
+
+    typed = [{k: _val(rec, k) for k in rec} for _, rec in records]
+    outcomes.check_beside(
+        table.parent, typed, out, project=table.parent.resolve() == DATA_DIR.resolve()
+    )
     order = {display(p): i for i, p in enumerate((package, table, bib))}
     position = {f["name"]: i for i, f in enumerate(fields)}
 

@@ -325,7 +325,10 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         commit, built = stamp["commit"], stamp["generated"]
         c = cff.load(root, commit=commit, built=built)
         citation = c.text()
-        pdf_url = (c.version_url + load_project(root).pdf_name) if c.released else None
+        # the PDF of this build: a release's own folder, else the site's root (where a
+        # development build is served)
+        base = c.version_url if c.released else c.url.rstrip("/") + "/"
+        pdf_url = base + load_project(root).pdf_name
         meta = tuple(
             cff.highwire_meta(
                 root, pdf_url=pdf_url, commit=commit, built=built, released=c.released
@@ -354,6 +357,22 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         meta,
         **extra,
     )
+
+
+def _add_json_ld(root: Path, site: Path, stamp: dict[str, str]) -> None:
+    from analysis.render import load_project
+    from analysis.report import citation as cff
+
+    c = cff.load(root, commit=stamp["commit"], built=stamp["generated"])
+    base = c.version_url if c.released else c.url.rstrip("/") + "/"
+    doc = cff.json_ld(
+        root,
+        pdf_url=base + load_project(root).pdf_name,
+        version=stamp["version"],
+        commit=stamp["commit"],
+        built=stamp["generated"],
+    )
+    cff.add_json_ld(site, doc)
 
 
 def _render_embedded(
@@ -414,6 +433,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         },
         "version": ctx.version,
         "commit": ctx.commit,
+        # the title block's date is the build's (the commit's) date: a release says so, a
+        # development version says "built on", never "published"
+        "language": {"title-block-published": "Released" if ctx.released else "Built on"},
         # the PDF's title page (_typst/typst-show.typ): the same lines as the embedded PDF's
         "ivig-title-page": {k: escape.markdown(v) for k, v in title_page(project, ctx).items()},
     }
@@ -423,6 +445,9 @@ def _quarto_metadata(root: Path, stamp: dict[str, str], versions: Path | None) -
         meta["citation"] = quarto_citation(
             root, released=ctx.released, commit=ctx.commit, built=ctx.generated
         )
+        pdf = dict(ctx.meta).get("citation_pdf_url")
+        if pdf:
+            meta["citation"]["pdf-url"] = pdf
         # the title-page block of the shared Typst partial (analysis/render/titlepage.typ)
         meta["ivig-title"] = {
             "status": ctx.version_line,
@@ -458,8 +483,12 @@ def _render_quarto(
     stamp: dict[str, str],
     versions: Path | None,
     progress,
+    log: Path | None = None,
 ) -> bool:
-    """Render with Quarto into ``staging``; returns whether Quarto also made the PDF."""
+    """Render with Quarto into ``staging``; returns whether Quarto also made the PDF.
+
+    Quarto's own output goes to ``log`` (one progress line per chapter on the terminal;
+    the log printed if Quarto fails)."""
     from analysis.render import RenderError, check_syntax, load_project
     from analysis.render.qmd import QmdError, parse_qmd
 
@@ -473,6 +502,7 @@ def _render_quarto(
         shutil.copytree(
             root,
             src,
+            symlinks=True,  # a link is copied as a link, never followed (data/ holds none)
             ignore=shutil.ignore_patterns(
                 ".git",
                 ".venv",
@@ -498,10 +528,11 @@ def _render_quarto(
             cmd += ["--to", "html"]
         progress(f"rendering with {quarto}: {'HTML and PDF' if typst_book else 'HTML'}")
         env = {**os.environ, "QUARTO_PYTHON": sys.executable}
-        proc = subprocess.run(cmd, env=env, cwd=src)
-        if proc.returncode != 0:
-            raise BuildError(f"quarto render failed (exit {proc.returncode}); see its output above")
-        shutil.copytree(out, staging, dirs_exist_ok=True)
+        from analysis.publish.buildlog import run_logged
+
+        log = log or Path(tmp) / "quarto.log"
+        run_logged(cmd, log=log, progress=progress, what="quarto render", env=env, cwd=src)
+        shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
     for page in staging.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text
@@ -548,6 +579,9 @@ def build(
     if engine == "quarto" and quarto is None:
         raise BuildError("--engine quarto: no quarto executable on PATH")
     versions = _versions_file(root, versions)
+    from analysis.publish.buildlog import log_path
+
+    log = log_path(dest)
     stamp = _stamp(root)
     progress(
         f"building version {stamp['version']} (commit {stamp['commit'][:12]}) "
@@ -578,13 +612,8 @@ def build(
         progress(f"validated data/studies.csv ({rows} rows)")
         bundle(root, staging)
         progress("computed results.json")
-        if (root / "CITATION.cff").is_file():
-            from analysis.report.citation import write_downloads
-
-            # citation.bib, citation.ris, CITATION.cff
-            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
         if quarto:
-            if not _render_quarto(quarto, root, staging, stamp, versions, progress):
+            if not _render_quarto(quarto, root, staging, stamp, versions, progress, log):
                 progress(
                     "Quarto < 1.9 has no Typst books: the PDF comes from the embedded renderer"
                 )
@@ -596,9 +625,20 @@ def build(
             _render_embedded(root, staging, stamp, versions, env, kernel, progress)
         (staging / "data").mkdir(exist_ok=True)
         shutil.copyfile(root / "data" / "studies.csv", staging / "data" / "studies.csv")
+        if (root / "CITATION.cff").is_file():
+            from analysis.report.citation import write_downloads
+
+            # citation.bib, citation.ris, CITATION.cff (after rendering: Quarto's output
+            # folder carries the repository's CITATION.cff, the planned release's)
+            write_downloads(root, staging, commit=stamp["commit"], built=stamp["generated"])
+            _add_json_ld(root, staging, stamp)  # schema.org JSON-LD in every page's head
         from analysis.publish.versioned_site import site_url, write_manifest
 
         write_manifest(staging, site_url(root))  # the version menu's file, until assembled
+        from analysis.publish import feed  # releases.xml (Atom) and the releases' JSON records
+
+        title = "IVIG in autoimmune neurological diseases"
+        feed.write(root, staging, site_url(root), title=title, updated=stamp["generated"])
         offsite = offsite_references(staging)
         if offsite:
             raise BuildError("pages load from another host: " + "; ".join(offsite[:5]))
@@ -615,7 +655,8 @@ def build(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    progress(f"site ready in {dest}")
+    told = f"; Quarto's full output is in {log}" if quarto else ""
+    progress(f"site ready in {dest}{told}")
     return dest
 
 

@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.publish.diff.bump import suggested_bump
 from analysis.report.changelog import CHANGELOG, ChangelogEntry, changelog_entries, shift_headings
 from analysis.report.version import ROOT, Version, current, parse
 
@@ -78,30 +79,6 @@ def release_tags(root: Path) -> list[Version]:
     return sorted(tags)
 
 
-def suggested_bump(diff) -> str:
-    """``major``, ``minor`` or ``patch`` as semantic versioning of the evidence asks.
-
-    Major: a primary (random-effects) pooled result changed significance or direction.
-    Minor: a trial was added (or entered an analysis). Patch: anything else.
-    """
-    return bump_and_reason(diff)[0]
-
-
-def bump_and_reason(diff) -> tuple[str, str]:
-    """:func:`suggested_bump` with the reason in words (the README's rules, applied to each
-    comparison's primary random-effects result only)."""
-    for c in diff.flagged:
-        if getattr(c, "primary", c.ref.analysis == "primary"):
-            what = "significance" if c.significance_changed else "direction"
-            return "major", f"the primary result of {c.ref.comparison} changed {what}"
-    added = [t.study_id for t in diff.trials or () if t.kind == "added"]
-    if added:
-        return "minor", f"{len(added)} trial(s) added"
-    if any(entering for entering, _ in diff.membership.values()):
-        return "minor", "a trial entered an analysis"
-    return "patch", "no trial added and no primary conclusion changed"
-
-
 def _effect_words(p) -> str:
     if p is None or p.estimate is None:
         return "not estimable"
@@ -118,6 +95,9 @@ def whats_new(diff) -> str:
     first; the full diff follows it in the entry.
     """
     lines = ["## What's new", ""]
+    from analysis.publish.diff.amendments import protocol_changes  # protocol amendments first
+
+    lines += [f"- {c}." for c in protocol_changes(diff.base.bundle, diff.head.bundle)]
     trials = diff.trials or ()
     for kind, verb in (
         ("added", "Trials added"),
@@ -244,6 +224,11 @@ def plan(
     meta["publication_date"] = released.isoformat()
     files[zen] = json.dumps(meta, indent=2, ensure_ascii=False) + "\n"
     files[root / CHANGELOG / f"{new.tag}.md"] = entry
+    from analysis.publish.feed import release_record_json  # the machine-readable entry
+
+    files[root / CHANGELOG / f"{new.tag}.json"] = release_record_json(
+        diff, str(new), released.isoformat(), base
+    )
     return Plan(str(new), str(old), base, released.isoformat(), files, entry, tuple(warnings))
 
 
@@ -265,10 +250,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="show what would change; write nothing"
     )
+    parser.add_argument(
+        "--integrity-offline",
+        type=Path,
+        metavar="DIR",
+        help="check retractions against recorded Crossref responses in DIR (default: live)",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
+    from analysis.surveil.integrity import check_release  # the retraction check
+
+    check_release(Path(args.root) / "data", args.integrity_offline)
     p = plan(args.root, args.version, base=args.base, released=args.date)
     for w in p.warnings:
         print(f"warning: {w}", file=sys.stderr)

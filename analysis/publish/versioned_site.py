@@ -76,7 +76,7 @@ def _stamp(tree: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from exc
-    return {k: data[k] for k in ("version", "commit", "generated") if k in data}
+    return {k: data[k] for k in ("version", "released", "commit", "generated") if k in data}
 
 
 def site_url(root: Path | None = None) -> str | None:
@@ -97,7 +97,7 @@ def manifest(published: Path, base_url: str | None = None) -> dict:
     for d in published.iterdir():
         if d.is_dir() and _VERSION_DIR.match(d.name):
             entry = {"version": d.name[1:], "path": f"{d.name}/"}
-            entry.update({k: v for k, v in _stamp(d).items() if k != "version"})
+            entry.update({k: v for k, v in _stamp(d).items() if k not in ("version", "released")})
             releases.append(entry)
     releases.sort(key=lambda e: parse(e["version"]), reverse=True)
     out: dict = {"latest": None, "versions": releases}
@@ -122,6 +122,9 @@ def _check_site(site: Path, version: str | None) -> None:
     if not site.is_dir():
         raise UserError(f"{site}: no built site here (run `python -m analysis build`)")
     built = _stamp(site).get("version")
+    # a development build (X.Y.Z.dev0+commit) is published as X.Y.Z only by the test suite's
+    # stand-in for the publishing workflow; what it compares is the planned number
+    built = None if built is None else str(built).split(".dev", 1)[0]
     if version is not None and built is not None and built != version:
         raise UserError(
             f"{site / 'results.json'}: version is {built}, not {version} "

@@ -119,7 +119,9 @@ def copy_assets(out_dir: Path) -> None:
     """Copy the served assets (styles, scripts, fonts and the vendored libraries' licence
     notices) to ``out_dir/analysis/assets``."""
     for src in sorted(ASSETS.rglob("*")):
-        if src.is_file() and (src.suffix in {".css", ".js", ".woff2"} or src.stem == "LICENSE"):
+        if src.is_file() and (
+            src.suffix in {".css", ".js", ".woff2", ".svg"} or src.stem == "LICENSE"
+        ):
             dest = out_dir / "analysis" / "assets" / src.relative_to(ASSETS)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)

@@ -70,8 +70,11 @@ def read_versions(path: Path | None) -> tuple[dict[str, Any], ...]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     entries: list[tuple[dict[str, Any], str | None]] = []
     if isinstance(data, dict):
-        if data.get("latest"):
-            entries.append((data["latest"], "latest"))
+        # the latest build is offered only when it is a release: an unreleased one is a
+        # development version, never "X.Y.Z (latest)" (analysis.report.version.build_version)
+        latest = data.get("latest")
+        if latest and latest.get("released", True) and ".dev" not in str(latest.get("version")):
+            entries.append((latest, "latest"))
         entries.extend((v, None) for v in data.get("versions") or [])
     else:
         entries.extend((v, None) for v in data)
@@ -207,7 +210,7 @@ def page(
 {"".join(f'<meta name="{_e(n)}" content="{_e(c)}">{chr(10)}' for n, c in ctx.meta)}
 <title>{_e(full_title)}</title>
 {canonical}
-<link rel="icon" href="data:,">
+<link rel="icon" href="{_e(_rel(f"{ASSET_URL}/favicon.svg", href))}" type="image/svg+xml">
 <link rel="stylesheet" href="{_e(css)}">
 <script src="{_e(_rel(f"{ASSET_URL}/versions.js", href))}" defer></script>
 </head>

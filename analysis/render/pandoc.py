@@ -13,6 +13,8 @@ __all__ = ["PandocError", "pandoc", "pandoc_path", "CALLOUTS"]
 CALLOUTS = Path(__file__).with_name("callouts.lua")
 #: keyboard-reachable scrolling regions for tables (HTML), ragged-right cells (Typst)
 TABLES = Path(__file__).with_name("tables.lua")
+#: the reference list keeps text and http(s)/DOI links only (after citeproc; issue 25)
+REFERENCES = Path(__file__).with_name("references.lua")
 
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
 
@@ -64,6 +66,7 @@ def pandoc(
         cmd += ["--citeproc", f"--bibliography={bibliography}", "--metadata=link-citations:true"]
         if csl is not None:
             cmd.append(f"--csl={csl}")
+        cmd.append(f"--lua-filter={REFERENCES}")  # after --citeproc: filters run in order
     proc = subprocess.run(cmd, input=markdown.encode("utf-8"), capture_output=True, cwd=cwd)
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:

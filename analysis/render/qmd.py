@@ -203,6 +203,9 @@ SUPPORTED_CELL_OPTIONS = frozenset(
         "fig-cap",
         "fig-alt",
         "tbl-cap",
+        # Quarto's page column; the embedded page widens its main column for the same
+        # wide content instead (analysis/assets/site.css), so the option changes nothing there
+        "column",
     }
 )
 #: Quarto Markdown the embedded renderer does not render as Quarto would: (pattern, name).

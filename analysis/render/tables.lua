@@ -62,10 +62,43 @@ local typst_breakable = {
   end,
 }
 
+-- HTML: each body cell carries its column's heading (data-label), so that a narrow
+-- column can show a row as a card of "heading: value" lines (styles.scss, site.css);
+-- a summary-of-findings table (a "Certainty" heading) gets the class that does so.
+local function head_texts(tbl)
+  local heads = {}
+  if tbl.head and tbl.head.rows and tbl.head.rows[1] then
+    for i, cell in ipairs(tbl.head.rows[1].cells) do heads[i] = plain(cell.contents) end
+  end
+  return heads
+end
+
+local function label_cells(tbl, heads)
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for i, cell in ipairs(row.cells) do
+        if heads[i] and heads[i] ~= "" then cell.attributes["data-label"] = heads[i] end
+      end
+    end
+  end
+  return tbl
+end
+
+local function is_findings(heads)
+  for _, h in ipairs(heads) do
+    if h == "Certainty" or h:match("^Certainty ") then return true end
+  end
+  return false
+end
+
 function Table(tbl)
   if FORMAT:match("html") then
     tbl = tbl:walk({Str = html_breakable})
-    local attr = pandoc.Attr("", {"table-scroll"}, {
+    local heads = head_texts(tbl)
+    tbl = label_cells(tbl, heads)
+    local classes = {"table-scroll"}
+    if is_findings(heads) then table.insert(classes, "sof-cards") end
+    local attr = pandoc.Attr("", classes, {
       {"tabindex", "0"}, {"role", "region"}, {"aria-label", label_of(tbl)},
     })
     return pandoc.Div({tbl}, attr)
@@ -79,5 +112,27 @@ function Table(tbl)
       tbl,
       pandoc.RawBlock("typst", "]"),
     }
+  end
+end
+
+-- Typst: the summary of findings' footnote markers and their "back" links are links on the
+-- web page (analysis/report/chapters/tables.py, footnote_marks); a page may show the same
+-- table twice in the one PDF document (home page and chapter), where an anchor must be
+-- unique, so on paper they are plain superscript letters and text.
+local function sof_anchor(id)
+  return id ~= nil and id:match("^sof%-.+%-note%-") ~= nil
+end
+
+function Span(s)
+  if FORMAT:match("typst") and sof_anchor(s.identifier) then
+    s.identifier = ""
+    return s
+  end
+end
+
+function Link(l)
+  if FORMAT:match("typst") and l.target:match("^#sof%-.+%-note%-") then
+    if pandoc.utils.stringify(l.content) == "(back to the table)" then return {} end
+    return l.content
   end
 end

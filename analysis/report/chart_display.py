@@ -75,8 +75,10 @@ def _site_prefix() -> str:
 
 
 def _json_for_script(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    """A spec inlined in ``<script type="application/json">``: :func:`analysis.escape.json_html`
+    (``<``, ``>``, ``&``, U+2028/U+2029 as ``\\u`` escapes, so a trial's ``<!--`` or
+    ``</script>`` stays text and the spec stays valid JSON)."""
+    return escape.json_html(obj, sort_keys=True, separators=(",", ":"))
 
 
 class Markdown:
@@ -196,11 +198,11 @@ class Chart:
             "<script>(function(){var w=window;"
             f"if(!w.ivigVega){{w.ivigVega=new Promise(function(ok,no){{"
             'var s=document.createElement("script");'
-            f"s.src={json.dumps(src)};s.onload=ok;s.onerror=no;document.head.appendChild(s);}});}}"
+            f"s.src={escape.json_html(src)};s.onload=ok;s.onerror=no;document.head.appendChild(s);}});}}"
             "w.ivigVega.then(function(){"
-            f"var el=document.getElementById({json.dumps(ident + '-spec')});"
+            f"var el=document.getElementById({escape.json_html(ident + '-spec')});"
             "var spec=JSON.parse(el.textContent);"
-            f"return w.vegaEmbed({json.dumps('#' + ident + '-view')},spec,"
+            f"return w.vegaEmbed({escape.json_html('#' + ident + '-view')},spec,"
             '{actions:false,renderer:"svg"});'
             "}).catch(function(e){console.error(e);});})();</script>",
         ]

@@ -42,6 +42,9 @@ __all__ = [
     "quarto_citation",
     "ris",
     "write_downloads",
+    "cff_for_build",
+    "json_ld",
+    "add_json_ld",
 ]
 
 CFF = "CITATION.cff"
@@ -205,8 +208,15 @@ class People:
 def people(root: Path | None = None) -> People:
     """Read ``root/review-metadata.yml`` (absent: no named author, nothing declared)."""
     path = (Path(root) if root is not None else ROOT) / METADATA
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    raw = raw or {}
+    raw: dict = {}
+    if path.is_file():  # read as data (no aliases, tags or duplicate keys): UserError if not
+        from analysis.errors import UserError
+        from analysis.evidence import yamlfile
+
+        doc = yamlfile.read(path, METADATA)
+        if doc.problems:
+            raise UserError(str(doc.problems[0]))
+        raw = doc.data if isinstance(doc.data, dict) else {}
     return People(
         group_author=str(raw.get("group_author") or "IVIG Living Review contributors"),
         authors=tuple(dict(a) for a in raw.get("authors") or ()),
@@ -375,6 +385,7 @@ def highwire_meta(
     tags += [("citation_author", a) for a in c.authors]
     if c.issued:
         tags.append(("citation_publication_date", c.issued.replace("-", "/")))
+        tags.append(("citation_date", c.issued.replace("-", "/")))
     tags += [
         ("citation_fulltext_html_url", c.version_url),
         ("citation_language", "en"),
@@ -429,6 +440,21 @@ def cite_statement(root: Path | None = None, **state) -> tuple[str, str | None]:
     )
 
 
+def cff_for_build(text: str, c: Citation) -> str:
+    """``CITATION.cff`` as this build publishes it: a release's file as it is; for a
+    development build, ``version`` is the development version (``X.Y.Z.dev0+<commit>``,
+    :func:`analysis.report.version.build_version`) and there is no ``date-released``,
+    since nothing was released (the repository's file keeps the planned release's
+    lines for ``python -m analysis release``)."""
+    if c.released:
+        return text
+    from analysis.report.version import build_version
+
+    dev = build_version(c.version, c.commit or "unknown", released=False)
+    text = re.sub(r"(?m)^version:.*$", f'version: "{dev}"', text, count=1)
+    return re.sub(r"(?m)^date-released:.*\n?", "", text)
+
+
 def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
     """Write the "cite this version" downloads into ``out_dir``; returns their paths.
 
@@ -443,7 +469,7 @@ def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
     texts = {
         "citation.bib": bibtex(root, **state),
         "citation.ris": ris(root, **state),
-        CFF: source.read_text(encoding="utf-8"),
+        CFF: cff_for_build(source.read_text(encoding="utf-8"), load(root, **state)),
     }
     written = []
     for name, text in texts.items():
@@ -453,3 +479,172 @@ def write_downloads(root: Path | None, out_dir: Path, **state) -> list[Path]:
         os.replace(tmp, path)
         written.append(path)
     return written
+
+
+# --------------------------------------------------------------------------- schema.org
+
+#: SPDX licence identifiers -> their canonical address (schema.org's ``license`` is a URL)
+SPDX_URLS = {
+    "MIT": "https://spdx.org/licenses/MIT.html",
+    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+
+
+def _schema_person(name: str) -> dict:
+    if "," in name:
+        family, given = (p.strip() for p in name.split(",", 1))
+        return {"@type": "Person", "name": f"{given} {family}", "familyName": family,
+                "givenName": given}  # fmt: skip
+    return {"@type": "Organization", "name": name}
+
+
+def _data_license(root: Path | None) -> str | None:
+    import json
+
+    path = (Path(root) if root is not None else ROOT) / "data" / "datapackage.json"
+    if not path.is_file():
+        return None
+    licenses = json.loads(path.read_text(encoding="utf-8")).get("licenses") or []
+    first = licenses[0] if licenses else {}
+    return first.get("path") or SPDX_URLS.get(str(first.get("name")))
+
+
+def json_ld(
+    root: Path | None = None, *, pdf_url: str | None = None, version: str | None = None, **state
+) -> dict:
+    """schema.org JSON-LD for every page: the review as a ``ScholarlyArticle`` and its data
+    as a ``Dataset`` with its ``distribution`` (the trial table and the results file) and
+    licence, for search engines and dataset indexes (https://schema.org/ScholarlyArticle,
+    https://schema.org/Dataset; Google's dataset guidelines ask for name, description,
+    licence, creator and distribution).
+
+    *version* is the version the build carries (a development build's ``X.Y.Z.dev0+...``);
+    the files' addresses are this build's: a release's ``URL/vX.Y.Z/``, else the site root.
+    """
+    import yaml as _yaml
+
+    c = load(root, **state)
+    cff_path = (Path(root) if root is not None else ROOT) / CFF
+    abstract = " ".join(
+        str(
+            (_yaml.safe_load(cff_path.read_text(encoding="utf-8")) or {}).get("abstract") or ""
+        ).split()
+    )
+    base = c.version_url if c.released else c.url.rstrip("/") + "/"
+    shown_version = version or (c.version if c.released else c.version_label)
+    authors = [_schema_person(a) for a in c.authors]
+    identifier = [{"@type": "PropertyValue", "propertyID": "DOI", "value": c.doi}] if c.doi else []
+    article: dict = {
+        "@type": "ScholarlyArticle",
+        "@id": base + "#review",
+        "headline": c.title,
+        "name": c.title,
+        "author": authors,
+        "url": base,
+        "version": shown_version,
+        "inLanguage": "en",
+        "isAccessibleForFree": True,
+        "creativeWorkStatus": "Published" if c.released else "Draft",
+        "keywords": ", ".join(c.keywords),
+        "license": SPDX_URLS.get(c.license, c.license),
+    }
+    if abstract:
+        article["abstract"] = abstract
+    if c.issued:
+        article["datePublished" if c.released else "dateModified"] = c.issued
+    if pdf_url:
+        article["encoding"] = [
+            {"@type": "MediaObject", "contentUrl": pdf_url, "encodingFormat": "application/pdf"}
+        ]
+    dataset: dict = {
+        "@type": "Dataset",
+        "@id": base + "#data",
+        "name": f"Data and results of: {c.title}",
+        "description": (
+            "The randomised trials of the living review (one row per trial comparison, with "
+            "counts, source and verbatim quote) and every pooled result computed from them "
+            "(results.json)."
+        ),
+        "creator": authors,
+        "url": base,
+        "version": shown_version,
+        "isAccessibleForFree": True,
+        "isPartOf": {"@id": base + "#review"},
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "name": "studies.csv",
+                "contentUrl": base + "data/studies.csv",
+                "encodingFormat": "text/csv",
+            },
+            {
+                "@type": "DataDownload",
+                "name": "results.json",
+                "contentUrl": base + "results.json",
+                "encodingFormat": "application/json",
+            },
+        ],
+    }
+    license_url = _data_license(root)
+    if license_url:
+        dataset["license"] = license_url
+    if identifier:
+        article["identifier"] = identifier
+        dataset["identifier"] = identifier
+    return {"@context": "https://schema.org", "@graph": [article, dataset]}
+
+
+_HIGHWIRE = re.compile(r'(<meta name="(citation_[a-z_]+)" content=")([^"]*)(")')
+_DATE_TAGS = {"citation_publication_date", "citation_date", "citation_online_date",
+              "citation_cover_date"}  # fmt: skip
+
+
+def _tidy_tag(name: str, content: str) -> str:
+    import html as _html
+
+    text = content
+    for _ in range(5):  # undo escaping applied more than once ("&amp;amp;amp;")
+        plain = _html.unescape(text)
+        if plain == text:
+            break
+        text = plain
+    # an author without a given name is not "undefined Mendell" (Quarto's references)
+    text = re.sub(r"(^|citation_author=)undefined\s+", r"\1", text)
+    if name in _DATE_TAGS:
+        text = re.sub(r"^(\d{4})-(\d{2})-(\d{2})$", r"\1/\2/\3", text)
+    return _html.escape(text, quote=True)
+
+
+def tidy_highwire(page: str) -> str:
+    """The Highwire ``citation_*`` tags of a page as Google Scholar reads them: each value
+    escaped once, no "undefined" for a missing given name, dates as ``YYYY/MM/DD``, and a
+    ``citation_date`` beside ``citation_publication_date`` (Quarto's google-scholar output
+    has all three faults; the embedded renderer's tags pass unchanged)."""
+    page = _HIGHWIRE.sub(lambda m: m[1] + _tidy_tag(m[2], m[3]) + m[4], page)
+    if 'name="citation_date"' not in page:
+        page = re.sub(
+            r'(<meta name="citation_publication_date" content="([^"]*)">)',
+            r'\1\n<meta name="citation_date" content="\2">',
+            page,
+            count=1,
+        )
+    return page
+
+
+def add_json_ld(site: Path, doc: dict) -> int:
+    """Put *doc* as ``<script type="application/ld+json">`` into the ``<head>`` of every page
+    of the built *site*, and tidy its Highwire tags (:func:`tidy_highwire`), both renderers'
+    pages alike; returns how many pages."""
+    import json
+
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    block = '<script type="application/ld+json">' + text.replace("</", "<\\/") + "</script>\n"
+    n = 0
+    for page in sorted(Path(site).rglob("*.html")):
+        html = tidy_highwire(page.read_text(encoding="utf-8"))
+        if "application/ld+json" not in html and "</head>" in html:
+            html = html.replace("</head>", block + "</head>", 1)
+        page.write_text(html, encoding="utf-8")
+        n += 1
+    return n

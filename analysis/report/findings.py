@@ -8,10 +8,17 @@ effect, the control risk *of that row's own trials* and the corresponding IVIG r
 evidence proposed by :mod:`analysis.stats.certainty` (replaced domain by domain where a
 reviewer's judgement is recorded in ``data/certainty.csv``).
 
-:func:`plain_language` words a row's result with GRADE's standard phrases (Santesso et al.
-2020, as used in Cochrane plain-language summaries): high certainty "IVIG increases",
-moderate "IVIG probably increases", low "IVIG may increase", very low "we are uncertain
-whether IVIG increases".
+Each row also carries what it stands on (``completeness``: k of n identified trials, those
+awaiting results; the publication-bias domain rates that known missing evidence), and,
+per disease, the common-effect (Mantel-Haenszel) and unadjusted random-effects results beside
+Hartung-Knapp (``models``) with a note when the choice changes the conclusion. A pool across
+diseases has no NNT: its control risk mixes populations with different baseline risks.
+
+:func:`plain_language` words a row's result with GRADE's informative statements (Santesso
+et al. 2020, GRADE guidelines 26, J Clin Epidemiol 119:126-135): the certainty chooses the
+modal (none, "probably", "may"; very low: "The evidence is very uncertain about the effect
+of ..."), the size of the point estimate chooses the words ("a large increase", "increases",
+"little to no difference"); :data:`STATEMENTS` is the table.
 
 Every data field written into Markdown goes through :func:`md_text` (backslash-escapes
 each ASCII punctuation character, so a field is plain text to pandoc).
@@ -20,6 +27,7 @@ each ASCII punctuation character, so a field is plain text to pandoc).
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,12 +40,19 @@ from analysis.stats.results import MetaAnalysis, Pooled, Random, to_json
 
 __all__ = [
     "OUTCOME_PHRASES",
+    "STATEMENTS",
+    "completeness",
+    "effect_size",
     "findings",
-    "ordered",
+    "footnotes",
     "indirect_flag",
     "md_text",
+    "model_note",
+    "ordered",
+    "outcome_indirect_flag",
     "plain_language",
     "row_certainty",
+    "short_statement",
 ]
 
 #: outcome type -> what is counted, for sentences
@@ -73,8 +88,104 @@ def indirect_flag(disease: str, population: Any) -> str | None:
     return "trial population narrower than the disease: " + pop
 
 
+#: words in an outcome definition that say the trial's report does not define improvement
+_UNDEFINED = ("'improved' per abstract", "definition not in source", "qualitative", "not defined")
+
+
+def outcome_indirect_flag(definition: Any, protocol_rule: Any = None) -> str | None:
+    """Why a trial's analysed outcome answers the review's question only indirectly, or None.
+
+    Judged from the register (GRADE guidelines 8: indirectness of outcome):
+
+    - *a secondary outcome*: the definition says the outcome was secondary and it is not the
+      responder definition on the instrument of the trial's primary outcome (protocol rule 2),
+      or the protocol selected it by its rule 3 (the first-listed binary outcome, not the
+      primary one);
+    - *improvement not defined*: no definition, or the report says only "improved" (no
+      instrument or threshold).
+    """
+    rule = None if text.missing(protocol_rule) else str(protocol_rule).strip()
+    d = "" if definition is None or text.missing(definition) else " ".join(str(definition).split())
+    low = d.lower()
+    if not d or any(u in low for u in _UNDEFINED):
+        return "improvement not defined in the trial's report"
+    if rule == "3":
+        return "a secondary outcome of the trial (protocol rule 3)"
+    if rule not in ("1", "2") and "secondary" in low and "instrument of the primary" not in low:
+        return "a secondary outcome of the trial (its primary outcome was another)"
+    return None
+
+
+def completeness(
+    register_rows: pd.DataFrame | None, analysed: list[str], participants: int
+) -> dict:
+    """A row's completeness cell when the bundle's is not given, in the shape of
+    :func:`analysis.report.completeness.completeness` (k analysed of n identified trials,
+    those awaiting counts, those with counts for another outcome type only).
+
+    ``register_rows`` are every trial identified for the row's comparison and disease (all
+    statuses); an identified trial not analysed is *awaiting* when its status is ``pending``.
+    Sizes of trials without counts are not known here (``size_unknown``).
+    """
+    ids = (
+        list(dict.fromkeys(str(i) for i in register_rows["study_id"]))
+        if register_rows is not None
+        else []
+    )
+    status = (
+        {
+            str(i): str(st)
+            for i, st in zip(register_rows["study_id"], register_rows["status"], strict=True)
+        }
+        if register_rows is not None and "status" in register_rows
+        else {}
+    )
+    done = list(analysed)
+    rest = [i for i in ids if i not in set(done)]
+    awaiting = [i for i in rest if status.get(i, "pending") == "pending"]
+    return {
+        "identified": len(set(ids) | set(done)),
+        "analysed": len(done),
+        "analysed_ids": done,
+        "participants_analysed": participants,
+        "participants_known": participants,
+        "size_unknown": list(rest),
+        "awaiting": awaiting,
+        "other_outcome": [i for i in rest if i not in set(awaiting)],
+    }
+
+
+def missing_of(cell: dict) -> grade.MissingEvidence:
+    """A completeness cell (:mod:`analysis.report.completeness`) as the input of
+    :func:`analysis.stats.certainty.missing_evidence`: participants awaiting are counted
+    only when every awaiting trial's size is known and no other unanalysed trial blurs
+    the sum (else the share is counted in trials)."""
+    awaiting = list(cell.get("awaiting") or [])
+    unknown = set(cell.get("size_unknown") or [])
+    p_analysed = cell.get("participants_analysed")
+    p_awaiting = None
+    if (
+        awaiting
+        and not unknown & set(awaiting)
+        and not cell.get("other_outcome")
+        and p_analysed is not None
+        and cell.get("participants_known") is not None
+    ):
+        p_awaiting = int(cell["participants_known"]) - int(p_analysed)
+    return grade.missing_evidence(
+        int(cell["analysed"]), int(cell["identified"]), p_analysed, p_awaiting, awaiting
+    )
+
+
 def _finite(x: Any) -> float | None:
     return None if text.missing(x) else float(x)
+
+
+def _outcome_word(types: Any) -> str:
+    """``improvement``, ``response`` or both: the outcome the information size is computed on."""
+    words = {"improvement": "improvement", "responder": "response"}
+    got = sorted({words.get(str(t), str(t).replace("_", " ")) for t in types})
+    return " or ".join(got) if got else "improvement"
 
 
 def row_certainty(
@@ -86,8 +197,13 @@ def row_certainty(
     control_risk: float | None,
     subgroup_p: float | None,
     overrides: dict[str, grade.Override] | None,
+    missing: grade.MissingEvidence | None = None,
 ) -> grade.Certainty:
-    """GRADE certainty of one row (rule proposals, then a reviewer's overrides)."""
+    """GRADE certainty of one row (rule proposals, then a reviewer's overrides).
+
+    ``missing``: the row's known missing evidence (:func:`missing_of`), rated in the
+    publication-bias domain.
+    """
     by_id = {s.study_id: s for s in analysis.studies}
     ids = [str(s) for s in rows["study_id"] if str(s) in by_id]
     sub = rows.set_index(rows["study_id"].astype(str)).loc[ids]
@@ -96,6 +212,10 @@ def row_certainty(
     rob = [None if text.missing(r) or r is pd.NA else str(r) for r in sub["rob_overall"]]
     flags = [
         indirect_flag(str(d), p) for d, p in zip(sub["disease"], sub["population"], strict=True)
+    ]
+    rules = sub["protocol_rule"] if "protocol_rule" in sub else [None] * len(sub)
+    outcome_flags = [
+        outcome_indirect_flag(d, r) for d, r in zip(sub["outcome_definition"], rules, strict=True)
     ]
     het, rnd = analysis.heterogeneity, analysis.random
     egger = analysis.small_study.egger.p
@@ -110,17 +230,69 @@ def row_certainty(
             _finite(rnd.pi_high),
             subgroup_p,
         ),
-        grade.indirectness(weights, [str(d) for d in sub["disease"]], flags),
+        grade.indirectness(weights, [str(d) for d in sub["disease"]], flags, outcome_flags),
         grade.imprecision(
             _finite(pooled.ci_low),
             _finite(pooled.ci_high),
             participants,
             control_risk,
+            outcome=_outcome_word(sub["outcome_type"]),
         ),
-        grade.publication_bias(k, _finite(egger)),
+        grade.publication_bias(k, _finite(egger), missing),
     ]
     cert = grade.rate(domains)
     return grade.apply_overrides(cert, overrides) if overrides else cert
+
+
+#: the NNT fields of :class:`analysis.stats.absolute.AbsoluteEffect`
+_NNT_FIELDS = ("nnt", "nnt_kind", "nnt_low", "nnt_high", "nntb_limit", "nnth_limit")
+
+
+def _conclusion(lo: float | None, hi: float | None) -> str:
+    if lo is None or hi is None:
+        return "not estimable"
+    return "favours IVIG" if lo > 1 else "favours the control" if hi < 1 else "includes no effect"
+
+
+def model_note(models: dict) -> str | None:
+    """A footnote when the choice of model changes the conclusion (whether the 95 % CI
+    excludes no effect), naming each model's interval; None when all agree."""
+    named = {
+        "random_hk": "random effects with Hartung-Knapp (the primary model)",
+        "random_z": "random effects without Hartung-Knapp",
+        "common_mh": "the common-effect (Mantel-Haenszel) model",
+    }
+    got = {
+        m: (_finite(r.get("ci_low")), _finite(r.get("ci_high")))
+        for m, r in models.items()
+        if r is not None
+    }
+    verdicts = {m: _conclusion(*ci) for m, ci in got.items()}
+    if len(set(verdicts.values())) <= 1:
+        return None
+    parts = [
+        f"{named[m]} gives 95 % CI {lo:.2f} to {hi:.2f} ({verdicts[m]})"
+        for m, (lo, hi) in got.items()
+        if lo is not None and hi is not None
+    ]
+    return "The choice of model changes the conclusion: " + "; ".join(parts)
+
+
+def _models(analysis: MetaAnalysis, unadjusted: MetaAnalysis | None) -> dict | None:
+    """Per row with at least two trials: HK, unadjusted random effects and MH side by side."""
+    if analysis.k < 2:
+        return None
+
+    def fig(r: Any) -> dict | None:
+        if r is None:
+            return None
+        return {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p}
+
+    return {
+        "random_hk": fig(analysis.random),
+        "random_z": fig(unadjusted.random if unadjusted is not None else None),
+        "common_mh": fig(analysis.common.mh),
+    }
 
 
 def _row(
@@ -129,8 +301,15 @@ def _row(
     rows: pd.DataFrame,
     entry: dict,
     overrides: dict,
+    cell: dict | None = None,
+    unadjusted: dict | None = None,
 ) -> dict:
-    """The summary-of-findings row of *entry* (a full analysis' dict, read strictly)."""
+    """The summary-of-findings row of *entry* (a full analysis' dict, read strictly).
+
+    ``cell``: the completeness of this comparison and disease (k of n identified trials,
+    those awaiting counts; :mod:`analysis.report.completeness`), rated as known missing
+    evidence; ``unadjusted``: the same analysis without Hartung-Knapp (:func:`model_note`).
+    """
     analysis = text.analysis_of(entry)
     excluded = set(analysis.excluded)
     used = rows[~rows["study_id"].astype(str).isin(excluded)]
@@ -149,6 +328,21 @@ def _row(
     excludes_null = lo is not None and hi is not None and (lo > 1 or hi < 1)
     sg = analysis.subgroups if disease == "all" else None
     tb = to_json(sg.test_between) if sg is not None else {}
+    analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
+    found = cell if cell is not None else completeness(None, analysed, participants)
+    models = _models(analysis, text.analysis_of(unadjusted) if unadjusted else None)
+    if disease == "all" and ab is not None:
+        # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
+        ab.update(dict.fromkeys(_NNT_FIELDS))
+    if disease == "all":
+        nnt_note = (
+            "no NNT for a pool across diseases: the control risks of different diseases differ, "
+            "so one number needed to treat would apply to no patient"
+        )
+    elif excludes_null:
+        nnt_note = None
+    else:
+        nnt_note = "no NNT: the confidence interval includes no difference"
     cert = row_certainty(
         rows=used,
         analysis=analysis,
@@ -157,6 +351,7 @@ def _row(
         control_risk=control_risk,
         subgroup_p=_finite(tb.get("p")) if disease == "all" else None,
         overrides=overrides.get((comparison, disease)),
+        missing=missing_of(found) if cell is not None else None,
     )
     outcome_types = sorted({str(t) for t in used["outcome_type"]})
     return {
@@ -187,10 +382,11 @@ def _row(
         "control_risk": control_risk,
         "control_risk_source": "the control arms of this row's trials",
         "absolute": ab,
-        "nnt_meaningful": bool(excludes_null),
-        "nnt_note": None
-        if excludes_null
-        else "no NNT: the confidence interval includes no difference",
+        "nnt_meaningful": bool(excludes_null) and disease != "all",
+        "nnt_note": nnt_note,
+        "completeness": found,
+        "models": models,
+        "model_note": model_note(models) if models else None,
         "test_between": tb if disease == "all" else None,
         "certainty": cert.to_dict(),
     }
@@ -202,6 +398,9 @@ def findings(
     entry: dict,
     analyse,
     overrides: dict,
+    register: pd.DataFrame | None = None,
+    cells: Mapping[str, dict] | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> list[dict]:
     """Summary-of-findings rows of one comparison: per disease, then the across-disease pool.
 
@@ -213,20 +412,49 @@ def findings(
     entry : dict
         The comparison's primary analysis (``MetaAnalysis.to_dict()``, by disease).
     analyse : callable
-        ``analyse(rows) -> dict | None``: the primary analysis of a subset, without subgroups.
+        ``analyse(rows, **options) -> dict | None``: the primary analysis of a subset, without
+        subgroups; ``analyse(rows, hk=False)`` the same without Hartung-Knapp.
     overrides : dict
         ``analysis.evidence.certainty_file.read_overrides`` output.
+    register : pandas.DataFrame, optional
+        Every trial of the comparison in the register, whatever its status; used for the
+        completeness only when ``cells`` is not given (without either, n = k).
+    cells : mapping, optional
+        The bundle's completeness of this comparison (disease code or ``all`` -> cell,
+        :func:`analysis.report.completeness.completeness`).
+    rules : mapping, optional
+        Study id -> the protocol rule that selected its analysed outcome (for the outcome's
+        indirectness, :func:`outcome_indirect_flag`).
     """
     out = []
     diseases = sorted({str(d) for d in rows["disease"]})
+    if rules:
+        picked = [rules.get(str(s)) for s in rows["study_id"]]
+        rows = rows.assign(protocol_rule=pd.Series(picked, index=rows.index, dtype=object))
+
+    def cell(d: str | None, part: pd.DataFrame, res: dict) -> dict | None:
+        if cells is not None:
+            return cells.get(d or "all")
+        if register is None:
+            return None
+        reg = register if d is None else register[register["disease"].astype(str) == d]
+        analysis = text.analysis_of(res)
+        done = [s.study_id for s in analysis.studies if s.study_id not in set(analysis.excluded)]
+        used = part[part["study_id"].astype(str).isin(done)]
+        return completeness(reg, done, int(used["ivig_total"].sum() + used["control_total"].sum()))
+
     for d in diseases:
         part = rows[rows["disease"].astype(str) == d].reset_index(drop=True)
         res = analyse(part)
         if res is None:
             continue
-        out.append(_row(comparison, d, part, res, overrides))
+        unadjusted = analyse(part, hk=False) if len(part) > 1 else None
+        out.append(_row(comparison, d, part, res, overrides, cell(d, part, res), unadjusted))
     if len(diseases) > 1:
-        out.append(_row(comparison, "all", rows, entry, overrides))
+        unadjusted = analyse(rows, hk=False)
+        out.append(
+            _row(comparison, "all", rows, entry, overrides, cell(None, rows, entry), unadjusted)
+        )
     return out
 
 
@@ -239,16 +467,101 @@ def ordered(found: Any) -> list[dict]:
     return sorted(rows, key=lambda r: (r["disease"] == "all", r["disease"]))
 
 
+# --------------------------------------------------------------------------- footnotes
+
+
+def footnotes(texts: list[list[str]]) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """Lettered footnotes of a table, identical ones merged under one letter.
+
+    ``texts`` holds, per row, the notes it carries (Markdown-safe text). Returns, per row,
+    the letter of each of its notes (same order), and the notes as ``(letter, text)`` in
+    order of first use: two rows rated down for the same reason share one note.
+    """
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    seen: dict[str, str] = {}
+    marks: list[list[str]] = []
+    for row in texts:
+        mine = []
+        for note in row:
+            if note not in seen:
+                n = len(seen)
+                seen[note] = letters[n % 26] * (n // 26 + 1)
+            mine.append(seen[note])
+        marks.append(mine)
+    return marks, [(letter, note) for note, letter in seen.items()]
+
+
 # --------------------------------------------------------------------------- wording
+
+#: the size of an effect from the point estimate (risk ratio): ``large`` beyond RR 2 or 0.5
+#: (GRADE's large effect), ``moderate`` beyond the thresholds of an appreciable effect
+#: (RR 1.25 and 0.75, :data:`analysis.stats.certainty.THRESHOLDS`), else ``none``
+SIZES = ("large", "moderate", "none")
+
+#: GRADE's informative statements (Santesso et al. 2020, Table 3), by certainty, size and
+#: direction; ``{o}`` is the outcome phrase. Very low certainty has one statement whatever
+#: the estimate (the :func:`plain_language` sentence).
+STATEMENTS = {
+    ("high", "large", "increase"): "results in a large increase in {o}",
+    ("high", "moderate", "increase"): "increases {o}",
+    ("high", "large", "reduction"): "results in a large reduction in {o}",
+    ("high", "moderate", "reduction"): "reduces {o}",
+    ("high", "none", None): "results in little to no difference in {o}",
+    ("moderate", "large", "increase"): "likely results in a large increase in {o}",
+    ("moderate", "moderate", "increase"): "probably increases {o}",
+    ("moderate", "large", "reduction"): "likely results in a large reduction in {o}",
+    ("moderate", "moderate", "reduction"): "probably reduces {o}",
+    ("moderate", "none", None): "probably results in little to no difference in {o}",
+    ("low", "large", "increase"): "may result in a large increase in {o}",
+    ("low", "moderate", "increase"): "may increase {o}",
+    ("low", "large", "reduction"): "may result in a large reduction in {o}",
+    ("low", "moderate", "reduction"): "may reduce {o}",
+    ("low", "none", None): "may result in little to no difference in {o}",
+}
+
+VERY_UNCERTAIN = "The evidence is very uncertain about the effect of IVIG on {o}"
+
+
+def effect_size(estimate: float) -> tuple[str, str | None]:
+    """``(size, direction)`` of a risk ratio: size in :data:`SIZES`, direction ``increase``,
+    ``reduction`` or None (little to no difference)."""
+    low_t, high_t = grade.THRESHOLDS
+    large_low, large_high = grade.LARGE_EFFECT
+    if estimate >= large_high:
+        return "large", "increase"
+    if estimate <= large_low:
+        return "large", "reduction"
+    if estimate >= high_t:
+        return "moderate", "increase"
+    if estimate <= low_t:
+        return "moderate", "reduction"
+    return "none", None
+
+
+def short_statement(row: dict) -> str:
+    """GRADE's statement of a row without its population (for a table cell): ``IVIG may
+    result in a large increase in improvement`` or ``the evidence is very uncertain``."""
+    est = _finite(row.get("estimate"))
+    if est is None:
+        return "not estimable"
+    label = row["certainty"]["label"]
+    if label == "very_low":
+        return "the evidence is very uncertain"
+    size, direction = effect_size(est)
+    words = {"improvement": "improvement", "responder": "response"}
+    outcome = " or ".join(words.get(t, t.replace("_", " ")) for t in row["outcome_types"])
+    return "IVIG " + STATEMENTS[(label, size, direction)].format(o=outcome)
 
 
 def plain_language(row: dict, comparator_label: str) -> str:
-    """One plain-language sentence for a row, in GRADE's standard wording (Markdown-safe).
+    """One plain-language sentence for a row, in GRADE's informative wording (Markdown-safe).
 
-    Names the outcome and the population. The point estimate against the thresholds of an
-    important effect (RR 1.25 and 0.75) chooses "increases", "reduces" or "makes little or
-    no difference to"; the certainty chooses the modal ("probably", "may", "we are
-    uncertain whether"), following Santesso et al. (2020), GRADE guidelines 26.
+    Names the outcome and the population; the certainty and the size of the point estimate
+    choose the statement from :data:`STATEMENTS` (Santesso et al. 2020, GRADE guidelines 26);
+    very low certainty says "The evidence is very uncertain about the effect of IVIG on ...".
+    The confidence interval enters through the certainty (imprecision). The sentence ends with
+    the certainty (and why it is provisional) and what the result stands on (k of n
+    identified trials).
     """
     label = row["certainty"]["label"]
     types = row["outcome_types"]
@@ -262,26 +575,24 @@ def plain_language(row: dict, comparator_label: str) -> str:
     else:
         who = "people with " + text.disease_prose(row["disease"])
     comp = comparator_label.lower()
-    lo, hi, est = _finite(row["ci_low"]), _finite(row["ci_high"]), _finite(row["estimate"])
-    if est is None or lo is None or hi is None:
+    est = _finite(row["estimate"])
+    if est is None or _finite(row["ci_low"]) is None or _finite(row["ci_high"]) is None:
         return (
             f"We cannot say whether IVIG changes {phrase} in {who} compared with {comp}: "
             "the effect could not be estimated."
         )
-    # the point estimate against the thresholds of an important effect chooses the verb;
-    # the confidence interval enters through the certainty (imprecision) (Santesso 2020)
-    low_t, high_t = grade.THRESHOLDS
-    if est >= high_t:
-        third, base = "increases", "increase"
-    elif est <= low_t:
-        third, base = "reduces", "reduce"
-    else:
-        third, base = "makes little or no difference to", "make little or no difference to"
+    found = row.get("completeness")
+    stands = (
+        f"; {found['analysed']} of {found['identified']} identified trials"
+        if found and found.get("identified")
+        else ""
+    )
+    provisional = row["certainty"].get("provisional")
+    basis = f"{label.replace('_', ' ')} certainty" + (f", {provisional}" if provisional else "")
     if label == "very_low":
-        verb = {"increases": "increases", "reduces": "reduces"}.get(third, "changes")
         return (
-            f"We are uncertain whether IVIG {verb} {phrase} in {who} compared with {comp}: "
-            "the certainty of the evidence is very low."
+            VERY_UNCERTAIN.format(o=phrase) + f" in {who} compared with {comp} ({basis}{stands})."
         )
-    verb = {"high": third, "moderate": "probably " + third, "low": "may " + base}[label]
-    return f"In {who}, IVIG {verb} {phrase} compared with {comp} ({label} certainty)."
+    size, direction = effect_size(est)
+    statement = STATEMENTS[(label, size, direction)].format(o=phrase)
+    return f"In {who}, IVIG {statement} compared with {comp} ({basis}{stands})."

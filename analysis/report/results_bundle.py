@@ -30,8 +30,14 @@ Shape::
                              "tau2_methods": {"DL": random dict, "REML": ..., ...} or null,
                              "notes": {key: why a figure is null}}}
       },
-      "unavailable": {comparison: {"reason", "sensitivity"}}   # for the null entries
+      "unavailable": {comparison: {"reason", "sensitivity"}},  # for the null entries
+      "protocol": {... data/protocol.yaml, "selections": {study_id: {"outcome_id", "rule"}}},
+      "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
+      "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
+      "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}}
     }
+
+The last four come from :mod:`analysis.report.protocol_results`.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
@@ -172,6 +178,35 @@ def _fit(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> M
         return None
 
 
+def _random_only(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> Any:
+    """Only the random-effects model of *rows* (``full_analysis.random_only``), for the
+    sensitivity analyses that report nothing else; None when no study is left."""
+    from analysis.stats import full_analysis
+
+    opts: _Options = {
+        "measure": config.measure,
+        "tau2_method": config.tau2_method,
+        "hk": config.hk,
+        "by": None,
+    }
+    opts.update(overrides)
+    if len(rows) == 0:
+        return None
+    frame = _engine_frame(rows, None)
+    try:
+        return full_analysis.random_only(
+            frame["ivig_improved"],
+            frame["ivig_total"],
+            frame["control_improved"],
+            frame["control_total"],
+            measure=opts["measure"],
+            tau2_method=opts["tau2_method"],
+            hk=opts["hk"],
+        )
+    except full_analysis.NoStudies:
+        return None
+
+
 def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> dict | None:
     """:func:`_fit` as the bundle's dict; None when no study is left (k = 0)."""
     result = _fit(rows, config, **overrides)
@@ -230,22 +265,36 @@ def _rob_high(rows: pd.DataFrame) -> pd.Series:
     return col.astype("string").str.strip().str.lower().eq("high").fillna(False).astype(bool)
 
 
-def _sensitivity(df: pd.DataFrame, comparator: str, rows: pd.DataFrame, config: Config) -> dict:
+def _sensitivity(
+    df: pd.DataFrame,
+    comparator: str,
+    rows: pd.DataFrame,
+    config: Config,
+    primary: MetaAnalysis | None,
+) -> dict:
+    """The sensitivity analyses of a comparison; *primary* is its primary fit (reused)."""
     notes: dict[str, str] = {}
     out: dict[str, Any] = {}
+    primary_ids = tuple(rows["study_id"].astype(str))
+
+    def variant(part: pd.DataFrame) -> dict | None:
+        """A variant's analysis; the primary fit itself when the variant keeps its trials."""
+        if primary is not None and tuple(part["study_id"].astype(str)) == primary_ids:
+            return _clean(primary.to_dict())
+        return _analyse(part, config)
 
     verified = rows[rows["status"].astype(str) == "verified"]
-    out["verified_only"] = _analyse(verified, config)
+    out["verified_only"] = variant(verified)
     if out["verified_only"] is None:
         notes["verified_only"] = "no trial with verified counts"
 
     all_types = data_mod.included(df, comparator, outcome_types=_all_outcome_types(df))
-    out["all_outcome_types"] = _analyse(all_types, config)
+    out["all_outcome_types"] = variant(all_types)
     if out["all_outcome_types"] is None:
         notes["all_outcome_types"] = "no trial with counts for any outcome type"
 
     high = _rob_high(rows)
-    out["excluding_high_rob"] = _analyse(rows[~high], config)
+    out["excluding_high_rob"] = variant(rows[~high])
     assessed = int(
         rows.get("rob_overall", pd.Series(dtype=str))
         .astype("string")
@@ -261,19 +310,23 @@ def _sensitivity(df: pd.DataFrame, comparator: str, rows: pd.DataFrame, config: 
             "every trial is at high risk of bias" if len(rows) else "no trial"
         )
 
-    primary = _fit(rows, config)
-    z = _fit(rows, config, hk=False)
+    # the primary fit is reused; the variants fit only the model they report
+    z = _random_only(rows, config, hk=False) if primary is not None else None
     out["common_vs_random"] = None
     if primary is not None:
         out["common_vs_random"] = {
             "common_mh": primary.common.mh,
             "common_iv": primary.common.iv,
             "random_hk": primary.random,
-            "random_z": z.random if z is not None else None,
+            "random_z": z,
         }
     if primary is not None and primary.k >= 2:
-        fits = {m: _fit(rows, config, tau2_method=m, by=None) for m in TAU2_METHODS}
-        out["tau2_methods"] = {m: f.random if f is not None else None for m, f in fits.items()}
+        out["tau2_methods"] = {
+            m: primary.random
+            if m == config.tau2_method
+            else _random_only(rows, config, tau2_method=m)
+            for m in TAU2_METHODS
+        }
     else:
         out["tau2_methods"] = None
         notes["tau2_methods"] = "tau² needs at least two trials"
@@ -339,14 +392,23 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     from analysis.report import version
 
     root = Path(root)
-    df = data_mod.load_studies(root / "data")
+    df = data_mod.load_studies(root / "data", reuse=True)  # validated once per build
     overrides = certainty_file.read_overrides(root / "data" / certainty_file.CERTAINTY)
+    from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
+
+    primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    extra = protocol_results.compute(
+        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
+    )
+    selections = (extra.get("protocol") or {}).get("selections") or {}
+    rules = {sid: sel["rule"] for sid, sel in selections.items()}
     comparisons: dict[str, dict | None] = {}
     unavailable: dict[str, dict] = {}
     for comparator in data_mod.COMPARATORS:
-        rows = data_mod.primary(df, comparator)
-        entry = _analyse(rows, config)
-        sens = _sensitivity(df, comparator, rows, config)
+        rows = primaries[comparator]
+        fit = _fit(rows, config)  # the primary analysis, fitted once
+        entry = None if fit is None else _clean(fit.to_dict())
+        sens = _sensitivity(df, comparator, rows, config, fit)
         if entry is None:
             comparisons[comparator] = None
             unavailable[comparator] = {
@@ -361,7 +423,13 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         entry["findings"] = {
             row["disease"]: row
             for row in findings_mod.findings(
-                comparator, rows, entry, lambda part: _analyse(part, config, by=None), overrides
+                comparator,
+                rows,
+                entry,
+                lambda part, **o: _analyse(part, config, by=None, **o),
+                overrides,
+                cells=extra["completeness"].get(comparator),
+                rules=rules,
             )
         }
         entry["sensitivity"] = sens
@@ -369,7 +437,9 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     stamp = version.stamp(root)
     return _clean(
         {
+            **extra,
             "version": stamp["version"],
+            "released": stamp["released"] == "true",
             "commit": stamp["commit"],
             "generated": stamp["generated"],
             "methods": config.to_dict(),

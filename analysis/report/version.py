@@ -29,6 +29,7 @@ __all__ = [
     "SEMVER",
     "Release",
     "Version",
+    "build_version",
     "current",
     "latest_release",
     "parse",
@@ -128,7 +129,10 @@ def stamp(root: Path | None = None) -> dict[str, str]:
     Returns
     -------
     dict
-        ``version`` (:func:`current`), ``commit`` (``git rev-parse HEAD`` of the
+        ``version`` (:func:`build_version`: ``X.Y.Z`` for a release, ``X.Y.Z.dev0+<commit>``
+        otherwise), ``release`` (the planned number, :func:`current`), ``released``
+        (``"true"`` when the tag of that number points at the commit, else ``"false"``),
+        ``commit`` (``git rev-parse HEAD`` of the
         repository whose root is ``root``, or ``"unknown"`` outside git) and
         ``generated``: ``SOURCE_DATE_EPOCH`` if set, else the commit's committer
         date, as ISO 8601 UTC (``"unknown"`` outside git without
@@ -138,6 +142,8 @@ def stamp(root: Path | None = None) -> dict[str, str]:
     r = _root(root)
     in_git = _is_repo_root(r)
     commit = (_git(r, "rev-parse", "HEAD") if in_git else None) or "unknown"
+    planned = current(r)
+    released = release_at_head(r) is not None
     source_date = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if source_date:
         if not source_date.isascii() or not source_date.isdigit() or len(source_date) > 12:
@@ -149,7 +155,29 @@ def stamp(root: Path | None = None) -> dict[str, str]:
     else:
         epoch = _git(r, "log", "-1", "--format=%ct", "HEAD") if in_git else None
         generated = iso_utc(int(epoch)) if epoch else "unknown"
-    return {"version": current(r), "commit": commit, "generated": generated}
+    return {
+        "version": build_version(planned, commit, released=released),
+        "release": planned,
+        "released": "true" if released else "false",
+        "commit": commit,
+        "generated": generated,
+    }
+
+
+def build_version(planned: str, commit: str, *, released: bool) -> str:
+    """The version a build carries: ``X.Y.Z`` for a release (its tag points at the commit),
+    else the development version of the planned release, ``X.Y.Z.dev0+<commit>`` (PEP 440:
+    a development release before X.Y.Z, with the commit as its local label), so that no
+    file of an unreleased build can be taken for the release."""
+    if released:
+        return planned
+    label = commit[:12] if re.fullmatch(r"[0-9a-f]{7,40}", commit or "") else ""
+    return f"{planned}.dev0" + (f"+{label}" if label else "")
+
+
+def is_release_version(text: str) -> bool:
+    """True for ``X.Y.Z`` (a release), False for a development version (``X.Y.Z.dev0+...``)."""
+    return SEMVER.match(text or "") is not None
 
 
 class Release(NamedTuple):

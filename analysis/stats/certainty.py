@@ -15,9 +15,12 @@ Public API
 ----------
 risk_of_bias(weights, rob) -> Domain
 inconsistency(k, i2, ci_low, ci_high, pi_low, pi_high, subgroup_p) -> Domain
-indirectness(weights, diseases, indirect) -> Domain
+indirectness(weights, diseases, indirect, outcome_indirect) -> Domain
 imprecision(ci_low, ci_high, participants, control_risk) -> Domain
-publication_bias(k, small_study_p) -> Domain
+publication_bias(k, small_study_p, missing) -> Domain
+missing_evidence(k_analysed, n_identified, participants_analysed, participants_awaiting,
+                 awaiting) -> MissingEvidence
+information_size(control_risk, rrr, alpha, power) -> InformationSize | None
 optimal_information_size(control_risk, rrr, alpha, power) -> float | None
 rate(domains) -> Certainty
 apply_overrides(certainty, overrides) -> Certainty
@@ -32,6 +35,20 @@ Sterne JAC, Savović J, Page MJ, et al. (2019). RoB 2. BMJ 366:l4898.
 Wetterslev J, Thorlund K, Brok J, Gluud C (2008). Trial sequential analysis may establish
 when firm evidence is reached in cumulative meta-analysis. J Clin Epidemiol 61:64-75.
 Deeks JJ, Higgins JPT, Altman DG (2023). Chapter 10, Cochrane Handbook, version 6.4.
+Guyatt GH, Oxman AD, Montori V, et al. (2011). GRADE guidelines: 5. Rating the quality of
+evidence - publication bias. J Clin Epidemiol 64:1277-1282.
+Guyatt GH, Oxman AD, Kunz R, et al. (2011). GRADE guidelines: 6. Rating the quality of
+evidence - imprecision. J Clin Epidemiol 64:1283-1293.
+Guyatt GH, Oxman AD, Kunz R, et al. (2011). GRADE guidelines: 8. Rating the quality of
+evidence - indirectness. J Clin Epidemiol 64:1303-1310.
+Page MJ, Sterne JAC, Boutron I, et al. (2023). ROB-ME: a tool for assessing risk of bias due
+to missing evidence in systematic reviews with meta-analysis. BMJ 383:e076754.
+Schünemann HJ, Neumann I, Hultcrantz M, et al. (2022). GRADE guidance 35: update on rating
+imprecision for assessing contextualized certainty of evidence and making decisions. J Clin
+Epidemiol 150:225-242.
+Sterne JAC, Sutton AJ, Ioannidis JPA, et al. (2011). Recommendations for examining and
+interpreting funnel plot asymmetry in meta-analyses of randomised controlled trials. BMJ
+343:d4002.
 """
 
 from __future__ import annotations
@@ -53,11 +70,15 @@ __all__ = [
     "THRESHOLDS",
     "Certainty",
     "Domain",
+    "InformationSize",
+    "MissingEvidence",
     "Override",
     "apply_overrides",
     "imprecision",
     "inconsistency",
     "indirectness",
+    "information_size",
+    "missing_evidence",
     "optimal_information_size",
     "publication_bias",
     "rate",
@@ -91,6 +112,18 @@ SUBGROUP_P = 0.10
 MIN_K_SMALL_STUDY = 10
 #: p-value below which a small-study test suggests publication bias
 SMALL_STUDY_P = 0.10
+#: share of the identified evidence without results at which missing evidence is serious (a
+#: quarter; the protocol's minimum is "the analysed trials a minority"), and very serious
+#: (three quarters: the analysed trials hold a quarter or less of what is known to exist);
+#: a project rule, after GRADE guidelines 5 and ROB-ME
+MISSING_SERIOUS = 0.25
+MISSING_VERY_SERIOUS = 0.75
+#: a large effect on the risk-ratio scale (GRADE: RR above 2 or below 0.5)
+LARGE_EFFECT = (0.5, 2.0)
+#: participants below this fraction of the optimal information size are "far" from it
+OIS_FAR = 0.5
+#: what a certainty carries when trials' risk of bias has not been assessed
+PROVISIONAL_ROB = "provisional: risk of bias not yet assessed"
 
 
 @dataclass(frozen=True)
@@ -112,6 +145,9 @@ class Domain:
         Who judged it, for ``source == "reviewer"``.
     rule_rating : str or None
         The rule's proposal, kept when a reviewer replaced it.
+    provisional : str or None
+        Why the rating can still change without new trials (e.g. risk of bias not yet
+        assessed), shown beside the certainty; None when it rests on completed judgements.
     """
 
     domain: str
@@ -120,6 +156,7 @@ class Domain:
     source: str = "rule"
     reviewer: str | None = None
     rule_rating: str | None = None
+    provisional: str | None = None
 
     @property
     def downgrade(self) -> int:
@@ -158,6 +195,12 @@ class Certainty:
         """True when at least one domain carries a reviewer's judgement."""
         return any(d.source == "reviewer" for d in self.domains)
 
+    @property
+    def provisional(self) -> str | None:
+        """Why the rating is provisional (the domains' notes joined), or None."""
+        notes = list(dict.fromkeys(d.provisional for d in self.domains if d.provisional))
+        return "; ".join(notes) if notes else None
+
     def to_dict(self) -> dict:
         """JSON-ready form (domains as a list of dicts, with their downgrade)."""
         return {
@@ -165,6 +208,7 @@ class Certainty:
             "label": self.label,
             "symbols": self.symbols,
             "judged": self.judged,
+            "provisional": self.provisional,
             "domains": [
                 {
                     "domain": d.domain,
@@ -174,6 +218,7 @@ class Certainty:
                     "source": d.source,
                     "reviewer": d.reviewer,
                     "rule_rating": d.rule_rating,
+                    "provisional": d.provisional,
                 }
                 for d in self.domains
             ],
@@ -225,32 +270,51 @@ def risk_of_bias(weights: Sequence[float], rob: Sequence[str | None]) -> Domain:
     trials that contribute most of the information). Rated very serious when trials at high
     risk carry at least half the weight, serious when trials not at low risk carry at least
     half, else not serious.
+
+    A rating that rests on trials nobody has assessed is *provisional*
+    (:data:`PROVISIONAL_ROB`, shown beside the certainty): the reason then says what was
+    not assessed and never states the share of weight "at high risk", which would read as
+    reassurance when nothing was judged.
     """
     w = np.asarray(weights, dtype=float)
     if w.size == 0 or w.size != len(rob):
         raise ValueError("risk_of_bias: one weight per trial is needed")
     w = w / w.sum()
     j = [str(r).strip().lower() if r is not None else "not_assessed" for r in rob]
-    j = ["not_assessed" if r in ("", "nan", "none") else r for r in j]
+    j = ["not_assessed" if r in ("", "nan", "none", "<na>") else r for r in j]
     high = float(w[[r == "high" for r in j]].sum()) * 100
     unassessed = float(w[[r == "not_assessed" for r in j]].sum()) * 100
     not_low = float(w[[r != "low" for r in j]].sum()) * 100
     n_na = sum(r == "not_assessed" for r in j)
-    parts = [
-        f"{n_na} of {len(j)} trials have no overall RoB 2 judgement "
-        f"({_pct(unassessed)} of the weight)"
-        if n_na
-        else f"all {len(j)} trials have an overall RoB 2 judgement",
-        f"trials at high risk carry {_pct(high)} of the weight",
-        f"trials not judged at low risk carry {_pct(not_low)}",
-    ]
     if high >= 50:
         rating = "very_serious"
     elif not_low >= 50:
         rating = "serious"
     else:
         rating = "not_serious"
-    return Domain("risk_of_bias", rating, "; ".join(parts))
+    if n_na == len(j):
+        reason = (
+            "risk of bias not yet assessed: no trial of this result has an overall RoB 2 "
+            "judgement, so the evidence cannot be shown to be at low risk; rated down one level "
+            "until it is assessed"
+        )
+        return Domain("risk_of_bias", rating, reason, provisional=PROVISIONAL_ROB)
+    parts = []
+    if n_na:
+        parts.append(
+            f"{n_na} of {len(j)} trials have no overall RoB 2 judgement yet "
+            f"({_pct(unassessed)} of the weight)"
+        )
+    n_high = sum(r == "high" for r in j)
+    parts.append(
+        f"{n_high} assessed trial{'s' if n_high != 1 else ''} at high risk "
+        f"({_pct(high)} of the weight)"
+    )
+    parts.append(f"trials not judged at low risk carry {_pct(not_low)} of the weight")
+    provisional = (
+        f"{PROVISIONAL_ROB} for {n_na} of {len(j)} trials" if n_na and unassessed >= 50 else None
+    )
+    return Domain("risk_of_bias", rating, "; ".join(parts), provisional=provisional)
 
 
 def inconsistency(
@@ -300,69 +364,119 @@ def inconsistency(
 
 
 def indirectness(
-    weights: Sequence[float], diseases: Sequence[str], indirect: Sequence[str | None]
+    weights: Sequence[float],
+    diseases: Sequence[str],
+    indirect: Sequence[str | None],
+    outcome_indirect: Sequence[str | None] | None = None,
 ) -> Domain:
-    """Indirectness from the population and outcome fields.
+    """Indirectness of population and of outcome, from the register's fields.
 
-    A pool of more than one disease answers no single clinical question (its population
-    and outcome definitions differ): serious. Within one population, trials flagged as
-    indirect (``indirect[i]`` gives the reason read from the trial's outcome or population
-    fields, None when direct) rate serious when they carry at least half the weight.
+    Three sources of indirectness are judged (GRADE guidelines 8, Guyatt et al. 2011):
+
+    - a pool of more than one disease answers no single clinical question (its populations
+      and outcome definitions differ);
+    - trials whose *population* is narrower than the question's (``indirect[i]``, the reason,
+      None when direct) carrying at least half the weight;
+    - trials whose *outcome* is indirect (``outcome_indirect[i]``: a secondary outcome of the
+      trial, or "improved" without a stated definition) carrying at least half the weight.
+
+    One source rates serious, two or more very serious. A flag in less than half the weight
+    is named in the reason without rating down.
     """
     w = np.asarray(weights, dtype=float)
-    if w.size == 0 or not (w.size == len(diseases) == len(indirect)):
+    outcome_indirect = list(outcome_indirect) if outcome_indirect is not None else [None] * w.size
+    if w.size == 0 or not (w.size == len(diseases) == len(indirect) == len(outcome_indirect)):
         raise ValueError("indirectness: one weight, disease and flag per trial is needed")
     w = w / w.sum()
+    concerns: list[str] = []
+    minor: list[str] = []
     distinct = sorted(set(diseases))
     if len(distinct) > 1:
-        return Domain(
-            "indirectness",
-            "serious",
+        concerns.append(
             f"pools {len(distinct)} diseases with different outcome definitions; "
-            "the pooled effect applies to no single population",
+            "the pooled effect applies to no single population"
         )
-    flagged = [i for i, r in enumerate(indirect) if r]
-    share = float(w[flagged].sum()) * 100 if flagged else 0.0
-    if share >= 50:
-        reasons = sorted({str(indirect[i]) for i in flagged})
-        return Domain(
-            "indirectness",
-            "serious",
-            f"trials carrying {_pct(share)} of the weight: " + "; ".join(reasons),
-        )
-    return Domain(
-        "indirectness",
-        "not_serious",
-        "one population; "
-        + (
-            f"trials flagged as indirect carry {_pct(share)} of the weight"
-            if flagged
+    for flags, what in ((indirect, "population"), (outcome_indirect, "outcome")):
+        flagged = [i for i, r in enumerate(flags) if r]
+        if not flagged:
+            continue
+        share = float(w[flagged].sum()) * 100
+        reasons = "; ".join(sorted({str(flags[i]) for i in flagged}))
+        text = f"{what}: trials carrying {_pct(share)} of the weight: {reasons}"
+        (concerns if share >= 50 else minor).append(text)
+    if not concerns:
+        base = "one population" if len(distinct) == 1 else ""
+        detail = (
+            "; ".join(minor) + " (less than half the weight, not rated down)"
+            if minor
             else "no trial's outcome or population is flagged as indirect"
-        ),
-    )
+        )
+        return Domain("indirectness", "not_serious", f"{base}; {detail}" if base else detail)
+    rating = "very_serious" if len(concerns) >= 2 else "serious"
+    return Domain("indirectness", rating, "; ".join(concerns + minor))
+
+
+@dataclass(frozen=True)
+class InformationSize:
+    """The optimal information size of an outcome, with what it was computed on.
+
+    Attributes
+    ----------
+    n : float
+        Participants (both arms) a single adequately powered trial would need.
+    p0, p1 : float
+        The control risk of the outcome as worded and the risk it is powered to detect.
+    direction : str
+        ``increase`` or ``reduction`` (of the outcome as worded).
+    rrr : float
+        The relative change detected.
+    """
+
+    n: float
+    p0: float
+    p1: float
+    direction: str
+    rrr: float
+
+    def describe(self, outcome: str = "the outcome") -> str:
+        """``a 25 % relative increase in improvement, from 18 % to 23 %``."""
+        return (
+            f"a {self.rrr * 100:.0f} % relative {self.direction} in {outcome}, "
+            f"from {self.p0 * 100:.0f} % to {self.p1 * 100:.0f} %"
+        )
+
+
+def information_size(
+    control_risk: float | None, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80
+) -> InformationSize | None:
+    r"""Optimal information size on the outcome *as worded* (both arms).
+
+    :math:`N = 2 (z_{1-\alpha/2} + z_{1-\beta})^2 [p_0(1-p_0) + p_1(1-p_1)] / (p_1 - p_0)^2`
+    with :math:`p_1 = p_0 (1 + \mathrm{RRR})` for a desirable outcome such as improvement
+    (Wetterslev et al. 2008; GRADE guidelines 6, Guyatt et al. 2011). When the control risk
+    is so high that this increase is impossible (:math:`p_1 \ge 1`), the size is the one to
+    detect the same relative *reduction* of the same outcome, :math:`p_1 = p_0 (1 -
+    \mathrm{RRR})`: it stays computed on the outcome the summary of findings names
+    (improvement), never silently on its complement. None when the control risk is
+    missing, 0 or 1.
+    """
+    if not _finite(control_risk) or not 0 < control_risk < 1:
+        return None
+    p0 = float(control_risk)
+    p1, direction = p0 * (1 + rrr), "increase"
+    if p1 >= 1:
+        p1, direction = p0 * (1 - rrr), "reduction"
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    n = float(2 * z**2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2)
+    return InformationSize(n, p0, p1, direction, rrr)
 
 
 def optimal_information_size(
     control_risk: float | None, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80
 ) -> float | None:
-    r"""Participants a single adequately powered trial would need (both arms).
-
-    :math:`N = 2 (z_{1-\alpha/2} + z_{1-\beta})^2 [p_0(1-p_0) + p_1(1-p_1)] / (p_1 - p_0)^2`
-    with :math:`p_1 = p_0 (1 + \mathrm{RRR})` for a desirable outcome (Wetterslev et al.
-    2008; GRADE imprecision guidance). When the control risk is so high that the relative
-    increase is impossible (:math:`p_1 \ge 1`), the same relative change is applied to the
-    complementary outcome (not improving): :math:`p_0' = 1 - p_0`,
-    :math:`p_1' = p_0'(1 - \mathrm{RRR})`. None when the control risk is missing, 0 or 1.
-    """
-    if not _finite(control_risk) or not 0 < control_risk < 1:
-        return None
-    p0 = float(control_risk)
-    p1 = p0 * (1 + rrr)
-    if p1 >= 1:
-        p0 = 1 - p0
-        p1 = p0 * (1 - rrr)
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return float(2 * z**2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2)
+    """:func:`information_size`'s number of participants (None when it cannot be computed)."""
+    size = information_size(control_risk, rrr, alpha, power)
+    return None if size is None else size.n
 
 
 def imprecision(
@@ -371,14 +485,22 @@ def imprecision(
     participants: int,
     control_risk: float | None,
     thresholds: tuple[float, float] = THRESHOLDS,
+    outcome: str = "improvement",
 ) -> Domain:
-    """Imprecision from the CI of the risk ratio against thresholds and the information size.
+    """Imprecision from the CI of the risk ratio, thresholds and the information size.
 
-    With thresholds of appreciable harm and benefit (default RR 0.75 and 1.25): a CI that
-    includes both rates very serious; a CI that includes no effect (1) and one of them rates
-    serious. Otherwise the participants are compared with the optimal information size
-    (:func:`optimal_information_size`; RRR 25 %, alpha 0.05, power 0.80): fewer rates
-    serious. A CI that cannot be computed rates very serious.
+    GRADE guidelines 6 (Guyatt et al. 2011) and GRADE guidance 35 (Schünemann et al. 2022),
+    with thresholds of appreciable harm and benefit (default RR 0.75 and 1.25), of a large
+    effect (:data:`LARGE_EFFECT`, RR 0.5 and 2) and the optimal information size (OIS,
+    :func:`information_size`: RRR 25 %, alpha 0.05, power 0.80, on the outcome as worded):
+
+    - very serious (two levels) when the CI includes both appreciable harm and appreciable
+      benefit; or when it includes no effect *and* a large effect while the participants are
+      far from the OIS (fewer than :data:`OIS_FAR` of it): the data are compatible with
+      anything from no effect to a large one, from a small body of evidence;
+    - serious when the CI includes no effect and one appreciable effect, or when the CI
+      excludes no effect but the participants are fewer than the OIS;
+    - not serious otherwise. A CI that cannot be computed rates very serious.
     """
     lo_t, hi_t = thresholds
     if not (_finite(ci_low) and _finite(ci_high)):
@@ -391,66 +513,209 @@ def imprecision(
             f"the {ci} includes both appreciable harm (RR {lo_t}) "
             f"and appreciable benefit (RR {hi_t})",
         )
-    if ci_low <= 1 <= ci_high and (ci_low < lo_t or ci_high > hi_t):
+    size = information_size(control_risk)
+    ois = f"the optimal information size of {math.ceil(size.n)}" if size is not None else ""
+    basis = (
+        f"the size of a trial that detects {size.describe(outcome)}, with power 0.80 at "
+        "two-sided alpha 0.05"
+        if size is not None
+        else ""
+    )
+    includes_null = ci_low <= 1 <= ci_high
+    if includes_null and (ci_low < lo_t or ci_high > hi_t):
+        large_lo, large_hi = LARGE_EFFECT
         side = (
             f"appreciable benefit (RR {hi_t})"
             if ci_high > hi_t
             else f"appreciable harm (RR {lo_t})"
         )
+        spans_large = ci_high >= large_hi or ci_low <= large_lo
+        if spans_large and size is not None and participants < OIS_FAR * size.n:
+            large = f"RR {large_hi:g}" if ci_high >= large_hi else f"RR {large_lo:g}"
+            return Domain(
+                "imprecision",
+                "very_serious",
+                f"the {ci} includes both no effect and a large effect ({large}), and "
+                f"{participants} participants are far from {ois} (fewer than "
+                f"{OIS_FAR * 100:.0f} % of it; {basis})",
+            )
         return Domain("imprecision", "serious", f"the {ci} includes no effect and {side}")
-    ois = optimal_information_size(control_risk)
-    if ois is None or control_risk is None:  # a size exists only for a control risk in (0, 1)
+    if size is None:
         return Domain(
             "imprecision",
             "not_serious",
             f"the {ci} excludes appreciable harm or benefit; the optimal information size "
             "cannot be computed without a control risk between 0 and 1",
         )
-    if participants < ois:
+    if participants < size.n:
         return Domain(
-            "imprecision",
-            "serious",
-            f"{participants} participants, fewer than the optimal information size of "
-            f"{math.ceil(ois)} (control risk {control_risk * 100:.0f} %, relative change 25 %, "
-            "alpha 0.05, power 0.80)",
+            "imprecision", "serious", f"{participants} participants, fewer than {ois} ({basis})"
         )
     return Domain(
         "imprecision",
         "not_serious",
-        f"the {ci} and {participants} participants meet the optimal information size "
-        f"of {math.ceil(ois)}",
+        f"the {ci} and {participants} participants meet {ois} ({basis})",
     )
 
 
-def publication_bias(k: int, small_study_p: float | None) -> Domain:
-    """Publication bias from a small-study test, only with at least 10 trials.
+@dataclass(frozen=True)
+class MissingEvidence:
+    """Known missing evidence of one comparison and disease: trials identified whose results
+    for the outcome are not available to the synthesis (the numbers the completeness line
+    "k of n identified trials" states, with the trials awaiting counts).
 
-    With fewer than 10 trials the tests have too little power (Cochrane Handbook
-    13.3.5.4): ``not_assessable``, no downgrade, and the reason says so. With 10 or more, a
-    test p < 0.10 rates serious.
+    Attributes
+    ----------
+    k_analysed, n_identified : int
+        Trials in the analysis, and trials identified for this comparison and disease.
+    n_awaiting : int
+        Identified trials awaiting results for this outcome (no counts yet). Identified
+        trials neither analysed nor awaiting (they report another outcome type only,
+        analysed separately) are not missing evidence for this outcome.
+    participants_analysed : int or None
+        Randomised participants in the analysed trials.
+    participants_awaiting : int or None
+        Randomised participants in the trials awaiting results, when every one's size is
+        known (else None: the share is then counted in trials).
+    awaiting : tuple of str
+        The trials awaiting results (for the reason).
+    share : float
+        The share of the evidence that could be analysed which is missing (0 to 1): in
+        participants when they are all known, else in trials,
+        ``n_awaiting / (k_analysed + n_awaiting)``.
+    basis : str
+        ``participants`` or ``trials``.
     """
+
+    k_analysed: int
+    n_identified: int
+    n_awaiting: int
+    participants_analysed: int | None
+    participants_awaiting: int | None
+    awaiting: tuple[str, ...]
+    share: float
+    basis: str
+
+
+def missing_evidence(
+    k_analysed: int,
+    n_identified: int,
+    participants_analysed: int | None = None,
+    participants_awaiting: int | None = None,
+    awaiting: Sequence[str] | None = None,
+) -> MissingEvidence:
+    """The share of the evidence known to exist that is missing from a synthesis.
+
+    ``awaiting`` names the identified trials still awaiting results for the outcome (None:
+    every identified trial not analysed). The share is counted in randomised participants
+    when the analysed trials' participants and every awaiting trial's size are known
+    (``participants_awaiting``), since a large missing trial matters more than a small one
+    (ROB-ME, Page et al. 2023); otherwise in trials, ``n_awaiting / (k_analysed +
+    n_awaiting)``.
+    """
+    if n_identified < k_analysed or k_analysed < 0:
+        raise ValueError("missing_evidence: need 0 <= k_analysed <= n_identified")
+    ids = tuple(str(a) for a in awaiting) if awaiting is not None else ()
+    n_awaiting = len(ids) if awaiting is not None else n_identified - k_analysed
+    if k_analysed + n_awaiting > n_identified:
+        raise ValueError("missing_evidence: more trials analysed and awaiting than identified")
+    if n_awaiting == 0:
+        share, basis = 0.0, "trials"
+    elif (
+        participants_awaiting is not None
+        and participants_analysed is not None
+        and participants_awaiting + participants_analysed > 0
+    ):
+        share = participants_awaiting / (participants_awaiting + participants_analysed)
+        basis = "participants"
+    else:
+        share, basis = n_awaiting / (k_analysed + n_awaiting), "trials"
+    return MissingEvidence(
+        k_analysed,
+        n_identified,
+        n_awaiting,
+        participants_analysed,
+        participants_awaiting,
+        ids,
+        float(share),
+        basis,
+    )
+
+
+def _missing_rating(m: MissingEvidence) -> tuple[str, str]:
+    """The missing-evidence signal: rating and reason (see :func:`publication_bias`)."""
+    if m.n_awaiting == 0:
+        return (
+            "not_serious",
+            f"no identified trial awaits results ({m.k_analysed} of "
+            f"{m.n_identified} identified trial{'s' if m.n_identified != 1 else ''} analysed)",
+        )
+    ids = f" ({', '.join(m.awaiting)})" if m.awaiting else ""
+    trials = f"{m.n_awaiting} identified trial{'s' if m.n_awaiting != 1 else ''}"
+    if m.basis == "participants" and m.participants_awaiting is not None:
+        total = m.participants_awaiting + (m.participants_analysed or 0)
+        share = f"{m.participants_awaiting} of {total} randomised participants"
+    else:
+        share = f"of {m.k_analysed + m.n_awaiting} trials that could be analysed"
+    text = (
+        f"known missing evidence: {trials} {'have' if m.n_awaiting != 1 else 'has'} no "
+        f"results for this outcome yet{ids}, {_pct(m.share * 100)} {share}"
+        if m.basis == "trials"
+        else f"known missing evidence: {trials} with no results for this outcome yet{ids} "
+        f"hold {share} ({_pct(m.share * 100)})"
+    )
+    if m.share >= MISSING_VERY_SERIOUS:
+        return "very_serious", text + "; the analysed trials hold a quarter or less of it"
+    if m.share >= MISSING_SERIOUS:
+        return "serious", text
+    return "not_serious", text + f" (less than {_pct(MISSING_SERIOUS * 100)}, not rated down)"
+
+
+def publication_bias(
+    k: int, small_study_p: float | None, missing: MissingEvidence | None = None
+) -> Domain:
+    """Publication bias, or more broadly bias due to missing evidence, from two signals.
+
+    **Known missing evidence** (GRADE guidelines 5, Guyatt et al. 2011; ROB-ME, Page et al.
+    2023): trials identified for this comparison and disease whose results for the outcome
+    are not available (no counts yet, or the outcome not reported in a form that can be
+    analysed). With ``share`` the part of the evidence that could be analysed they hold
+    (:func:`missing_evidence`: participants when every size is known, else trials): at least
+    :data:`MISSING_SERIOUS` (a quarter) rates serious; at least :data:`MISSING_VERY_SERIOUS`
+    (the analysed trials hold a quarter or less of the evidence known to exist) very serious;
+    less, not serious. The thresholds are this project's rule, stated in the Methods; they
+    meet the protocol's minimum (rated down when the analysed trials are a minority).
+
+    **Small-study effects**: only with at least 10 trials (Cochrane Handbook 13.3.5.4;
+    Sterne et al. 2011), Egger's test p < 0.10 rates serious. With fewer trials the tests
+    have too little power to tell chance from asymmetry and are not used.
+
+    The domain takes the more serious of the two. Without either signal (fewer than 10
+    trials and no completeness known), ``not_assessable``, no downgrade, and the reason
+    says so.
+    """
+    ratings: list[tuple[str, str]] = []
+    if missing is not None:
+        ratings.append(_missing_rating(missing))
     if k < MIN_K_SMALL_STUDY:
-        return Domain(
-            "publication_bias",
+        small = (
             "not_assessable",
             f"{k} trial{'s' if k != 1 else ''}: tests for small-study effects need at least "
             f"{MIN_K_SMALL_STUDY}",
         )
-    if not _finite(small_study_p):
-        return Domain(
-            "publication_bias", "not_assessable", "the small-study test could not be computed"
-        )
-    if small_study_p < SMALL_STUDY_P:
-        return Domain(
-            "publication_bias",
-            "serious",
+    elif not _finite(small_study_p):
+        small = ("not_assessable", "the small-study test could not be computed")
+    else:
+        small = (
+            "serious" if small_study_p < SMALL_STUDY_P else "not_serious",
             f"Egger's test for small-study effects p = {small_study_p:.2g}",
         )
-    return Domain(
-        "publication_bias",
-        "not_serious",
-        f"Egger's test for small-study effects p = {small_study_p:.2g}",
-    )
+    ratings.append(small)
+    judged = [r for r in ratings if r[0] != "not_assessable"]
+    if not judged:
+        return Domain("publication_bias", "not_assessable", small[1])
+    rating = max(judged, key=lambda r: RATINGS[r[0]])[0]
+    return Domain("publication_bias", rating, "; ".join(r[1] for r in ratings))
 
 
 # --------------------------------------------------------------------------- overall
@@ -489,6 +754,7 @@ def apply_overrides(certainty: Certainty, overrides: Mapping[str, Judgement]) ->
                 source="reviewer",
                 reviewer=o.reviewer,
                 rule_rating=d.rating,
+                provisional=None,
             )
         )
     return rate(out)

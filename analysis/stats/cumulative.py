@@ -12,42 +12,14 @@ cumulative(yi, vi, labels, year, method="DL", hk=False, measure=None, level=0.95
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.random_effects import BLOCK_CELLS, fit_batch
+from analysis.stats.results import Cumulative
 
 __all__ = ["Cumulative", "cumulative", "year_order"]
-
-
-@dataclass(frozen=True)
-class Cumulative:
-    """The pooled analysis of the studies up to and including one.
-
-    Attributes
-    ----------
-    added : str
-        study_id of the study added at this step.
-    estimate, ci_low, ci_high : float or None
-        Pooled effect (natural scale) of the studies so far and its confidence limits.
-    b, tau2, i2, p : float or None
-        Pooled effect on the analysis scale, tau², I² (percent) and p-value.
-    note : str or None
-        Why a figure is None, or how tau² was found (see
-        :func:`analysis.stats.random_effects.fit_note`).
-    """
-
-    added: str
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    tau2: float | None = field(default=None, metadata={"json": False})
-    i2: float | None = field(default=None, metadata={"json": False})
-    p: float | None = field(default=None, metadata={"json": False})
 
 
 def _edges(k: int) -> list[int]:

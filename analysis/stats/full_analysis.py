@@ -212,6 +212,76 @@ def analyse(
     )
 
 
+def _random(re, tau2_method: str, hk: bool) -> Random:
+    """The random-effects fit as the result type every analysis carries."""
+    return Random(
+        tau2_method=tau2_method,
+        hk=bool(hk),
+        estimate=_num(re.estimate),
+        ci_low=_num(re.ci_low),
+        ci_high=_num(re.ci_high),
+        p=_num(re.p),
+        tau2=_num(re.tau2),
+        tau2_ci=_pair(re.tau2_ci_low, re.tau2_ci_high),
+        i2=_num(re.i2),
+        i2_ci=_pair(re.i2_ci_low, re.i2_ci_high),
+        pi_low=_num(re.pi_low),
+        pi_high=_num(re.pi_high),
+        converged=bool(re.converged),
+        iterations=int(re.iterations),
+        note=re.note,
+        b=_num(re.b),
+        se=_num(re.se),
+    )
+
+
+def random_only(
+    ivig_improved,
+    ivig_total,
+    control_improved,
+    control_total,
+    *,
+    measure: str = "RR",
+    tau2_method: str = "REML",
+    hk: bool = False,
+    level: float = 0.95,
+    maxiter: int = 100,
+    fallback: bool = True,
+) -> Random:
+    """The random-effects model of :func:`analyse_arrays` alone: the same effect sizes
+    (``escalc``, double-zero studies left out for ratio measures) and the same ``rma`` fit,
+    without the common-effect models, small-study tests, leave-one-out, cumulative and
+    subgroup analyses. For the sensitivity analyses that report only this model (tau²
+    estimators, normal-based against Hartung-Knapp inference). Raises :class:`NoStudies`
+    as :func:`analyse_arrays` does.
+    """
+    if tau2_method not in TAU2_METHODS:
+        raise ValueError(
+            f"tau2_method: must be one of {', '.join(TAU2_METHODS)} (got {tau2_method!r})"
+        )
+    ai = np.asarray(ivig_improved, dtype=np.int64)
+    n1 = np.asarray(ivig_total, dtype=np.int64)
+    ci = np.asarray(control_improved, dtype=np.int64)
+    n2 = np.asarray(control_total, dtype=np.int64)
+    if len(ai) == 0:
+        raise NoStudies("no studies to analyse")
+    es = escalc(ai, n1, ci, n2, measure=measure, level=level)
+    inc = np.asarray(es.included, dtype=bool)
+    if not inc.any():
+        raise NoStudies(_no_studies(ai, ci, n1, n2))
+    re = rma(
+        es.yi[inc],
+        es.vi[inc],
+        tau2_method,
+        hk,
+        level=level,
+        measure=measure,
+        maxiter=maxiter,
+        fallback=fallback,
+    )
+    return _random(re, tau2_method, hk)
+
+
 def analyse_arrays(
     study_id: Sequence[str],
     year,
@@ -284,25 +354,7 @@ def analyse_arrays(
     re = rma(
         y, v, tau2_method, hk, level=level, measure=measure, maxiter=maxiter, fallback=fallback
     )
-    random = Random(
-        tau2_method=tau2_method,
-        hk=bool(hk),
-        estimate=_num(re.estimate),
-        ci_low=_num(re.ci_low),
-        ci_high=_num(re.ci_high),
-        p=_num(re.p),
-        tau2=_num(re.tau2),
-        tau2_ci=_pair(re.tau2_ci_low, re.tau2_ci_high),
-        i2=_num(re.i2),
-        i2_ci=_pair(re.i2_ci_low, re.i2_ci_high),
-        pi_low=_num(re.pi_low),
-        pi_high=_num(re.pi_high),
-        converged=bool(re.converged),
-        iterations=int(re.iterations),
-        note=re.note,
-        b=_num(re.b),
-        se=_num(re.se),
-    )
+    random = _random(re, tau2_method, hk)
     w_common = np.asarray(iv_res.weights, dtype=float)
     w_random = np.asarray(re.weights, dtype=float)
     studies = tuple(

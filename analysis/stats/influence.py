@@ -14,66 +14,14 @@ baujat(yi, vi, labels, fit_b, loo, method="REML") -> tuple[BaujatPoint, ...]
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.random_effects import BLOCK_CELLS, fit_batch
+from analysis.stats.results import BaujatPoint, LeaveOneOut
 
 __all__ = ["LeaveOneOut", "BaujatPoint", "leave_one_out", "baujat"]
-
-
-@dataclass(frozen=True)
-class LeaveOneOut:
-    """The pooled analysis without one study.
-
-    Attributes
-    ----------
-    omitted : str
-        study_id of the study left out.
-    estimate, ci_low, ci_high : float or None
-        Pooled effect without it (natural scale) and its confidence limits.
-    tau2, i2 : float or None
-        tau² (0 for a common-effect model) and I² (percent; model-based for random
-        effects, Higgins' from Q for a common-effect model) of the reduced analysis.
-    b, se, p, q : float or None
-        Pooled effect on the analysis scale, its SE, p-value and Cochran's Q.
-    note : str or None
-        Why a figure is None, or how tau² was found (see
-        :func:`analysis.stats.random_effects.fit_note`).
-    """
-
-    omitted: str
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    tau2: float | None
-    i2: float | None
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    se: float | None = field(default=None, metadata={"json": False})
-    p: float | None = field(default=None, metadata={"json": False})
-    q: float | None = field(default=None, metadata={"json": False})
-
-
-@dataclass(frozen=True)
-class BaujatPoint:
-    """Baujat plot coordinates of one study.
-
-    Attributes
-    ----------
-    study_id : str
-    x : float or None
-        Contribution to heterogeneity: :math:`(y_i - \\hat\\mu)^2/(v_i + \\hat\\tau^2)`.
-    y : float or None
-        Influence on the pooled estimate:
-        :math:`(\\hat\\mu_{(-i)} - \\hat\\mu)^2 / \\mathrm{Var}(\\hat\\mu_{(-i)})`.
-    """
-
-    study_id: str
-    x: float | None
-    y: float | None
 
 
 def leave_one_out(

@@ -83,13 +83,7 @@ def _hints(cls: type) -> dict[str, Any]:
     hints = _HINTS.get(cls)
     if hints is None:
         module = importlib.import_module(cls.__module__)
-        # the result types of the other stats modules, for the annotations of MetaAnalysis
-        from analysis.stats import cumulative, influence, small_study, subgroups
-
-        names = dict(vars(module))
-        for mod in (cumulative, influence, small_study, subgroups):
-            names.update({k: v for k, v in vars(mod).items() if isinstance(v, type)})
-        hints = typing.get_type_hints(cls, globalns=names)
+        hints = typing.get_type_hints(cls, globalns=dict(vars(module)))
         _HINTS[cls] = hints
     return hints
 

@@ -37,7 +37,6 @@ to_json, from_json, ResultKeyError, JsonResult -> the JSON codec
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +44,6 @@ import numpy as np
 
 from analysis.stats.batch import RATIO_MEASURES, natural
 from analysis.stats.result_json import JsonResult, ResultKeyError, from_json, to_json
-
-if typing.TYPE_CHECKING:
-    from analysis.stats.cumulative import Cumulative
-    from analysis.stats.influence import BaujatPoint, LeaveOneOut
-    from analysis.stats.small_study import Begg, Egger, TrimFill
-    from analysis.stats.subgroups import Subgroups
 
 __all__ = [
     "RATIO_MEASURES",
@@ -66,6 +59,16 @@ __all__ = [
     "CommonModels",
     "Random",
     "SmallStudy",
+    "Cumulative",
+    "LeaveOneOut",
+    "BaujatPoint",
+    "Egger",
+    "Begg",
+    "TrimFill",
+    "TEST_BETWEEN_METHOD",
+    "Subgroup",
+    "TestBetween",
+    "Subgroups",
     "MetaAnalysis",
     "GlmmFit",
     "BayesFit",
@@ -483,6 +486,258 @@ class SmallStudy(JsonResult):
     egger: Egger
     begg: Begg
     trimfill: TrimFill
+
+
+@dataclass(frozen=True)
+class Cumulative:
+    """The pooled analysis of the studies up to and including one.
+
+    Attributes
+    ----------
+    added : str
+        study_id of the study added at this step.
+    estimate, ci_low, ci_high : float or None
+        Pooled effect (natural scale) of the studies so far and its confidence limits.
+    b, tau2, i2, p : float or None
+        Pooled effect on the analysis scale, tau², I² (percent) and p-value.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
+    """
+
+    added: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    tau2: float | None = field(default=None, metadata={"json": False})
+    i2: float | None = field(default=None, metadata={"json": False})
+    p: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class LeaveOneOut:
+    """The pooled analysis without one study.
+
+    Attributes
+    ----------
+    omitted : str
+        study_id of the study left out.
+    estimate, ci_low, ci_high : float or None
+        Pooled effect without it (natural scale) and its confidence limits.
+    tau2, i2 : float or None
+        tau² (0 for a common-effect model) and I² (percent; model-based for random
+        effects, Higgins' from Q for a common-effect model) of the reduced analysis.
+    b, se, p, q : float or None
+        Pooled effect on the analysis scale, its SE, p-value and Cochran's Q.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
+    """
+
+    omitted: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tau2: float | None
+    i2: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+    p: float | None = field(default=None, metadata={"json": False})
+    q: float | None = field(default=None, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class BaujatPoint:
+    """Baujat plot coordinates of one study.
+
+    Attributes
+    ----------
+    study_id : str
+    x : float or None
+        Contribution to heterogeneity: :math:`(y_i - \\hat\\mu)^2/(v_i + \\hat\\tau^2)`.
+    y : float or None
+        Influence on the pooled estimate:
+        :math:`(\\hat\\mu_{(-i)} - \\hat\\mu)^2 / \\mathrm{Var}(\\hat\\mu_{(-i)})`.
+    """
+
+    study_id: str
+    x: float | None
+    y: float | None
+
+
+@dataclass(frozen=True)
+class Egger:
+    """Egger's regression test for funnel-plot asymmetry.
+
+    Attributes
+    ----------
+    intercept : float or None
+        The classic Egger intercept (slope of the weighted regression on the SE).
+    se, t, df, p : float, float, int, float or None
+        Its standard error, t statistic, degrees of freedom (k - 2) and two-sided p-value.
+    limit_estimate : float or None
+        The regression's intercept: the effect of an infinitely large study.
+    note : str or None
+        Why a figure is None.
+    """
+
+    intercept: float | None
+    se: float | None
+    t: float | None
+    df: int | None
+    p: float | None
+    limit_estimate: float | None = field(default=None, metadata={"json": False})
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Begg:
+    """Begg and Mazumdar's rank correlation test.
+
+    Attributes
+    ----------
+    tau : float or None
+        Kendall's tau-b between standardised effects and sampling variances.
+    p : float or None
+        Two-sided p-value (exact without ties for k <= BEGG_EXACT_MAX, else normal).
+    note : str or None
+        Why a figure is None.
+    """
+
+    tau: float | None
+    p: float | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TrimFill:
+    """Trim-and-fill: estimated missing studies and the pooled effect with them filled in.
+
+    Attributes
+    ----------
+    k0 : int or None
+        Estimated number of missing studies (L0).
+    side : str or None
+        "left" or "right": the side of the funnel plot where studies are missing.
+    estimate, ci_low, ci_high : float or None
+        Pooled effect with the filled studies, natural scale.
+    b, ci_lb, ci_ub, se, p, tau2 : float or None
+        The same fit on the analysis scale, its SE, p-value and tau² (0 for EE).
+    k : int
+        Studies in the filled analysis (k + k0).
+    filled_yi, filled_vi : tuple of float
+        The imputed studies (analysis scale).
+    note : str or None
+        Why a figure is None, or how the fit's tau² was found.
+    """
+
+    k0: int | None
+    side: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    ci_lb: float | None = field(default=None, metadata={"json": False})
+    ci_ub: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+    p: float | None = field(default=None, metadata={"json": False})
+    tau2: float | None = field(default=None, metadata={"json": False})
+    k: int = field(default=0, metadata={"json": False})
+    filled_yi: tuple[float, ...] = field(default=(), metadata={"json": False})
+    filled_vi: tuple[float, ...] = field(default=(), metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    """The pooled analysis of one subgroup.
+
+    Attributes
+    ----------
+    k : int
+        Studies in the subgroup.
+    estimate, ci_low, ci_high : float or None
+        Pooled effect (natural scale) and confidence limits.
+    tau2, i2 : float or None
+        The subgroup's own tau² and model-based I² (None for k = 1).
+    b, se : float or None
+        Pooled effect on the analysis scale and its SE.
+    p : float or None
+        p-value of the test for the subgroup's overall effect.
+    q, q_df, q_p : float, int, float or None
+        Cochran's Q within the subgroup, its k - 1 degrees of freedom and p (None for
+        k = 1), the heterogeneity line of a forest plot's subtotal.
+    note : str or None
+        Why a figure is None, or how tau² was found (see
+        :func:`analysis.stats.random_effects.fit_note`).
+    """
+
+    k: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tau2: float | None
+    i2: float | None
+    note: str | None = None
+    b: float | None = field(default=None, metadata={"json": False})
+    se: float | None = field(default=None, metadata={"json": False})
+    p: float | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_p: float | None = None
+
+
+#: how the test for subgroup differences is computed (recorded with every result)
+TEST_BETWEEN_METHOD = (
+    "Q test on the subgroup estimates and their standard errors under a common-effect "
+    "model (separate tau² per subgroup), as RevMan and metafor's comparison of "
+    "independent meta-analyses"
+)
+
+
+@dataclass(frozen=True)
+class TestBetween:
+    r"""Test for subgroup differences.
+
+    Attributes
+    ----------
+    q, df, p : float, int, float or None
+        Cochran's Q of the subgroup estimates, G - 1 degrees of freedom, chi-square p.
+    i2 : float or None
+        :math:`I^2 = \max(0, (Q - df)/Q)` in per cent, as RevMan prints it beside the test.
+    note : str or None
+        Why the test is undefined (fewer than two subgroups with an estimate).
+    method : str
+        How the test was computed (:data:`TEST_BETWEEN_METHOD`).
+    """
+
+    q: float | None
+    df: int | None
+    p: float | None
+    i2: float | None = None
+    note: str | None = None
+    method: str = TEST_BETWEEN_METHOD
+
+
+@dataclass(frozen=True)
+class Subgroups:
+    """Subgroup analyses by one column.
+
+    Attributes
+    ----------
+    by : str
+        The column.
+    groups : dict[str, Subgroup]
+        One pooled analysis per value, in sorted order of the values.
+    test_between : TestBetween
+    """
+
+    by: str
+    groups: dict[str, Subgroup]
+    test_between: TestBetween
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,13 @@ whose figures are Python floats, or None where a figure is undefined (never NaN)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.random_effects import fit_note, pooled_batch
+from analysis.stats.results import Begg, Egger, TrimFill
 from analysis.stats.tau2 import DIRECT, full_control
 from analysis.vocabulary import FIT_METHODS
 
@@ -69,89 +69,6 @@ SAME_SE = (
 
 #: largest k for which Begg's p-value is exact (metafor's own exact p overflows at 171)
 BEGG_EXACT_MAX = 300
-
-
-@dataclass(frozen=True)
-class Egger:
-    """Egger's regression test for funnel-plot asymmetry.
-
-    Attributes
-    ----------
-    intercept : float or None
-        The classic Egger intercept (slope of the weighted regression on the SE).
-    se, t, df, p : float, float, int, float or None
-        Its standard error, t statistic, degrees of freedom (k - 2) and two-sided p-value.
-    limit_estimate : float or None
-        The regression's intercept: the effect of an infinitely large study.
-    note : str or None
-        Why a figure is None.
-    """
-
-    intercept: float | None
-    se: float | None
-    t: float | None
-    df: int | None
-    p: float | None
-    limit_estimate: float | None = field(default=None, metadata={"json": False})
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Begg:
-    """Begg and Mazumdar's rank correlation test.
-
-    Attributes
-    ----------
-    tau : float or None
-        Kendall's tau-b between standardised effects and sampling variances.
-    p : float or None
-        Two-sided p-value (exact without ties for k <= BEGG_EXACT_MAX, else normal).
-    note : str or None
-        Why a figure is None.
-    """
-
-    tau: float | None
-    p: float | None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class TrimFill:
-    """Trim-and-fill: estimated missing studies and the pooled effect with them filled in.
-
-    Attributes
-    ----------
-    k0 : int or None
-        Estimated number of missing studies (L0).
-    side : str or None
-        "left" or "right": the side of the funnel plot where studies are missing.
-    estimate, ci_low, ci_high : float or None
-        Pooled effect with the filled studies, natural scale.
-    b, ci_lb, ci_ub, se, p, tau2 : float or None
-        The same fit on the analysis scale, its SE, p-value and tau² (0 for EE).
-    k : int
-        Studies in the filled analysis (k + k0).
-    filled_yi, filled_vi : tuple of float
-        The imputed studies (analysis scale).
-    note : str or None
-        Why a figure is None, or how the fit's tau² was found.
-    """
-
-    k0: int | None
-    side: str | None
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    ci_lb: float | None = field(default=None, metadata={"json": False})
-    ci_ub: float | None = field(default=None, metadata={"json": False})
-    se: float | None = field(default=None, metadata={"json": False})
-    p: float | None = field(default=None, metadata={"json": False})
-    tau2: float | None = field(default=None, metadata={"json": False})
-    k: int = field(default=0, metadata={"json": False})
-    filled_yi: tuple[float, ...] = field(default=(), metadata={"json": False})
-    filled_vi: tuple[float, ...] = field(default=(), metadata={"json": False})
 
 
 # --------------------------------------------------------------------------- Egger

@@ -12,104 +12,16 @@ subgroups(yi, vi, groups, by, method="REML", hk=False, measure=None, level=0.95)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.stats.batch import finite as _num
 from analysis.stats.heterogeneity import q_test
 from analysis.stats.random_effects import fit_batch, pooled_batch
+from analysis.stats.results import TEST_BETWEEN_METHOD, Subgroup, Subgroups, TestBetween
 
-__all__ = ["Subgroup", "TestBetween", "Subgroups", "subgroups"]
-
-
-@dataclass(frozen=True)
-class Subgroup:
-    """The pooled analysis of one subgroup.
-
-    Attributes
-    ----------
-    k : int
-        Studies in the subgroup.
-    estimate, ci_low, ci_high : float or None
-        Pooled effect (natural scale) and confidence limits.
-    tau2, i2 : float or None
-        The subgroup's own tau² and model-based I² (None for k = 1).
-    b, se : float or None
-        Pooled effect on the analysis scale and its SE.
-    p : float or None
-        p-value of the test for the subgroup's overall effect.
-    q, q_df, q_p : float, int, float or None
-        Cochran's Q within the subgroup, its k - 1 degrees of freedom and p (None for
-        k = 1), the heterogeneity line of a forest plot's subtotal.
-    note : str or None
-        Why a figure is None, or how tau² was found (see
-        :func:`analysis.stats.random_effects.fit_note`).
-    """
-
-    k: int
-    estimate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    tau2: float | None
-    i2: float | None
-    note: str | None = None
-    b: float | None = field(default=None, metadata={"json": False})
-    se: float | None = field(default=None, metadata={"json": False})
-    p: float | None = None
-    q: float | None = None
-    q_df: int | None = None
-    q_p: float | None = None
-
-
-#: how the test for subgroup differences is computed (recorded with every result)
-TEST_BETWEEN_METHOD = (
-    "Q test on the subgroup estimates and their standard errors under a common-effect "
-    "model (separate tau² per subgroup), as RevMan and metafor's comparison of "
-    "independent meta-analyses"
-)
-
-
-@dataclass(frozen=True)
-class TestBetween:
-    r"""Test for subgroup differences.
-
-    Attributes
-    ----------
-    q, df, p : float, int, float or None
-        Cochran's Q of the subgroup estimates, G - 1 degrees of freedom, chi-square p.
-    i2 : float or None
-        :math:`I^2 = \max(0, (Q - df)/Q)` in per cent, as RevMan prints it beside the test.
-    note : str or None
-        Why the test is undefined (fewer than two subgroups with an estimate).
-    method : str
-        How the test was computed (:data:`TEST_BETWEEN_METHOD`).
-    """
-
-    q: float | None
-    df: int | None
-    p: float | None
-    i2: float | None = None
-    note: str | None = None
-    method: str = TEST_BETWEEN_METHOD
-
-
-@dataclass(frozen=True)
-class Subgroups:
-    """Subgroup analyses by one column.
-
-    Attributes
-    ----------
-    by : str
-        The column.
-    groups : dict[str, Subgroup]
-        One pooled analysis per value, in sorted order of the values.
-    test_between : TestBetween
-    """
-
-    by: str
-    groups: dict[str, Subgroup]
-    test_between: TestBetween
+__all__ = ["TEST_BETWEEN_METHOD", "Subgroup", "TestBetween", "Subgroups", "subgroups"]
 
 
 def subgroups(

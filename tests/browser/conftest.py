@@ -171,7 +171,10 @@ def built_site(renderer, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_version(built_site) -> str:
-    return json.loads((built_site / "results.json").read_text(encoding="utf-8"))["version"]
+    """The release number the build is published under in the stand-in published tree
+    (a development build, ``X.Y.Z.dev0+<commit>``, stands in for release X.Y.Z)."""
+    built = json.loads((built_site / "results.json").read_text(encoding="utf-8"))["version"]
+    return str(built).split(".dev", 1)[0]
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +191,7 @@ def published(built_site, site_version, tmp_path_factory) -> Path:
     results = earlier / "results.json"
     data = json.loads(results.read_text(encoding="utf-8"))
     data["version"] = EARLIER_RELEASE
+    data["released"] = True
     results.write_text(json.dumps(data), encoding="utf-8")
     # its pages say which version they are, as a real earlier release's would
     for page in earlier.rglob("*.html"):

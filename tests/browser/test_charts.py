@@ -50,9 +50,11 @@ SQUARE_CENTRE_JS = """
 
 
 def _specs(page) -> dict[str, dict]:
-    """Each chart's Vega-Lite spec, from the JSON script beside its element."""
+    """Each shown chart's Vega-Lite spec, from the JSON script beside its element (a figure
+    drawn in two layouts shows one of them at a given width; the other is hidden)."""
     return page.evaluate(
-        """() => Object.fromEntries(Array.from(document.querySelectorAll('.ivig-chart')).map(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll('.ivig-chart'))
+             .filter(el => el.offsetParent !== null).map(
              el => [el.id, JSON.parse(document.getElementById(el.id + '-spec').textContent)]))"""
     )
 
@@ -119,7 +121,9 @@ def test_every_chart_draws(reader, path):
 
 #: Per chart: the drawn SVG's size on screen and the width of the text column around it.
 CHART_SIZE_JS = """
-() => Array.from(document.querySelectorAll('.ivig-chart')).map(el => {
+() => Array.from(document.querySelectorAll('.ivig-chart'))
+    .filter(el => el.offsetParent !== null)  // a figure's other layout is hidden at this width
+    .map(el => {
   const svg = el.querySelector('svg');
   const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
   const column = (el.closest('main') || document.body).getBoundingClientRect().width;
@@ -170,7 +174,9 @@ def test_forest_plot_shows_the_study_on_hover(reader, path):
     reader.goto(path)
     page = reader.page
     specs = _specs(page)
-    forests = {k: v for k, v in specs.items() if k.startswith("chart-forest-")}
+    forests = {
+        k: v for k, v in specs.items() if k.startswith(("chart-forest-", "chart-stacked-forest-"))
+    }
     if not forests:
         # A comparison without a forest plot must say so in words, not show an empty chart.
         text = page.locator("main").inner_text().lower()

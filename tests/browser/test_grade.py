@@ -130,3 +130,56 @@ def test_first_screen_names_effect_certainty_and_outcome_per_disease(reader, bui
             )
             for t in f["outcome_types"]:
                 assert t.replace("_", " ") in line["text"]
+
+
+SOF_PAGES = {"placebo": "chapters/placebo.html", "plasma_exchange": "chapters/plasma-exchange.html"}
+
+
+@pytest.mark.parametrize("code", sorted(SOF_PAGES))
+def test_provisional_certainty_sits_beside_the_rating(reader, built_site, code):
+    """Issue 20: a rating resting on unassessed risk of bias says "provisional: risk of bias
+    not yet assessed" in its own summary-of-findings cell, and no page reassures with the
+    share of weight "at high risk" when nothing was assessed."""
+    results = json.loads((Path(built_site) / "results.json").read_text(encoding="utf-8"))
+    entry = results["comparisons"].get(code)
+    if not entry:
+        pytest.skip(f"no trial of {code} in the primary analysis of this build")
+    reader.goto(SOF_PAGES[code])
+    page = reader.page
+    body = page.inner_text("body")
+    assert "trials at high risk carry 0 %" not in body
+    rows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('tr')).map(tr => "
+        "Array.from(tr.querySelectorAll('td')).map(td => td.textContent.replace(/\\s+/g, ' ')))"
+    )
+    for f in entry["findings"].values():
+        c = f["certainty"]
+        pop = "All diseases pooled" if f["disease"] == "all" else text.disease_label(f["disease"])
+        sof = [r for r in rows if r and r[0].startswith(pop) and c["symbols"] in r[-1]]
+        assert sof, f"{code}/{f['disease']}: no summary-of-findings row"
+        cell = sof[0][-1]
+        if c["provisional"]:
+            assert c["provisional"] in cell, cell
+        else:
+            assert "provisional" not in cell, cell
+
+
+def test_conclusions_table_states_certainty_and_k_of_n(reader, built_site):
+    """Issue 20, item 7: every conclusion of this version carries its certainty and what it
+    stands on (k of n identified trials)."""
+    results = json.loads((Path(built_site) / "results.json").read_text(encoding="utf-8"))
+    reader.goto("index.html")
+    rows = reader.page.evaluate(
+        "() => Array.from(document.querySelectorAll('tr')).map(tr => "
+        "Array.from(tr.querySelectorAll('td')).map(td => td.textContent.replace(/\\s+/g, ' ')))"
+    )
+    for code, entry in results["comparisons"].items():
+        if not entry:
+            continue
+        want = f"IVIG vs {text.COMPARISONS[code][1].lower()}"
+        row = next((r for r in rows if r and r[0] == want and len(r) == 3), None)
+        assert row is not None, f"{code}: no conclusions row"
+        for f in entry["findings"].values():
+            c, found = f["certainty"], f["completeness"]
+            assert f"{c['symbols']} " in row[-1]
+            assert f"{found['k']} of {found['n']} identified trial" in row[-1], row[-1]

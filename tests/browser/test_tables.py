@@ -103,3 +103,30 @@ def test_axe_at_phone_width_finds_nothing_serious(phone_reader, path):
     phone_reader.goto(path)
     violations = [v for v in run_axe(phone_reader.page) if v["impact"] in ("serious", "critical")]
     assert not violations, f"{path}:\n{describe_violations(violations)}"
+
+
+def test_summary_of_findings_footnotes_link_to_their_reason_and_back(reader):
+    """GRADEpro's summary of findings (issue 21): each footnote letter in a certainty cell is
+    a link to its reason under the table, and the reason links back to the letter; the
+    risk difference per 1000 has its column."""
+    reader.goto("chapters/placebo.html", charts=False)
+    page = reader.page
+    table = page.locator("main .sof-cards table").first
+    heads = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    assert "Risk difference per 1000 (95 % CI)" in heads, heads
+    marks = table.locator('a[href^="#sof-"]')
+    if marks.count() == 0:
+        pytest.skip("no rating down in this build's summary of findings: no footnote to follow")
+    mark = marks.first
+    target = mark.get_attribute("href")
+    mark.click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith(target)
+    note = page.locator(f"[id='{target[1:]}']")
+    assert note.count() == 1 and note.first.is_visible(), f"no visible reason at {target}"
+    back = page.locator(f"a[href='{target}-ref']")
+    assert back.count() == 1, f"no link back from {target}"
+    back.first.click()
+    page.wait_for_timeout(300)
+    assert page.url.endswith(f"{target}-ref")
+    assert page.locator(f"[id='{target[1:]}-ref']").first.is_visible()

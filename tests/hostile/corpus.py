@@ -15,8 +15,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.snapshot import SNAPSHOT, copy_snapshot
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
+DATA = ROOT / "data"  # only checked to be left untouched; the tests edit copies of SNAPSHOT
 
 #: Markup a contributor could type into a text field: HTML, raw pandoc attributes, a
 #: citation, an image, a javascript: link, a mention and an issue reference, entities,
@@ -30,7 +32,7 @@ PAYLOADS = (
 )
 
 
-def rows(data: Path = DATA) -> tuple[list[str], list[dict[str, str]]]:
+def rows(data: Path = SNAPSHOT) -> tuple[list[str], list[dict[str, str]]]:
     text = (data / "studies.csv").read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     return list(reader.fieldnames or []), list(reader)
@@ -46,8 +48,8 @@ def write_rows(data: Path, header: list[str], table: list[dict[str, str]], **kw)
 
 
 def copy_data(dest: Path) -> Path:
-    shutil.copytree(DATA, dest)
-    return dest
+    """The frozen data snapshot (tests/fixtures/data_snapshot) copied into *dest*."""
+    return copy_snapshot(dest)
 
 
 def _descriptor(edit: Callable[[dict], object]) -> Callable[[Path], None]:
@@ -215,7 +217,75 @@ def inject(data: Path) -> list[str]:
     j = text.index("\n", i)
     text = text[:i] + marker + json.dumps(PAYLOADS[4]) + text[j:]
     pub.write_text(text, encoding="utf-8")
+    inject_round_two(data)
     return list(PAYLOADS)
+
+
+#: The text a contributor typed where a comment opens in HTML: once it broke a chart's JSON.
+COMMENT_OPEN = "Hughes <!-- x"
+
+
+def _yaml_line(text: str, key: str, value: str, nth: int = 1) -> str:
+    """Replace the value of the nth ``key:`` line (a one-line value) with ``value``, quoted."""
+    start = -1
+    for _ in range(nth):
+        start = text.index(f"  {key}: ", start + 1)
+    end = text.index("\n", start)
+    return text[:start] + f"  {key}: {json.dumps(value)}" + text[end:]
+
+
+def inject_round_two(data: Path) -> None:
+    """Issue 25: payloads in every text field of the other data files (each still valid):
+    published.yaml (population, outcome, result, result_note and the source review's
+    source, whose first part heads a column of the home page), search.yaml (the
+    eligibility outcome and the access statement of the Methods chapter), the title of the
+    source review cited on the home page, a reviewer's certainty rationale (signed by an
+    author named in review-metadata.yml), and ``<!--`` in a trial's author (a forest plot's
+    label)."""
+    pub = data / "published.yaml"
+    text = pub.read_text(encoding="utf-8")
+    text = _yaml_line(text, "population", PAYLOADS[0], 2)
+    text = _yaml_line(text, "outcome", PAYLOADS[3], 2)
+    text = _yaml_line(text, "result", PAYLOADS[2], 1)
+    text = _yaml_line(text, "result_note", PAYLOADS[1], 1)
+    text = _yaml_line(text, "source", PAYLOADS[0] + ", the source review", 8)
+    pub.write_text(text, encoding="utf-8")
+    search = data / "search.yaml"
+    text = search.read_text(encoding="utf-8")
+    text = text.replace(
+        "  outcome: the number of patients who improved, as each trial defined improvement",
+        "  outcome: " + json.dumps(PAYLOADS[0] + " " + PAYLOADS[3]),
+    )
+    search.write_text(text, encoding="utf-8")
+    bib = data / "references.bib"
+    text = bib.read_text(encoding="utf-8")
+    text = text.replace(
+        "  title     = {Efficacy of intravenous immunoglobulin",
+        "  title     = {"
+        + PAYLOADS[0]
+        + " "
+        + PAYLOADS[3]
+        + " Efficacy of intravenous immunoglobulin",
+        1,
+    )
+    bib.write_text(text, encoding="utf-8")
+    meta = data.parent / "review-metadata.yml"
+    if meta.is_file():
+        text = meta.read_text(encoding="utf-8").replace(
+            "authors: []",
+            "authors:\n  - family-names: Reviewer\n    given-names: Ann\n"
+            "    affiliation: Hostile corpus\n    contributions: [Formal analysis]",
+        )
+        meta.write_text(text, encoding="utf-8")
+        out = io.StringIO(newline="")
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["comparison", "disease", "domain", "rating", "rationale", "reviewer"])
+        w.writerow(["placebo", "all", "imprecision", "very_serious", PAYLOADS[1], "Ann Reviewer"])
+        (data / "certainty.csv").write_text(out.getvalue(), encoding="utf-8")
+    header, table = rows(data)
+    first = next(r for r in table if r["study_id"] == "Hughes2008_ICE")
+    first["author"] = COMMENT_OPEN
+    write_rows(data, header, table)
 
 
 def copy_project(dest: Path) -> Path:
@@ -223,10 +293,12 @@ def copy_project(dest: Path) -> Path:
     shutil.copytree(
         ROOT,
         dest,
+        symlinks=True,
         ignore=shutil.ignore_patterns(
             ".git",
             ".venv",
             "node_modules",
+            ".quarto-cli",
             "_site",
             "_site.*",
             ".quarto",

@@ -16,7 +16,10 @@ from typing import Any, cast
 
 from analysis import escape
 from analysis.errors import UserError
-from analysis.vocabulary import COMPARATOR_LABELS, COMPARATORS
+from analysis.publish.diff.amendments import protocol_changes
+from analysis.publish.diff.comment import markdown
+from analysis.publish.diff.labels import COMPARISONS, LONG_TEXT
+from analysis.publish.diff.outcome_changes import outcome_changes
 
 __all__ = [
     "COMPARISONS",
@@ -35,7 +38,6 @@ __all__ = [
 ]
 
 #: comparison key in results.json -> heading
-COMPARISONS: dict[str, str] = {c: f"IVIG vs {COMPARATOR_LABELS[c].lower()}" for c in COMPARATORS}
 
 #: keys of the meta-cli JSON object that are not sensitivity analyses
 _META_KEYS = {
@@ -53,8 +55,7 @@ _META_KEYS = {
     "baujat",
 }
 
-#: fields whose old and new values are too long to print in a table cell
-_LONG_TEXT = 40
+_LONG_TEXT = LONG_TEXT
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class Side:
     #: text of data/datapackage.json and data/references.bib (None: not available)
     package: str | None = None
     bibliography: str | None = None
+    #: every file of data/ by name -> text (None: not available); see diff.datafiles
+    data: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -194,8 +197,6 @@ class ResultsDiff:
         )
 
     def to_markdown(self, level: int = 2) -> str:
-        from analysis.publish.diff.comment import markdown
-
         return markdown(self, level)
 
 
@@ -405,6 +406,8 @@ def diff_trials(
 
 def compare(base: Side, head: Side) -> ResultsDiff:
     """The full diff of two sides (trials only when both have ``studies.csv`` rows)."""
+    from analysis.publish.diff import datafiles  # every other data file, and certainty
+
     if base.studies is not None and head.studies is not None:
         trials, added, removed = diff_trials(base.studies, head.studies)
         trial_changes: tuple[TrialChange, ...] | None = tuple(trials)
@@ -418,8 +421,12 @@ def compare(base: Side, head: Side) -> ResultsDiff:
         columns_removed=removed,
         pooled=tuple(diff_pooled(base.bundle, head.bundle)),
         membership=diff_membership(base.bundle, head.bundle),
-        reviews=tuple(diff_package(base.package, head.package))
-        + tuple(diff_bibliography(base.bibliography, head.bibliography)),
+        reviews=tuple(protocol_changes(base.bundle, head.bundle))  # amendments first
+        + tuple(datafiles.certainty_lines(base.bundle, head.bundle))
+        + tuple(outcome_changes(base.bundle, head.bundle))
+        + tuple(diff_package(base.package, head.package))
+        + tuple(diff_bibliography(base.bibliography, head.bibliography))
+        + tuple(datafiles.review(base.data, head.data)),
     )
 
 

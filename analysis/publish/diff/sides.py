@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from analysis.errors import UserError
+from analysis.evidence.changed import resolve
 from analysis.publish.diff.compare import Side, read_studies
+from analysis.publish.diff.datafiles import read_folder
 
 
 def _run_git(repo: Path, *args: str, binary: bool = False) -> bytes | str:
@@ -59,6 +61,7 @@ def _side(label: str, root: Path, bundle: Mapping) -> Side:
         _studies_file(root),
         _text(data / "datapackage.json"),
         _text(data / "references.bib"),
+        read_folder(data),
     )
 
 
@@ -71,7 +74,7 @@ def _studies_file(root: Path) -> tuple[dict[str, str], ...] | None:
 
 def bundle_at_revision(repo: Path, rev: str) -> Side:
     """Analyse the ``data/`` of git revision ``rev`` of ``repo`` with the current code."""
-    sha = str(_run_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"))
+    sha = resolve(repo, rev)
     files = str(_run_git(repo, "ls-tree", "--name-only", sha, "--", "data", "pyproject.toml"))
     with tempfile.TemporaryDirectory(prefix="ivig-diff-") as tmp:
         root = Path(tmp)
@@ -87,6 +90,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
         studies = _studies_file(root)
         package = _text(root / "data" / "datapackage.json")
         bibliography = _text(root / "data" / "references.bib")
+        data_files = read_folder(root / "data")
         if package is not None:
             # analysed with the current code, so under the current rules: an older
             # descriptor (before a rule was added) must not make the base unreadable
@@ -108,7 +112,7 @@ def bundle_at_revision(repo: Path, rev: str) -> Side:
     if "pyproject.toml" in names:
         version = _version_from_text(str(_run_git(repo, "show", f"{sha}:pyproject.toml")))
     bundle.update({"version": version, "commit": sha, "generated": iso_utc(int(epoch))})
-    return Side(rev, bundle, studies, package, bibliography)
+    return Side(rev, bundle, studies, package, bibliography, data_files)
 
 
 def _version_from_text(pyproject: str) -> str:
@@ -120,11 +124,25 @@ def _version_from_text(pyproject: str) -> str:
         return "unknown"
 
 
-def load_side(spec: str, repo: Path | None = None) -> Side:
-    """Resolve BASE or HEAD: a results.json file, a project directory, or a git revision."""
+def here() -> Path:
+    """The git repository of the working directory (a contributor's clone), else the
+    project's own checkout."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        proc = None
+    if proc is not None and proc.returncode == 0 and proc.stdout.strip():
+        return Path(proc.stdout.strip())
     from analysis.report.version import ROOT
 
-    repo = Path(repo) if repo is not None else ROOT
+    return ROOT
+
+
+def load_side(spec: str, repo: Path | None = None) -> Side:
+    """Resolve BASE or HEAD: a results.json file, a project directory, or a git revision."""
+    repo = Path(repo) if repo is not None else here()
     path = Path(spec)
     if spec.endswith(".json") or path.is_file():
         if not path.is_file():

@@ -35,14 +35,31 @@ from analysis.report.chapters.certainty import (  # noqa: F401
     RATING_WORDS,
     certainty_label,
     certainty_methods,
+    conclusion_cell,
     findings_md,
     findings_rows,
     findings_table,
     first_screen,
+    headline_certainty,
+    model_lines,
     plain_language,
     pool_sentence,
     published_beside,
+    small_study_withheld,
     why_different,
+)
+from analysis.report.chapters.completeness import (  # noqa: F401
+    choice_of_outcome_table,
+    completeness_lines,
+    completeness_note,
+    completeness_sentence,
+    completeness_table,
+    harms_rows,
+    harms_table,
+    outcomes_table,
+    protocol_md,
+    row_trials,
+    stands_on,
 )
 from analysis.report.chapters.figures import (  # noqa: F401
     cumulative,
@@ -98,6 +115,7 @@ from analysis.report.chapters.pages import (  # noqa: F401
     bibtex,
     changelog,
     chart_files,
+    citation_downloads,
     cite_as,
     cite_block,
     conclusion,
@@ -126,6 +144,7 @@ from analysis.report.chapters.register import (  # noqa: F401
     register_table,
     repository,
 )
+from analysis.report.chapters.surveillance import methods_surveillance  # noqa: F401
 from analysis.report.chapters.tables import (  # noqa: F401
     published,
     published_table,

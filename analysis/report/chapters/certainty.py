@@ -10,7 +10,16 @@ from IPython.display import Markdown
 from analysis.report import chapters as site
 from analysis.report import text
 from analysis.report.chapters.loading import COMPARISON_KEYS, _key, label, pd, result
-from analysis.report.chapters.tables import _md_table, _nnt, _per1000, published
+from analysis.report.chapters.tables import (  # noqa: F401 (small_study_withheld re-exported)
+    _md_table,
+    _nnt,
+    _per1000,
+    footnote_marks,
+    footnote_note,
+    published,
+    risk_difference,
+    small_study_withheld,
+)
 
 # --------------------------------------------------------------------------- certainty (GRADE)
 # Summary of findings per comparison and disease, certainty of evidence, plain language,
@@ -62,10 +71,15 @@ def _row_effect(name: str, row: dict) -> str:
     )
 
 
-def certainty_label(row: dict) -> str:
-    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty."""
+def certainty_label(row: dict, marks: str = "") -> str:
+    """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty, then (when the rating
+    rests on judgements not yet made) ``(provisional: risk of bias not yet assessed)``.
+    ``marks``: footnote letters written right after the word."""
     c = row["certainty"]
-    return f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}"
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}{marks}"
+    if c.get("provisional"):
+        out += f" ({c['provisional']})"
+    return out
 
 
 def _how_rated(row: dict) -> str:
@@ -87,6 +101,25 @@ def _outcome_cell(row: dict) -> str:
     return f"{types.capitalize()}, as each trial defined it (definitions below)"
 
 
+def _domain_note(d: dict) -> str:
+    """A domain's footnote: ``Risk of bias, serious (−1): reason.`` (data fields escaped)."""
+    who = f" (judged by {findings_md(d['reviewer'])})" if d["source"] == "reviewer" else ""
+    return (
+        f"{DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}{who}: "
+        f"{findings_md(d['reason'])}."
+    )
+
+
+def _row_notes(row: dict) -> tuple[list[str], int]:
+    """A row's footnote texts: one per domain rated down, then the model note (if the choice
+    of model changes the conclusion); and how many are domain notes."""
+    notes = [_domain_note(d) for d in row["certainty"]["domains"] if d["downgrade"] > 0]
+    n = len(notes)
+    if row.get("model_note"):
+        notes.append(findings_md(row["model_note"]) + ".")
+    return notes, n
+
+
 def findings_md(value: Any) -> str:
     """A data field as plain text in Markdown (:func:`analysis.report.findings.md_text`)."""
     from analysis.report.findings import md_text
@@ -102,40 +135,37 @@ def findings_table(name: str) -> Markdown:
     risk from that row's own trials), NNT where the CI excludes no effect, certainty with
     lettered footnotes giving each downgrade and its reason, and whether it is rule-based.
     """
+    from analysis.report.findings import footnotes
+
     rows = site.findings_rows(name)
     if not rows:
         return Markdown(
             f"_No trial of IVIG versus {label(name).lower()} is in the primary analysis._"
         )
-    notes: list[str] = []
-    letters = "abcdefghijklmnopqrstuvwxyz"
+    texts = [_row_notes(r) for r in rows]
+    marks, notes = footnotes([t for t, _ in texts])
     out = []
-    for r in rows:
+    seen: set[str] = set()  # a letter shared by several rows: one anchor, at its first use
+    for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
         ab = r.get("absolute") or {}
-        marks = []
-        for d in r["certainty"]["domains"]:
-            if d["downgrade"] > 0:
-                letter = letters[len(notes) % 26]
-                marks.append(letter)
-                who = (
-                    f" (judged by {findings_md(d['reviewer'])})"
-                    if d["source"] == "reviewer"
-                    else ""
-                )
-                notes.append(
-                    f"^{letter}^ {DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}"
-                    f"{who}: {findings_md(d['reason'])}."
-                )
+        grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
         key = _key(name, "findings", r["disease"])
-        nnt = _nnt(ab) if r.get("nnt_meaningful") else "not meaningful"
+        if r.get("nnt_meaningful"):
+            nnt = _nnt(ab)
+        elif r["disease"] == "all":
+            nnt = "not given for a pool across diseases"
+        else:
+            nnt = "not meaningful"
+        sup = footnote_marks(name, grade_marks, seen)
         out.append(
             {
                 "Population": _population(r),
                 "Outcome": _outcome_cell(r),
-                "Trials (participants)": f"{r['k']} ({r['participants']})",
+                "Trials (participants)": site.row_trials(name, r),  # k of n identified
                 "Relative effect (95 % CI)": text.effect(
                     r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
-                ),
+                )
+                + footnote_marks(name, model_marks, seen),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
                 "IVIG risk per 1000 (95 % CI)": (
                     f"{_per1000(ab.get('ivig_per_1000'))} ({_per1000(ab.get('ivig_per_1000_low'))}"
@@ -143,10 +173,12 @@ def findings_table(name: str) -> Markdown:
                     if ab
                     else "–"
                 ),
+                "Risk difference per 1000 (95 % CI)": risk_difference(ab),
                 "NNT": nnt,
-                "Certainty": certainty_label(r)
-                + (f"^{','.join(marks)}^" if marks else "")
-                + f" ({_how_rated(r)})",
+                "Certainty": f"{r['certainty']['symbols']} "
+                f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
+                + "; ".join(x for x in (r["certainty"].get("provisional"), _how_rated(r)) if x)
+                + ")",
             }
         )
     table = _md_table(pd.DataFrame(out))
@@ -163,15 +195,56 @@ def findings_table(name: str) -> Markdown:
         table,
         "",
         "NNT: number needed to treat for one more patient to improve (NNTB) or one fewer (NNTH), "
-        "rounded up; not meaningful where the confidence interval includes no effect.",
+        "rounded up; not meaningful where the confidence interval includes no effect, and not "
+        "given for a pool across diseases, whose control risks differ.",
         "",
-        "**Reasons for rating down the certainty.**",
+        "**Reasons for rating down the certainty, and notes.** Identical reasons share a letter.",
         "",
     ]
-    parts += [f"- {n}" for n in notes] or ["- None."]
+    parts += [f"- {footnote_note(name, letter, note)}" for letter, note in notes] or ["- None."]
+    models = model_lines(name, rows)
+    if models:
+        parts += [
+            "",
+            "**The same rows under other models.** Random effects with the Hartung-Knapp "
+            "adjustment is the primary model; with few trials its interval is wide, so each "
+            "pooled row is also shown with unadjusted random effects (REML, normal "
+            "distribution) and the common-effect (Mantel-Haenszel) model.",
+            "",
+            *models,
+        ]
     if defs:
         parts += ["", "**Outcome definitions and time points.**", "", *defs]
     return Markdown("\n".join(parts))
+
+
+MODEL_WORDS = {
+    "random_hk": "random effects, Hartung-Knapp",
+    "random_z": "random effects, unadjusted",
+    "common_mh": "common effect (Mantel-Haenszel)",
+}
+
+
+def model_lines(name: str, rows: list[dict]) -> list[str]:
+    """One list item per pooled row: its result under each model, numbers marked with their
+    bundle keys (``...findings.cidp.models.random_z``)."""
+    out = []
+    for r in rows:
+        models = r.get("models")
+        if not models:
+            continue
+        key = _key(name, "findings", r["disease"], "models")
+        shown = [
+            f"{words} "
+            + text.effect(
+                r["measure"], m["estimate"], m["ci_low"], m["ci_high"], key=f"{key}.{code}"
+            )
+            for code, words in MODEL_WORDS.items()
+            if (m := models.get(code)) is not None
+        ]
+        note = " The choice of model changes the conclusion." if r.get("model_note") else ""
+        out.append(f"- **{_population(r)}:** " + "; ".join(shown) + "." + note)
+    return out
 
 
 def pool_sentence(name: str) -> Markdown:
@@ -220,8 +293,10 @@ def plain_language(name: str) -> Markdown:
 
 
 def first_screen() -> Markdown:
-    """The home page's opening list: per comparison and disease, effect, certainty, outcome."""
+    """The home page's opening list: per comparison and disease, effect, certainty, outcome;
+    a rating that is provisional says so, with the reason once below the list."""
     lines = []
+    notes: set[str] = set()
     for name in COMPARISON_KEYS:
         rows = site.findings_rows(name)
         if not rows:
@@ -234,12 +309,23 @@ def first_screen() -> Markdown:
             pop = (
                 "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
             )
+            c = r["certainty"]
+            provisional = " (provisional)" if c.get("provisional") else ""
+            if provisional:
+                notes.add(c["provisional"])
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
-                f"{text.trials_and_participants(r['k'], r['participants'])}): "
+                f"{site.row_trials(name, r, words=True)}): "
                 + _row_effect(name, r)
-                + f"; certainty {certainty_label(r)}."
+                + f"; certainty {c['symbols']} {CERTAINTY_WORDS[c['label']]}{provisional}."
             )
+    if notes:
+        lines += [
+            "",
+            "Provisional ratings: "
+            + "; ".join(sorted(n.removeprefix("provisional: ") for n in notes))
+            + ". They may change when the trials are assessed, without any new trial.",
+        ]
     return Markdown("\n".join(lines))
 
 
@@ -301,7 +387,7 @@ def published_beside() -> Markdown:
             d = int(p.get("digits", 2))
             res = text.effect(p["measure"], p["estimate"], p["ci_low"], p["ci_high"], digits=d)
         else:
-            res = p["result"]
+            res = findings_md(p["result"])
         if p.get("trials") is not None:
             res += f" ({text.count(int(p['trials']), 'trial')})"
         hit = _closest(p)
@@ -326,18 +412,92 @@ def published_beside() -> Markdown:
     return Markdown(_md_table(pd.DataFrame(out)))
 
 
+def conclusion_cell(name: str) -> str:
+    """This version's conclusion of a comparison for the conclusions table: per disease and
+    for the pool, GRADE's statement, the effect, the certainty (provisional where it is) and
+    what it stands on (k of n identified trials)."""
+    from analysis.report.findings import short_statement
+
+    rows = site.findings_rows(name)
+    if not rows:
+        return "no trial in the primary analysis yet: no conclusion"
+    parts = []
+    for r in rows:
+        found = r.get("completeness") or {}
+        stands = (
+            f"{found['analysed']} of {text.count(found['identified'], 'identified trial')}"
+            if found.get("identified")
+            else text.count(r["k"], "trial")
+        )
+        parts.append(
+            f"**{_population(r)}:** {short_statement(r)}, "
+            + _row_effect(name, r)
+            + f" ({_certainty_words(r)}; {stands})"
+        )
+    return "; ".join(parts) + "."
+
+
+def _certainty_words(row: dict) -> str:
+    """``⊕◯◯◯ very low certainty, provisional: risk of bias not yet assessed``."""
+    c = row["certainty"]
+    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
+    return out + (f", {c['provisional']}" if c.get("provisional") else "")
+
+
+def headline_certainty(name: str) -> str:
+    """The certainty of a comparison's headline result (the pool across diseases, or its one
+    disease), as a sentence for the summary paragraph; "" when nothing is analysed."""
+    rows = site.findings_rows(name)
+    pool = [r for r in rows if r["disease"] == "all"] or rows[:1]
+    if not pool:
+        return ""
+    r = pool[0]
+    found = r.get("completeness") or {}
+    stands = (
+        f"; it rests on {found['analysed']} of "
+        f"{text.count(found['identified'], 'identified trial')}"
+        if found.get("identified")
+        else ""
+    )
+    return (
+        f"Certainty of this evidence: {_certainty_words(r)} (GRADE, reasons in the summary of "
+        f"findings){stands}."
+    )
+
+
 def certainty_methods() -> Markdown:
     """The GRADE section of the Methods chapter (from the rules' constants)."""
+    from analysis.report.findings import STATEMENTS, VERY_UNCERTAIN
     from analysis.stats import certainty as grade
 
+    o = "…"
+    lines = [
+        f"- {CERTAINTY_WORDS[level]}: "
+        + "; ".join(
+            f'"IVIG {STATEMENTS[(level, size, d)].format(o=o)}"'
+            for size, d in (("large", "increase"), ("moderate", "increase"), ("none", None))
+        )
+        + "."
+        for level in ("high", "moderate", "low")
+    ]
+    lines.append(
+        f'- {CERTAINTY_WORDS["very_low"]}: "{VERY_UNCERTAIN.format(o=o)}", whatever the estimate.'
+    )
+    wording = "\n".join(lines)
     return Markdown(
         text.render(
             "certainty_methods.md.j2",
+            wording=wording,
             thresholds=grade.THRESHOLDS,
             i2_serious=grade.I2_SERIOUS,
             i2_very=grade.I2_VERY_SERIOUS,
             subgroup_p=grade.SUBGROUP_P,
             min_k=grade.MIN_K_SMALL_STUDY,
             small_p=grade.SMALL_STUDY_P,
+            large=grade.LARGE_EFFECT,
+            ois_far=grade.OIS_FAR,
+            missing_serious=grade.MISSING_SERIOUS,
+            missing_very=grade.MISSING_VERY_SERIOUS,
+            provisional_rob=grade.PROVISIONAL_ROB,
         )
     )

@@ -57,7 +57,27 @@ def _show(fig: charts.Figure) -> Any:
                 opening, opening + ' style="display:block;width:100%" tabindex="0"', 1
             )
 
+    if fig.narrow is not None:  # two layouts, one shown by the column's width
+        from analysis.report.chapters.wide import responsive
+
+        return responsive(
+            _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt),
+            _Chart(fig.narrow.name.replace("_", "-"), fig.narrow.chart, fig.narrow.alt),
+            fig.notes,
+            fig.table,
+            fig.alt,
+        )
     return _Chart(fig.name.replace("_", "-"), fig.chart, fig.alt, fig.table)
+
+
+def _names(name: str) -> dict[str, str]:
+    """Trial id -> "Author Year", the label readers know a trial by (as the forest plot)."""
+    from analysis.report.charts.forest import _author_year
+
+    rows = primary_rows(name)
+    return {
+        str(r["study_id"]): _author_year(r, str(r["study_id"])) for r in rows.to_dict("records")
+    }
 
 
 def summary_forest() -> Any:
@@ -116,12 +136,14 @@ def funnel(name: str) -> Any:
 
 def cumulative(name: str) -> Any:
     """Cumulative meta-analysis by year."""
-    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}"))
+    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}", names=_names(name)))
 
 
 def leave_one_out(name: str) -> Any:
     """Leave-one-out analysis."""
-    return _show(charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}"))
+    return _show(
+        charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}", names=_names(name))
+    )
 
 
 def sensitivity_chart(name: str) -> Any:
@@ -166,7 +188,10 @@ def rob_sentence() -> Markdown:
 
 def prisma() -> Any:
     """PRISMA 2020-style flow drawn from the register."""
-    return _show(charts.prisma({**register_counts(), "last_searched": last_searched()}))
+    from analysis.report.chapters.surveillance import surveillance_flow
+
+    flow = {**register_counts(), "last_searched": last_searched()}
+    return _show(charts.prisma({**flow, "surveillance": surveillance_flow()}))
 
 
 def n_rows() -> int:

@@ -6,6 +6,7 @@ import inspect
 
 from IPython.display import Markdown
 
+from analysis import escape
 from analysis.report import chapters as site
 from analysis.report import text
 from analysis.report.chapters.figures import rob_sentence
@@ -36,6 +37,15 @@ TAU2_REFERENCES = {
 }
 
 
+def _md(value):
+    """Every text of a search-record value as escaped Markdown (mappings and lists kept)."""
+    if isinstance(value, dict):
+        return {k: _md(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_md(v) for v in value]
+    return escape.markdown(value) if isinstance(value, str) else value
+
+
 def last_searched_md() -> Markdown:
     """The search date as inline text."""
     return Markdown(last_searched())
@@ -54,7 +64,7 @@ def methods_review() -> Markdown:
     src = rec.source_review_search
     trials = site.studies().set_index("study_id").to_dict("index")
     new = [
-        f"{trials[sid]['author']} {trials[sid]['year']} [@{sid}] "
+        f"{escape.markdown(trials[sid]['author'])} {trials[sid]['year']} [@{sid}] "
         f"({text.disease_prose(trials[sid]['disease'])}, "
         f"vs {label(trials[sid]['comparator']).lower()}, {_s(trials[sid]['status'])})"
         for sid in new_trials()
@@ -62,24 +72,26 @@ def methods_review() -> Markdown:
     return Markdown(
         text.render(
             "methods_review.md.j2",
-            elig=rec.eligibility,
+            elig=_md(rec.eligibility),  # the search record is data: every text escaped
             comparators=[label(c).lower() for c in rec.eligibility["comparators"]],
-            review_until=_month(rec.source_review_until),
-            review_databases=_and([str(x) for x in src.get("databases") or []]),
-            review_trials=src.get("trials_included", "an unstated number of"),
-            review_note=str(src.get("note", "")).strip(),
-            sources=rec.sources,
-            access=rec.access.rstrip("."),
+            review_until=escape.markdown(_month(rec.source_review_until)),
+            review_databases=_and([escape.markdown(x) for x in src.get("databases") or []]),
+            review_trials=escape.markdown(src.get("trials_included", "an unstated number of")),
+            review_note=escape.markdown(str(src.get("note", "")).strip()),
+            sources=_md(rec.sources),
+            access=escape.markdown(rec.access.rstrip(".")),
             started=_month(rec.identification_started.isoformat()),
             searched=_month(rec.last_searched.isoformat()),
-            leads=list(rec.unidentified_leads),
+            leads=[escape.markdown(x) for x in rec.unidentified_leads],
             new_trials=new,
             extractors_sentence=(
                 "One person extracted the data; no second extractor checked them."
                 if n_ext == 1
                 else f"{n_ext} people extracted the data."
             ),
-            extraction_rule=_upper_first(str(rec.extraction.get("rule", "")).strip()) + ".",
+            extraction_rule=escape.markdown(
+                _upper_first(str(rec.extraction.get("rule", "")).strip()) + "."
+            ),
             status_sentence=f"{text.count(reg['identified'], 'trial')} ({by_status})",
             rob_sentence=rob_sentence().data,
         )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from IPython.display import Markdown
 
 from analysis import escape
 from analysis.report import text
+from analysis.report.chapters import certainty as site_certainty
 from analysis.report.chapters.figures import other_outcomes
 from analysis.report.chapters.loading import (
     COMPARISON_KEYS,
+    bundle,
     data_mod,
     label,
     pd,
@@ -19,7 +23,6 @@ from analysis.report.chapters.loading import (
 )
 from analysis.report.chapters.numbers import (
     _md,
-    effect,
     generated,
     k,
     this_citation,
@@ -59,8 +62,8 @@ def conclusions_table() -> Markdown:
     rows = [
         {
             "Comparison": f"IVIG vs {label(c).lower()}",
-            f"Source review ({source['source'].split(',')[0]})": said[c],
-            f"This version ({version().data})": f"{conclusion(c)}; {effect(c).data}",
+            f"Source review ({escape.markdown(source['source'].split(',')[0])})": said[c],
+            f"This version ({version().data})": site_certainty.conclusion_cell(c),
         }
         for c in COMPARISON_KEYS
     ]
@@ -217,8 +220,9 @@ def small_study_warning() -> Markdown:
         f"No comparison has ten or more trials (the most is {sizes[most]}, IVIG versus "
         f"{label(most).lower()}). With fewer than ten trials, tests for funnel plot asymmetry "
         "have too little power to tell chance from real asymmetry, and a funnel plot is hard to "
-        "read (Cochrane Handbook, section 13.3.5.4). The figures below are shown for "
-        "completeness and should not be interpreted."
+        "read (Cochrane Handbook, section 13.3.5.4; Sterne et al. 2011, BMJ 343:d4002), so "
+        "Egger's and Begg's tests and trim-and-fill are not reported as results; the funnel "
+        "plot is shown to display the trials, not to be interpreted."
     )
 
 
@@ -236,8 +240,44 @@ def pdf_name() -> str:
 
 
 def repository_file(path: str) -> Markdown:
-    """A link to a file of the repository (for files the site does not copy)."""
-    return Markdown(f"[{path.rsplit('/', 1)[-1]}]({repository()}/blob/main/{path})")
+    """A link to a file of the repository (for files the site does not copy), at the exact
+    commit this page was built from (``main`` only when the commit is unknown)."""
+    commit = str(bundle().get("commit") or "")
+    ref = commit if re.fullmatch(r"[0-9a-f]{7,40}", commit) else "main"
+    return Markdown(f"[{path.rsplit('/', 1)[-1]}]({repository()}/blob/{ref}/{path})")
+
+
+#: the citation files the build writes beside the pages (analysis.report.citation)
+CITATION_FILES = (
+    ("citation.bib", "BibTeX", "for BibTeX, biblatex, JabRef, Zotero"),
+    ("citation.ris", "RIS", "for EndNote, Mendeley, Zotero, Reference Manager"),
+    ("CITATION.cff", "Citation File Format", "for GitHub, Zenodo and software citation tools"),
+)
+
+
+def citation_downloads() -> Markdown:
+    """Links to this build's BibTeX, RIS and CFF files, and (on the web) buttons that copy
+    the BibTeX and RIS shown below them."""
+    items = [f"- [{name}](../{name}): {what}, {use}" for name, what, use in CITATION_FILES]
+    buttons = (
+        "```{=html}\n"
+        '<p class="copy-cite" hidden>'
+        '<button type="button" data-copy="bibtex">Copy the BibTeX</button> '
+        '<button type="button" data-copy="ris">Copy the RIS</button> '
+        '<span role="status" aria-live="polite"></span></p>'
+        "<script>(function(){var p=document.currentScript.previousElementSibling;"
+        "if(!navigator.clipboard)return;p.hidden=false;"
+        "p.addEventListener('click',function(e){var b=e.target.closest('button');if(!b)return;"
+        "var c=document.querySelector('pre code.'+b.dataset.copy+', pre.'+b.dataset.copy+' code,"
+        " div.sourceCode pre.'+b.dataset.copy);"
+        "if(!c)return;navigator.clipboard.writeText(c.textContent.trim()).then(function(){"
+        "p.querySelector('[role=status]').textContent=b.textContent.replace('Copy the ','')"
+        "+' copied';});});})();</script>\n"
+        "```"
+    )
+    return Markdown(
+        "Download the reference of this version:\n\n" + "\n".join(items) + "\n\n" + buttons
+    )
 
 
 def pdf_link() -> Markdown:

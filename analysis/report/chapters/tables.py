@@ -6,7 +6,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from IPython.display import Markdown
 
 from analysis import escape
@@ -67,6 +66,7 @@ def summary(name: str) -> Markdown:
             register_rows=len(register_rows),
             other=other,
             populations=_populations(c),
+            certainty=site.headline_certainty(name) if c else "",
         )
     )
 
@@ -104,6 +104,55 @@ def _per1000(x: Any) -> str:
     return "–" if text.missing(x) else f"{float(x):.0f}"
 
 
+def risk_difference(ab: dict) -> str:
+    """The absolute effect as GRADEpro and Cochrane's summary-of-findings tables give it:
+    "267 more per 1000 (from 21 fewer to 819 more)" (IVIG minus control, per 1000, with the
+    CI of the relative effect applied to the same control risk).
+
+    Reads ``difference_per_1000`` and its limits, computed by
+    :func:`analysis.stats.absolute.absolute_effect` (Guyatt et al. 2013, GRADE guidelines 12);
+    "–" when the difference cannot be computed.
+    """
+
+    def words(x: Any) -> str:
+        n = round(float(x))
+        return f"{abs(n)} {'more' if n > 0 else 'fewer'}"
+
+    d = (ab or {}).get("difference_per_1000")
+    if text.missing(d):
+        return "–"
+    lo, hi = ab.get("difference_per_1000_low"), ab.get("difference_per_1000_high")
+    ci = "" if text.missing(lo) or text.missing(hi) else f" (from {words(lo)} to {words(hi)})"
+    return f"{words(d)} per 1000{ci}"
+
+
+def _note_id(name: str, letter: str) -> str:
+    return f"sof-{name}-note-{letter}"
+
+
+def footnote_marks(name: str, letters: list[str], seen: set[str] | None = None) -> str:
+    """Superscript footnote markers that link to their explanation under the table
+    (``[a](#sof-NAME-note-a)``); the first marker of each letter is the target of the
+    explanation's link back (*seen* holds the letters already anchored in this table)."""
+    if not letters:
+        return ""
+    seen = set() if seen is None else seen
+    links = []
+    for x in letters:
+        link = f"[{x}](#{_note_id(name, x)})"
+        if x not in seen:
+            seen.add(x)
+            link = f"[{link}]{{#{_note_id(name, x)}-ref}}"
+        links.append(link)
+    return "^" + ",".join(links) + "^"
+
+
+def footnote_note(name: str, letter: str, explanation: str) -> str:
+    """The explanation of footnote *letter*, with its anchor and a link back to its marker."""
+    ident = _note_id(name, letter)
+    return f"[^{letter}^]{{#{ident}}} {explanation} [(back to the table)](#{ident}-ref)"
+
+
 def _nnt(ab: dict) -> str:
     """NNTB or NNTH with its CI as Altman (1998) writes it, rounded up ("NNTB 5 (3 to 12)").
 
@@ -118,9 +167,11 @@ def _nnt(ab: dict) -> str:
 
 @cache
 def published() -> tuple[dict, ...]:
-    """Published pooled results (``data/published.yaml``)."""
-    raw = yaml.safe_load((root() / "data" / "published.yaml").read_text(encoding="utf-8"))
-    return tuple(raw)
+    """Published pooled results (``data/published.yaml``), read and checked by
+    :mod:`analysis.evidence.published` (no aliases or tags; every entry by its schema)."""
+    from analysis.evidence import published as published_file
+
+    return published_file.load(root() / "data")
 
 
 def published_table(name: str | None = None) -> Markdown:
@@ -219,16 +270,27 @@ def _upper_first(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def small_study_withheld(k: int) -> str:
+    """Why Egger's and Begg's tests and trim-and-fill are not reported for *k* trials."""
+    from analysis.stats import certainty as grade
+
+    return (
+        f"With {text.count(k, 'trial')} in the primary analysis, Egger's and Begg's tests and "
+        f"trim-and-fill are not reported: with fewer than {grade.MIN_K_SMALL_STUDY} trials, "
+        "tests for funnel plot asymmetry have too little power to tell chance from real "
+        "asymmetry, and trim-and-fill rests on the same asymmetry (Cochrane Handbook, section "
+        "13.3.5.4) [@sterne2011]. Known missing trials count against the "
+        "certainty instead (publication bias domain, see the Methods)."
+    )
+
+
 def small_study(name: str) -> Markdown:
-    """Egger, Begg and trim-and-fill for a comparison, with the k < 10 warning."""
+    """Egger, Begg and trim-and-fill for a comparison; below ten trials, the reason instead."""
+    from analysis.stats.certainty import MIN_K_SMALL_STUDY
+
     c = result(name)
-    if c is None or c.k < 3:
-        n = 0 if c is None else c.k
-        return Markdown(
-            f"With {text.count(n, 'trial')} in the primary analysis, a funnel plot and tests for "
-            "small-study effects cannot be made (they need at least three trials, and ten to be "
-            "interpreted)."
-        )
+    if c is None or c.k < MIN_K_SMALL_STUDY:
+        return Markdown(small_study_withheld(0 if c is None else c.k))
     eg, bg, tf = (
         c.analysis.small_study.egger,
         c.analysis.small_study.begg,

@@ -64,12 +64,21 @@ class Figure:
         Text alternative: what the chart shows, with its key numbers.
     table : pandas.DataFrame
         The data behind the chart, one row per mark a reader would read.
+    narrow : Figure or None
+        The same content stacked for a narrow column (a phone): each row's text above its
+        interval, drawn at the column's width. The page shows it instead of *chart* when
+        the column is narrower than *chart*; the PDF always takes *chart*.
+    notes : tuple of str
+        Lines the narrow view gives as text under the chart instead of drawing them
+        (heterogeneity and test lines, which a phone's width cannot hold).
     """
 
     name: str
     chart: Any
     alt: str
     table: pd.DataFrame
+    narrow: Figure | None = None
+    notes: tuple[str, ...] = ()
 
     def spec(self) -> dict:
         """The Vega-Lite specification (a dict)."""

@@ -474,7 +474,168 @@ def forest(
         ]
     )
     alt_text = _forest_alt(m, len(rows), [labels[h] for h in headers], pi_row)
-    return Figure(name=name, chart=_config(chart, font_size=FOREST_FONT), alt=alt_text, table=table)
+    narrow = _stacked(
+        measure, labels, rows, diamonds, pi_row, lines, name=f"stacked-{name}", alt_text=alt_text
+    )
+    return Figure(
+        name=name,
+        chart=_config(chart, font_size=FOREST_FONT),
+        alt=alt_text,
+        table=table,
+        narrow=narrow,
+        notes=tuple(ln["line"] for ln in lines if not ln["bold"]),
+    )
+
+
+#: one line of the stacked (phone) forest, in pixels
+STACKED_ROW = 24
+
+
+def _stacked(
+    measure: str,
+    labels: list[str],
+    rows: list[dict],
+    diamonds: list[dict],
+    pi_row: dict | None,
+    lines: list[dict],
+    *,
+    name: str,
+    alt_text: str,
+) -> Figure:
+    """The forest plot stacked for a narrow column: per trial its "Author Year" and weight,
+    then its counts and "RR [95 % CI]", then its interval across the full width; pooled
+    diamonds and the prediction interval likewise; disease headers in bold. The
+    heterogeneity and test lines are the wide figure's :attr:`Figure.notes` (text under
+    the chart), since they do not fit a phone's width at the body's type size.
+    """
+    by_row: dict[int, tuple[str, dict]] = {d["row"]: ("study", d) for d in rows}
+    by_row.update({d["row"]: ("pooled", d) for d in diamonds})
+    if pi_row:
+        by_row[pi_row["row"]] = ("pi", pi_row)
+    by_row.update({ln["row"]: ("header", ln) for ln in lines if ln["bold"]})
+    texts: list[dict] = []
+    marks: list[dict] = []
+    pooled: list[dict] = []
+    bars: list[dict] = []
+    slot = 0
+    for i in range(len(labels)):
+        kind, d = by_row.get(i, ("", {}))
+        if kind == "header":
+            texts.append({"y": slot, "line": d["line"], "bold": True})
+            slot += 1
+        elif kind in ("study", "pooled", "pi"):
+            if kind == "study":
+                head = d["label"] + (f" · weight {d['weight_text']}" if d["weight_text"] else "")
+                sub = (d["events"] + " · " if d["events"] else "") + d["text"]
+            elif kind == "pooled":
+                head = d["label"]
+                sub = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"], revman=True)
+            else:
+                head = "95 % prediction interval"
+                sub = f"[{text.num(d['ci_low'])}, {text.num(d['ci_high'])}]"
+            texts.append({"y": slot, "line": head, "bold": True})
+            texts.append({"y": slot + 1, "line": sub, "bold": False})
+            item = {**d, "y": slot + 2}
+            {"study": marks, "pooled": pooled, "pi": bars}[kind].append(item)
+            slot += 3
+    n = max(slot, 1)
+    all_x = [v for d in rows + diamonds for v in (d["ci_low"], d["ci_high"], d["estimate"])]
+    if pi_row:
+        all_x += [pi_row["ci_low"], pi_row["ci_high"]]
+    xs = _x_scale(measure, all_x)
+    xa = _x_axis(measure, xs)
+    lo = xs.to_dict()["domain"][0]
+    ys = alt.Scale(domain=[-0.6, n - 0.4], reverse=True, nice=False, zero=False)
+    ya = alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False)
+    drawn = [d for d in marks + pooled + bars if not text.missing(d.get("ci_low"))]
+    null_rows = [{"x": _null(measure), "y": d["y"] - 0.5, "y2": d["y"] + 0.5} for d in drawn] or [
+        {"x": _null(measure), "y": -0.6, "y2": -0.6}
+    ]
+    layers: list[Any] = [
+        alt.Chart(pd.DataFrame(null_rows))
+        .mark_rule(color=GRID, strokeWidth=1)
+        .encode(x=alt.X("x:Q", scale=xs, axis=xa), y=alt.Y("y:Q", scale=ys, axis=ya), y2="y2:Q")
+    ]
+    tdf = pd.DataFrame([{**t, "x": lo} for t in texts])
+    for bold, part in tdf.groupby("bold") if len(tdf) else []:
+        layers.append(
+            alt.Chart(part)
+            .mark_text(
+                align="left",
+                baseline="middle",
+                dx=2,
+                fontSize=FOREST_FONT,
+                color=INK,
+                fontWeight="bold" if bold else "normal",
+            )
+            .encode(
+                x=alt.X("x:Q", scale=xs, axis=xa),
+                y=alt.Y("y:Q", scale=ys, axis=ya),
+                text="line:N",
+            )
+        )
+    keep = ["y", "estimate", "ci_low", "ci_high", "label", "text"]
+    sdf = pd.DataFrame([{k: d.get(k) for k in [*keep, "weight", "study_id"]} for d in marks])
+    if len(sdf):
+        sdf = sdf[~sdf["ci_low"].isna() & ~sdf["ci_high"].isna()]
+    if len(sdf):
+        tip = [
+            alt.Tooltip("label:N", title="Study"),
+            alt.Tooltip("study_id:N", title="Trial id"),
+            alt.Tooltip("text:N", title=measure),
+        ]
+        layers.append(
+            alt.Chart(sdf)
+            .mark_rule(color=INK, strokeWidth=1.5)
+            .encode(
+                x=alt.X("ci_low:Q", scale=xs, axis=xa),
+                x2="ci_high:Q",
+                y=alt.Y("y:Q", scale=ys, axis=ya),
+                tooltip=tip,
+            )
+        )
+        layers.append(
+            alt.Chart(sdf)
+            .mark_square(color=OKABE_ITO["blue"], opacity=1)
+            .encode(
+                x=alt.X("estimate:Q", scale=xs, axis=xa),
+                y=alt.Y("y:Q", scale=ys, axis=ya),
+                size=alt.Size(
+                    "weight:Q", scale=alt.Scale(domain=[0, 100], range=[30, 400]), legend=None
+                ),
+                tooltip=tip,
+            )
+        )
+    ddf = _diamond_points([{**d, "row": d["y"]} for d in pooled])
+    if len(ddf):
+        layers.append(
+            alt.Chart(ddf)
+            .mark_area(orient="vertical", stroke=INK, strokeWidth=0.8, color=OKABE_ITO["blue"])
+            .encode(
+                x=alt.X("x:Q", scale=xs, axis=xa),
+                y=alt.Y("y:Q", scale=ys, axis=ya, stack=None),
+                y2="y2:Q",
+                detail="diamond:N",
+                tooltip=[alt.Tooltip("label:N", title="Pooled"), alt.Tooltip("text:N", title="")],
+            )
+        )
+    if bars:
+        layers.append(
+            alt.Chart(pd.DataFrame([{k: d.get(k) for k in keep} for d in bars]))
+            .mark_rule(color=OKABE_ITO["vermillion"], strokeWidth=4)
+            .encode(
+                x=alt.X("ci_low:Q", scale=xs, axis=xa),
+                x2="ci_high:Q",
+                y=alt.Y("y:Q", scale=ys, axis=ya),
+            )
+        )
+    chart = alt.layer(*layers).properties(width="container", height=STACKED_ROW * n)
+    return Figure(
+        name=name,
+        chart=_config(chart, font_size=FOREST_FONT),
+        alt=alt_text,
+        table=pd.DataFrame(),
+    )
 
 
 def _rows_by_label(labels, rows, diamonds, pi_row):

@@ -13,8 +13,8 @@ from analysis.report import text
 from analysis.report.charts.axes import (
     EMPTY_MEASURE,
     GRID,
+    INK,
     OKABE_ITO,
-    ROW_PX,
     Figure,
     _analysis,
     _ci_rules,
@@ -23,11 +23,16 @@ from analysis.report.charts.axes import (
     _null,
     _x_axis,
     _x_scale,
-    _y_axis,
     _y_scale,
 )
 
 # --------------------------------------------------------------------------- interval lists
+
+
+#: text of the interval lists at the web page's body size
+INTERVAL_FONT = 16
+#: one line (a label or an interval) of an interval list, in pixels
+INTERVAL_ROW = 24
 
 
 def _interval_chart(
@@ -39,11 +44,13 @@ def _interval_chart(
     tooltip_title: str,
     limits: Sequence[float] | None = None,
 ) -> Any:
-    labels = [d["label"] for d in rows]
+    """Each row's label and "estimate (CI)" on a line of text above its interval, so that
+    labels are never cut and the axis keeps the chart's full width on a phone."""
     for i, d in enumerate(rows):
-        d["row"] = i
+        d["row"] = 2 * i + 1
         d["text"] = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"])
-    n = max(len(rows), 1)
+        d["line"] = f"{d['label']}: {d['text']}"
+    n = max(2 * len(rows), 1)
     vals = [v for d in rows for v in (d["estimate"], d["ci_low"], d["ci_high"])]
     if limits is not None:  # the axis spans these values and the estimates; longer CIs clamp
         vals = [d["estimate"] for d in rows] + list(limits)
@@ -51,8 +58,9 @@ def _interval_chart(
         vals += [reference.get("estimate"), reference.get("ci_low"), reference.get("ci_high")]
     xs = _x_scale(measure, vals)
     xa = _x_axis(measure, xs)
+    lo = xs.to_dict()["domain"][0]
     ys = _y_scale(n)
-    ya = _y_axis(labels)
+    ya = alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False)
     layers = []
     if reference and not text.missing(reference.get("ci_low")):
         layers.append(
@@ -79,20 +87,32 @@ def _interval_chart(
     extra = [c for c in ("tau2_text", "i2_text") if c in df]
     tooltip += [alt.Tooltip(f"{c}:N", title=c.split("_")[0].replace("2", "²")) for c in extra]
     if len(df):
-        layers.append(_ci_rules(df, xs, xa, ys, ya, tooltip, 1.2))
+        layers.append(
+            alt.Chart(df.assign(x=lo, line_row=df["row"] - 1))
+            .mark_text(align="left", baseline="middle", dx=2, fontSize=INTERVAL_FONT, color=INK)
+            .encode(
+                x=alt.X("x:Q", scale=xs, axis=xa),
+                y=alt.Y("line_row:Q", scale=ys, axis=ya),
+                text="line:N",
+                tooltip=tooltip,
+            )
+        )
+        layers.append(_ci_rules(df, xs, xa, ys, ya, tooltip, 1.5))
         layers.append(
             alt.Chart(df)
-            .mark_circle(color=point_color, size=70, opacity=1)
+            .mark_circle(color=point_color, size=90, opacity=1)
             .encode(
                 x=alt.X("estimate:Q", scale=xs, axis=xa),
                 y=alt.Y("row:Q", scale=ys, axis=ya),
                 tooltip=tooltip,
             )
         )
-    return alt.layer(*layers).properties(width="container", height=max(ROW_PX * n, 80))
+    return alt.layer(*layers).properties(width="container", height=max(INTERVAL_ROW * n, 80))
 
 
-def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
+def cumulative(
+    result: Any, *, name: str = "cumulative", names: Mapping[str, str] | None = None
+) -> Figure:
     """Cumulative meta-analysis by year: the random-effects estimate as each trial is added.
 
     Reads ``result.cumulative`` (ordered by year, random model chosen).
@@ -103,7 +123,7 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
     rows: list[dict[str, Any]] = []
     for j, c in enumerate(m.cumulative if m else ()):
         d: dict[str, Any] = {
-            "label": f"+ {c.added}",
+            "label": f"+ {(names or {}).get(c.added, c.added)}",
             "estimate": c.estimate,
             "ci_low": c.ci_low,
             "ci_high": c.ci_high,
@@ -144,10 +164,14 @@ def cumulative(result: Any, *, name: str = "cumulative") -> Figure:
         + " The first trial is shown with its own confidence interval (own CI); ↔ marks a"
         " confidence interval wider than the axis (limits in the table)."
     )
-    return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
+    return Figure(
+        name=name, chart=_config(chart, font_size=INTERVAL_FONT), alt=alt_text, table=table
+    )
 
 
-def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
+def leave_one_out(
+    result: Any, *, name: str = "leave-one-out", names: Mapping[str, str] | None = None
+) -> Figure:
     """Leave-one-out: the random-effects estimate with each trial omitted in turn.
 
     The shaded band and dashed line are the estimate and CI with all trials.
@@ -157,7 +181,7 @@ def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
     rnd = m.random if m else None
     rows: list[dict[str, Any]] = [
         {
-            "label": f"Omitting {c.omitted}",
+            "label": f"Omitting {(names or {}).get(c.omitted, c.omitted)}",
             "estimate": c.estimate,
             "ci_low": c.ci_low,
             "ci_high": c.ci_high,
@@ -194,7 +218,9 @@ def leave_one_out(result: Any, *, name: str = "leave-one-out") -> Figure:
         f"confidence interval with all trials, "
         f"{_fmt_ci(all_trials['estimate'], all_trials['ci_low'], all_trials['ci_high'])}."
     )
-    return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
+    return Figure(
+        name=name, chart=_config(chart, font_size=INTERVAL_FONT), alt=alt_text, table=table
+    )
 
 
 def _ci(d: Mapping) -> str:
@@ -231,4 +257,6 @@ def sensitivity(rows: Sequence[Mapping], measure: str, *, name: str = "sensitivi
         )
         + "."
     )
-    return Figure(name=name, chart=_config(chart), alt=alt_text, table=table)
+    return Figure(
+        name=name, chart=_config(chart, font_size=INTERVAL_FONT), alt=alt_text, table=table
+    )

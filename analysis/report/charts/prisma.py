@@ -15,6 +15,13 @@ from analysis.report.charts.axes import INK, Figure, _config
 # --------------------------------------------------------------------------- PRISMA flow
 
 
+def _surveillance(stage: Mapping[str, Any] | None) -> str:
+    """The identification stage "found by surveillance" (PRISMA-LSR), when there is one."""
+    if not stage:
+        return ""
+    return f"; found by surveillance since {stage['since']} (n = {stage['found']})"
+
+
 def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
     """PRISMA 2020-style flow of trials through the register into the primary analyses.
 
@@ -31,7 +38,8 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
     main = [
         "Trials identified from reviews, bibliographic databases and trial registries"
         + (f", last searched {flow['last_searched']}" if flow.get("last_searched") else "")
-        + f" (n = {flow['identified']})",
+        + f" (n = {flow['identified']})"
+        + _surveillance(flow.get("surveillance")),
         f"Trials with outcome counts extracted (n = {flow['with_counts']})",
         f"Trials with an eligible outcome: improvement or responder (n = {flow['eligible']})",
         "Trials in a primary analysis (n = {}): ".format(flow["included"])
@@ -74,6 +82,10 @@ def prisma(flow: Mapping[str, Any], *, name: str = "prisma") -> Figure:
         b["label"] = "\n".join(lines)
         half = 1.6 * len(lines) + 1.8
         b["y"], b["y2"] = b["yc"] - half, b["yc"] + half
+    if boxes[0]["y"] < -2:  # a tall first box (the surveillance stage) moves down, not out
+        shift = -2 - boxes[0]["y"]
+        for key in ("y", "y2", "yc"):
+            boxes[0][key] += shift
     bdf = pd.DataFrame(boxes)
     arrows = []
     for i in range(len(main) - 1):
