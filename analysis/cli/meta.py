@@ -21,6 +21,8 @@ HELP = "Meta-analyse a CSV of two-arm trials (RR, OR or RD; text summary or --js
 
 MEASURES = ("RR", "OR", "RD")
 TAU2_METHODS = ("DL", "REML", "PM", "ML", "HS", "SJ", "EB", "HE")
+GLMM_MODELS = ("UM.FS", "CM.EL")  # analysis.stats.glmm.MODELS (not imported: start-up time)
+BAYES_DEFAULT_SCALE = 0.5  # analysis.stats.bayes.DEFAULT_TAU_SCALE (test_glmm checks both)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +41,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hk", action="store_true", help="Hartung-Knapp inference (t with k - 1 df)"
     )
     parser.add_argument("--by", metavar="COLUMN", help="subgroup analysis by this column")
+    parser.add_argument(
+        "--glmm",
+        choices=GLMM_MODELS,
+        help="also fit a GLMM for the odds ratio (rma.glmm): UM.FS or CM.EL; needs --measure OR",
+    )
+    parser.add_argument(
+        "--bayes",
+        nargs="?",
+        const=BAYES_DEFAULT_SCALE,
+        type=float,
+        metavar="SCALE",
+        help="also a Bayesian random-effects analysis, half-normal prior on tau with this "
+        f"scale (default {BAYES_DEFAULT_SCALE})",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON object only")
 
 
@@ -157,6 +173,62 @@ def summary(res, path: str) -> str:
     return "\n".join(lines)
 
 
+def few_trials(args: argparse.Namespace, table) -> dict:
+    """The ``glmm`` and ``bayes`` objects asked for by ``--glmm`` and ``--bayes``."""
+    out: dict = {}
+    if args.glmm is not None:
+        if args.measure != "OR":
+            raise UserError(f"--glmm {args.glmm} fits odds ratios: add --measure OR")
+        from analysis.stats.glmm import glmm_or
+
+        out["glmm"] = glmm_or(
+            table.ivig_improved, table.ivig_total, table.control_improved,
+            table.control_total, args.glmm,
+        )  # fmt: skip
+    if args.bayes is not None:
+        if not args.bayes > 0:
+            raise UserError(f"--bayes {args.bayes}: the prior scale must be above 0")
+        from analysis.stats.bayes import bayes_re
+        from analysis.stats.effects import escalc
+
+        es = escalc(
+            table.ivig_improved, table.ivig_total, table.control_improved,
+            table.control_total, args.measure,
+        )  # fmt: skip
+        keep = es.included
+        out["bayes"] = bayes_re(es.yi[keep], es.sei[keep], args.bayes, measure=args.measure)
+    return out
+
+
+def few_trials_summary(extra: dict, measure: str) -> str:
+    """Text lines of the GLMM and Bayesian analyses (empty when neither was asked for)."""
+    d = 4 if measure == "RD" else 2
+    lines = []
+    g = extra.get("glmm")
+    if g is not None:
+        lines += [
+            "",
+            f"GLMM ({g.model}, odds ratio, maximum likelihood)",
+            f"  estimate           {_f(g.estimate, d)} {_ci(g.ci_low, g.ci_high, d)}  {_p(g.p)}",
+            f"  tau2               {_f(g.tau2, 4)}",
+        ]
+        if g.note:
+            lines.append(f"  note: {g.note}")
+    b = extra.get("bayes")
+    if b is not None:
+        lines += [
+            "",
+            f"Bayesian random effects ({b.prior})",
+            f"  posterior median   {_f(b.estimate, d)} {_ci(b.ci_low, b.ci_high, d)} (95% CrI)",
+            f"  tau                {_f(b.tau, 3)} {_ci(b.tau_ci_low, b.tau_ci_high, 3)}",
+            f"  prediction         {_ci(b.pi_low, b.pi_high, d)}",
+            f"  P(IVIG better)     {_f(b.p_benefit, 3)}",
+        ]
+        if b.note:
+            lines.append(f"  note: {b.note}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read, analyse, print."""
     from analysis.evidence.studyfile import read_studies
@@ -181,10 +253,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"{table.path}:{table.rows[0]}:ivig_improved: {exc} (measure {args.measure})"
         ) from None
+    extra = few_trials(args, table)
     if args.json:
+        out = res.to_dict()
+        out.update({key: fit.to_dict() for key, fit in extra.items()})
         # compact: the C encoder (an indent would fall back to the pure-Python one)
-        text = json.dumps(res.to_dict(), allow_nan=False, ensure_ascii=False)
+        text = json.dumps(out, allow_nan=False, ensure_ascii=False)
     else:
-        text = summary(res, table.path)
+        text = summary(res, table.path) + few_trials_summary(extra, args.measure)
     sys.stdout.write(text + "\n")
     return 0

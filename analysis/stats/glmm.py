@@ -439,7 +439,8 @@ def glmm_or(ai, n1i, ci, n2i, model: str = "UM.FS", level: float = 0.95) -> Glmm
     if dropped:
         note = (
             f"{dropped} {'study' if dropped == 1 else 'studies'} without events in either arm "
-            "(or with events only) carry no information on the odds ratio and were left out."
+            f"(or with events only) {'carries' if dropped == 1 else 'carry'} no information on "
+            f"the odds ratio and {'was' if dropped == 1 else 'were'} left out."
         )
     return GlmmFit(
         model=model,
