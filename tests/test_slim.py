@@ -67,6 +67,9 @@ def _font(path: Path, codepoints: list[int]) -> None:
     fb.setupOS2()
     fb.setupPost()
     fb.font.flavor = "woff"
+    # a fixed timestamp: two fonts built in different seconds are the same input
+    fb.font["head"].created = fb.font["head"].modified = 3_000_000_000
+    fb.font.recalcTimestamp = False
     fb.save(str(path))
 
 

@@ -583,7 +583,7 @@ def plain_language(row: dict, comparator_label: str) -> str:
         )
     found = row.get("completeness")
     stands = (
-        f"; {found['analysed']} of {found['identified']} identified trials"
+        f"; {found['analysed']} of {text.count(found['identified'], 'identified trial')}"
         if found and found.get("identified")
         else ""
     )

@@ -182,4 +182,6 @@ def test_conclusions_table_states_certainty_and_k_of_n(reader, built_site):
         for f in entry["findings"].values():
             c, found = f["certainty"], f["completeness"]
             assert f"{c['symbols']} " in row[-1]
-            assert f"{found['k']} of {found['n']} identified trial" in row[-1], row[-1]
+            assert f"{found['analysed']} of {found['identified']} identified trial" in row[-1], row[
+                -1
+            ]
