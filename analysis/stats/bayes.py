@@ -50,6 +50,12 @@ _PANELS = 120
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(8)
 
 
+def _logsumexp(x: np.ndarray) -> float:
+    """log(sum(exp(x))) of a 1-D array (numpy: scipy's array-API version costs ~1 ms a call)."""
+    m = float(np.max(x))
+    return m + math.log(float(np.sum(np.exp(x - m))))
+
+
 def prior_label(tau_scale: float) -> str:
     """The prior in words, as results and the text state it."""
     return f"half-normal prior on tau with scale {tau_scale:g}, flat prior on the overall effect"
@@ -62,7 +68,7 @@ class _Posterior:
         self.y, self.s2, self.scale = y, s2, scale
         spread = float(np.ptp(y)) if len(y) > 1 else 0.0
         big = 20 * (scale + spread + math.sqrt(float(np.max(s2))))
-        coarse = np.linspace(0.0, big, 2001)
+        coarse = np.linspace(0.0, big, 401)
         lp = self.logpost(coarse)
         keep = np.nonzero(lp > lp.max() - 40)[0]
         self.upper = float(coarse[min(keep[-1] + 1, len(coarse) - 1)])
@@ -70,8 +76,10 @@ class _Posterior:
         half = np.diff(edges)[:, None] / 2
         self.tau = (edges[:-1, None] + half * (_NODES + 1)).ravel()
         lw = np.log((half * _WEIGHTS).ravel()) + self.logpost(self.tau)
-        self.log_norm = special.logsumexp(lw)
+        self.log_norm = _logsumexp(lw)
         self.w = np.exp(lw - self.log_norm)
+        self.edges = edges
+        self.panel_cdf = np.concatenate([[0.0], np.cumsum(self.w.reshape(_PANELS, -1).sum(1))])
         self.m, self.v = self.conditional(self.tau)
 
     def conditional(self, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,15 +101,24 @@ class _Posterior:
             - 0.5 * q
         )
 
-    def tau_cdf(self, t: float) -> float:
-        """P(tau <= t | y) by Gauss-Legendre on [0, t]."""
-        if t <= 0:
-            return 0.0
-        edges = np.linspace(0.0, t, max(8, int(_PANELS * t / self.upper) + 1) + 1)
-        half = np.diff(edges)[:, None] / 2
-        x = (edges[:-1, None] + half * (_NODES + 1)).ravel()
-        lw = np.log((half * _WEIGHTS).ravel()) + self.logpost(x)
-        return float(min(1.0, np.exp(special.logsumexp(lw) - self.log_norm)))
+    def tau_quantile(self, p: float) -> float:
+        """The p-quantile of tau: the panel from the cumulative panel masses, then a root
+        search within it, P(tau <= t) by Gauss-Legendre on [panel start, t]."""
+        i = int(np.clip(np.searchsorted(self.panel_cdf, p) - 1, 0, _PANELS - 1))
+        start, base = float(self.edges[i]), float(self.panel_cdf[i])
+
+        def cdf(t: float) -> float:
+            if t <= start:
+                return base
+            half = (t - start) / 2
+            x = start + half * (_NODES + 1)
+            lw = np.log(half * _WEIGHTS) + self.logpost(x)
+            return base + float(np.exp(_logsumexp(lw) - self.log_norm))
+
+        hi = float(self.edges[i + 1])
+        if cdf(hi) < p:  # rounding at a panel edge
+            return hi
+        return float(optimize.brentq(lambda t: cdf(t) - p, start, hi, xtol=1e-13))
 
     def mixture_cdf(self, x: float, extra_var: np.ndarray | float = 0.0) -> float:
         """P(mu <= x | y), or of a new study's effect with extra_var = tau²."""
@@ -164,8 +181,7 @@ def bayes_re(
     def pred_q(p: float) -> float:
         return _quantile(lambda x: post.mixture_cdf(x, post.tau**2), p, lo, hi)
 
-    def tau_q(p: float) -> float:
-        return float(optimize.brentq(lambda t: post.tau_cdf(t) - p, 0.0, post.upper, xtol=1e-12))
+    tau_q = post.tau_quantile
 
     mu, mu_low, mu_high = mu_q(0.5), mu_q(a), mu_q(1 - a)
     below = post.mixture_cdf(0.0)
