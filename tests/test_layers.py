@@ -313,26 +313,8 @@ def test_chapters_import_only_the_chapters_api():
     assert chapter_violations(ROOT) == []
 
 
-#: modules known to import each other in a circle, with the way out; the test fails on a
-#: circle that reaches beyond them
-KNOWN_CIRCLE = frozenset(
-    {
-        # the outcomes table's check reuses validate's table machinery (_records,
-        # _check_header, INVALID, MAX_BYTES) while validate() runs that check (and the
-        # loader in studies runs validate): the machinery moves to a module of its own
-        # that both import (issues 20 and 25 own these files)
-        "analysis.evidence.outcomes",
-        "analysis.evidence.protocol",
-        "analysis.evidence.studies",
-        "analysis.evidence.validate",
-    }
-)
-
-
 def test_no_import_circle_inside_a_room():
-    _, components = _circle_components(ROOT)
-    beyond = [c for c in components if not set(c) <= KNOWN_CIRCLE]
-    assert beyond == [], circles(ROOT)
+    assert circles(ROOT) == []
 
 
 def test_every_module_is_in_a_room():

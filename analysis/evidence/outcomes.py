@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis.evidence import csvfile
+from analysis.evidence import table as schema_table
+from analysis.evidence.csvfile import display
 from analysis.evidence.protocol import SELECTORS, Protocol, Rule
+from analysis.evidence.table import INVALID, RULES
 
 __all__ = [
     "FILE",
@@ -126,8 +129,6 @@ class Outcomes:
 
 def fields() -> list[dict]:
     """The schema fields of ``outcomes.csv``: the project's pinned rules (never the data's)."""
-    from analysis.evidence.validate import RULES
-
     pkg = json.loads(RULES.read_text(encoding="utf-8"))
     return next(r for r in pkg["resources"] if r["name"] == "outcomes")["schema"]["fields"]
 
@@ -155,8 +156,6 @@ def select(trial: Iterable[Outcome], protocol: Protocol) -> tuple[Rule, Outcome]
 
 
 def _typed(rec: dict[str, Any]) -> dict[str, Any]:
-    from analysis.evidence.validate import INVALID
-
     return {k: (None if v is INVALID else v) for k, v in rec.items()}
 
 
@@ -332,22 +331,20 @@ def check(
     Outcomes or None
         None when the file could not be read as a table.
     """
-    from analysis.evidence import validate as v
-
-    name = v.display(path)
+    name = display(path)
     if not path.is_file():
         out.error(name, None, "-", "the outcomes table is missing (every outcome of every trial)")
         return None
-    table = csvfile.read(path, mode="all", name=name, max_bytes=v.MAX_BYTES)
+    table = csvfile.read(path, mode="all", name=name, max_bytes=schema_table.MAX_BYTES)
     out.items.extend(table.problems)
     if not table.rows:
         out.error(name, 1, "-", "empty file: expected a header row")
         return None
     schema = fields()
     rows = list(table.rows)
-    if not v._check_header(rows[0][1], schema, name, out):
+    if not schema_table.check_header(rows[0][1], schema, name, out):
         return None
-    records = v._records(rows, schema, name, out)
+    records = schema_table.records(rows, schema, name, out)
     known = {r["study_id"]: r for r in studies if r.get("study_id")}
     seen: dict[tuple[str, str], int] = {}
     parsed: list[Outcome] = []
@@ -422,7 +419,6 @@ def selection_lines(report: Any) -> list[str]:
     read from beside its table. Empty when there are none.
     """
     from analysis.evidence import protocol as protocol_mod
-    from analysis.evidence.validate import display
 
     folder = Path(report.studies).parent
     if not (folder / protocol_mod.FILE).is_file() or not (folder / FILE).is_file():

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis import escape
 from analysis.errors import UserError
+from analysis.evidence.table import constraints_text
 from analysis.evidence.validate import (
     COUNTS,
     DATA_DIR,
@@ -169,22 +170,6 @@ def primary(df: pd.DataFrame, comparator: str) -> pd.DataFrame:
     return included(df, comparator, PRIMARY_OUTCOMES)
 
 
-def _constraints(f: dict) -> str:
-    cons = f.get("constraints", {})
-    parts = []
-    if "enum" in cons:
-        parts.append(", ".join(escape.markdown_code(f"`{v}`") for v in cons["enum"]))
-    if "minimum" in cons:
-        parts.append(f"≥ {cons['minimum']}")
-    if "maximum" in cons:
-        parts.append(f"≤ {cons['maximum']}")
-    if "pattern" in cons:
-        parts.append("pattern " + escape.markdown_code(f"`{cons['pattern']}`"))
-    if cons.get("unique"):
-        parts.append("unique")
-    return "; ".join(parts)
-
-
 def datadictionary(package: Path | None = None, fields: list[dict] | None = None) -> str:
     """The data dictionary as a Markdown table, rendered from the descriptor.
 
@@ -210,7 +195,7 @@ def datadictionary(package: Path | None = None, fields: list[dict] | None = None
     for f in fields:
         req = "yes" if f.get("constraints", {}).get("required") else ""
         desc = escape.table_pipes(escape.markdown_code(f.get("description", "")))
-        allowed = escape.table_pipes(_constraints(f))
+        allowed = escape.table_pipes(constraints_text(f))
         name = escape.markdown_code(f"`{f['name']}`")
         kind = escape.markdown(f.get("type", "string"))
         lines.append(f"| {name} | {kind} | {req} | {allowed} | {desc} |")

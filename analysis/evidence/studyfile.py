@@ -75,6 +75,8 @@ class StudyTable:
 
 
 def _shorten(value: str, limit: int = 40) -> str:
+    """A cell as one line of a message: line breaks shown as ``\\n``, long values cut."""
+    value = value.replace("\r", "\\r").replace("\n", "\\n")
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
 

@@ -36,7 +36,6 @@ randomised trials. BMJ 2019;366:l4898 (overall judgement algorithm).
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 import json
 import re
@@ -44,8 +43,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import vocabulary
-from analysis.evidence import bibtex, csvfile, quotes, spreadsheet
+from analysis.evidence import bibtex, csvfile, quotes
 from analysis.evidence.csvfile import Problem, display
+from analysis.evidence.table import INVALID, MAX_BYTES, RULES
+from analysis.evidence.table import Collector as _Collector
+from analysis.evidence.table import check_header as _check_header
+from analysis.evidence.table import records as _records
+from analysis.evidence.table import show as _show
 
 #: The project's data directory (``data/`` beside the ``analysis`` package).
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -53,8 +57,6 @@ STUDIES = "studies.csv"
 PACKAGE = "datapackage.json"
 BIBLIOGRAPHY = "references.bib"
 
-#: Refuse tables larger than this (the register is ~45 kB; 5 MB is a mistake).
-MAX_BYTES = 5_000_000
 #: An arm smaller than this is flagged for review.
 TINY_ARM = 10
 
@@ -74,9 +76,6 @@ DOMAIN_COLUMNS = (
 )
 SUPPORTED_TYPES = frozenset({"string", "integer"})
 
-_INTEGER = re.compile(r"-?[0-9]+")
-#: Longer integers are refused before conversion (counts are bounded at 10^7 by the rules).
-_MAX_DIGITS = 15
 _CROSSOVER = re.compile(r"cross-?over", re.IGNORECASE)
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
 _OP = r"\s*[-+x×*/÷−]\s*"
@@ -84,22 +83,6 @@ _OP = r"\s*[-+x×*/÷−]\s*"
 _ARITHMETIC = re.compile(
     rf"{_NUM}{_OP}{_NUM}[^=;.\n]{{0,20}}?\s*=\s*[0-9]|{_NUM}%?\s*=\s*{_NUM}{_OP}{_NUM}"
 )
-_RANGE_RULES = {"year": "before the trial era: the first year allowed is {}"}
-_PATTERN_RULES = {
-    "doi": "malformed DOI: expected 10.NNNN/suffix, without https://doi.org/",
-    "pmid": "malformed PMID: expected digits only",
-    "study_id": "malformed study_id: expected Author + year (+ _suffix), e.g. Hahn1996",
-}
-
-
-class _Invalid:
-    """A cell that broke its type or a constraint: present, but not usable by later rules."""
-
-    def __repr__(self) -> str:
-        return "<invalid>"
-
-
-INVALID = _Invalid()
 
 
 def _val(r: dict, col: str):
@@ -168,32 +151,9 @@ def locate(path: Path | None = None) -> tuple[Path, Path, Path]:
     return table, package, bib
 
 
-def _show(value: str | None, limit: int = 60) -> str:
-    if value is None or value == "":
-        return "empty"
-    text = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def error(self, file: str, row: int | None, column: str, rule: str, value=None) -> None:
-        self.items.append(Problem(file, row, column, rule, value, "error"))
-
-    def warn(self, file: str, row: int | None, column: str, rule: str, value=None) -> None:
-        self.items.append(Problem(file, row, column, rule, value, "warning"))
-
-
 # --------------------------------------------------------------------------- descriptor
 
 
-#: The project's rules: its own copy of the descriptor, pinned in the code. A pull request
-#: may change the text of ``data/datapackage.json`` (titles, descriptions) but not a rule:
-#: every name, type, constraint, key and dialect must equal this copy.
-RULES = Path(__file__).with_name("datapackage.json")
 #: Keys of a field whose value is prose (shown escaped) and may differ from the rules.
 _PROSE = frozenset({"title", "description"})
 
@@ -416,105 +376,6 @@ def _read_rows(path: Path, out: _Collector) -> list[tuple[int, list[str]]] | Non
             out.error(table.name, 1, "-", "empty file: expected a header row")
         return None
     return list(table.rows)
-
-
-def _parse_cell(f: dict, raw: str, name: str, row: int, out: _Collector):
-    """Apply one field's type and constraints to one cell; return the typed value."""
-    col = f["name"]
-    cons = f.get("constraints", {})
-    if csvfile.undecodable(raw):
-        out.error(name, row, col, "not UTF-8 text: save the file as UTF-8", _show(raw))
-        raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if broken := spreadsheet.cell_line_break(raw):  # a quote copied from a PDF
-        out.warn(name, row, col, broken, _show(raw))
-    if raw == "":
-        if cons.get("required"):
-            out.error(name, row, col, "required value missing", "empty")
-        return None
-    if raw != raw.strip():
-        out.warn(name, row, col, "space at the start or end of the value", _show(raw))
-    value: int | str = raw
-    if f.get("type", "string") == "integer":
-        if not _INTEGER.fullmatch(raw):
-            out.error(name, row, col, "not an integer", _show(raw))
-            return INVALID
-        if len(raw.lstrip("-")) > _MAX_DIGITS:  # int() of thousands of digits is refused
-            out.error(name, row, col, f"too large: at most {_MAX_DIGITS} digits", _show(raw, 30))
-            return INVALID
-        value = int(raw)
-        if "minimum" in cons and value < cons["minimum"]:
-            rule = _RANGE_RULES.get(col, "below the minimum {}").format(cons["minimum"])
-            out.error(name, row, col, rule, raw)
-            return INVALID
-        if "maximum" in cons and value > cons["maximum"]:
-            out.error(name, row, col, f"above the maximum {cons['maximum']}", raw)
-            return INVALID
-    if "enum" in cons and value not in cons["enum"]:
-        allowed = ", ".join(str(v) for v in cons["enum"])
-        hint = difflib.get_close_matches(raw.strip().lower(), [str(v) for v in cons["enum"]], 1)
-        rule = f"not one of {allowed}" + (f"; did you mean {hint[0]}?" if hint else "")
-        out.error(name, row, col, rule, _show(raw))
-        return INVALID
-    if "pattern" in cons and not re.fullmatch(cons["pattern"], raw):
-        rule = _PATTERN_RULES.get(col, f"does not match the pattern {cons['pattern']}")
-        out.error(name, row, col, rule, _show(raw))
-        return INVALID
-    return value
-
-
-def _check_header(header: list[str], fields: list[dict], name: str, out: _Collector) -> bool:
-    expected = [f["name"] for f in fields]
-    ok = True
-    seen: set[str] = set()
-    for i, h in enumerate(header, start=1):
-        shown = _show(h) if h else f"column {i}"
-        if h in seen:
-            out.error(name, 1, shown, "duplicate column name")
-            ok = False
-        seen.add(h)
-        if h not in expected:
-            hint = difflib.get_close_matches(h.strip().lower(), expected, 1)
-            rule = "unknown column" + (f"; did you mean {hint[0]}?" if hint else "")
-            out.error(name, 1, shown, rule)
-            ok = False
-    for col in expected:
-        if col not in seen:
-            out.error(name, 1, "-", "missing column", col)
-            ok = False
-    if ok and header != expected:
-        first = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
-        out.error(
-            name, 1, header[first], f"columns not in the schema's order: expected {expected[first]}"
-        )
-        ok = False
-    return ok
-
-
-def _records(rows, fields, name, out) -> list[tuple[int, dict]]:
-    header = rows[0][1]
-    width = len(header)
-    last_content = max((r for r, cells in rows if any(c.strip() for c in cells)), default=1)
-    records = []
-    by_name = {f["name"]: f for f in fields}
-    previous: list[str] | None = None
-    for row, cells in rows[1:]:
-        previous, before = cells, previous
-        if not any(c.strip() for c in cells):
-            if row > last_content:
-                if row == last_content + 1:
-                    out.warn(name, row, "-", "blank line at the end of the file (ignored)")
-            else:
-                out.error(name, row, "-", "blank row inside the table")
-            continue
-        if len(cells) != width:
-            out.error(name, row, "-", spreadsheet.broken_row(cells, header, fields, before))
-            continue
-        rec = {
-            col: _parse_cell(by_name[col], raw, name, row, out)
-            for col, raw in zip(header, cells, strict=True)
-        }
-        records.append((row, rec))
-    return records
 
 
 def _unique(records, fields, name, out) -> None:
