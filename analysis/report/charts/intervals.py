@@ -44,13 +44,13 @@ def _interval_chart(
     tooltip_title: str,
     limits: Sequence[float] | None = None,
 ) -> Any:
-    """Each row's label and "estimate (CI)" on a line of text above its interval, so that
-    labels are never cut and the axis keeps the chart's full width on a phone."""
+    """Each row's label, then its "estimate (CI)", each on a line of text above its interval,
+    so that labels are never cut, no line is wider than a phone's screen, and the axis keeps
+    the chart's full width."""
     for i, d in enumerate(rows):
-        d["row"] = 2 * i + 1
+        d["row"] = 3 * i + 2
         d["text"] = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"])
-        d["line"] = f"{d['label']}: {d['text']}"
-    n = max(2 * len(rows), 1)
+    n = max(3 * len(rows), 1)
     vals = [v for d in rows for v in (d["estimate"], d["ci_low"], d["ci_high"])]
     if limits is not None:  # the axis spans these values and the estimates; longer CIs clamp
         vals = [d["estimate"] for d in rows] + list(limits)
@@ -87,8 +87,15 @@ def _interval_chart(
     extra = [c for c in ("tau2_text", "i2_text") if c in df]
     tooltip += [alt.Tooltip(f"{c}:N", title=c.split("_")[0].replace("2", "²")) for c in extra]
     if len(df):
+        lines = pd.concat(
+            [
+                df.assign(x=lo, line_row=df["row"] - 2, line=df["label"]),
+                df.assign(x=lo, line_row=df["row"] - 1, line=df["text"]),
+            ],
+            ignore_index=True,
+        )
         layers.append(
-            alt.Chart(df.assign(x=lo, line_row=df["row"] - 1))
+            alt.Chart(lines)
             .mark_text(align="left", baseline="middle", dx=2, fontSize=INTERVAL_FONT, color=INK)
             .encode(
                 x=alt.X("x:Q", scale=xs, axis=xa),
