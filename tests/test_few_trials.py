@@ -119,3 +119,44 @@ def test_agreement_uses_each_models_null():
         "glmm": {"ci_low": 1.2, "ci_high": 3.0, "measure": "OR"},
     }
     assert "agree" in few_trials.agreement(models)
+
+
+HOSTILE = "<script>alert(1)</script> | **bold** [x](javascript:alert(1)) # head"
+
+
+def test_chapter_table_escapes_hostile_text():
+    from analysis.report.chapters.few_trials import TITLE, few_trials_md
+
+    m = {
+        "label": HOSTILE, "measure": HOSTILE, "estimate": 1.5, "ci_low": 1.1, "ci_high": 2.0,
+        "interval": HOSTILE, "note": HOSTILE, "prior": HOSTILE, "p_benefit": 0.9,
+    }  # fmt: skip
+    cells = {HOSTILE: {"k": 2, "models": {"bayes": m}, "agreement": HOSTILE}}
+    md = few_trials_md(cells, HOSTILE)
+    assert md.startswith(f"**{TITLE}.**")
+    assert "<script>" not in md and "**bold**" not in md and "](javascript" not in md
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 3  # header, rule, one model row
+    row = table[-1]
+    # no bare pipe: the row keeps exactly its five cells
+    assert row.count("|") - row.count("\\|") == 6
+    assert "1.50" in row and "1.10 to 2.00" in row and "0.90" in row
+
+
+def test_chapter_panel_from_the_snapshot(snapshot_bundle):
+    from analysis.report import chapters as site  # its bundle is the snapshot's ($IVIG_ROOT)
+
+    for name in site.COMPARISON_KEYS:
+        md = site.few_trials(name).data
+        assert md.startswith("**Secondary analysis: few trials.**")
+        cells = snapshot_bundle["few_trials"].get(name) or {}
+        for cell in cells.values():
+            assert f"{text_escape(cell['agreement'])}" in md
+        if not cells:
+            assert "nothing to re-analyse" in md
+
+
+def text_escape(s):
+    from analysis import escape
+
+    return escape.markdown(s)

@@ -61,6 +61,7 @@ from analysis.report.chapters.completeness import (  # noqa: F401
     row_trials,
     stands_on,
 )
+from analysis.report.chapters.few_trials import few_trials, few_trials_md  # noqa: F401
 from analysis.report.chapters.figures import (  # noqa: F401
     cumulative,
     forest,
