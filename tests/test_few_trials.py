@@ -179,3 +179,39 @@ def test_methods_names_the_models_and_cites_entries_of_the_bibliography():
     keys = {e.key for e in entries}
     for key in ("jackson2018", "friede2017", "rover2021"):
         assert f"@{key}" in part and key in keys
+
+
+def test_chart_rows_keep_the_primary_measure_and_pooled_cells():
+    from analysis.report.chapters.few_trials import chart_rows
+
+    def m(measure, est=2.0, lo=1.1, hi=3.0):
+        return {"measure": measure, "estimate": est, "ci_low": lo, "ci_high": hi}
+
+    models = {
+        "common_mh": m("RR"), "random_hk": m("RR", hi=None), "random_z": m("RR"),
+        "glmm": m("OR"), "bayes": m("RR"),
+    }  # fmt: skip
+    cells = {"all": {"k": 4, "models": models}, "cidp": {"k": 2, "models": models},
+             "mmn": {"k": 1, "models": models}}  # fmt: skip
+    rows = chart_rows(cells, "RR")
+    labels = [r["label"] for r in rows]
+    assert len(rows) == 6  # 2 cells x (MH, REML without HK, Bayesian); HK lacks a limit
+    assert labels[0].startswith("CIDP") and labels[-1].startswith("All diseases")
+    assert all(r["measure"] == "RR" for r in rows)
+
+
+def test_chart_of_the_snapshot(snapshot_bundle):
+    from analysis.report import chapters as site
+    from analysis.report.chapters.few_trials import chart_rows
+
+    for name in site.COMPARISON_KEYS:
+        out = site.few_trials_chart(name)
+        cells = snapshot_bundle["few_trials"].get(name) or {}
+        rows = chart_rows(cells, snapshot_bundle["methods"]["measure"])
+        if rows:
+            assert out.alt.startswith("Secondary analysis") and len(out.data) == len(rows)
+            assert out.name == f"few-trials-{name.replace('_', '-')}"
+        elif cells:
+            assert "two or more trials" in out.data
+        else:
+            assert out.data == ""

@@ -8,17 +8,25 @@ escaped with :mod:`analysis.escape`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from IPython.display import Markdown
 
 from analysis import escape
 from analysis.report import text
 from analysis.report.chapters.loading import _check, bundle, label
 
-__all__ = ["few_trials", "few_trials_md"]
+__all__ = ["few_trials", "few_trials_chart", "few_trials_md"]
 
 TITLE = "Secondary analysis: few trials"
 _MEASURES = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
 _ORDER = ("common_mh", "random_hk", "random_z", "glmm", "bayes")
+_SHORT = {
+    "common_mh": "Mantel-Haenszel",
+    "random_hk": "REML, Hartung-Knapp",
+    "random_z": "REML, no Hartung-Knapp",
+    "bayes": "Bayesian (credible interval)",
+}
 
 
 def _cell(value: str) -> str:
@@ -98,3 +106,45 @@ def few_trials(name: str) -> Markdown:
     _check(name)
     cells = (bundle().get("few_trials") or {}).get(name) or {}
     return Markdown(few_trials_md(cells, label(name)))
+
+
+def chart_rows(cells: dict, measure: str) -> list[dict]:
+    """The chart's rows: per disease with two or more trials (the pool last), each model on
+    *measure* with an interval (the GLMM's odds ratio is left to the table)."""
+    rows = []
+    order = sorted(cells, key=lambda d: (d == "all", text.disease_label(d)))
+    for disease in order:
+        cell = cells[disease]
+        if int(cell.get("k") or 0) < 2:
+            continue
+        name = "All diseases" if disease == "all" else text.disease_label(disease)
+        for key, short in _SHORT.items():
+            m = (cell.get("models") or {}).get(key) or {}
+            if m.get("measure") != measure or m.get("estimate") is None:
+                continue
+            if m.get("ci_low") is None or m.get("ci_high") is None:
+                continue
+            rows.append({**m, "label": f"{name}: {short}"})
+    return rows
+
+
+def few_trials_chart(name: str) -> Any:
+    """The few-trials models of comparison *name* as an interval chart (primary measure);
+    a sentence instead when no disease has two or more trials, nothing when the comparison
+    has no primary analysis (:func:`few_trials` says so)."""
+    from analysis.report.chapters.figures import _show
+    from analysis.report.charts.few_trials import few_trials_models
+
+    _check(name)
+    b = bundle()
+    measure = b["methods"]["measure"]
+    cells = (b.get("few_trials") or {}).get(name) or {}
+    if not cells:  # no primary analysis: the panel's table has said so already
+        return Markdown("")
+    rows = chart_rows(cells, measure)
+    if not rows:
+        return Markdown(
+            "_No disease in this comparison has two or more trials, so there is no pooled "
+            "result to compare across models; the table above gives each trial's own._"
+        )
+    return _show(few_trials_models(rows, measure, name=f"few-trials-{name}"))
