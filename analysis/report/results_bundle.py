@@ -34,8 +34,9 @@ Shape::
       "protocol": {... data/protocol.yaml, "selections": {study_id: {"outcome_id", "rule"}}},
       "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
       "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
-      "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}}
-    }
+      "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}},
+      "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}}
+    }                                            # analysis.report.few_trials (secondary)
 
 The last four come from :mod:`analysis.report.protocol_results`.
 
@@ -434,6 +435,9 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         }
         entry["sensitivity"] = sens
         comparisons[comparator] = entry
+    from analysis.report import few_trials  # secondary: GLMM and Bayesian beside the primary
+
+    extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure)
     stamp = version.stamp(root)
     return _clean(
         {

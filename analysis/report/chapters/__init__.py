@@ -61,6 +61,11 @@ from analysis.report.chapters.completeness import (  # noqa: F401
     row_trials,
     stands_on,
 )
+from analysis.report.chapters.few_trials import (  # noqa: F401
+    few_trials,
+    few_trials_chart,
+    few_trials_md,
+)
 from analysis.report.chapters.figures import (  # noqa: F401
     cumulative,
     forest,

@@ -107,7 +107,8 @@ def methods_deviations() -> Markdown:
 
 def methods() -> Markdown:
     """The statistical methods, from the configuration that produced the numbers."""
-    from analysis.stats import effects
+    from analysis.report import few_trials
+    from analysis.stats import bayes, effects
 
     b = bundle()
     cfg = b["methods"]
@@ -131,6 +132,8 @@ def methods() -> Markdown:
                 *(TAU2_REFERENCES.get(m) for m in cfg["tau2_methods_sensitivity"])
             ),
             escalc_add=add,
+            glmm_model=few_trials.GLMM_MODEL,
+            bayes_scale=bayes.DEFAULT_TAU_SCALE,
             software=b["software"],
         )
     )
