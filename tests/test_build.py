@@ -279,7 +279,11 @@ def test_citation_file_feeds_meta_tags_downloads_and_the_pdf(tmp_path: Path, epo
     # outside a release (no tag at HEAD) the build calls itself a development version
     _build(root, dest)
     page = (dest / "chapters" / "one.html").read_text()
-    assert "citation_pdf_url" not in page and "Development version, not yet released" in page
+    # its PDF is the one the site's root serves, never a versioned address
+    assert (
+        '<meta name="citation_pdf_url" content="https://example.org/fixture/fixture-book.pdf">'
+    ) in page
+    assert "/v9.8.7/" not in page and "Development version, not yet released" in page
     first = pypdf.PdfReader(io.BytesIO((dest / "fixture-book.pdf").read_bytes())).pages[0]
     assert "Development version, not yet released" in " ".join(first.extract_text().split())
     # tagged: a release, with its version's permanent addresses

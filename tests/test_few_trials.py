@@ -194,9 +194,14 @@ def test_chart_rows_keep_the_primary_measure_and_pooled_cells():
     cells = {"all": {"k": 4, "models": models}, "cidp": {"k": 2, "models": models},
              "mmn": {"k": 1, "models": models}}  # fmt: skip
     rows = chart_rows(cells, "RR")
-    labels = [r["label"] for r in rows]
+    groups = [r["group"] for r in rows]
     assert len(rows) == 6  # 2 cells x (MH, REML without HK, Bayesian); HK lacks a limit
-    assert labels[0].startswith("CIDP") and labels[-1].startswith("All diseases")
+    assert groups[0] == "CIDP" and groups[-1] == "All diseases pooled"
+    assert [r["label"] for r in rows[:3]] == [
+        "Mantel-Haenszel",
+        "REML, no Hartung-Knapp",
+        "Bayesian (credible interval)",
+    ]
     assert all(r["measure"] == "RR" for r in rows)
 
 

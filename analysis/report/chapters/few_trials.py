@@ -117,14 +117,14 @@ def chart_rows(cells: dict, measure: str) -> list[dict]:
         cell = cells[disease]
         if int(cell.get("k") or 0) < 2:
             continue
-        name = "All diseases" if disease == "all" else text.disease_label(disease)
+        name = "All diseases pooled" if disease == "all" else text.disease_label(disease)
         for key, short in _SHORT.items():
             m = (cell.get("models") or {}).get(key) or {}
             if m.get("measure") != measure or m.get("estimate") is None:
                 continue
             if m.get("ci_low") is None or m.get("ci_high") is None:
                 continue
-            rows.append({**m, "label": f"{name}: {short}"})
+            rows.append({**m, "label": short, "group": name})
     return rows
 
 

@@ -19,12 +19,18 @@ from analysis.report.charts.intervals import INTERVAL_FONT, _interval_chart
 __all__ = ["few_trials_models"]
 
 
+def _full(d: Mapping) -> str:
+    """A row's name with its group: "CIDP: Mantel-Haenszel"."""
+    return f"{d['group']}: {d['label']}" if d.get("group") else str(d["label"])
+
+
 def few_trials_models(rows: Sequence[Mapping], measure: str, *, name: str) -> Figure:
     """Interval chart of *rows* (``label``, ``interval`` ("95 % CI" or "95 % CrI"),
     ``estimate``, ``ci_low``, ``ci_high``), all on *measure*."""
     data: list[dict[str, Any]] = [
         {
             "label": str(d["label"]),
+            **({"group": str(d["group"])} if d.get("group") else {}),
             "interval": str(d["interval"]),
             "estimate": d.get("estimate"),
             "ci_low": d.get("ci_low"),
@@ -38,7 +44,7 @@ def few_trials_models(rows: Sequence[Mapping], measure: str, *, name: str) -> Fi
     table = pd.DataFrame(
         [
             {
-                "Model": d["label"],
+                "Model": _full(d),
                 measure: text.num(d["estimate"]),
                 "Interval": f"{d['interval']}: {_fmt_ci(d['estimate'], d['ci_low'], d['ci_high'])}",
             }
@@ -49,9 +55,7 @@ def few_trials_models(rows: Sequence[Mapping], measure: str, *, name: str) -> Fi
     alt_text = (
         f"Secondary analysis, the {words} of each model with its 95 % confidence interval "
         "(credible interval for the Bayesian model): "
-        + "; ".join(
-            f"{d['label']} {_fmt_ci(d['estimate'], d['ci_low'], d['ci_high'])}" for d in data
-        )
+        + "; ".join(f"{_full(d)} {_fmt_ci(d['estimate'], d['ci_low'], d['ci_high'])}" for d in data)
         + "."
     )
     return Figure(

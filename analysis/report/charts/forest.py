@@ -483,7 +483,10 @@ def forest(
         alt=alt_text,
         table=table,
         narrow=narrow,
-        notes=tuple(ln["line"] for ln in lines if not ln["bold"]),
+        notes=(
+            *(ln["line"] for ln in lines if not ln["bold"]),
+            "On a narrow screen, the percentage after a trial's name is its weight.",
+        ),
     )
 
 
@@ -525,7 +528,9 @@ def _stacked(
             slot += 1
         elif kind in ("study", "pooled", "pi"):
             if kind == "study":
-                head = d["label"] + (f" · weight {d['weight_text']}" if d["weight_text"] else "")
+                # the weight in brackets (the notes under the chart say so): "Author Year ·
+                # weight 100.0 %" ran past a phone's column for a long name
+                head = d["label"] + (f" ({d['weight_text']})" if d["weight_text"] else "")
                 sub = (d["events"] + " · " if d["events"] else "") + d["text"]
             elif kind == "pooled":
                 head = d["label"]

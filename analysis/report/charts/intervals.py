@@ -46,11 +46,19 @@ def _interval_chart(
 ) -> Any:
     """Each row's label, then its "estimate (CI)", each on a line of text above its interval,
     so that labels are never cut, no line is wider than a phone's screen, and the axis keeps
-    the chart's full width."""
-    for i, d in enumerate(rows):
-        d["row"] = 3 * i + 2
+    the chart's full width. Rows with a ``group`` (e.g. a disease) get that group's name as
+    a bold line above its first row."""
+    headers: list[dict] = []
+    slot, group = 0, None
+    for d in rows:
+        if d.get("group") and d["group"] != group:
+            group = d["group"]
+            headers.append({"line_row": slot, "line": group})
+            slot += 1
+        d["row"] = slot + 2
         d["text"] = _fmt_ci(d["estimate"], d["ci_low"], d["ci_high"])
-    n = max(3 * len(rows), 1)
+        slot += 3
+    n = max(slot, 1)
     vals = [v for d in rows for v in (d["estimate"], d["ci_low"], d["ci_high"])]
     if limits is not None:  # the axis spans these values and the estimates; longer CIs clamp
         vals = [d["estimate"] for d in rows] + list(limits)
@@ -104,6 +112,23 @@ def _interval_chart(
                 tooltip=tooltip,
             )
         )
+        if headers:
+            layers.append(
+                alt.Chart(pd.DataFrame(headers).assign(x=lo))
+                .mark_text(
+                    align="left",
+                    baseline="middle",
+                    dx=2,
+                    fontSize=INTERVAL_FONT,
+                    fontWeight="bold",
+                    color=INK,
+                )
+                .encode(
+                    x=alt.X("x:Q", scale=xs, axis=xa),
+                    y=alt.Y("line_row:Q", scale=ys, axis=ya),
+                    text="line:N",
+                )
+            )
         layers.append(_ci_rules(df, xs, xa, ys, ya, tooltip, 1.5))
         layers.append(
             alt.Chart(df)
