@@ -43,6 +43,10 @@ def _word_at(words: list[dict], c: dict) -> str:
     return c["text"]
 
 
+#: drawn lines, rectangles and curves from which a page counts as holding a figure
+FIGURE_MARKS = 10
+
+
 def check(
     path: Path,
     *,
@@ -120,7 +124,10 @@ def check(
                 if CAPTION.match(text) or not (body_size[0] <= size <= body_size[1]):
                     continue
                 body += 1
-            if body < min_lines:
+            # a page that holds a chart (vector drawing: a forest plot's intervals, axes and
+            # marks) is a figure page, not an orphaned heading or caption
+            drawn = len(page.lines) + len(page.rects) + len(page.curves)
+            if body < min_lines and drawn < FIGURE_MARKS:
                 problems.append(
                     Problem(number, "page almost empty", f"{body} line(s) of body text")
                 )

@@ -97,6 +97,7 @@ def typst_preamble(project: Project, ctx: PageContext) -> str:
 #set heading(numbering: none)
 #set figure(numbering: none)
 #show figure: set block(breakable: true)
+#show figure.where(kind: image): set block(breakable: false)
 #show heading: set block(sticky: true)
 #show figure.where(kind: table): set figure.caption(position: top)
 #show figure.caption: set block(sticky: true)

@@ -48,9 +48,11 @@ local function html_breakable(s)
   return out
 end
 
--- Typst: a zero-width space after each underscore or slash (text and inline code alike)
+-- Typst: a zero-width space after each underscore or slash, and between a name and the
+-- year that follows it ("NobileOrazio2012_CIDP"), in text and inline code alike
 local function zwsp(text)
-  return (text:gsub("([_/])", "%1\u{200B}"))
+  local out = text:gsub("([_/])", "%1\u{200B}")
+  return (out:gsub("(%a)(%d%d%d%d)", "%1\u{200B}%2"))
 end
 
 local typst_breakable = {
