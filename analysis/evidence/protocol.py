@@ -27,6 +27,7 @@ from typing import Any
 from typing import Protocol as _Protocol
 
 from analysis import vocabulary
+from analysis.evidence.yamlfile import as_date
 
 __all__ = ["FILE", "SELECTORS", "Amendment", "Protocol", "Rule", "check", "load"]
 
@@ -130,17 +131,6 @@ class Protocol:
         }
 
 
-def _date(value: Any) -> _dt.date | None:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _text(value: Any) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
@@ -187,7 +177,7 @@ def _parse(raw: Any, bad: _Check) -> Protocol | None:
         texts[key] = _text(raw[key])
         if texts[key] is None:
             bad(key, "must be non-empty text", raw[key])
-    adopted = _date(raw["adopted"])
+    adopted = as_date(raw["adopted"])
     if adopted is None:
         bad("adopted", "not a date (YYYY-MM-DD)", raw["adopted"])
     amendments: list[Amendment] = []
@@ -199,7 +189,7 @@ def _parse(raw: Any, bad: _Check) -> Protocol | None:
             if not isinstance(a, dict) or set(a) != {"date", "change", "reason"}:
                 bad(where, "an amendment has exactly date, change and reason", a)
                 continue
-            d, change, reason = _date(a["date"]), _text(a["change"]), _text(a["reason"])
+            d, change, reason = as_date(a["date"]), _text(a["change"]), _text(a["reason"])
             if d is None:
                 bad(where + ".date", "not a date (YYYY-MM-DD)", a["date"])
             elif adopted is not None and d < adopted:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from analysis.evidence import plaintext, yamlfile
+from analysis.evidence.yamlfile import as_date
 
 __all__ = ["FILE", "SearchRecord", "check", "load", "new_since_source_review"]
 
@@ -59,18 +60,6 @@ class SearchRecord:
     def source_review_until(self) -> str:
         """The source review's search end, as written (``2021-11``)."""
         return str(self.source_review_search.get("searched_until", ""))
-
-
-def _date(value: Any) -> _dt.date | None:
-    """A checked date (see :func:`check`) as a ``datetime.date``."""
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def _read(path: Path, name: str, out: _Sink) -> dict | None:
@@ -201,8 +190,8 @@ def load(data_dir: Path) -> SearchRecord:
         sources=tuple(dict(s) for s in raw["sources"]),
         access=str(raw["access"]).strip(),
         extraction=dict(raw["extraction"]),
-        identification_started=_date(raw["identification_started"]),  # type: ignore[arg-type]
-        last_searched=_date(raw["last_searched"]),  # type: ignore[arg-type]
+        identification_started=as_date(raw["identification_started"]),  # type: ignore[arg-type]
+        last_searched=as_date(raw["last_searched"]),  # type: ignore[arg-type]
         unidentified_leads=tuple(str(x) for x in raw.get("unidentified_leads") or ()),
     )
 

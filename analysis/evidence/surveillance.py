@@ -19,9 +19,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from analysis.errors import UserError
+from analysis.evidence.yamlfile import as_date
 
 __all__ = [
     "DECISIONS",
@@ -72,17 +72,6 @@ class Decision:
     notice: str = ""
 
 
-def _date(value: Any) -> _dt.date | None:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    try:
-        return _dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _read(path: Path) -> dict:
     name = f"data/{path.name}"
     if not path.is_file():
@@ -106,11 +95,11 @@ def load_plan(data_dir: Path, environ: Mapping[str, str] | None = None) -> Surve
     for key in ("tool", "frequency", "sources", "started", "screening"):
         if not raw.get(key):
             raise UserError(f"{name}:-:{key}: required (the Methods chapter reports it)")
-    started = _date(raw["started"])
+    started = as_date(raw["started"])
     if started is None:
         raise UserError(f"{name}:-:started: must be a date YYYY-MM-DD ({raw['started']})")
     last = raw.get("last_screened_run")
-    last_date = None if last in (None, "") else _date(last)
+    last_date = None if last in (None, "") else as_date(last)
     if last not in (None, "") and last_date is None:
         raise UserError(f"{name}:-:last_screened_run: must be a date YYYY-MM-DD or null ({last})")
     sources = raw["sources"]
@@ -155,7 +144,7 @@ def load_decisions(data_dir: Path) -> tuple[Decision, ...]:
             raise UserError(f"{where}:update: must be one of {', '.join(UPDATE_TYPES)}")
         if e["decision"] not in DECISIONS:
             raise UserError(f"{where}:decision: must be one of {', '.join(DECISIONS)}")
-        decided = _date(e["decided"])
+        decided = as_date(e["decided"])
         if decided is None:
             raise UserError(f"{where}:decided: must be a date YYYY-MM-DD ({e['decided']})")
         out.append(

@@ -32,7 +32,7 @@ import yaml
 
 from analysis.evidence.csvfile import Problem
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "date", "key_path", "parse", "read"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "Document", "as_date", "date", "key_path", "parse", "read"]
 
 #: A data YAML file larger than this is a mistake (the search record is ~3 kB).
 MAX_BYTES = 1_000_000
@@ -262,3 +262,16 @@ def date(value: Any, *, today: _dt.date | None = None) -> tuple[_dt.date | None,
     if d > today:
         return None, f"in the future (today is {today.isoformat()})"
     return d, None
+
+
+def as_date(value: Any) -> _dt.date | None:
+    """A date already checked by :func:`date` as a ``datetime.date`` (None if it is not one):
+    what the loaders of the search record, the protocol and the surveillance record keep."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
