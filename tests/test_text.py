@@ -112,6 +112,8 @@ def _methods_context(**cfg):
         "tau2_list": ["DL", "REML"],
         "escalc_add": 0.5,
         "software": {"numpy": "9.9.9"},
+        "glmm_model": "CM.EL",
+        "bayes_scale": 0.5,
     }
 
 
@@ -122,6 +124,7 @@ def test_methods_follow_the_configuration():
     assert "Hartung-Knapp" in s and "k − 2" in s
     assert "(Q − df) / Q" in s
     assert "numpy 9.9.9" in s
+    assert "(model CM.EL)" in s and "0.5" in s  # the few-trials models, from the code
     other = text.render(
         "methods.md.j2",
         **_methods_context(hk=False, tau2_method="DL", mh_zero_cell_correction=True),
