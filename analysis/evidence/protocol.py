@@ -29,7 +29,7 @@ from typing import Protocol as _Protocol
 from analysis import vocabulary
 from analysis.evidence.yamlfile import as_date
 
-__all__ = ["FILE", "SELECTORS", "Amendment", "Protocol", "Rule", "check", "load"]
+__all__ = ["FILE", "PARTS", "SELECTORS", "Amendment", "Protocol", "Rule", "check", "load"]
 
 #: File name of the protocol, beside ``studies.csv``.
 FILE = "protocol.yaml"
@@ -44,10 +44,9 @@ SELECTORS: dict[str, str] = {
     ),
     "first_listed": "the trial's first-listed improvement or responder outcome",
 }
-_TOP = (
-    "title",
-    "adopted",
-    "amendments",
+#: the protocol's rules (what an amendment changes); the record around them is the title,
+#: the date adopted and the list of amendments
+PARTS = (
     "population",
     "comparators",
     "analysis_order",
@@ -57,6 +56,7 @@ _TOP = (
     "completeness",
     "model",
 )
+_TOP = ("title", "adopted", "amendments", *PARTS)
 
 
 class _Sink(_Protocol):

@@ -13,21 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis import escape
+from analysis.evidence.protocol import PARTS
 
 __all__ = ["protocol_changes"]
 
 #: parts of the protocol compared for an unrecorded change (the record and the selections
 #: follow from them)
-_PARTS = (
-    "population",
-    "comparators",
-    "analysis_order",
-    "primary_outcome",
-    "other_outcomes",
-    "harms",
-    "completeness",
-    "model",
-)
+_PARTS = PARTS
 
 
 def _protocol(bundle: Mapping | None) -> Mapping[str, Any] | None:
