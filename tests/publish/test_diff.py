@@ -853,3 +853,57 @@ def test_the_pull_request_template_asks_only_about_the_changed_rows():
     assert "analysis diff HEAD ." not in template and "`.venv/bin/python -m analysis diff`" in (
         template
     )
+
+
+def _first_harm_with_counts(data: Path) -> int:
+    """Index (in the data rows) of the first harm outcome with counts in ``outcomes.csv``."""
+    import csv
+
+    with (data / "outcomes.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, r in enumerate(rows):
+        if r["kind"] == "harm" and r["status"] in ("verified", "derived"):
+            if int(r["ivig_events"]) < int(r["ivig_total"]):
+                return i
+    pytest.skip("the snapshot has no harm outcome with counts")
+
+
+def test_harms_choice_of_outcome_and_few_trials_models_are_in_the_pooled_list(tmp_path):
+    """The diff pairs the pooled results outside ``comparisons`` too: a corrected harm count
+    moves that harm's row (and nothing of the benefit analyses), and the GLMM and Bayesian
+    models and the choice-of-outcome alternatives are listed, in words, without repeating
+    the results the comparison already lists."""
+    import csv
+
+    from analysis.report.results_bundle import compute
+    from tests.snapshot import project
+
+    base_root = project(tmp_path / "base")
+    head_root = project(tmp_path / "head")
+    i = _first_harm_with_counts(head_root / "data")
+    path = head_root / "data" / "outcomes.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header, rows = list(reader.fieldnames or ()), list(reader)
+    rows[i]["ivig_events"] = str(int(rows[i]["ivig_events"]) + 1)
+    rows[i]["status"] = "derived"
+    rows[i]["notes"] = (rows[i]["notes"] + " Corrected: one more event (test).").strip()
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    base, head = compute(base_root), compute(head_root)
+
+    analyses = {p.analysis.split("/")[0] for p in pooled_results(head)}
+    assert {"harms", "choice_of_outcome", "few_trials"} <= analyses
+    few = [p for p in pooled_results(head) if p.analysis.startswith("few_trials/")]
+    assert few and {p.analysis.rsplit("/", 1)[1] for p in few} <= {"glmm", "bayes"}
+    assert all(p.k is not None for p in few)
+
+    moved = [c for c in diff_pooled(base, head) if c.changed]
+    assert moved and all(c.ref.analysis.startswith("harms/") for c in moved), [
+        c.ref.analysis for c in moved
+    ]
+    label = rows[i]["outcome_type"].replace("_", " ")
+    text = compare(Side("base", base), Side("head", head)).to_markdown()
+    assert "harms" in text and label.split()[0] in text

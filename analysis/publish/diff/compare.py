@@ -57,6 +57,11 @@ _META_KEYS = {
 
 _LONG_TEXT = LONG_TEXT
 
+#: sections of the results bundle outside ``comparisons`` whose pooled results the diff
+#: pairs too (by disease): harms, the choice-of-outcome sensitivity analysis, and the
+#: few-trials models (GLMM, Bayesian) beside the primary result
+SECONDARY = ("harms", "choice_of_outcome", "few_trials")
+
 
 @dataclass(frozen=True)
 class Pooled:
@@ -288,7 +293,7 @@ def _walk(
             yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure, k)
     elif _is_pooled(obj):
         o: Mapping = obj  # type: ignore[assignment]
-        model = o.get("model") or o.get("method")
+        model = o.get("model") or o.get("method") or o.get("label")
         if not model and o.get("tau2_method"):
             model = f"random effects ({o['tau2_method']}{', HK' if o.get('hk') else ''})"
         yield Pooled(
@@ -304,11 +309,16 @@ def _walk(
             _num(o.get("i2")),
         )
     elif isinstance(obj, Mapping):
+        k = _int(obj["k"]) if isinstance(obj.get("k"), int) else k  # e.g. a few-trials cell
         for key, value in obj.items():
             yield from _walk(comparison, f"{path}/{key}" if path else str(key), value, measure, k)
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
-            label = value.get("label") or value.get("name") if isinstance(value, Mapping) else None
+            label = (
+                value.get("label") or value.get("name") or value.get("outcome_id")
+                if isinstance(value, Mapping)
+                else None
+            )
             yield from _walk(comparison, f"{path}/{label or i}", value, measure, k)
 
 
@@ -330,7 +340,27 @@ def pooled_results(bundle: Mapping | None) -> list[Pooled]:
             # no primary analysis, but sensitivity analyses may exist (e.g. other outcomes)
             sens = unavailable[name].get("sensitivity")
             out.extend(_walk(name, "sensitivity", sens, "RR"))
+    for section in SECONDARY:
+        part = (bundle or {}).get(section)
+        if not isinstance(part, Mapping):
+            continue
+        for name in [c for c in COMPARISONS if c in part] + sorted(
+            c for c in part if c not in COMPARISONS
+        ):
+            out.extend(p for p in _walk(name, section, part[name], "RR") if not _repeats_primary(p))
     return out
+
+
+def _repeats_primary(p: Pooled) -> bool:
+    """A secondary section's copy of a result the comparison already lists (the protocol's
+    outcome under choice of outcome; the Mantel-Haenszel and REML models of the few-trials
+    panel, which are the summary of findings' and the sensitivity analyses')."""
+    parts = p.analysis.split("/")
+    if parts[0] == "choice_of_outcome":
+        return "alternatives" not in parts
+    if parts[0] == "few_trials":
+        return parts[-1] not in ("glmm", "bayes")
+    return False
 
 
 def diff_pooled(base: Mapping | None, head: Mapping | None) -> list[PooledChange]:

@@ -37,6 +37,15 @@ _STEPS: dict[str, str] = {
     "leave_one_out": "leaving one trial out",
     "cumulative": "cumulative",
     "subgroups": "subgroups",
+    "harms": "harms",
+    "rows": "",
+    "analysis": "",
+    "choice_of_outcome": "choice of outcome",
+    "alternatives": "instead",
+    "few_trials": "few-trials models",
+    "models": "",
+    "glmm": "GLMM (exact binomial likelihood)",
+    "bayes": "Bayesian random effects",
 }
 
 _MODELS: dict[str, str] = {
@@ -73,7 +82,12 @@ def analysis_words(path: str) -> str:
     parts = path.split("/")
     if parts[0] == "sensitivity" and len(parts) > 1:
         parts = parts[1:]
-    words = [_step(p) for p in parts]
+    if parts[0] == "choice_of_outcome" and "alternatives" in parts:
+        # choice_of_outcome/<disease>/alternatives/<outcome_id>/analysis
+        where = _step(parts[1]) if len(parts) > 1 else ""
+        outcome = parts[3] if len(parts) > 3 else "another outcome"
+        return f"choice of outcome, {where}: {outcome} instead of the protocol's outcome"
+    words = [w for w in (_step(p) for p in parts) if w]
     if parts[0] == "tau2_methods" and len(words) == 2:
         return f"τ² estimator: {words[1]}"
     return ", ".join(words)
