@@ -3,24 +3,32 @@
 The protocol fixes, before any result is looked at, which outcome of each trial is
 analysed (its ``primary_outcome.rules``, applied in order by
 :mod:`analysis.evidence.outcomes`), which outcome types answer other questions, which harms
-are recorded, how completeness is reported and the model. A change to it is a protocol
-amendment, recorded in ``amendments`` (date, change, reason) and shown first in the results
-diff and in "What's new".
+are recorded, how completeness is reported, the model, and the secondary models for few
+trials (``few_trials``: the scale of the half-normal prior on tau of the Bayesian analysis,
+:func:`analysis.stats.bayes.bayes_re`). A change to it is a protocol amendment, recorded
+in ``amendments`` (date, change, reason) and shown first in the results diff and in
+"What's new".
 
 :func:`check` holds the rules ``python -m analysis validate`` applies to the file (one
-problem per line, ``file:row:column: rule (value)``, rows as line numbers where YAML gives
-them); :func:`load` returns the validated :class:`Protocol`.
+problem per line, ``file:line:key: rule (value)``, the line of the key where YAML gives
+it); :func:`load` returns the validated :class:`Protocol`.
 
 References
 ----------
 Higgins JPT et al. (eds). Cochrane Handbook for Systematic Reviews of Interventions,
 version 6.4, 2023: chapter 3.2.4 (outcomes fixed in the protocol) and chapter 9.3.4
 (selecting results when a trial reports several).
+Röver C et al. On weakly informative prior distributions for the heterogeneity parameter in
+Bayesian random-effects meta-analysis. *Res Synth Methods* 2021;12:448-474 (the half-normal
+scale 0.5 for log odds and risk ratios, ``few_trials.tau_prior_scale``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +37,17 @@ from typing import Protocol as _Protocol
 from analysis import vocabulary
 from analysis.evidence.yamlfile import as_date
 
-__all__ = ["FILE", "PARTS", "SELECTORS", "Amendment", "Protocol", "Rule", "check", "load"]
+__all__ = [
+    "FILE",
+    "MAX_TAU_PRIOR_SCALE",
+    "PARTS",
+    "SELECTORS",
+    "Amendment",
+    "Protocol",
+    "Rule",
+    "check",
+    "load",
+]
 
 #: File name of the protocol, beside ``studies.csv``.
 FILE = "protocol.yaml"
@@ -55,7 +73,12 @@ PARTS = (
     "harms",
     "completeness",
     "model",
+    "few_trials",
 )
+#: the largest half-normal scale on tau (log scale) the protocol may set: a scale of 5 already
+#: gives a prior median of tau of about 3.4, ratios spread over a factor of e^13 between trials
+MAX_TAU_PRIOR_SCALE = 5.0
+_FEW_TRIALS = ("tau_prior_scale", "reference", "text")
 _TOP = ("title", "adopted", "amendments", *PARTS)
 
 
@@ -103,6 +126,9 @@ class Protocol:
     harms_text: str
     completeness: str
     model: str
+    tau_prior_scale: float
+    few_trials_reference: str
+    few_trials_text: str
 
     def to_dict(self) -> dict[str, Any]:
         """The protocol as recorded in the results bundle (dates as ISO text)."""
@@ -128,6 +154,11 @@ class Protocol:
             "harms": {"types": list(self.harm_types), "text": self.harms_text},
             "completeness": self.completeness,
             "model": self.model,
+            "few_trials": {
+                "tau_prior_scale": self.tau_prior_scale,
+                "reference": self.few_trials_reference,
+                "text": self.few_trials_text,
+            },
         }
 
 
@@ -135,15 +166,27 @@ def _text(value: Any) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
-class _Check:
-    """Collects problems of one file; remembers whether any was found."""
+def _path(where: str) -> tuple:
+    """``primary_outcome.rules[2].select`` as the reader's key path (list items from 0)."""
+    out: list[str | int] = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
+        out.append(int(part[1:-1]) - 1 if part.startswith("[") else part)
+    return tuple(out)
 
-    def __init__(self, name: str, out: _Sink) -> None:
-        self.name, self.out, self.bad = name, out, False
+
+class _Check:
+    """Collects problems of one file, each at the line of its key where the reader saw it;
+    remembers whether any was found."""
+
+    def __init__(
+        self, name: str, out: _Sink, line: Callable[[tuple], int | None] = lambda p: None
+    ) -> None:
+        self.name, self.out, self.line, self.bad = name, out, line, False
 
     def __call__(self, where: str, rule: str, value: Any = None) -> None:
         self.bad = True
-        self.out.error(self.name, None, where, rule, None if value is None else str(value)[:60])
+        row = None if where == "-" else self.line(_path(where))
+        self.out.error(self.name, row, where, rule, None if value is None else str(value)[:60])
 
 
 def _codes(
@@ -158,6 +201,23 @@ def _codes(
     if len(set(map(str, raw))) != len(raw):
         bad(where, "a code is listed twice", raw)
     return tuple(str(c) for c in raw)
+
+
+def _scale(value: Any, bad: _Check) -> float | None:
+    """The half-normal scale on tau: a number above 0 and at most :data:`MAX_TAU_PRIOR_SCALE`."""
+    where = "few_trials.tau_prior_scale"
+    rule = (
+        f"must be a number above 0 and at most {MAX_TAU_PRIOR_SCALE:g}: the scale of the "
+        "half-normal prior on tau, on the log scale (Röver et al. 2021 recommend 0.5)"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        bad(where, rule, repr(value) if isinstance(value, str) else value)
+        return None
+    scale = float(value)
+    if not math.isfinite(scale) or not 0 < scale <= MAX_TAU_PRIOR_SCALE:
+        bad(where, rule, value)
+        return None
+    return scale
 
 
 def _parse(raw: Any, bad: _Check) -> Protocol | None:
@@ -262,7 +322,15 @@ def _parse(raw: Any, bad: _Check) -> Protocol | None:
     ):
         if _text(value) is None:
             bad(where, "must be non-empty text", value)
-    if bad.bad or adopted is None:
+    few = raw["few_trials"]
+    if not isinstance(few, dict) or set(few) != set(_FEW_TRIALS):
+        bad("few_trials", "must have exactly " + ", ".join(_FEW_TRIALS), few)
+        return None
+    scale = _scale(few["tau_prior_scale"], bad)
+    for key in ("reference", "text"):
+        if _text(few[key]) is None:
+            bad(f"few_trials.{key}", "must be non-empty text", few[key])
+    if bad.bad or adopted is None or scale is None:
         return None
     return Protocol(
         title=str(texts["title"]),
@@ -283,10 +351,14 @@ def _parse(raw: Any, bad: _Check) -> Protocol | None:
         harms_text=str(_text(harms["text"])),
         completeness=str(texts["completeness"]),
         model=str(texts["model"]),
+        tau_prior_scale=scale,
+        few_trials_reference=str(_text(few["reference"])),
+        few_trials_text=str(_text(few["text"])),
     )
 
 
 def _read(path: Path, name: str, out: _Sink) -> Any:
+    """The reader's document (None when the file is missing)."""
     if not path.is_file():
         out.error(name, None, "-", "the protocol is missing (the rules that choose each outcome)")
         return None
@@ -295,7 +367,7 @@ def _read(path: Path, name: str, out: _Sink) -> Any:
     doc = yamlfile.read(path, name)
     for p in doc.problems:
         out.error(p.file, p.row, p.column, p.rule, p.value)
-    return doc.data
+    return doc
 
 
 def check(path: Path, out: _Sink, name: str | None = None) -> Protocol | None:
@@ -306,10 +378,10 @@ def check(path: Path, out: _Sink, name: str | None = None) -> Protocol | None:
     from analysis.evidence.csvfile import display
 
     name = name or display(path)
-    raw = _read(path, name, out)
-    if raw is None:
-        return None
-    return _parse(raw, _Check(name, out))
+    doc = _read(path, name, out)
+    if doc is None or doc.problems:
+        return None  # an empty file goes on to "must be a mapping"
+    return _parse(doc.data, _Check(name, out, doc.line))
 
 
 class _Raise:

@@ -9,7 +9,9 @@ diseases), the same trials under five models, each on its own measure:
 ``glmm``        GLMM, conditional model with the exact likelihood (CM.EL), **odds ratio**
                 (:func:`analysis.stats.glmm.glmm_or`; Jackson et al. 2018, *Stat Med* 37:1059);
 ``bayes``       Bayesian normal-normal random effects, primary measure, half-normal prior on
-                tau (:func:`analysis.stats.bayes.bayes_re`; Friede et al. 2017, *Biom J* 59:658;
+                tau with the protocol's scale (``few_trials.tau_prior_scale`` of
+                ``data/protocol.yaml``, :func:`prior_scale`; recorded as ``tau_scale``)
+                (:func:`analysis.stats.bayes.bayes_re`; Friede et al. 2017, *Biom J* 59:658;
                 Röver et al. 2021, *Res Synth Methods* 12:448): posterior median, 95 % credible
                 interval and the posterior probability that IVIG is better.
 
@@ -18,7 +20,8 @@ sentence on whether the intervals fall on the same side of no effect. Determinis
 Bayesian posterior is a numerical integral, no sampling).
 
 Shape: ``{comparator: {disease | "all": {"measure", "k", "studies", "models": {key:
-{"label", "measure", "estimate", "ci_low", "ci_high", "interval", "p_benefit"?, "note"}},
+{"label", "measure", "estimate", "ci_low", "ci_high", "interval", "p_benefit"?, "prior"?,
+"tau_scale"?, "note"}},
 "agreement"}}}``.
 """
 
@@ -33,7 +36,7 @@ from analysis.stats.bayes import DEFAULT_TAU_SCALE, bayes_re
 from analysis.stats.effects import escalc
 from analysis.stats.glmm import glmm_or
 
-__all__ = ["GLMM_MODEL", "MODEL_ORDER", "agreement", "cell", "compute"]
+__all__ = ["GLMM_MODEL", "MODEL_ORDER", "agreement", "cell", "compute", "prior_scale"]
 
 #: the GLMM shown (the conditional model: exact likelihood, no study intercepts to estimate)
 GLMM_MODEL = "CM.EL"
@@ -45,6 +48,15 @@ _LABELS = {
     "glmm": "GLMM, conditional exact likelihood (CM.EL)",
     "bayes": "Bayesian random effects, half-normal prior on tau",
 }
+
+
+def prior_scale(protocol: dict | None) -> float:
+    """The half-normal scale on tau the protocol sets (the bundle's ``protocol`` part,
+    ``few_trials.tau_prior_scale``); :data:`analysis.stats.bayes.DEFAULT_TAU_SCALE` for a
+    data set without a protocol (the bundle then says so in ``protocol_reason``)."""
+    few = (protocol or {}).get("few_trials") or {}
+    scale = few.get("tau_prior_scale")
+    return DEFAULT_TAU_SCALE if scale is None else float(scale)
 
 
 def _finite(x: Any) -> float | None:
@@ -124,6 +136,7 @@ def cell(
     models["bayes"] = _model("bayes", measure, bayes.to_dict(), "95 % CrI", bayes.note)
     models["bayes"]["p_benefit"] = _finite(bayes.p_benefit)
     models["bayes"]["prior"] = bayes.prior
+    models["bayes"]["tau_scale"] = float(tau_scale)
     if bayes.note is None and k == 1:
         models["bayes"]["note"] = (
             "one trial: the posterior is that trial's effect, widened by the prior on tau"

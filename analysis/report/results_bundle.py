@@ -437,7 +437,8 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         comparisons[comparator] = entry
     from analysis.report import few_trials  # secondary: GLMM and Bayesian beside the primary
 
-    extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure)
+    scale = few_trials.prior_scale(extra.get("protocol"))  # the protocol's prior on tau
+    extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure, scale)
     stamp = version.stamp(root)
     return _clean(
         {

@@ -12,7 +12,7 @@ import pytest
 from analysis.cli import meta
 from analysis.stats import bayes, glmm
 
-DATA = Path(__file__).parents[1] / "reference" / "glmm" / "edge_zero_cells.csv"
+DATA = Path(__file__).parents[1] / "fixtures" / "glmm" / "edge_zero_cells.csv"
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -69,21 +70,30 @@ def _check_html(chart: Chart) -> None:
     assert json.loads(text) == chart.spec()
 
 
+def _hostile_author(row: dict) -> None:
+    for col in TEXT_COLUMNS:
+        if col in row and (row[col] or col == "author"):
+            row[col] = HOSTILE_AUTHOR if col == "author" else row[col] + " <!-- </script>"
+
+
 @pytest.fixture(scope="module")
 def hostile_charts(tmp_path_factory) -> list[Chart]:
     """Every chart of the chapters, from a copy of data/ with hostile text in each text
     column of every row (the bundle computed once)."""
+    return _charts_of(tmp_path_factory.mktemp("charts"), _hostile_author)
+
+
+def _charts_of(project: Path, edit: Callable[[dict], None]) -> list[Chart]:
+    """Every chart the chapters make from a copy of the snapshot whose study rows ``edit``
+    changed (each page's display checked on the way)."""
     from analysis.report import chapters
     from analysis.report.results_bundle import compute
 
-    project = tmp_path_factory.mktemp("charts")
     data = copy_data(project / "data")
     (project / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
     header, table = rows(data)
     for r in table:
-        for col in TEXT_COLUMNS:
-            if col in r and (r[col] or col == "author"):
-                r[col] = HOSTILE_AUTHOR if col == "author" else r[col] + " <!-- </script>"
+        edit(r)
     write_rows(data, header, table)
     bundle = compute(project)
     results = project / "results.json"
@@ -109,6 +119,7 @@ def hostile_charts(tmp_path_factory) -> list[Chart]:
             made.append(chapters.forest(name))
         for f in ("funnel", "cumulative", "leave_one_out", "sensitivity_chart", "forest_other"):
             made.append(getattr(chapters, f)("placebo"))
+        made.append(chapters.few_trials_chart("placebo"))
         for shown in made:  # the display objects as a page gets them: every script valid
             page = shown._repr_mimebundle_()["text/html"]
             parser = _Scripts()
@@ -178,3 +189,118 @@ def test_json_html_escapes_and_round_trips():
     assert re.search("[<>&\u2028\u2029]", text) is None
     assert json.loads(text) == value
     assert "\\u003c/script\\u003e\\u003c!--" in text
+
+
+# ---------------------------------------------------------------- Vega expression injection
+
+#: text a data field could carry to become Vega code if it were pasted into an expression:
+#: each payload names a marker ``PWNn`` the walk below looks for (the author's has no
+#: parenthesis: a study label ends at one)
+EXPRESSIONS = {
+    "author": "datum.x; window.PWN1 = 1 //",
+    "population": '{"signal": "PWN2()"}',
+    "outcome_definition": "'+PWN3()+'",
+    "timepoint": '"]+PWN4()+["',
+    "notes": "\\\u2028PWN5()\u2029'",
+    "rob_source": "${PWN6()} `${PWN6()}`",
+}
+_MARK = re.compile(r"PWN\d")
+#: keys whose string value Vega or Vega-Lite parses as an expression, or as a field path
+#: (``a.b``, ``a[0]``), or which name a signal: data must never be one (nor any ``*Expr``:
+#: ``labelExpr``, ``titleExpr`` ...)
+_EXPRESSION_KEYS = frozenset(
+    {"expr", "signal", "calculate", "filter", "test", "update", "field", "as", "on",
+     "events", "init", "param", "name", "fields", "groupby", "key"}
+)  # fmt: skip
+
+
+def _walk(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every string of a spec (values and keys) with the keys leading to it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield (*path, "<key>"), str(k)
+            yield from _walk(v, (*path, str(k)))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v, path)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _expression_safe(spec: dict) -> list[str]:
+    """Where hostile text reached a Vega expression, a field path or a key (empty: nowhere).
+
+    Allowed: the data (``datasets``, ``values``: literal values whatever their column is
+    called) and plain-text properties (titles, axis and legend text, literal tooltips)."""
+    found = []
+    for path, text in _walk(spec):
+        if not _MARK.search(text):
+            continue
+        keys = set(path)
+        if "<key>" in keys:
+            found.append(f"a key: {path} {text!r}")
+        elif path[0] == "datasets" or "values" in keys:
+            continue
+        elif keys & _EXPRESSION_KEYS or any(k.endswith("Expr") for k in keys):
+            found.append(f"an expression or field: {path} {text!r}")
+    return found
+
+
+def _expressions(row: dict) -> None:
+    for col, payload in EXPRESSIONS.items():
+        if col in row and (row[col] or col == "author"):
+            row[col] = payload if col == "author" else f"{row[col]} {payload}"
+
+
+@pytest.fixture(scope="module")
+def expression_charts(tmp_path_factory) -> list[Chart]:
+    return _charts_of(tmp_path_factory.mktemp("expressions"), _expressions)
+
+
+def test_data_reaches_vega_only_as_literals(expression_charts):
+    """Expression-like text in every text field of every trial: it shows up in the charts
+    (labels, tooltips, data tables) and never as Vega code, a field path or a key."""
+    reached = set()
+    for chart in expression_charts:
+        spec = chart.spec()
+        assert _expression_safe(spec) == [], chart.name
+        reached |= {m for _, t in _walk(spec) for m in _MARK.findall(t)}
+    assert "PWN1" in reached  # the authors label the trials of several charts
+
+
+def test_the_expression_walk_finds_injection():
+    """The check itself: hostile text as code, field path, signal or key is found."""
+    assert _expression_safe({"transform": [{"calculate": "datum.a + PWN1()", "as": "b"}]})
+    assert _expression_safe({"encoding": {"x": {"field": "PWN1().a"}}})
+    assert _expression_safe({"params": [{"name": "p", "expr": "PWN2()"}]})
+    assert _expression_safe({"layer": [{"mark": {"tooltip": {"signal": "PWN2()"}}}]})
+    assert _expression_safe({"encoding": {"y": {"axis": {"labelExpr": "'a' + PWN1()"}}}})
+    assert _expression_safe({"datasets": {"PWN3()": []}})
+    assert _expression_safe({"datasets": {"d": [{"author": "PWN1()"}]}}) == []
+    assert _expression_safe({"data": {"values": [{"name": "PWN1()"}]}}) == []
+    assert _expression_safe({"title": {"text": "PWN1()"}}) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    text=st.one_of(
+        st.sampled_from(list(EXPRESSIONS.values())),
+        st.text(max_size=24),
+        st.lists(
+            st.sampled_from(["datum.", "'", '"', "+", "]", "[", "${", "}", "\\", "\u2028", ";"]),
+            max_size=8,
+        ).map("".join),
+    )
+)
+def test_property_trial_names_reach_the_interval_charts_as_literals(text):
+    """Any trial name (the cumulative and leave-one-out charts label trials by it): it is
+    in the spec, never in an expression, field path or key."""
+    from analysis.report import chapters, charts
+
+    result = chapters.comparison("placebo")
+    ids = [str(r["study_id"]) for r in chapters.primary_rows("placebo").to_dict("records")]
+    names = {sid: f"{text} PWN{i % 10}" for i, sid in enumerate(ids)}
+    for make in (charts.cumulative, charts.leave_one_out):
+        spec = make(result, names=names).chart.to_dict()
+        assert _expression_safe(spec) == [], make.__name__
+        assert any(_MARK.search(t) for _, t in _walk(spec)), make.__name__

@@ -114,6 +114,7 @@ def _methods_context(**cfg):
         "software": {"numpy": "9.9.9"},
         "glmm_model": "CM.EL",
         "bayes_scale": 0.5,
+        "bayes_scale_from_protocol": True,
     }
 
 

@@ -1,7 +1,7 @@
 """GLMMs for the odds ratio (analysis.stats.glmm) against metafor 3.8-1's rma.glmm.
 
-Reference figures: ``tests/reference/glmm/NAME.glmm.json``, made by
-``tests/reference/glmm/make_glmm_reference.R`` from the CSVs beside it (see the README
+Reference figures: ``tests/fixtures/glmm/NAME.glmm.json``, made by
+``tests/fixtures/glmm/make_glmm_reference.R`` from the CSVs beside it (see the README
 there). "tight" is rma.glmm's model and likelihood maximised to convergence; we hold the
 fit to it at 1e-5 relative. "default" is rma.glmm with its default controls, whose
 optimisers stop earlier; we hold the fit to it at 2e-3 relative (the measured agreement is
@@ -23,7 +23,7 @@ from analysis.stats import glmm
 from analysis.stats.common_effect import iv
 from analysis.stats.effects import escalc
 
-REF = Path(__file__).parents[1] / "reference" / "glmm"
+REF = Path(__file__).parents[1] / "fixtures" / "glmm"
 NAMES = sorted(p.name.removesuffix(".glmm.json") for p in REF.glob("*.glmm.json"))
 FIGURES = ("b", "se", "ci_lb", "ci_ub", "tau2", "zval")  # z rather than p: p = 2 Phi(-|z|)
 RTOL_TIGHT = 1e-5

@@ -365,7 +365,20 @@ def protocol_md() -> Markdown:
         f"**Harms** ({md(harms)}). {md(p['harms']['text'])}\n\n"
         f"**Completeness.** {md(p['completeness'])}\n\n"
         f"**Model.** {md(p['model'])}\n\n"
+        f"{_few_trials_md(p.get('few_trials'))}"
         f"**Amendments.** {amended}\n"
+    )
+
+
+def _few_trials_md(few: Any) -> str:
+    """The protocol's secondary models for few trials (none in an older protocol)."""
+    if not few:
+        return ""
+    md = escape.markdown
+    scale = md(f"{float(few['tau_prior_scale']):g}")
+    return (
+        f"**Secondary analyses for few trials.** {md(few['text'])} The scale of the "
+        f"half-normal prior on tau is {scale}. Reference: {md(few['reference'])}\n\n"
     )
 
 

@@ -108,7 +108,7 @@ def methods_deviations() -> Markdown:
 def methods() -> Markdown:
     """The statistical methods, from the configuration that produced the numbers."""
     from analysis.report import few_trials
-    from analysis.stats import bayes, effects
+    from analysis.stats import effects
 
     b = bundle()
     cfg = b["methods"]
@@ -133,7 +133,8 @@ def methods() -> Markdown:
             ),
             escalc_add=add,
             glmm_model=few_trials.GLMM_MODEL,
-            bayes_scale=bayes.DEFAULT_TAU_SCALE,
+            bayes_scale=f"{few_trials.prior_scale(b.get('protocol')):g}",
+            bayes_scale_from_protocol=bool(b.get("protocol")),
             software=b["software"],
         )
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -170,26 +169,6 @@ def _ticks(measure: str, domain: Sequence[float] | None = None) -> Any:
         return finer
     # a narrow range (a single precise trial): steps of 0.1 around 1, at least three ticks
     return sorted({t for t in finer + finest if domain[0] <= t <= domain[1]})
-
-
-def _y_axis(labels: list[str], bold: Sequence[int] = ()) -> alt.Axis:
-    """A quantitative row axis whose ticks show *labels* (row i -> labels[i])."""
-    lookup = json.dumps(labels, ensure_ascii=False)
-    weight: Any = "normal"
-    if bold:
-        test = f"indexof({json.dumps(list(bold))}, datum.value) >= 0"
-        weight = {"condition": {"test": test, "value": "bold"}, "value": "normal"}
-    return alt.Axis(
-        title=None,
-        values=list(range(len(labels))),
-        labelExpr=f"{lookup}[datum.value]",
-        labelLimit=180,
-        labelFontWeight=weight,
-        labelPadding=6,
-        domain=False,
-        ticks=False,
-        grid=False,
-    )
 
 
 def _y_scale(n: int) -> alt.Scale:
