@@ -205,6 +205,44 @@ def _random_only(
         return None
 
 
+class _Once:
+    """The bundle's analyses, each set of rows under each set of options fitted once.
+
+    Several parts of the bundle analyse the same rows the same way (a disease's
+    summary-of-findings row and its choice-of-outcome cell; a comparison's random-effects
+    model without Hartung-Knapp in its sensitivity analyses and in its pooled findings row):
+    the first asks for the fit, the others get that result. The key is the rows' engine
+    columns, in order, with the options filled in from the configuration.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._full: dict[tuple, MetaAnalysis | None] = {}
+        self._random: dict[tuple, Random | None] = {}
+
+    def _key(self, rows: pd.DataFrame, by: str | None, overrides: _Options) -> tuple:
+        c = self.config
+        opts: _Options = {"measure": c.measure, "tau2_method": c.tau2_method, "hk": c.hk, "by": by}
+        opts.update(overrides)
+        frame = _engine_frame(rows, opts.get("by")) if len(rows) else None
+        cells = () if frame is None else tuple(frame.itertuples(index=False, name=None))
+        return (cells, tuple(sorted(opts.items())))
+
+    def full(self, rows: pd.DataFrame, **overrides: Unpack[_Options]) -> MetaAnalysis | None:
+        """:func:`_fit` of *rows*, fitted at the first call."""
+        key = self._key(rows, self.config.by, overrides)
+        if key not in self._full:
+            self._full[key] = _fit(rows, self.config, **overrides)
+        return self._full[key]
+
+    def random(self, rows: pd.DataFrame, **overrides: Unpack[_Options]) -> Random | None:
+        """:func:`_random_only` of *rows*, fitted at the first call."""
+        key = self._key(rows, None, overrides)
+        if key not in self._random:
+            self._random[key] = _random_only(rows, self.config, **overrides)
+        return self._random[key]
+
+
 def _participants(rows: pd.DataFrame, excluded: list[str]) -> int:
     keep = ~rows["study_id"].astype(str).isin(excluded)
     return int(rows.loc[keep, "ivig_total"].sum() + rows.loc[keep, "control_total"].sum())
@@ -250,10 +288,12 @@ def _sensitivity(
     df: pd.DataFrame,
     comparator: str,
     rows: pd.DataFrame,
-    config: Config,
+    once: _Once,
     primary: MetaAnalysis | None,
 ) -> Sensitivity:
-    """The sensitivity analyses of a comparison; *primary* is its primary fit (reused)."""
+    """The sensitivity analyses of a comparison; *primary* is its primary fit (reused), and
+    every other analysis comes from *once* (shared with the rest of the bundle)."""
+    config = once.config
     notes: dict[str, str] = {}
     primary_ids = tuple(rows["study_id"].astype(str))
 
@@ -261,7 +301,7 @@ def _sensitivity(
         """A variant's analysis; the primary fit itself when the variant keeps its trials."""
         if primary is not None and tuple(part["study_id"].astype(str)) == primary_ids:
             return primary
-        return _fit(part, config)
+        return once.full(part)
 
     verified = rows[rows["status"].astype(str) == "verified"]
     verified_only = variant(verified)
@@ -297,14 +337,12 @@ def _sensitivity(
             common_mh=primary.common.mh,
             common_iv=primary.common.iv,
             random_hk=primary.random,
-            random_z=_random_only(rows, config, hk=False),
+            random_z=once.random(rows, hk=False),
         )
     tau2_methods: dict[str, Random | None] | None = None
     if primary is not None and primary.k >= 2:
         tau2_methods = {
-            m: primary.random
-            if m == config.tau2_method
-            else _random_only(rows, config, tau2_method=m)
+            m: primary.random if m == config.tau2_method else once.random(rows, tau2_method=m)
             for m in TAU2_METHODS
         }
     else:
@@ -383,8 +421,9 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
 
     primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    once = _Once(config)  # every analysis below fitted once, shared where rows repeat
     extra = protocol_results.compute(
-        root / "data", df, primaries, lambda part: _fit(part, config, by=None)
+        root / "data", df, primaries, lambda part: once.full(part, by=None)
     )
     selections = (extra.get("protocol") or {}).get("selections") or {}
     rules = {sid: sel["rule"] for sid, sel in selections.items()}
@@ -393,8 +432,8 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     unavailable: dict[str, Unavailable] = {}
     for comparator in data_mod.COMPARATORS:
         rows = primaries[comparator]
-        fit = fits[comparator] = _fit(rows, config)  # the primary analysis, fitted once
-        sens = _sensitivity(df, comparator, rows, config, fit)
+        fit = fits[comparator] = once.full(rows)  # the primary analysis
+        sens = _sensitivity(df, comparator, rows, once, fit)
         if fit is None:
             comparisons[comparator] = None
             unavailable[comparator] = Unavailable(
@@ -409,8 +448,8 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
             comparator,
             rows,
             fit,
-            lambda part: _fit(part, config, by=None),
-            lambda part: _random_only(part, config, hk=False),
+            lambda part: once.full(part, by=None),
+            lambda part: once.random(part, hk=False),
             overrides,
             cells=extra["completeness"].get(comparator),
             rules=rules,
