@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import Markdown
 
@@ -21,8 +21,13 @@ from analysis.report.chapters.loading import (
     pd,
     primary_rows,
     register_counts,
+    result,
+    unavailable,
 )
 from analysis.report.chapters.tables import _sensitivity_rows
+
+if TYPE_CHECKING:
+    from analysis.stats.results import MetaAnalysis
 
 # --------------------------------------------------------------------------- charts
 
@@ -101,11 +106,11 @@ def forest(name: str) -> Any:
     )
 
 
-def other_outcomes(name: str) -> dict | None:
+def other_outcomes(name: str) -> MetaAnalysis | None:
     """The analysis of all outcome types of a comparison (what exists without a primary one)."""
-    e = comparison(name)
-    sens = e["sensitivity"] if e is not None else bundle()["unavailable"][name]["sensitivity"]
-    return sens["all_outcome_types"]
+    c = result(name)
+    sens = c.sensitivity if c is not None else unavailable(name).sensitivity
+    return sens.all_outcome_types
 
 
 def forest_other(name: str) -> Any:
