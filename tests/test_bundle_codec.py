@@ -111,3 +111,20 @@ def test_the_bundle_is_the_codecs_output_of_typed_entries(snapshot_root, monkeyp
         assert entry.get("_by_codec") == "Unavailable", name
         marked += 1
     assert marked == len(out["comparisons"])
+
+
+def test_the_text_helpers_set_aside_exactly_the_comparison_entrys_own_parts():
+    """``text.analysis_of`` reads a bundle entry's analysis by setting its other parts aside
+    (it cannot import ``Comparison``, which builds on it): those parts are the codec's
+    non-inline fields of ``Comparison``, so a part added there is not mistaken for an
+    analysis key."""
+    from dataclasses import fields
+
+    from analysis.report import text
+
+    own = {
+        f.name
+        for f in fields(Comparison)
+        if f.metadata.get("json", True) and f.metadata.get("json") != INLINE
+    }
+    assert set(text.BUNDLE_PARTS) == own
