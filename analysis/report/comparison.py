@@ -1,11 +1,16 @@
 """One comparison of the results bundle as typed objects, with the tables the chapters show.
 
-``results.json`` holds, per comparison, the full analysis
-(:class:`analysis.stats.results.MetaAnalysis`, key for key) plus ``summary``, ``findings``
-and ``sensitivity`` (see :mod:`analysis.report.results_bundle`). :meth:`Comparison.from_dict`
-reads such an entry strictly: a missing key or a value of the wrong type is a
-:class:`analysis.stats.results.ResultKeyError` naming the key, never a silent default that
-would draw the wrong axis or print the wrong label.
+The bundle's entry of a comparison is :class:`Comparison` written by the results' one JSON
+codec (:func:`analysis.stats.result_json.to_json`): the full analysis
+(:class:`analysis.stats.results.MetaAnalysis`, key for key, written inline) plus
+``summary`` (:class:`Summary`), ``findings`` and ``sensitivity`` (:class:`Sensitivity`,
+with :class:`CommonVsRandom`); a comparison without a primary analysis is
+:class:`Unavailable`. The dataclasses here *are* the shape: the bundle
+(:mod:`analysis.report.results_bundle`) builds them and encodes them,
+:meth:`Comparison.from_dict` decodes an entry with the same codec
+(:func:`analysis.stats.result_json.from_json`), strictly: a missing key or a value of the
+wrong type is a :class:`analysis.stats.results.ResultKeyError` naming the key, never a
+silent default that would draw the wrong axis or print the wrong label.
 
 Each part that becomes a table has a method returning it as a DataFrame of formatted cells
 (the ``summary_frame()`` idea of statsmodels): :meth:`Comparison.studies_frame`,
@@ -15,13 +20,14 @@ cells carry their bundle key (:func:`analysis.report.text.mark`).
 
 Public API
 ----------
-Comparison.from_dict(name, entry) -> Comparison
-Summary, CommonVsRandom, Sensitivity
+Comparison.from_dict(name, entry) -> Comparison; Comparison.to_dict() -> the entry
+Summary, CommonVsRandom, Sensitivity, Unavailable
 SENSITIVITY_LABELS
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,14 +36,16 @@ import pandas as pd
 
 from analysis import escape
 from analysis.report import text
+from analysis.stats.absolute import AbsoluteEffect
+from analysis.stats.result_json import INLINE
 from analysis.stats.results import (
     JsonResult,
     MetaAnalysis,
     Pooled,
     Random,
-    ResultKeyError,
     Study,
     from_json,
+    to_json,
 )
 from analysis.vocabulary import TAU2_METHODS
 
@@ -47,6 +55,7 @@ __all__ = [
     "CommonVsRandom",
     "Sensitivity",
     "Summary",
+    "Unavailable",
     "counts_cell",
     "field_text",
     "studies_frame",
@@ -73,15 +82,15 @@ _MODEL_ROWS = (
 class Summary(JsonResult):
     """The headline of a comparison: trials, participants, control risk, model, absolute effect.
 
-    ``absolute`` is :class:`analysis.stats.absolute.AbsoluteEffect`'s fields (None when the
-    control risk or the pooled estimate is missing).
+    ``absolute`` is :class:`analysis.stats.absolute.AbsoluteEffect` at the control risk (None
+    when the control risk or the pooled estimate is missing).
     """
 
     trials: int
     participants: int
     control_risk: float | None
     model: str
-    absolute: dict[str, Any] | None
+    absolute: AbsoluteEffect | None
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,15 @@ class Sensitivity(JsonResult):
     common_vs_random: CommonVsRandom | None
     tau2_methods: dict[str, Random | None] | None
     notes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Unavailable(JsonResult):
+    """A comparison without a primary analysis: why, and its sensitivity analyses (a
+    variant may still have trials, e.g. with every outcome type)."""
+
+    reason: str
+    sensitivity: Sensitivity
 
 
 def trial_cell(study_id: Any) -> str:
@@ -178,47 +196,39 @@ def studies_frame(rows: pd.DataFrame, comparison: Comparison | None) -> pd.DataF
 class Comparison:
     """One comparison of the bundle: its full analysis, summary, findings and sensitivity.
 
+    Written by :meth:`to_dict` and read by :meth:`from_dict`, both the results' JSON codec
+    (:mod:`analysis.stats.result_json`): the analysis's keys inline, then ``summary``,
+    ``findings`` and ``sensitivity``.
+
     Attributes
     ----------
-    name : str
-        ``placebo``, ``plasma_exchange`` or ``corticosteroid`` (the bundle key).
     analysis : MetaAnalysis
-        The primary analysis.
+        The primary analysis (its keys are the entry's own).
     summary : Summary
     findings : dict
         Summary-of-findings rows by disease code and ``all``
         (:mod:`analysis.report.findings`).
     sensitivity : Sensitivity
+    name : str
+        ``placebo``, ``plasma_exchange`` or ``corticosteroid`` (the bundle key; not
+        written into the entry).
     """
 
-    name: str
-    analysis: MetaAnalysis
+    analysis: MetaAnalysis = field(metadata={"json": INLINE})
     summary: Summary
     findings: dict[str, dict[str, Any]] = field(repr=False)
     sensitivity: Sensitivity = field(repr=False)
+    name: str = field(default="", metadata={"json": False})
 
     @classmethod
-    def from_dict(cls, name: str, entry: dict[str, Any]) -> Comparison:
-        """Read a comparison's bundle entry strictly (keys named in the error)."""
-        where = f"comparisons.{name}"
-        if not isinstance(entry, dict):
-            raise ResultKeyError(f"{where}: expected an object, got {type(entry).__name__}")
-        parts = {}
-        for key in ("summary", "findings", "sensitivity"):
-            if key not in entry:
-                raise ResultKeyError(f"{where}.{key}: missing")
-            parts[key] = entry[key]
-        core = {k: v for k, v in entry.items() if k not in parts}
-        findings = parts["findings"]
-        if not isinstance(findings, dict):
-            raise ResultKeyError(f"{where}.findings: expected an object")
-        return cls(
-            name=name,
-            analysis=MetaAnalysis.from_dict(core, where),
-            summary=from_json(Summary, parts["summary"], f"{where}.summary"),
-            findings=findings,
-            sensitivity=from_json(Sensitivity, parts["sensitivity"], f"{where}.sensitivity"),
-        )
+    def from_dict(cls, name: str, entry: Any) -> Comparison:
+        """Read a comparison's bundle entry strictly (keys named in the error), with the
+        codec that wrote it (:func:`analysis.stats.result_json.from_json`)."""
+        return dataclasses.replace(from_json(cls, entry, f"comparisons.{name}"), name=name)
+
+    def to_dict(self) -> dict:
+        """The comparison's bundle entry (:func:`analysis.stats.result_json.to_json`)."""
+        return to_json(self)
 
     # ------------------------------------------------------------------ keys and effects
 

@@ -27,7 +27,8 @@ Shape: ``{comparator: {disease | "all": {"measure", "k", "studies", "models": {k
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ import pandas as pd
 from analysis.stats.bayes import DEFAULT_TAU_SCALE, bayes_re
 from analysis.stats.effects import escalc
 from analysis.stats.glmm import glmm_or
+
+if TYPE_CHECKING:
+    from analysis.report.comparison import Comparison
 
 __all__ = ["GLMM_MODEL", "MODEL_ORDER", "agreement", "cell", "compute", "prior_scale"]
 
@@ -194,8 +198,8 @@ def agreement(models: dict) -> str:
 
 
 def compute(
-    primaries: dict[str, pd.DataFrame],
-    comparisons: dict[str, dict | None],
+    primaries: Mapping[str, pd.DataFrame],
+    comparisons: Mapping[str, Comparison | None],
     measure: str,
     tau_scale: float = DEFAULT_TAU_SCALE,
 ) -> dict:
@@ -206,6 +210,6 @@ def compute(
             continue
         out[comparator] = {
             disease: cell(primaries[comparator], row, measure, tau_scale)
-            for disease, row in (entry.get("findings") or {}).items()
+            for disease, row in entry.findings.items()
         }
     return out

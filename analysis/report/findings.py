@@ -27,7 +27,7 @@ each ASCII punctuation character, so a field is plain text to pandoc).
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -278,7 +278,7 @@ def model_note(models: dict) -> str | None:
     return "The choice of model changes the conclusion: " + "; ".join(parts)
 
 
-def _models(analysis: MetaAnalysis, unadjusted: MetaAnalysis | None) -> dict | None:
+def _models(analysis: MetaAnalysis, unadjusted: Random | None) -> dict | None:
     """Per row with at least two trials: HK, unadjusted random effects and MH side by side."""
     if analysis.k < 2:
         return None
@@ -290,7 +290,7 @@ def _models(analysis: MetaAnalysis, unadjusted: MetaAnalysis | None) -> dict | N
 
     return {
         "random_hk": fig(analysis.random),
-        "random_z": fig(unadjusted.random if unadjusted is not None else None),
+        "random_z": fig(unadjusted),
         "common_mh": fig(analysis.common.mh),
     }
 
@@ -299,18 +299,19 @@ def _row(
     comparison: str,
     disease: str,
     rows: pd.DataFrame,
-    entry: dict,
+    entry: MetaAnalysis,
     overrides: dict,
     cell: dict | None = None,
-    unadjusted: dict | None = None,
+    unadjusted: Random | None = None,
 ) -> dict:
-    """The summary-of-findings row of *entry* (a full analysis' dict, read strictly).
+    """The summary-of-findings row of the full analysis *entry*.
 
     ``cell``: the completeness of this comparison and disease (k of n identified trials,
     those awaiting counts; :mod:`analysis.report.completeness`), rated as known missing
-    evidence; ``unadjusted``: the same analysis without Hartung-Knapp (:func:`model_note`).
+    evidence; ``unadjusted``: the same trials' random-effects model without Hartung-Knapp
+    (:func:`model_note`).
     """
-    analysis = text.analysis_of(entry)
+    analysis = entry
     excluded = set(analysis.excluded)
     used = rows[~rows["study_id"].astype(str).isin(excluded)]
     participants = int(used["ivig_total"].sum() + used["control_total"].sum())
@@ -330,7 +331,7 @@ def _row(
     tb = to_json(sg.test_between) if sg is not None else {}
     analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
     found = cell if cell is not None else completeness(None, analysed, participants)
-    models = _models(analysis, text.analysis_of(unadjusted) if unadjusted else None)
+    models = _models(analysis, unadjusted)
     if disease == "all" and ab is not None:
         # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
         ab.update(dict.fromkeys(_NNT_FIELDS))
@@ -395,8 +396,9 @@ def _row(
 def findings(
     comparison: str,
     rows: pd.DataFrame,
-    entry: dict,
-    analyse,
+    entry: MetaAnalysis,
+    analyse: Callable[[pd.DataFrame], MetaAnalysis | None],
+    unadjusted: Callable[[pd.DataFrame], Random | None],
     overrides: dict,
     register: pd.DataFrame | None = None,
     cells: Mapping[str, dict] | None = None,
@@ -409,11 +411,14 @@ def findings(
     comparison : str
     rows : pandas.DataFrame
         The comparison's primary-analysis rows (``analysis.evidence.studies.primary``).
-    entry : dict
-        The comparison's primary analysis (``MetaAnalysis.to_dict()``, by disease).
+    entry : MetaAnalysis
+        The comparison's primary analysis (subgroups by disease).
     analyse : callable
-        ``analyse(rows, **options) -> dict | None``: the primary analysis of a subset, without
-        subgroups; ``analyse(rows, hk=False)`` the same without Hartung-Knapp.
+        ``analyse(rows) -> MetaAnalysis | None``: the primary analysis of a subset, without
+        subgroups.
+    unadjusted : callable
+        ``unadjusted(rows) -> Random | None``: the random-effects model of a set of rows
+        without Hartung-Knapp (the only figure of that fit a row reports).
     overrides : dict
         ``analysis.evidence.certainty_file.read_overrides`` output.
     register : pandas.DataFrame, optional
@@ -432,13 +437,12 @@ def findings(
         picked = [rules.get(str(s)) for s in rows["study_id"]]
         rows = rows.assign(protocol_rule=pd.Series(picked, index=rows.index, dtype=object))
 
-    def cell(d: str | None, part: pd.DataFrame, res: dict) -> dict | None:
+    def cell(d: str | None, part: pd.DataFrame, analysis: MetaAnalysis) -> dict | None:
         if cells is not None:
             return cells.get(d or "all")
         if register is None:
             return None
         reg = register if d is None else register[register["disease"].astype(str) == d]
-        analysis = text.analysis_of(res)
         done = [s.study_id for s in analysis.studies if s.study_id not in set(analysis.excluded)]
         used = part[part["study_id"].astype(str).isin(done)]
         return completeness(reg, done, int(used["ivig_total"].sum() + used["control_total"].sum()))
@@ -448,13 +452,11 @@ def findings(
         res = analyse(part)
         if res is None:
             continue
-        unadjusted = analyse(part, hk=False) if len(part) > 1 else None
-        out.append(_row(comparison, d, part, res, overrides, cell(d, part, res), unadjusted))
+        z = unadjusted(part) if len(part) > 1 else None
+        out.append(_row(comparison, d, part, res, overrides, cell(d, part, res), z))
     if len(diseases) > 1:
-        unadjusted = analyse(rows, hk=False)
-        out.append(
-            _row(comparison, "all", rows, entry, overrides, cell(None, rows, entry), unadjusted)
-        )
+        z = unadjusted(rows)
+        out.append(_row(comparison, "all", rows, entry, overrides, cell(None, rows, entry), z))
     return out
 
 

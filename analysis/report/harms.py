@@ -29,11 +29,14 @@ from typing import Any
 import pandas as pd
 
 from analysis.report.completeness import ALL
+from analysis.stats.results import MetaAnalysis
 from analysis.vocabulary import COMPARATORS, DISEASES, HARM_LABELS, HARM_TYPES
 
 __all__ = ["harms"]
 
-Fit = Callable[[pd.DataFrame], dict | None]
+#: the primary configuration's analysis of a set of rows (no subgroups); the results
+#: bundle encodes it with the results' codec
+Fit = Callable[[pd.DataFrame], MetaAnalysis | None]
 
 
 def _frame(rows: list[Any], years: Mapping[str, int]) -> pd.DataFrame:

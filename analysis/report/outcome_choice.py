@@ -28,11 +28,14 @@ from typing import Any
 import pandas as pd
 
 from analysis.report.completeness import ALL
+from analysis.stats.results import MetaAnalysis
 from analysis.vocabulary import DISEASES, PRIMARY_OUTCOMES
 
 __all__ = ["choice_of_outcome"]
 
-Fit = Callable[[pd.DataFrame], dict | None]
+#: the primary configuration's analysis of a set of rows (no subgroups); the results
+#: bundle encodes it with the results' codec
+Fit = Callable[[pd.DataFrame], MetaAnalysis | None]
 
 
 def _swap(rows: pd.DataFrame, alt: Any) -> pd.DataFrame:
@@ -65,7 +68,7 @@ def choice_of_outcome(
     outcomes : :class:`analysis.evidence.outcomes.Outcomes`
         The validated outcomes with the protocol's selection.
     fit : callable
-        Rows -> the bundle's analysis dict (the primary configuration, no subgroups).
+        Rows -> their analysis (the primary configuration, no subgroups).
     """
     out: dict[str, dict[str, dict]] = {}
     for comparator, rows in primary.items():

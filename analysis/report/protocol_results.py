@@ -21,6 +21,7 @@ from analysis.evidence import protocol as protocol_mod
 from analysis.report.completeness import completeness
 from analysis.report.harms import harms
 from analysis.report.outcome_choice import choice_of_outcome
+from analysis.stats.results import MetaAnalysis
 
 __all__ = ["compute"]
 
@@ -29,7 +30,7 @@ def compute(
     data_dir: Path,
     df: pd.DataFrame,
     primary: Mapping[str, pd.DataFrame],
-    fit: Callable[[pd.DataFrame], dict | None],
+    fit: Callable[[pd.DataFrame], MetaAnalysis | None],
 ) -> dict:
     """``protocol``, ``completeness``, ``harms`` and ``choice_of_outcome`` for the bundle.
 

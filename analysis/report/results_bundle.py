@@ -1,36 +1,48 @@
 """The results bundle: every number the publication shows, in one JSON file.
 
 ``compute(root)`` validates ``data/``, runs the primary analysis of each
-comparison and its sensitivity analyses, and returns a plain dict;
+comparison and its sensitivity analyses, and returns the bundle as plain JSON values;
 ``write(root, out_dir)`` saves it as ``results.json`` (sorted keys, the
 shortest round-trip float repr, no NaN), atomically. The site's pages read
-the same dict (through :mod:`analysis.report.chapters`), so a number on a page is the
+the same values (through :mod:`analysis.report.chapters`), so a number on a page is the
 number in the bundle.
 
-Shape::
+One typed path: ``compute`` builds the results as typed objects (each comparison a
+:class:`analysis.report.comparison.Comparison` holding its
+:class:`analysis.stats.results.MetaAnalysis`, :class:`~analysis.report.comparison.Summary`
+and :class:`~analysis.report.comparison.Sensitivity`; a comparison without a primary
+analysis an :class:`~analysis.report.comparison.Unavailable`) and writes the whole tree with
+the results' one JSON codec, :func:`analysis.stats.result_json.to_json`. Those dataclasses
+define the JSON shape of their parts, key for key; the chapters read an entry back with the
+same codec (:meth:`analysis.report.comparison.Comparison.from_dict`). No dict of a result is
+written by hand here.
+
+Shape (the dataclass that defines each part in brackets)::
 
     {
       "version", "commit", "generated",          # analysis.report.version.stamp(root)
-      "methods":  {...},                           # the configuration that produced it
+      "methods":  {...},                           # the configuration that produced it (Config)
       "software": {...},                           # installed package versions
       "register": {...},                           # counts for the PRISMA flow
       "comparisons": {
         "placebo" | "plasma_exchange" | "corticosteroid":
           null                                     # no trial in the primary analysis
-          | {<MetaAnalysis.to_dict(): exactly what `python -m analysis meta` prints>,
-             "summary":     {"trials", "participants", "control_risk", "model", "absolute"},
+          | {<MetaAnalysis: exactly what `python -m analysis meta` prints>,   (Comparison)
+             "summary":     {"trials", "participants", "control_risk", "model",
+                             "absolute"},                                      (Summary)
              "findings":    {disease code | "all" (the across-disease pool, with the
                              test for subgroup differences): summary-of-findings row
                              {"disease", "k", "participants", "outcomes", "estimate", ...,
                               "control_risk" (that row's trials), "absolute", "certainty"}},
+                             (analysis.report.findings)
              "sensitivity": {"verified_only", "all_outcome_types", "excluding_high_rob":
-                                 MetaAnalysis dict or null,
+                                 MetaAnalysis or null,                         (Sensitivity)
                              "common_vs_random": {"common_mh", "common_iv",
-                                                  "random_hk", "random_z"},
-                             "tau2_methods": {"DL": random dict, "REML": ..., ...} or null,
+                                                  "random_hk", "random_z"},    (CommonVsRandom)
+                             "tau2_methods": {"DL": Random, "REML": ..., ...} or null,
                              "notes": {key: why a figure is null}}}
       },
-      "unavailable": {comparison: {"reason", "sensitivity"}},  # for the null entries
+      "unavailable": {comparison: {"reason", "sensitivity"}},  # (Unavailable)
       "protocol": {... data/protocol.yaml, "selections": {study_id: {"outcome_id", "rule"}}},
       "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
       "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
@@ -38,7 +50,8 @@ Shape::
       "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}}
     }                                            # analysis.report.few_trials (secondary)
 
-The last four come from :mod:`analysis.report.protocol_results`.
+The last four come from :mod:`analysis.report.protocol_results`; the analyses they hold
+(``harms``, ``choice_of_outcome``) are MetaAnalysis objects written by the same codec.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
@@ -47,23 +60,22 @@ prediction interval on t(k - 2), subgroups by disease.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
-import numpy as np
 import pandas as pd
 
 from analysis.evidence import certainty_file
 from analysis.evidence import studies as data_mod
 from analysis.report import findings as findings_mod
 from analysis.report import text
-from analysis.stats.results import MetaAnalysis
+from analysis.report.comparison import CommonVsRandom, Comparison, Sensitivity, Summary, Unavailable
+from analysis.stats.results import MetaAnalysis, Random, to_json
 from analysis.vocabulary import ENGINE_COLUMNS, PRIMARY_OUTCOMES, TAU2_METHODS
 
 __all__ = ["PRIMARY", "Config", "compute", "dumps", "write"]
@@ -123,23 +135,6 @@ PRIMARY = Config()
 # --------------------------------------------------------------------------- helpers
 
 
-def _clean(obj: Any) -> Any:
-    """Plain JSON values: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return _clean(obj.to_dict() if hasattr(obj, "to_dict") else dataclasses.asdict(obj))
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is pd.NA:
-        return None
-    return obj
-
-
 def _engine_frame(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
     cols = list(ENGINE_COLUMNS) + ([by] if by else [])
     out = rows.loc[:, cols].copy()
@@ -179,7 +174,9 @@ def _fit(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> M
         return None
 
 
-def _random_only(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> Any:
+def _random_only(
+    rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]
+) -> Random | None:
     """Only the random-effects model of *rows* (``full_analysis.random_only``), for the
     sensitivity analyses that report nothing else; None when no study is left."""
     from analysis.stats import full_analysis
@@ -208,10 +205,42 @@ def _random_only(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Option
         return None
 
 
-def _analyse(rows: pd.DataFrame, config: Config, **overrides: Unpack[_Options]) -> dict | None:
-    """:func:`_fit` as the bundle's dict; None when no study is left (k = 0)."""
-    result = _fit(rows, config, **overrides)
-    return None if result is None else _clean(result.to_dict())
+class _Once:
+    """The bundle's analyses, each set of rows under each set of options fitted once.
+
+    Several parts of the bundle analyse the same rows the same way (a disease's
+    summary-of-findings row and its choice-of-outcome cell; a comparison's random-effects
+    model without Hartung-Knapp in its sensitivity analyses and in its pooled findings row):
+    the first asks for the fit, the others get that result. The key is the rows' engine
+    columns, in order, with the options filled in from the configuration.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._full: dict[tuple, MetaAnalysis | None] = {}
+        self._random: dict[tuple, Random | None] = {}
+
+    def _key(self, rows: pd.DataFrame, by: str | None, overrides: _Options) -> tuple:
+        c = self.config
+        opts: _Options = {"measure": c.measure, "tau2_method": c.tau2_method, "hk": c.hk, "by": by}
+        opts.update(overrides)
+        frame = _engine_frame(rows, opts.get("by")) if len(rows) else None
+        cells = () if frame is None else tuple(frame.itertuples(index=False, name=None))
+        return (cells, tuple(sorted(opts.items())))
+
+    def full(self, rows: pd.DataFrame, **overrides: Unpack[_Options]) -> MetaAnalysis | None:
+        """:func:`_fit` of *rows*, fitted at the first call."""
+        key = self._key(rows, self.config.by, overrides)
+        if key not in self._full:
+            self._full[key] = _fit(rows, self.config, **overrides)
+        return self._full[key]
+
+    def random(self, rows: pd.DataFrame, **overrides: Unpack[_Options]) -> Random | None:
+        """:func:`_random_only` of *rows*, fitted at the first call."""
+        key = self._key(rows, None, overrides)
+        if key not in self._random:
+            self._random[key] = _random_only(rows, self.config, **overrides)
+        return self._random[key]
 
 
 def _participants(rows: pd.DataFrame, excluded: list[str]) -> int:
@@ -226,37 +255,26 @@ def _control_risk(rows: pd.DataFrame, excluded: list[str]) -> float | None:
     return None if n == 0 else float(rows.loc[keep, "control_improved"].sum()) / n
 
 
-def headline_model(entry: dict) -> str:
-    """``random`` when the random-effects estimate and its CI exist (k >= 2), else ``common.mh``
-    (:attr:`analysis.stats.results.MetaAnalysis.headline_model` of the entry, read strictly).
-
-    With one trial nothing is pooled; the Mantel-Haenszel estimate is then that
-    trial's own risk ratio with its CI.
-    """
-    return text.analysis_of(entry).headline_model
-
-
-def _summary(entry: dict, rows: pd.DataFrame) -> dict:
+def _summary(analysis: MetaAnalysis, rows: pd.DataFrame) -> Summary:
+    """The headline of a comparison: its trials, participants, control risk, the model it
+    leads with and the absolute effect at that control risk."""
     from analysis.stats import absolute
 
-    analysis = text.analysis_of(entry)
     excluded = list(analysis.excluded)
     pooled = analysis.headline()
     risk = _control_risk(rows, excluded)
     abs_effect = None
     if risk is not None and not text.missing(pooled.estimate):
-        abs_effect = _clean(
-            absolute.absolute_effect(
-                analysis.measure, pooled.estimate, pooled.ci_low, pooled.ci_high, risk
-            )
+        abs_effect = absolute.absolute_effect(
+            analysis.measure, pooled.estimate, pooled.ci_low, pooled.ci_high, risk
         )
-    return {
-        "trials": analysis.k,
-        "participants": _participants(rows, excluded),
-        "control_risk": risk,
-        "model": analysis.headline_model,
-        "absolute": abs_effect,
-    }
+    return Summary(
+        trials=analysis.k,
+        participants=_participants(rows, excluded),
+        control_risk=risk,
+        model=analysis.headline_model,
+        absolute=abs_effect,
+    )
 
 
 def _rob_high(rows: pd.DataFrame) -> pd.Series:
@@ -270,32 +288,33 @@ def _sensitivity(
     df: pd.DataFrame,
     comparator: str,
     rows: pd.DataFrame,
-    config: Config,
+    once: _Once,
     primary: MetaAnalysis | None,
-) -> dict:
-    """The sensitivity analyses of a comparison; *primary* is its primary fit (reused)."""
+) -> Sensitivity:
+    """The sensitivity analyses of a comparison; *primary* is its primary fit (reused), and
+    every other analysis comes from *once* (shared with the rest of the bundle)."""
+    config = once.config
     notes: dict[str, str] = {}
-    out: dict[str, Any] = {}
     primary_ids = tuple(rows["study_id"].astype(str))
 
-    def variant(part: pd.DataFrame) -> dict | None:
+    def variant(part: pd.DataFrame) -> MetaAnalysis | None:
         """A variant's analysis; the primary fit itself when the variant keeps its trials."""
         if primary is not None and tuple(part["study_id"].astype(str)) == primary_ids:
-            return _clean(primary.to_dict())
-        return _analyse(part, config)
+            return primary
+        return once.full(part)
 
     verified = rows[rows["status"].astype(str) == "verified"]
-    out["verified_only"] = variant(verified)
-    if out["verified_only"] is None:
+    verified_only = variant(verified)
+    if verified_only is None:
         notes["verified_only"] = "no trial with verified counts"
 
     all_types = data_mod.included(df, comparator, outcome_types=_all_outcome_types(df))
-    out["all_outcome_types"] = variant(all_types)
-    if out["all_outcome_types"] is None:
+    all_outcome_types = variant(all_types)
+    if all_outcome_types is None:
         notes["all_outcome_types"] = "no trial with counts for any outcome type"
 
     high = _rob_high(rows)
-    out["excluding_high_rob"] = variant(rows[~high])
+    excluding_high_rob = variant(rows[~high])
     assessed = int(
         rows.get("rob_overall", pd.Series(dtype=str))
         .astype("string")
@@ -306,33 +325,36 @@ def _sensitivity(
         f"{assessed} of {len(rows)} trials have an overall risk-of-bias judgement; "
         f"{int(high.sum())} judged high"
     )
-    if out["excluding_high_rob"] is None:
+    if excluding_high_rob is None:
         notes["excluding_high_rob"] = (
             "every trial is at high risk of bias" if len(rows) else "no trial"
         )
 
     # the primary fit is reused; the variants fit only the model they report
-    z = _random_only(rows, config, hk=False) if primary is not None else None
-    out["common_vs_random"] = None
+    common_vs_random = None
     if primary is not None:
-        out["common_vs_random"] = {
-            "common_mh": primary.common.mh,
-            "common_iv": primary.common.iv,
-            "random_hk": primary.random,
-            "random_z": z,
-        }
+        common_vs_random = CommonVsRandom(
+            common_mh=primary.common.mh,
+            common_iv=primary.common.iv,
+            random_hk=primary.random,
+            random_z=once.random(rows, hk=False),
+        )
+    tau2_methods: dict[str, Random | None] | None = None
     if primary is not None and primary.k >= 2:
-        out["tau2_methods"] = {
-            m: primary.random
-            if m == config.tau2_method
-            else _random_only(rows, config, tau2_method=m)
+        tau2_methods = {
+            m: primary.random if m == config.tau2_method else once.random(rows, tau2_method=m)
             for m in TAU2_METHODS
         }
     else:
-        out["tau2_methods"] = None
         notes["tau2_methods"] = "tau² needs at least two trials"
-    out["notes"] = notes
-    return out
+    return Sensitivity(
+        verified_only=verified_only,
+        all_outcome_types=all_outcome_types,
+        excluding_high_rob=excluding_high_rob,
+        common_vs_random=common_vs_random,
+        tau2_methods=tau2_methods,
+        notes=notes,
+    )
 
 
 def _all_outcome_types(df: pd.DataFrame) -> tuple[str, ...]:
@@ -340,18 +362,19 @@ def _all_outcome_types(df: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(set(types)))
 
 
-def register_summary(df: pd.DataFrame, entries: dict[str, dict | None], config: Config) -> dict:
-    """Counts for the PRISMA 2020-style flow, with the reason at each step."""
+def register_summary(
+    df: pd.DataFrame, entries: Mapping[str, MetaAnalysis | None], config: Config
+) -> dict:
+    """Counts for the PRISMA 2020-style flow, with the reason at each step (*entries*: each
+    comparison's primary analysis)."""
     counts_present = df[list(ENGINE_COLUMNS[2:])].notna().all(axis=1)
     with_counts = df["status"].astype(str).isin(config.statuses) & counts_present
     eligible = with_counts & df["outcome_type"].astype("string").isin(config.outcome_types).fillna(
         False
     )
     other = df.loc[with_counts & ~eligible, "outcome_type"].astype(str).value_counts()
-    dropped = sorted(
-        str(s) for e in entries.values() if e is not None for s in (e.get("excluded") or [])
-    )
-    by_comp = {c: (0 if e is None else int(e.get("k") or 0)) for c, e in entries.items()}
+    dropped = sorted(str(s) for e in entries.values() if e is not None for s in e.excluded)
+    by_comp = {c: (0 if e is None else e.k) for c, e in entries.items()}
     return {
         "identified": len(df),
         "pending": int((~with_counts).sum()),
@@ -398,49 +421,52 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     from analysis.report import protocol_results  # protocol, completeness, harms, outcome choice
 
     primaries = {c: data_mod.primary(df, c) for c in data_mod.COMPARATORS}
+    once = _Once(config)  # every analysis below fitted once, shared where rows repeat
     extra = protocol_results.compute(
-        root / "data", df, primaries, lambda part: _analyse(part, config, by=None)
+        root / "data", df, primaries, lambda part: once.full(part, by=None)
     )
     selections = (extra.get("protocol") or {}).get("selections") or {}
     rules = {sid: sel["rule"] for sid, sel in selections.items()}
-    comparisons: dict[str, dict | None] = {}
-    unavailable: dict[str, dict] = {}
+    fits: dict[str, MetaAnalysis | None] = {}
+    comparisons: dict[str, Comparison | None] = {}
+    unavailable: dict[str, Unavailable] = {}
     for comparator in data_mod.COMPARATORS:
         rows = primaries[comparator]
-        fit = _fit(rows, config)  # the primary analysis, fitted once
-        entry = None if fit is None else _clean(fit.to_dict())
-        sens = _sensitivity(df, comparator, rows, config, fit)
-        if entry is None:
+        fit = fits[comparator] = once.full(rows)  # the primary analysis
+        sens = _sensitivity(df, comparator, rows, once, fit)
+        if fit is None:
             comparisons[comparator] = None
-            unavailable[comparator] = {
-                "reason": (
+            unavailable[comparator] = Unavailable(
+                reason=(
                     f"none of its trials has {' or '.join(config.statuses)} counts for an "
                     f"{' or '.join(config.outcome_types)} outcome"
                 ),
-                "sensitivity": sens,
-            }
-            continue
-        entry["summary"] = _summary(entry, rows)
-        entry["findings"] = {
-            row["disease"]: row
-            for row in findings_mod.findings(
-                comparator,
-                rows,
-                entry,
-                lambda part, **o: _analyse(part, config, by=None, **o),
-                overrides,
-                cells=extra["completeness"].get(comparator),
-                rules=rules,
+                sensitivity=sens,
             )
-        }
-        entry["sensitivity"] = sens
-        comparisons[comparator] = entry
+            continue
+        found = findings_mod.findings(
+            comparator,
+            rows,
+            fit,
+            lambda part: once.full(part, by=None),
+            lambda part: once.random(part, hk=False),
+            overrides,
+            cells=extra["completeness"].get(comparator),
+            rules=rules,
+        )
+        comparisons[comparator] = Comparison(
+            analysis=fit,
+            summary=_summary(fit, rows),
+            findings={row["disease"]: row for row in found},
+            sensitivity=sens,
+            name=comparator,
+        )
     from analysis.report import few_trials  # secondary: GLMM and Bayesian beside the primary
 
     scale = few_trials.prior_scale(extra.get("protocol"))  # the protocol's prior on tau
     extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure, scale)
     stamp = version.stamp(root)
-    return _clean(
+    return to_json(  # the one codec of the results (analysis.stats.result_json)
         {
             **extra,
             "version": stamp["version"],
@@ -449,7 +475,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
             "generated": stamp["generated"],
             "methods": config.to_dict(),
             "software": text.software_versions(),
-            "register": register_summary(df, comparisons, config),
+            "register": register_summary(df, fits, config),
             "comparisons": comparisons,
             "unavailable": unavailable,
         }

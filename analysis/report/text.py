@@ -228,7 +228,8 @@ def get(obj: Any, path: str) -> Any:
     return cur
 
 
-#: the parts a results-bundle entry adds to the full analysis (analysis.report.results_bundle)
+#: the parts a results-bundle entry adds to the full analysis: the fields of
+#: analysis.report.comparison.Comparison beside its inline analysis (a test holds them equal)
 BUNDLE_PARTS = ("summary", "findings", "sensitivity")
 
 

@@ -8,6 +8,12 @@ names the key by its path (``MetaAnalysis.random.tau2: missing``). The result ty
 :mod:`analysis.stats.results` get both as ``to_dict`` / ``from_dict`` from
 :class:`JsonResult`.
 
+A field with ``metadata={"json": INLINE}`` holds a result whose keys are written into
+its parent's object rather than under the field's name (the results bundle's comparison
+entry is the full analysis, key for key, plus its own parts); the reader takes that
+result's keys back out of the parent. These two functions are the one place a result's
+JSON shape is defined: every writer and reader of the results goes through them.
+
 Why not a library (pydantic, cattrs, dacite): the results are frozen dataclasses that
 also hold numpy arrays for batches, the JSON contract (``../shared/docs/meta-cli.md``) is
 fixed key for key, and the reader needs only dataclasses, unions with None, tuples and
@@ -15,7 +21,7 @@ dicts; some eighty lines do it without a new dependency.
 
 Public API
 ----------
-to_json(obj), from_json(cls, data, where), ResultKeyError, JsonResult
+to_json(obj), from_json(cls, data, where), ResultKeyError, JsonResult, INLINE
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import numpy as np
 
 from analysis.stats.batch import finite
 
-__all__ = ["JsonResult", "ResultKeyError", "from_json", "to_json"]
+__all__ = ["INLINE", "JsonResult", "ResultKeyError", "from_json", "to_json"]
 
 T = TypeVar("T")
 
@@ -43,14 +49,30 @@ class ResultKeyError(ValueError):
     """
 
 
+#: ``metadata={"json": INLINE}``: the field's result is written into its parent's object
+INLINE = "inline"
+
 _JSON_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _json_fields(cls: type) -> tuple[str, ...]:
+    """The serialised fields of *cls* (inline ones included), in order."""
     names = _JSON_FIELDS.get(cls)
     if names is None:
         names = tuple(f.name for f in fields(cls) if f.metadata.get("json", True))
         _JSON_FIELDS[cls] = names
+    return names
+
+
+_INLINE_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _inline(cls: type) -> frozenset[str]:
+    """The fields of *cls* written into its parent's object (``json: INLINE``)."""
+    names = _INLINE_FIELDS.get(cls)
+    if names is None:
+        names = frozenset(f.name for f in fields(cls) if f.metadata.get("json") == INLINE)
+        _INLINE_FIELDS[cls] = names
     return names
 
 
@@ -62,7 +84,20 @@ def to_json(obj: Any) -> Any:
     if type(obj) is float:
         return obj if math.isfinite(obj) else None
     if is_dataclass(obj):
-        return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
+        inline = _inline(type(obj))
+        if not inline:
+            return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
+        out: dict[str, Any] = {}
+        for name in _json_fields(type(obj)):
+            value = to_json(getattr(obj, name))
+            part = value if name in inline else {name: value}
+            if not isinstance(part, dict):
+                raise TypeError(f"inline field {name} must hold a result, got {value!r}")
+            clash = sorted(set(out) & set(part))
+            if clash:
+                raise TypeError(f"{type(obj).__name__}: the key {clash[0]} is written twice")
+            out.update(part)
+        return out
     if isinstance(obj, dict):
         return {str(k): to_json(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):
@@ -153,12 +188,23 @@ def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
     if not isinstance(data, dict):
         raise ResultKeyError(f"{where}: expected an object, got {type(data).__name__}")
     names = _json_fields(cls)
-    unknown = sorted(set(data) - set(names))
+    hints = _hints(cls)
+    inline = _inline(cls)
+    own = {name: hints[name] for name in inline}  # inline field -> its result type
+    for name, tp in own.items():
+        if not (is_dataclass(tp) and isinstance(tp, type)):
+            raise TypeError(f"{where}.{name}: an inline field must hold a result type")
+    keys = {n for n in names if n not in inline}
+    taken = {n: set(_json_fields(tp)) for n, tp in own.items()}
+    unknown = sorted(set(data) - keys - set().union(*taken.values()))
     if unknown:
         raise ResultKeyError(f"{where}.{unknown[0]}: unknown key")
-    hints = _hints(cls)
     kwargs = {}
     for name in names:
+        if name in inline:
+            part = {k: v for k, v in data.items() if k in taken[name]}
+            kwargs[name] = from_json(own[name], part, where)
+            continue
         if name not in data:
             raise ResultKeyError(f"{where}.{name}: missing")
         kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")

@@ -192,7 +192,7 @@ def test_prisma_flow_from_the_register(studies):
     entries = {}
     for c in data.COMPARATORS:
         rows = data.primary(studies, c)
-        entries[c] = None if rows.empty else meta.analyse(_frame(rows)).to_dict()
+        entries[c] = None if rows.empty else meta.analyse(_frame(rows))
     flow = bundle.register_summary(studies, entries, bundle.PRIMARY)
     assert flow["identified"] == len(studies)
     assert flow["pending"] + flow["with_counts"] == flow["identified"]
@@ -211,7 +211,7 @@ def entries(placebo, single):
     out = {}
     for code, (result, rows) in (("placebo", placebo), ("plasma_exchange", single)):
         e = result.to_dict()
-        e["summary"] = bundle._summary(e, rows)
+        e["summary"] = bundle._summary(result, rows).to_dict()
         out[code] = e
     out["corticosteroid"] = None
     return out

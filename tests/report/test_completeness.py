@@ -26,6 +26,7 @@ from analysis.report.chapters import completeness as pages
 from analysis.report.completeness import completeness
 from analysis.report.harms import harms
 from analysis.report.outcome_choice import choice_of_outcome
+from analysis.stats.results import to_json
 
 compare_mod = importlib.import_module("analysis.publish.diff.compare")
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,8 +76,8 @@ def _primary(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {c: studies.primary(df, c) for c in ("placebo",)}
 
 
-def _fit(rows: pd.DataFrame) -> dict | None:
-    return results_bundle._analyse(rows, results_bundle.PRIMARY, by=None)
+def _fit(rows: pd.DataFrame):
+    return results_bundle._fit(rows, results_bundle.PRIMARY, by=None)
 
 
 def test_k_of_n_counts_identified_trials_once_and_lists_those_awaiting():
@@ -138,10 +139,12 @@ def ms_bundle(monkeypatch):
             None,
         ),
     ]
-    bundle = {
-        "completeness": completeness(df, _primary(df), found),
-        "harms": harms(df, found, _fit),
-    }
+    bundle = to_json(  # as the results bundle writes it
+        {
+            "completeness": completeness(df, _primary(df), found),
+            "harms": harms(df, found, _fit),
+        }
+    )
     monkeypatch.setattr(site, "bundle", lambda: bundle)
     return bundle
 
@@ -190,7 +193,7 @@ def test_choice_of_outcome_repeats_the_analysis_with_each_alternative():
 
     df = studies.load_studies(FIXTURE)
     primary = {"placebo": studies.primary(df, "placebo")}
-    cells = choice_of_outcome(primary, found, _fit)["placebo"]
+    cells = to_json(choice_of_outcome(primary, found, _fit))["placebo"]
     mg = cells["myasthenia_gravis"]
     assert [a["outcome_id"] for a in mg["alternatives"]] == [
         "mgadl_responder_w24",
@@ -264,8 +267,8 @@ def test_data_text_in_harms_and_outcome_tables_stays_plain_text(monkeypatch):
             None,
         )
     ]
-    bundle = {"completeness": completeness(df, _primary(df), found)}
-    bundle["harms"] = harms(df, found, _fit)
+    bundle = to_json({"completeness": completeness(df, _primary(df), found)})
+    bundle["harms"] = to_json(harms(df, found, _fit))
     monkeypatch.setattr(site, "bundle", lambda: bundle)
     table = site.harms_table("placebo").data
     import re

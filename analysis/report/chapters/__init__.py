@@ -96,6 +96,7 @@ from analysis.report.chapters.loading import (  # noqa: F401
     root,
     search_record,
     studies,
+    unavailable,
 )
 from analysis.report.chapters.methods import (  # noqa: F401
     TAU2_REFERENCES,

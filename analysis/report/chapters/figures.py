@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import Markdown
 
@@ -21,8 +21,13 @@ from analysis.report.chapters.loading import (
     pd,
     primary_rows,
     register_counts,
+    result,
+    unavailable,
 )
 from analysis.report.chapters.tables import _sensitivity_rows
+
+if TYPE_CHECKING:
+    from analysis.stats.results import MetaAnalysis
 
 # --------------------------------------------------------------------------- charts
 
@@ -91,21 +96,28 @@ def summary_forest() -> Any:
     )
 
 
+def _analysis(name: str) -> MetaAnalysis | None:
+    """A comparison's primary analysis, typed (decoded once per bundle entry by
+    :func:`analysis.report.chapters.loading.result`); None without one."""
+    c = result(name)
+    return None if c is None else c.analysis
+
+
 def forest(name: str) -> Any:
     """Forest plot of a comparison's primary analysis, subgroups by disease."""
-    e = comparison(name)
-    if e is None:
+    a = _analysis(name)
+    if a is None:
         return forest_other(name)
     return _show(
-        charts.forest(e, primary_rows(name), by=bundle()["methods"]["by"], name=f"forest-{name}")
+        charts.forest(a, primary_rows(name), by=bundle()["methods"]["by"], name=f"forest-{name}")
     )
 
 
-def other_outcomes(name: str) -> dict | None:
+def other_outcomes(name: str) -> MetaAnalysis | None:
     """The analysis of all outcome types of a comparison (what exists without a primary one)."""
-    e = comparison(name)
-    sens = e["sensitivity"] if e is not None else bundle()["unavailable"][name]["sensitivity"]
-    return sens["all_outcome_types"]
+    c = result(name)
+    sens = c.sensitivity if c is not None else unavailable(name).sensitivity
+    return sens.all_outcome_types
 
 
 def forest_other(name: str) -> Any:
@@ -131,18 +143,18 @@ def forest_other(name: str) -> Any:
 
 def funnel(name: str) -> Any:
     """Contour-enhanced funnel plot of a comparison."""
-    return _show(charts.funnel(comparison(name), name=f"funnel-{name}"))
+    return _show(charts.funnel(_analysis(name), name=f"funnel-{name}"))
 
 
 def cumulative(name: str) -> Any:
     """Cumulative meta-analysis by year."""
-    return _show(charts.cumulative(comparison(name), name=f"cumulative-{name}", names=_names(name)))
+    return _show(charts.cumulative(_analysis(name), name=f"cumulative-{name}", names=_names(name)))
 
 
 def leave_one_out(name: str) -> Any:
     """Leave-one-out analysis."""
     return _show(
-        charts.leave_one_out(comparison(name), name=f"leave-one-out-{name}", names=_names(name))
+        charts.leave_one_out(_analysis(name), name=f"leave-one-out-{name}", names=_names(name))
     )
 
 

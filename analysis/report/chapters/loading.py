@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from analysis.report import charts
     from analysis.report import comparison as comparison_mod
     from analysis.report import results_bundle as bundle_mod
-    from analysis.report.comparison import Comparison
+    from analysis.report.comparison import Comparison, Unavailable
 else:
     pd = _OnFirstUse("pandas")
     comparison_mod = _OnFirstUse("analysis.report.comparison")
@@ -100,6 +100,17 @@ def result(name: str) -> Comparison | None:
         seen = (e, comparison_mod.Comparison.from_dict(name, e))
         _TYPED[name] = seen
     return seen[1]
+
+
+def unavailable(name: str) -> Unavailable:
+    """Why a comparison has no primary analysis, with its sensitivity analyses, typed
+    (:class:`analysis.report.comparison.Unavailable`, read by the codec that wrote it)."""
+    _check(name)
+    from analysis.stats.result_json import from_json
+
+    return from_json(
+        comparison_mod.Unavailable, bundle()["unavailable"][name], f"unavailable.{name}"
+    )
 
 
 def primary_rows(name: str) -> pd.DataFrame:

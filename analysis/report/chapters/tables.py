@@ -38,11 +38,10 @@ def summary(name: str) -> Markdown:
     other = ""
     reason = ""
     if c is None:
-        un = bundle()["unavailable"][name]
-        reason = un["reason"]
-        alt_entry = un["sensitivity"]["all_outcome_types"]
-        if alt_entry is not None:
-            alt = text.analysis_of(alt_entry)
+        un = site.unavailable(name)
+        reason = un.reason
+        alt = un.sensitivity.all_outcome_types
+        if alt is not None:
             ids = [s.study_id for s in alt.studies]
             r = alt.headline()
             types = sorted(set(rows.loc[rows["study_id"].isin(ids), "outcome_type"].astype(str)))
