@@ -439,9 +439,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
 
     extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure)
     stamp = version.stamp(root)
+    from analysis.report import data_sections  # what the chapters show of data/
+
     return _clean(
         {
             **extra,
+            **data_sections.compute(root / "data", df),
             "version": stamp["version"],
             "released": stamp["released"] == "true",
             "commit": stamp["commit"],
