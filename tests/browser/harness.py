@@ -101,12 +101,17 @@ def find_quarto() -> str | None:
     return shutil.which("quarto")
 
 
-def build_site(out: Path, root: Path = ROOT, engine: str = "embedded") -> Path:
+def build_site(out: Path, root: Path | None = None, engine: str = "embedded") -> Path:
     """Build the site into ``out`` with ``python -m analysis build --engine ENGINE --out OUT``.
+
+    *root* is the project built; by default ``$IVIG_ROOT`` (under pytest, the project on the
+    frozen data snapshot that ``tests/conftest.py`` sets up, so no browser test depends on
+    today's ``data/``), else the repository itself.
 
     With ``engine="quarto"`` the Quarto of :func:`find_quarto` is put first on ``PATH``
     (and ``QUARTO_PYTHON`` is this Python), as ``make site`` does.
     """
+    root = Path(root or os.environ.get("IVIG_ROOT") or ROOT)
     env = dict(os.environ)
     if engine == "quarto":
         quarto = find_quarto()

@@ -2,7 +2,7 @@
 no overprinted words, nothing outside the page, no page holding only a heading, a caption
 or a running head, and a title page with the title, the status line, the DOI or its
 placeholder and the cite-as line. The checker itself is shown to catch each fault in
-``tests/test_pdf_layout.py``."""
+``tests/render/test_pdf_layout.py``."""
 
 from __future__ import annotations
 

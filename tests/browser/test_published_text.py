@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from tests.test_citation import RELEASED_CLAIM as RELEASED
-from tests.test_references import WORKING_NOTES
+from tests.report.test_citation import RELEASED_CLAIM as RELEASED
+from tests.report.test_references import WORKING_NOTES
 
 pytestmark = pytest.mark.slow
 
