@@ -33,8 +33,8 @@ for Quarto):
     where :class:`analysis.report.chart_display.Chart` saves ``NAME.vl.json``
     (``charts/`` in the site);
 ``IVIG_RESULTS``
-    the ``results.json`` just written, so chapters can read the bundle instead of
-    recomputing it;
+    the ``results.json`` just written: the chapters read the bundle, never ``data/``
+    (its data sections carry what they show), so ``data/`` is validated once per build;
 ``IVIG_VERSION``, ``IVIG_COMMIT``, ``IVIG_GENERATED``
     the stamp of this build.
 

@@ -35,10 +35,20 @@ Shape::
       "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
       "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
       "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}},
-      "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}}
-    }                                            # analysis.report.few_trials (secondary)
+      "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}},
+                                                 # analysis.report.few_trials (secondary)
+      "studies": [{study_id, author, year, disease, comparator, counts, status, ...}],
+      "data_dictionary": [schema field of studies.csv],
+      "search": {... data/search.yaml, "source_review_until", "new_trials"},
+      "surveillance": {"started", "last_screened_run", "frequency", "screening", ...},
+      "published": [entry of data/published.yaml],
+      "outcomes": [every outcome of data/outcomes.csv] | null
+    }
 
-The last four come from :mod:`analysis.report.protocol_results`.
+``protocol``, ``completeness``, ``harms``, ``choice_of_outcome`` and ``outcomes`` come from
+:mod:`analysis.report.protocol_results`; the last six are what the chapters show of
+``data/`` (:mod:`analysis.report.data_sections`): the chapters read only the bundle, so
+``data/`` is validated once per build, not once per chapter kernel.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
