@@ -102,6 +102,17 @@ def test_the_search_section_is_the_search_record(snapshot_root, snapshot_bundle)
     assert s["new_trials"] == search.new_since_source_review(rec, years)
 
 
+def test_a_missing_section_is_one_clear_line(snapshot_bundle, monkeypatch):
+    """A data set without search.yaml (or a bundle from before the sections) is named, never
+    a blank or a KeyError."""
+    from analysis.errors import UserError
+    from analysis.report.chapters import loading
+
+    monkeypatch.setattr(loading, "bundle", lambda: {**snapshot_bundle, "search": None})
+    with pytest.raises(UserError, match="no 'search' section"):
+        loading.last_searched()
+
+
 @contextmanager
 def _chapters_on_results(root: Path, results: Path, charts: Path) -> Iterator[None]:
     """The chapters' API as a build's kernel sees it: ``$IVIG_RESULTS`` set."""

@@ -81,8 +81,7 @@ def studies() -> pd.DataFrame:
     the build validated, the columns a chapter uses), with the dtypes of
     :func:`analysis.evidence.studies.load_studies` (nullable ``Int64`` counts and years,
     ``string`` text). No chapter reads ``data/``: the build validates it once."""
-    b = bundle()
-    return data_sections.frame(b["studies"], b["data_dictionary"])
+    return data_sections.frame(section("studies"), section("data_dictionary"))
 
 
 def section(key: str) -> Any:
@@ -90,7 +89,10 @@ def section(key: str) -> Any:
     when the data set it was computed from had no such file."""
     value = bundle().get(key)
     if value is None:
-        raise UserError(f"results bundle: no {key!r} section (its file was not in data/)")
+        raise UserError(
+            f"results bundle: no {key!r} section (its file was not in data/, or the bundle "
+            "was written before the chapters read only the bundle)"
+        )
     return value
 
 
