@@ -17,6 +17,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+#: the references the review's own text cites (the source review, the methods): part of
+#: the code, beside the templates that cite them, never of ``data/``
+METHODS_BIB = Path(__file__).resolve().parents[1] / "report" / "methods.bib"
 
 _ENTRY = re.compile(r"@\s*([A-Za-z]+)\s*[{(]")
 _KEY = re.compile(r"\s*([^,\s{}()]+)\s*,")
@@ -183,3 +189,14 @@ def parse(text: str) -> tuple[list[Entry], list[SyntaxProblem]]:
             pos = got[1]
         entries.append(entry)
     return entries, problems
+
+
+@cache
+def method_keys() -> frozenset[str]:
+    """The keys of :data:`METHODS_BIB`, case-folded (BibTeX keys are case-insensitive).
+
+    ``data/references.bib`` may not repeat one: a data pull request could otherwise
+    redefine a reference the Methods cite.
+    """
+    entries, _ = parse(METHODS_BIB.read_text(encoding="utf-8"))
+    return frozenset(e.key.casefold() for e in entries)

@@ -558,6 +558,14 @@ def _bibliography(path: Path, records, name, out) -> None:
             out.error(bname, e.line, e.key, f"duplicate key: first on line {first.line}")
             continue
         keys[e.key] = folded[e.key.casefold()] = e
+        if e.key.casefold() in bibtex.method_keys():
+            out.error(
+                bname,
+                e.line,
+                e.key,
+                "key of a reference the review's own text cites (analysis/report/methods.bib): "
+                "a trial or published review needs another key",
+            )
         if "doi" in e.fields and not re.fullmatch(r"10\.[0-9]{4,9}/\S+", e.fields["doi"]):
             out.error(bname, e.field_lines["doi"], "doi", "malformed DOI", _show(e.fields["doi"]))
         if "pmid" in e.fields and not re.fullmatch(r"[1-9][0-9]{0,8}", e.fields["pmid"]):

@@ -38,14 +38,15 @@ def pandoc(
     args: tuple[str, ...] = (),
     cwd: Path | None = None,
     where: str = "pandoc",
-    bibliography: Path | None = None,
+    bibliography: tuple[Path, ...] = (),
     csl: Path | None = None,
     fr: str = "markdown",
 ) -> str:
     """Convert pandoc Markdown to ``to`` and return the output text.
 
-    With ``bibliography``, citations are resolved by citeproc; a citation whose
-    key is not in the bibliography is an error naming ``where`` and the key.
+    With ``bibliography`` (one or more files, as Quarto's ``bibliography:`` list),
+    citations are resolved by citeproc; a citation whose key is in none of them is an
+    error naming ``where`` and the key.
 
     Raises
     ------
@@ -62,8 +63,9 @@ def pandoc(
         f"--lua-filter={TABLES}",
         *args,
     ]
-    if bibliography is not None:
-        cmd += ["--citeproc", f"--bibliography={bibliography}", "--metadata=link-citations:true"]
+    if bibliography:
+        cmd += ["--citeproc", *(f"--bibliography={b}" for b in bibliography)]
+        cmd.append("--metadata=link-citations:true")
         if csl is not None:
             cmd.append(f"--csl={csl}")
         cmd.append(f"--lua-filter={REFERENCES}")  # after --citeproc: filters run in order

@@ -48,7 +48,7 @@ class Project:
     repo_actions: tuple[str, ...] = ()
     output_file: str = "book"
     output_dir: str = "_site"
-    bibliography: Path | None = None
+    bibliography: tuple[Path, ...] = ()
     csl: Path | None = None
     execute: dict[str, Any] = field(default_factory=dict)
     resources: tuple[str, ...] = ()
@@ -133,7 +133,7 @@ def load_project(root: Path) -> Project:
         repo_actions=tuple(book.get("repo-actions") or ()),
         output_file=str(book.get("output-file") or "book"),
         output_dir=str(project.get("output-dir") or "_site"),
-        bibliography=(root / bib) if bib else None,
+        bibliography=tuple(root / str(b) for b in ([bib] if isinstance(bib, str) else bib or [])),
         csl=(root / csl) if csl else None,
         execute=dict(config.get("execute") or {}),
         resources=tuple(project.get("resources") or ()),

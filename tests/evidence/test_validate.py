@@ -894,3 +894,49 @@ def test_changed_reports_only_the_rows_the_branch_changed(tmp_path):
         and bad.stderr.startswith("error: no revision or tag 'v0.1.0'")
         and len(bad.stderr.splitlines()) == 1
     )
+
+
+def test_a_data_bibliography_may_not_redefine_a_reference_the_methods_cite(tmp_path):
+    """The references the review's own text cites are the code's (``methods.bib``); a data
+    entry under one of their keys (in any letter case) is refused in one line, so a pull
+    request can neither remove nor redefine what the Methods cite."""
+    from analysis.evidence import bibtex
+
+    data = copy_snapshot(tmp_path / "data")
+    key = sorted(bibtex.method_keys())[0]
+    bib = data / "references.bib"
+    lines = bib.read_text(encoding="utf-8").count("\n")
+    bib.write_text(
+        bib.read_text(encoding="utf-8")
+        + f"\n@article{{{key.upper()},\n  title = {{Something else}},\n  year = {{2020}}\n}}\n",
+        encoding="utf-8",
+    )
+    report = validate(data)
+    errors = [p for p in report.errors if p.column == key.upper()]
+    assert len(errors) == 1, report.errors
+    assert errors[0].row == lines + 2 and "methods.bib" in errors[0].rule
+    # the same entry under a key of its own is accepted
+    bib.write_text(bib.read_text(encoding="utf-8").replace(key.upper(), "Other2020"), "utf-8")
+    assert not [p for p in validate(data).errors if "methods.bib" in p.rule]
+
+
+def test_the_methods_bibliography_holds_every_reference_the_code_cites():
+    """Every citation written in the publication's own text (templates, chapters, the chapters'
+    code) resolves in ``methods.bib``, never in ``data/``: a data pull request cannot make the
+    Methods cite nothing. Trial keys come from data and are cited only through
+    ``comparison.trial_cell``."""
+    from analysis.evidence import bibtex
+    from analysis.report.chapters.methods import TAU2_REFERENCES
+
+    sources = [
+        *(ROOT / "analysis" / "report").rglob("*.j2"),
+        *(ROOT / "analysis" / "report").rglob("*.py"),
+        ROOT / "index.qmd",
+        *(ROOT / "chapters").glob("*.qmd"),
+    ]
+    cited = set(TAU2_REFERENCES.values())
+    for path in sources:
+        cited |= set(re.findall(r"@([a-z][a-z]*[0-9]{4}[a-z]*)\b", path.read_text("utf-8")))
+    assert len(cited) > 20  # the scan sees the Methods' citations
+    missing = {k for k in cited if k.casefold() not in bibtex.method_keys()}
+    assert not missing, f"cited by the code but not in methods.bib: {sorted(missing)}"

@@ -93,8 +93,8 @@ def _bib(edit: Callable[[str], str]) -> Callable[[Path], None]:
 
 def _extra_brace(text: str) -> str:
     return text.replace(
-        "  doi       = {10.1016/j.autrev.2021.103019},",
-        "  doi       = {10.1016/j.autrev.2021.103019}},",
+        "  doi       = {10.1016/S1474-4422(07)70329-0},",
+        "  doi       = {10.1016/S1474-4422(07)70329-0}},",
         1,
     )
 
@@ -182,7 +182,7 @@ REFUSED: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "bibliography_extra_brace": (
         _bib(_extra_brace),
         [
-            "{bib}:14:-: text after the end of entry moralesruiz2022: an extra closing brace"
+            "{bib}:17:-: text after the end of entry Hughes2008_ICE: an extra closing brace"
             " ended it early?",
         ],
     ),

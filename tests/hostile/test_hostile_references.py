@@ -53,9 +53,9 @@ def _assert_inert(html: str) -> None:
 def test_embedded_renderer_drops_images_and_unsafe_links(tmp_path):
     bib = tmp_path / "r.bib"
     bib.write_text(HOSTILE_BIB, encoding="utf-8")
-    html = pandoc(DOC, "html", bibliography=bib)
+    html = pandoc(DOC, "html", bibliography=(bib,))
     _assert_inert(html)
-    typst = pandoc(DOC, "typst", bibliography=bib)
+    typst = pandoc(DOC, "typst", bibliography=(bib,))
     assert "javascript" not in typst and "#image" not in typst
     assert '#link("https://doi.org/10.1000/xyz")' in typst
 

@@ -163,7 +163,6 @@ def text_escape(s):
 
 
 def test_methods_names_the_models_and_cites_entries_of_the_bibliography():
-    from pathlib import Path
 
     from analysis.evidence import bibtex
     from analysis.report import chapters as site
@@ -173,8 +172,7 @@ def test_methods_names_the_models_and_cites_entries_of_the_bibliography():
     part = md[md.index("### Secondary analysis: few trials") :]
     part = part[: part.index("\n### ", 5)]
     assert "CM.EL" in part and f"scale\n{DEFAULT_TAU_SCALE}" in part.replace(" \n", "\n")
-    bib = Path(__file__).resolve().parents[2] / "data" / "references.bib"
-    entries, problems = bibtex.parse(bib.read_text(encoding="utf-8"))
+    entries, problems = bibtex.parse(bibtex.METHODS_BIB.read_text(encoding="utf-8"))
     assert not problems
     keys = {e.key for e in entries}
     for key in ("jackson2018", "friede2017", "rover2021"):

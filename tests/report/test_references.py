@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from analysis.evidence import bibtex
+from tests.snapshot import SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[2]
-BIB = ROOT / "data" / "references.bib"
+#: the publication's bibliography: the trials (the frozen data snapshot's) and the code's
+BIBS = (SNAPSHOT / "references.bib", bibtex.METHODS_BIB)
 PUBLISHED = sorted(
     [ROOT / "index.qmd", *(ROOT / "chapters").glob("*.qmd")]
     + list((ROOT / "analysis" / "report" / "templates").glob("*.j2"))
@@ -30,7 +32,11 @@ VENUE = ("journal", "publisher", "booktitle", "institution", "school", "howpubli
 
 @pytest.fixture(scope="module")
 def bib() -> dict[str, bibtex.Entry]:
-    entries, problems = bibtex.parse(BIB.read_text(encoding="utf-8"))
+    entries, problems = [], []
+    for path in BIBS:
+        more, bad = bibtex.parse(path.read_text(encoding="utf-8"))
+        entries += more
+        problems += bad
     assert not problems
     return {e.key: e for e in entries}
 
