@@ -23,7 +23,7 @@ import pytest
 
 from analysis.report import data_sections
 from analysis.report import results_bundle as bundle_mod
-from tests.snapshot import DATA, project
+from tests.snapshot import project
 
 #: the bundle's top-level keys before the data sections, kept byte-identical
 EARLIER_KEYS = {
@@ -164,24 +164,6 @@ def test_every_chapter_runs_on_the_bundle_with_data_deleted(tmp_path, monkeypatc
     assert all(r["study_id"] in shown.replace("\\", "") for r in bundle["studies"])
 
 
-def _cite_what_the_methods_cite(bib: Path) -> None:
-    """Add the repository's bibliography entries the snapshot lacks (methods references the
-    templates cite, added after the snapshot was frozen; no trial's data)."""
-    from analysis.evidence import bibtex
-
-    have = {e.key for e in bibtex.parse(bib.read_text(encoding="utf-8"))[0]}
-    lines = (DATA / "references.bib").read_text(encoding="utf-8").splitlines()
-    entries = bibtex.parse("\n".join(lines))[0]
-    starts = [e.line for e in entries] + [len(lines) + 1]
-    extra = [
-        "\n".join(lines[a - 1 : b - 1])
-        for e, a, b in zip(entries, starts, starts[1:], strict=False)
-        if e.key not in have
-    ]
-    with bib.open("a", encoding="utf-8") as fh:
-        fh.write("\n" + "\n".join(extra) + "\n")
-
-
 @pytest.mark.slow
 def test_a_build_validates_once_and_no_chapter_reads_data(tmp_path, monkeypatch):
     """``build --engine embedded`` of the snapshot: the data step validates data/ once (the
@@ -193,7 +175,6 @@ def test_a_build_validates_once_and_no_chapter_reads_data(tmp_path, monkeypatch)
 
     root = project(tmp_path / "project")
     data = root / "data"
-    _cite_what_the_methods_cite(data / "references.bib")
     runs: list[object] = []
     real = studies_mod.validate
 
