@@ -33,8 +33,8 @@ for Quarto):
     where :class:`analysis.report.chart_display.Chart` saves ``NAME.vl.json``
     (``charts/`` in the site);
 ``IVIG_RESULTS``
-    the ``results.json`` just written, so chapters can read the bundle instead of
-    recomputing it;
+    the ``results.json`` just written: the chapters read the bundle, never ``data/``
+    (its data sections carry what they show), so ``data/`` is validated once per build;
 ``IVIG_VERSION``, ``IVIG_COMMIT``, ``IVIG_GENERATED``
     the stamp of this build.
 
@@ -343,10 +343,8 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
             if c.doi
             else "DOI not yet assigned (minted at the first release)",
         }
-    if (root / "data" / "search.yaml").is_file():
-        from analysis.evidence import search
-
-        searched = search.load(root / "data").last_searched.isoformat()
+    searched = _last_searched(root)
+    if searched:
         extra["notes"] = (f"evidence last searched {searched}",)
     return PageContext(
         stamp["version"],
@@ -357,6 +355,20 @@ def page_context(root: Path, stamp: dict[str, str], versions: Path | None):
         meta,
         **extra,
     )
+
+
+def _last_searched(root: Path) -> str | None:
+    """The search date every page notes: from the results bundle the build has just written
+    (``$IVIG_RESULTS``, so the build reads ``data/`` once), else from ``data/search.yaml``."""
+    results = os.environ.get("IVIG_RESULTS")
+    if results and Path(results).is_file():
+        section = json.loads(Path(results).read_text(encoding="utf-8")).get("search")
+        return str(section["last_searched"]) if section else None
+    if (root / "data" / "search.yaml").is_file():
+        from analysis.evidence import search
+
+        return search.load(root / "data").last_searched.isoformat()
+    return None
 
 
 def _add_json_ld(root: Path, site: Path, stamp: dict[str, str]) -> None:

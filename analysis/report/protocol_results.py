@@ -19,6 +19,7 @@ import pandas as pd
 from analysis.evidence import outcomes as outcomes_mod
 from analysis.evidence import protocol as protocol_mod
 from analysis.report.completeness import completeness
+from analysis.report.data_sections import outcome_rows
 from analysis.report.harms import harms
 from analysis.report.outcome_choice import choice_of_outcome
 from analysis.stats.results import MetaAnalysis
@@ -46,6 +47,7 @@ def compute(
             "completeness": completeness(df, primary),
             "harms": {},
             "choice_of_outcome": {},
+            "outcomes": None,
         }
     prot = protocol_mod.load(data_dir / protocol_mod.FILE)
     records = [
@@ -62,4 +64,5 @@ def compute(
         "completeness": completeness(df, primary, found.rows),
         "harms": harms(df, found.rows, fit),
         "choice_of_outcome": choice_of_outcome(primary, found, fit),
+        "outcomes": outcome_rows(found.rows),  # the register's "every outcome" table
     }

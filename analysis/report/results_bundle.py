@@ -47,11 +47,21 @@ Shape (the dataclass that defines each part in brackets)::
       "completeness": {comparison: {disease | "all": k of n identified trials, ...}},
       "harms": {comparison: {disease | "all": {"rows", "in_words", ...}}},
       "choice_of_outcome": {comparison: {disease | "all": {"primary", "alternatives"}}},
-      "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}}
-    }                                            # analysis.report.few_trials (secondary)
+      "few_trials": {comparison: {disease | "all": {"models", "agreement", ...}}},
+                                                 # analysis.report.few_trials (secondary)
+      "studies": [{study_id, author, year, disease, comparator, counts, status, ...}],
+      "data_dictionary": [schema field of studies.csv],
+      "search": {... data/search.yaml, "source_review_until", "new_trials"},
+      "surveillance": {"started", "last_screened_run", "frequency", "screening", ...},
+      "published": [entry of data/published.yaml],
+      "outcomes": [every outcome of data/outcomes.csv] | null
+    }
 
-The last four come from :mod:`analysis.report.protocol_results`; the analyses they hold
-(``harms``, ``choice_of_outcome``) are MetaAnalysis objects written by the same codec.
+``protocol``, ``completeness``, ``harms``, ``choice_of_outcome`` and ``outcomes`` come from
+:mod:`analysis.report.protocol_results` (the analyses they hold, in ``harms`` and
+``choice_of_outcome``, are MetaAnalysis objects written by the same codec); the last six are
+what the chapters show of ``data/`` (:mod:`analysis.report.data_sections`): the chapters read
+only the bundle, so ``data/`` is validated once per build, not once per chapter kernel.
 
 The primary analysis follows :data:`PRIMARY`: risk ratio, Mantel-Haenszel
 common effect, REML random effects with Hartung-Knapp inference and a
@@ -466,9 +476,12 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
     scale = few_trials.prior_scale(extra.get("protocol"))  # the protocol's prior on tau
     extra["few_trials"] = few_trials.compute(primaries, comparisons, config.measure, scale)
     stamp = version.stamp(root)
+    from analysis.report import data_sections  # what the chapters show of data/
+
     return to_json(  # the one codec of the results (analysis.stats.result_json)
         {
             **extra,
+            **data_sections.compute(root / "data", df),
             "version": stamp["version"],
             "released": stamp["released"] == "true",
             "commit": stamp["commit"],

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import UserError
 from analysis.evidence.surveillance import load_plan
-from analysis.report import charts
+from analysis.report import charts, data_sections
 from analysis.report.chapters import surveillance
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,10 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "surveillance.yaml").write_text(PLAN, encoding="utf-8")
     monkeypatch.setenv("IVIG_ROOT", str(tmp_path))
+    # the chapter reads the results bundle's section, made from the file as the build makes it
+    monkeypatch.setattr(
+        surveillance, "section", lambda key: data_sections.surveillance(tmp_path / "data")
+    )
     return tmp_path
 
 

@@ -3,8 +3,10 @@
 A chapter holds prose and short calls such as ``site.forest("placebo")`` or
 `` `{python} site.effect("placebo")` ``; it never computes. Everything here
 reads the results bundle (:func:`bundle`, the same dict that the build
-writes to ``results.json``) and the validated study rows, and is cached, so
-a whole book costs one computation.
+writes to ``results.json``), never ``data/``: the register's rows, the search and
+surveillance records, the published results and the outcomes are sections of the bundle
+(:mod:`analysis.report.data_sections`), so the build validates the data once, however many
+chapter kernels it runs. Everything is cached, so a whole book costs one computation.
 
 Inline helpers return ``IPython.display.Markdown`` so that Quarto and the
 embedded renderer both treat their output as Markdown (pooled numbers carry a

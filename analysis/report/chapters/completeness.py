@@ -387,47 +387,45 @@ def outcomes_table() -> Markdown:
     they are), status, the protocol's choice and the passage the counts come from."""
     import pandas as pd
 
-    from analysis.evidence import outcomes as outcomes_mod
-    from analysis.evidence import protocol as protocol_mod
     from analysis.report.chapters.register import _link
 
-    data = site.root() / "data"
-    if not (data / outcomes_mod.FILE).is_file() or not (data / protocol_mod.FILE).is_file():
+    b = site.bundle()
+    found, prot = b.get("outcomes"), b.get("protocol")
+    if found is None or prot is None:
         return Markdown("No outcomes table is recorded with this version's data.")
-    records = [
-        {k: (None if v is pd.NA else v) for k, v in r.items()}
-        for r in site.studies().to_dict("records")
-    ]
-    prot = protocol_mod.load(data / protocol_mod.FILE)
-    found = outcomes_mod.load(data, records, prot)
+    chosen_by = prot.get("selections") or {}
+    primary_types = set(prot["primary_outcome"]["outcome_types"])
     rows = []
-    for o in found.rows:
-        chosen = found.selections.get(o.study_id)
-        if chosen is not None and chosen.outcome.outcome_id == o.outcome_id:
-            role = f"analysed (rule {chosen.rule.rule})"
-        elif o.kind == "harm":
+    for o in found:
+        chosen = chosen_by.get(o["study_id"])
+        if chosen is not None and chosen["outcome_id"] == o["outcome_id"]:
+            role = f"analysed (rule {chosen['rule']})"
+        elif o["kind"] == "harm":
             role = "harm"
-        elif o.outcome_type in prot.primary_types:
+        elif o["outcome_type"] in primary_types:
             role = "alternative (choice of outcome)"
         else:
             role = "other outcome type (analysed separately)"
-        if o.status == "in_studies":
+        if o["status"] == "in_studies":
             counts = "in the trial's row of the register above"
-        elif o.has_counts:
-            counts = f"{o.ivig_events}/{o.ivig_total} vs {o.control_events}/{o.control_total}"
+        elif o["has_counts"]:
+            counts = (
+                f"{o['ivig_events']}/{o['ivig_total']} vs "
+                f"{o['control_events']}/{o['control_total']}"
+            )
         else:
             counts = "not yet extracted"
-        source = " ; ".join(_link(u) for u in (o.source_url or "").split(" ; ") if u.strip())
+        source = " ; ".join(_link(u) for u in (o["source_url"] or "").split(" ; ") if u.strip())
         rows.append(
             {
-                "Trial": escape.markdown(o.study_id),
-                "Outcome": escape.markdown(o.definition),
-                "Kind": escape.markdown(o.outcome_type.replace("_", " ")),
+                "Trial": escape.markdown(o["study_id"]),
+                "Outcome": escape.markdown(o["definition"]),
+                "Kind": escape.markdown(o["outcome_type"].replace("_", " ")),
                 "Role": role,
                 "Counts (IVIG vs control)": counts,
-                "Status": escape.markdown(o.status.replace("_", " ")),
-                "Passage (verbatim)": escape.markdown(o.source_quote) if o.has_counts else "",
-                "Source": source if o.has_counts else "",
+                "Status": escape.markdown(o["status"].replace("_", " ")),
+                "Passage (verbatim)": escape.markdown(o["source_quote"]) if o["has_counts"] else "",
+                "Source": source if o["has_counts"] else "",
             }
         )
     return Markdown(_md_table(pd.DataFrame(rows)))

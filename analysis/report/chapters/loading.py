@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analysis.errors import UserError
 from analysis.report import chapters as site
 from analysis.report import text
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from analysis.evidence import studies as data_mod
-    from analysis.report import charts
+    from analysis.report import charts, data_sections
     from analysis.report import comparison as comparison_mod
     from analysis.report import results_bundle as bundle_mod
     from analysis.report.comparison import Comparison, Unavailable
@@ -43,6 +44,7 @@ else:
     data_mod = _OnFirstUse("analysis.evidence.studies")
     charts = _OnFirstUse("analysis.report.charts")
     bundle_mod = _OnFirstUse("analysis.report.results_bundle")
+    data_sections = _OnFirstUse("analysis.report.data_sections")
 
 COMPARISON_KEYS = tuple(text.COMPARISONS)
 
@@ -75,8 +77,23 @@ def bundle() -> dict:
 
 @cache
 def studies() -> pd.DataFrame:
-    """Every row of ``data/studies.csv``, validated."""
-    return data_mod.load_studies(root() / "data")
+    """Every trial of the register, as the results bundle carries it (``studies``: the rows
+    the build validated, the columns a chapter uses), with the dtypes of
+    :func:`analysis.evidence.studies.load_studies` (nullable ``Int64`` counts and years,
+    ``string`` text). No chapter reads ``data/``: the build validates it once."""
+    return data_sections.frame(section("studies"), section("data_dictionary"))
+
+
+def section(key: str) -> Any:
+    """A data section of the bundle (:mod:`analysis.report.data_sections`); a clear error
+    when the data set it was computed from had no such file."""
+    value = bundle().get(key)
+    if value is None:
+        raise UserError(
+            f"results bundle: no {key!r} section (its file was not in data/, or the bundle "
+            "was written before the chapters read only the bundle)"
+        )
+    return value
 
 
 def comparison(name: str) -> dict | None:
@@ -139,24 +156,34 @@ def register_counts() -> dict:
 
 
 def search_record():
-    """The search record (``data/search.yaml``), validated."""
-    from analysis.evidence import search
+    """The search record (``data/search.yaml`` as the bundle carries it, ``search``), as
+    :class:`analysis.evidence.search.SearchRecord`."""
+    from datetime import date
 
-    return search.load(root() / "data")
+    from analysis.evidence.search import SearchRecord
+
+    s = section("search")
+    return SearchRecord(
+        eligibility=dict(s["eligibility"]),
+        source_review_search=dict(s["source_review_search"]),
+        sources=tuple(dict(x) for x in s["sources"]),
+        access=s["access"],
+        extraction=dict(s["extraction"]),
+        identification_started=date.fromisoformat(s["identification_started"]),
+        last_searched=date.fromisoformat(s["last_searched"]),
+        unidentified_leads=tuple(s["unidentified_leads"]),
+    )
 
 
 def last_searched() -> str:
     """The date the evidence was last searched, ``YYYY-MM-DD`` (from ``data/search.yaml``)."""
-    return search_record().last_searched.isoformat()
+    return str(section("search")["last_searched"])
 
 
 def new_trials() -> list[str]:
-    """Study ids of the register published after the source review's search ended."""
-    from analysis.evidence import search
-
-    df = site.studies()
-    years = {str(sid): int(y) for sid, y in zip(df["study_id"], df["year"], strict=True)}
-    return search.new_since_source_review(search_record(), years)
+    """Study ids of the register published after the source review's search ended
+    (:func:`analysis.evidence.search.new_since_source_review`, in the bundle)."""
+    return [str(s) for s in section("search")["new_trials"]]
 
 
 def _month(iso: str) -> str:

@@ -159,8 +159,9 @@ def changelog() -> Markdown:
 
 
 def data_dictionary() -> Markdown:
-    """The data dictionary of ``studies.csv``, from ``datapackage.json``."""
-    return Markdown(data_mod.datadictionary(root() / "data" / "datapackage.json"))
+    """The data dictionary of ``studies.csv``, from ``datapackage.json`` (the bundle's
+    ``data_dictionary``)."""
+    return Markdown(data_mod.datadictionary(fields=bundle()["data_dictionary"]))
 
 
 def chart_files() -> Markdown:

@@ -20,7 +20,7 @@ from analysis.report.chapters.loading import (
     pd,
     primary_rows,
     result,
-    root,
+    section,
 )
 
 if TYPE_CHECKING:
@@ -166,11 +166,9 @@ def _nnt(ab: dict) -> str:
 
 @cache
 def published() -> tuple[dict, ...]:
-    """Published pooled results (``data/published.yaml``), read and checked by
-    :mod:`analysis.evidence.published` (no aliases or tags; every entry by its schema)."""
-    from analysis.evidence import published as published_file
-
-    return published_file.load(root() / "data")
+    """Published pooled results (``data/published.yaml``, read and checked by
+    :mod:`analysis.evidence.published` when the bundle was computed: its ``published``)."""
+    return tuple(dict(p) for p in section("published"))
 
 
 def published_table(name: str | None = None) -> Markdown:
