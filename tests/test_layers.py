@@ -457,3 +457,42 @@ def test_an_import_circle_inside_a_room_is_caught(tmp_path):
     assert circles(_package(tmp_path, files)) == [
         "stats: analysis.stats.effects -> analysis.stats.results -> analysis.stats.effects"
     ]
+
+
+#: test folders that are not rooms of analysis/: cross-cutting suites and their material
+_TEST_SUITES = {"hostile", "browser", "workflows"}
+_TEST_MATERIAL = {"fixtures", "data_corpus", "schemas", "tools"}
+#: the tests at the top of tests/: of data/ itself and of the project as a whole
+_TOP_LEVEL_TESTS = {
+    "test_data.py",
+    "test_contributor.py",
+    "test_layers.py",
+    "test_types.py",
+    "test_dependencies.py",
+    "test_bench.py",
+    "test_shared_material.py",
+}
+
+
+def test_tests_are_laid_out_like_analysis():
+    """A test of ``analysis/<room>/`` lives in ``tests/<room>/`` (tests/README.md): every test
+    folder is a room of ``analysis/`` or one of the named suites, and the top of ``tests/``
+    holds only the project-wide tests."""
+    rooms = {
+        p.name
+        for p in (ROOT / "analysis").iterdir()
+        if p.is_dir() and (p / "__init__.py").is_file()
+    }
+    tests = ROOT / "tests"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+    assert folders - _TEST_MATERIAL - _TEST_SUITES <= rooms, sorted(
+        folders - _TEST_MATERIAL - _TEST_SUITES - rooms
+    )
+    for folder in folders - _TEST_MATERIAL:
+        assert (tests / folder / "__init__.py").is_file(), folder
+        assert any((tests / folder).glob("test_*.py")), f"tests/{folder} holds no test"
+    assert {p.name for p in tests.glob("test_*.py")} <= _TOP_LEVEL_TESTS, sorted(
+        {p.name for p in tests.glob("test_*.py")} - _TOP_LEVEL_TESTS
+    )
+    for folder in folders - _TEST_MATERIAL - _TEST_SUITES:
+        assert not list((tests / folder).rglob("*/test_*.py")), f"tests/{folder} is one level"
