@@ -56,11 +56,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeGuard
+from typing import ClassVar, Protocol, TypeGuard
 
 import numpy as np
 from scipy import stats
 
+from analysis.stats.result_json import JsonResult
 from analysis.vocabulary import GRADE_DOMAINS, GRADE_RATINGS
 
 __all__ = [
@@ -127,8 +128,13 @@ PROVISIONAL_ROB = "provisional: risk of bias not yet assessed"
 
 
 @dataclass(frozen=True)
-class Domain:
+class Domain(JsonResult):
     """One GRADE domain's rating.
+
+    Written and read by the results' codec (:mod:`analysis.stats.result_json`), with
+    :attr:`downgrade` written beside the fields (``JSON_PROPERTIES``): it is a function of
+    ``rating``, so it stays a property that cannot disagree with it, and the reader checks
+    the written value against it.
 
     Attributes
     ----------
@@ -158,6 +164,8 @@ class Domain:
     rule_rating: str | None = None
     provisional: str | None = None
 
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("downgrade",)
+
     @property
     def downgrade(self) -> int:
         """Levels this domain takes off (0, 1 or 2)."""
@@ -165,8 +173,15 @@ class Domain:
 
 
 @dataclass(frozen=True)
-class Certainty:
+class Certainty(JsonResult):
     """The certainty of one body of evidence.
+
+    Written and read by the results' codec (:mod:`analysis.stats.result_json`): the fields,
+    then :attr:`judged` and :attr:`provisional` (``JSON_PROPERTIES``). Those two are
+    functions of the domains, so they stay properties rather than fields set at
+    construction (a field could be built to contradict the domains); they are written so
+    that a reader of the JSON (the chapters, the results diff of an older bundle) need not
+    recompute them, and the codec's reader checks them against the domains.
 
     Attributes
     ----------
@@ -185,6 +200,8 @@ class Certainty:
     symbols: str
     domains: tuple[Domain, ...]
 
+    JSON_PROPERTIES: ClassVar[tuple[str, ...]] = ("judged", "provisional")
+
     @property
     def downgrades(self) -> tuple[Domain, ...]:
         """The domains that lowered the certainty (the footnotes of a summary of findings)."""
@@ -200,29 +217,6 @@ class Certainty:
         """Why the rating is provisional (the domains' notes joined), or None."""
         notes = list(dict.fromkeys(d.provisional for d in self.domains if d.provisional))
         return "; ".join(notes) if notes else None
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (domains as a list of dicts, with their downgrade)."""
-        return {
-            "level": self.level,
-            "label": self.label,
-            "symbols": self.symbols,
-            "judged": self.judged,
-            "provisional": self.provisional,
-            "domains": [
-                {
-                    "domain": d.domain,
-                    "rating": d.rating,
-                    "downgrade": d.downgrade,
-                    "reason": d.reason,
-                    "source": d.source,
-                    "reviewer": d.reviewer,
-                    "rule_rating": d.rule_rating,
-                    "provisional": d.provisional,
-                }
-                for d in self.domains
-            ],
-        }
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,14 @@ def _inline(cls: type) -> frozenset[str]:
     return names
 
 
+def _properties(cls: type) -> tuple[str, ...]:
+    """The computed properties *cls* writes after its fields (``JSON_PROPERTIES``)."""
+    return tuple(getattr(cls, "JSON_PROPERTIES", ()))
+
+
 def to_json(obj: Any) -> Any:
-    """Plain JSON values of a result: dataclass fields in order, minus ``json: False`` ones.
+    """Plain JSON values of a result: dataclass fields in order, minus ``json: False`` ones,
+    then the computed properties named in ``JSON_PROPERTIES``.
 
     NaN and infinite floats become None; tuples become lists.
     """
@@ -85,7 +91,8 @@ def to_json(obj: Any) -> Any:
         return obj if math.isfinite(obj) else None
     if is_dataclass(obj):
         inline = _inline(type(obj))
-        if not inline:
+        props = _properties(type(obj))
+        if not inline and not props:
             return {name: to_json(getattr(obj, name)) for name in _json_fields(type(obj))}
         out: dict[str, Any] = {}
         for name in _json_fields(type(obj)):
@@ -97,6 +104,10 @@ def to_json(obj: Any) -> Any:
             if clash:
                 raise TypeError(f"{type(obj).__name__}: the key {clash[0]} is written twice")
             out.update(part)
+        for name in props:
+            if name in out:
+                raise TypeError(f"{type(obj).__name__}: the key {name} is written twice")
+            out[name] = to_json(getattr(obj, name))
         return out
     if isinstance(obj, dict):
         return {str(k): to_json(v) for k, v in obj.items()}
@@ -194,7 +205,8 @@ def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
     for name, tp in own.items():
         if not (is_dataclass(tp) and isinstance(tp, type)):
             raise TypeError(f"{where}.{name}: an inline field must hold a result type")
-    keys = {n for n in names if n not in inline}
+    props = _properties(cls)
+    keys = {n for n in names if n not in inline} | set(props)
     taken = {n: set(_json_fields(tp)) for n, tp in own.items()}
     unknown = sorted(set(data) - keys - set().union(*taken.values()))
     if unknown:
@@ -211,7 +223,26 @@ def from_json(cls: type[T], data: Any, where: str | None = None) -> T:
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
             kwargs[f.name] = None
-    return cls(**kwargs)
+    obj = cls(**kwargs)
+    for name in props:
+        if name not in data:
+            raise ResultKeyError(f"{where}.{name}: missing")
+        written = _decode(_property_type(cls, name), data[name], f"{where}.{name}")
+        computed = getattr(obj, name)
+        if written != computed:
+            raise ResultKeyError(
+                f"{where}.{name}: {written!r} contradicts the value its fields give ({computed!r})"
+            )
+    return obj
+
+
+def _property_type(cls: type, name: str) -> Any:
+    """The return annotation of the property *name* of *cls*."""
+    prop = getattr(cls, name)
+    if not isinstance(prop, property) or prop.fget is None:
+        raise TypeError(f"{cls.__name__}.{name}: JSON_PROPERTIES names a property")
+    module = importlib.import_module(cls.__module__)
+    return typing.get_type_hints(prop.fget, globalns=dict(vars(module)))["return"]
 
 
 class JsonResult:

@@ -295,3 +295,38 @@ def test_override_rejects_unknown_domain_or_rating():
         gr.apply_overrides(c, {"bias": Override("bias", "serious", "x", "y")})
     with pytest.raises(ValueError, match="unknown rating"):
         gr.apply_overrides(c, {"imprecision": Override("imprecision", "bad", "x", "y")})
+
+
+def test_certainty_is_written_and_read_by_the_results_codec():
+    """The codec writes a certainty's fields and its computed ``judged``, ``provisional`` and
+    each domain's ``downgrade``; it reads them back to an equal object, and a written value
+    that contradicts the domains is an error, never recomputed silently."""
+    import pytest
+
+    from analysis.stats.result_json import ResultKeyError, from_json, to_json
+
+    c = gr.rate(
+        [
+            gr.risk_of_bias([1, 1], [None, None]),
+            gr.inconsistency(2, 10.0, 1.2, 2.0, 0.8, 3.0, None),
+            gr.indirectness([1, 1], ["cidp", "cidp"], [None, None], [None, None]),
+            gr.imprecision(1.2, 2.0, 500, 0.3),
+            gr.publication_bias(2, None),
+        ]
+    )
+    c = gr.apply_overrides(c, {"imprecision": Override("imprecision", "serious", "why", "R. V.")})
+    data = to_json(c)
+    assert data["judged"] is True and data["provisional"] == c.provisional == gr.PROVISIONAL_ROB
+    assert [d["downgrade"] for d in data["domains"]] == [d.downgrade for d in c.domains]
+    assert c.to_dict() == data
+    back = from_json(gr.Certainty, data)
+    assert back == c and to_json(back) == data
+    bad = {**data, "judged": False}
+    with pytest.raises(ResultKeyError, match=r"^Certainty\.judged: False contradicts"):
+        from_json(gr.Certainty, bad)
+    bad = {**data, "domains": [{**data["domains"][0], "downgrade": 0}, *data["domains"][1:]]}
+    with pytest.raises(ResultKeyError, match=r"domains\[0\]\.downgrade: 0 contradicts"):
+        from_json(gr.Certainty, bad)
+    missing = {k: v for k, v in data.items() if k != "provisional"}
+    with pytest.raises(ResultKeyError, match=r"^Certainty\.provisional: missing$"):
+        from_json(gr.Certainty, missing)
