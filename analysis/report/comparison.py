@@ -36,6 +36,7 @@ import pandas as pd
 
 from analysis import escape
 from analysis.report import text
+from analysis.report.findings import FindingsRow
 from analysis.stats.absolute import AbsoluteEffect
 from analysis.stats.result_json import INLINE
 from analysis.stats.results import (
@@ -205,9 +206,9 @@ class Comparison:
     analysis : MetaAnalysis
         The primary analysis (its keys are the entry's own).
     summary : Summary
-    findings : dict
+    findings : dict of FindingsRow
         Summary-of-findings rows by disease code and ``all``
-        (:mod:`analysis.report.findings`).
+        (:class:`analysis.report.findings.FindingsRow`).
     sensitivity : Sensitivity
     name : str
         ``placebo``, ``plasma_exchange`` or ``corticosteroid`` (the bundle key; not
@@ -216,7 +217,7 @@ class Comparison:
 
     analysis: MetaAnalysis = field(metadata={"json": INLINE})
     summary: Summary
-    findings: dict[str, dict[str, Any]] = field(repr=False)
+    findings: dict[str, FindingsRow] = field(repr=False)
     sensitivity: Sensitivity = field(repr=False)
     name: str = field(default="", metadata={"json": False})
 

@@ -39,6 +39,7 @@ from analysis.stats.glmm import glmm_or
 
 if TYPE_CHECKING:
     from analysis.report.comparison import Comparison
+    from analysis.report.findings import FindingsRow
 
 __all__ = ["GLMM_MODEL", "MODEL_ORDER", "agreement", "cell", "compute", "prior_scale"]
 
@@ -90,7 +91,7 @@ def _model(key: str, measure: str, fig: dict | None, interval: str, note: str | 
 
 
 def cell(
-    rows: pd.DataFrame, finding: dict, measure: str, tau_scale: float = DEFAULT_TAU_SCALE
+    rows: pd.DataFrame, finding: FindingsRow, measure: str, tau_scale: float = DEFAULT_TAU_SCALE
 ) -> dict:
     """The few-trials panel of one summary-of-findings row.
 
@@ -98,21 +99,25 @@ def cell(
     ----------
     rows : pandas.DataFrame
         The comparison's primary-analysis rows (engine columns, ``study_id``).
-    finding : dict
-        The summary-of-findings row (``studies``, ``models``) from :mod:`.findings`.
+    finding : FindingsRow
+        The summary-of-findings row (its ``studies`` and ``models``; for one trial its own
+        Mantel-Haenszel figures) from :mod:`.findings`.
     measure : str
         The primary measure (``RR``).
     tau_scale : float
         Scale of the half-normal prior on tau.
     """
-    studies = [str(s) for s in finding.get("studies") or []]
+    studies = [str(s) for s in finding.studies]
     used = rows[rows["study_id"].astype(str).isin(studies)]
     cols = ("ivig_improved", "ivig_total", "control_improved", "control_total")
     ai, n1i, ci, n2i = (used[c].to_numpy(dtype=float) for c in cols)
     k = len(used)
-    given = dict(finding.get("models") or {})
-    if "common_mh" not in given and finding.get("model") == "common.mh":
-        given["common_mh"] = finding  # one trial: the row shows the Mantel-Haenszel figures
+    given = {m: None if r is None else r.to_dict() for m, r in (finding.models or {}).items()}
+    if "common_mh" not in given and finding.model == "common.mh":
+        # one trial: the row shows the Mantel-Haenszel figures
+        given["common_mh"] = {
+            "estimate": finding.estimate, "ci_low": finding.ci_low, "ci_high": finding.ci_high
+        }  # fmt: skip
     one = "one trial: nothing is pooled" if k < 2 else None
     models = {
         "common_mh": _model(

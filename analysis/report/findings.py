@@ -22,12 +22,18 @@ of ..."), the size of the point estimate chooses the words ("a large increase", 
 
 Every data field written into Markdown goes through :func:`md_text` (backslash-escapes
 each ASCII punctuation character, so a field is plain text to pandoc).
+
+A row is a :class:`FindingsRow` (with :class:`OutcomeUsed` per trial and
+:class:`ModelResult` per model): its fields are the row's JSON shape in the results bundle,
+written and read by the results' codec (:mod:`analysis.stats.result_json`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,12 +41,16 @@ import pandas as pd
 
 from analysis.report import text
 from analysis.stats import certainty as grade
-from analysis.stats.absolute import absolute_effect
-from analysis.stats.results import MetaAnalysis, Pooled, Random, to_json
+from analysis.stats.absolute import AbsoluteEffect, absolute_effect
+from analysis.stats.certainty import Certainty
+from analysis.stats.results import JsonResult, MetaAnalysis, Pooled, Random, TestBetween
 
 __all__ = [
     "OUTCOME_PHRASES",
     "STATEMENTS",
+    "FindingsRow",
+    "ModelResult",
+    "OutcomeUsed",
     "completeness",
     "effect_size",
     "findings",
@@ -62,6 +72,105 @@ OUTCOME_PHRASES = {
 }
 
 _PUNCT = frozenset(string.punctuation)
+
+
+@dataclass(frozen=True)
+class OutcomeUsed(JsonResult):
+    """The analysed outcome of one trial of a row, as the register words it (data fields,
+    plain text wherever they are shown)."""
+
+    study_id: str
+    population: str | None
+    definition: str | None
+    timepoint: str | None
+
+
+@dataclass(frozen=True)
+class ModelResult(JsonResult):
+    """A row's pooled result under one model (``models``: ``random_hk``, ``random_z``,
+    ``common_mh``), on the natural scale."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+
+
+@dataclass(frozen=True)
+class FindingsRow(JsonResult):
+    """One summary-of-findings row: a disease of a comparison, or the pool ``all``.
+
+    Its fields are the row's JSON object in the results bundle (the codec
+    :mod:`analysis.stats.result_json` writes and reads it; ``Comparison.findings``).
+
+    Attributes
+    ----------
+    disease : str
+        The disease code, or ``all`` for the pool across diseases.
+    diseases : tuple of str
+        The diseases of the row's trials.
+    k, participants : int
+        Trials and randomised participants analysed.
+    studies : tuple of str
+        The analysed trials' ids.
+    outcome_types : tuple of str
+        The outcome types pooled (``improvement``, ``responder``).
+    outcomes : tuple of OutcomeUsed
+        Each trial's outcome definition and time point.
+    measure, model : str
+        The effect measure and the headline model (``random`` or, for one trial,
+        ``common.mh``).
+    estimate, ci_low, ci_high, p : float or None
+        The relative effect with its 95 % CI and p-value.
+    i2 : float or None
+        I² in per cent (None for one trial).
+    pi_low, pi_high : float or None
+        The 95 % prediction interval.
+    control_risk : float or None
+        The control risk of the row's own trials; ``control_risk_source`` says so.
+    absolute : AbsoluteEffect or None
+        Risks per 1000 at that control risk; no NNT for the pool.
+    nnt_meaningful : bool
+        Whether the NNT is shown; ``nnt_note`` says why not.
+    completeness : dict
+        What the row stands on (:mod:`analysis.report.completeness`: k of n identified
+        trials, those awaiting counts).
+    models : dict or None
+        The row under each model (two or more trials).
+    model_note : str or None
+        Set when the choice of model changes the conclusion (:func:`model_note`).
+    test_between : TestBetween or None
+        The test for subgroup differences (the pool only).
+    certainty : Certainty
+        The GRADE certainty with its five domains.
+    """
+
+    disease: str
+    diseases: tuple[str, ...]
+    k: int
+    participants: int
+    studies: tuple[str, ...]
+    outcome_types: tuple[str, ...]
+    outcomes: tuple[OutcomeUsed, ...]
+    measure: str
+    model: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    i2: float | None
+    pi_low: float | None
+    pi_high: float | None
+    control_risk: float | None
+    control_risk_source: str
+    absolute: AbsoluteEffect | None
+    nnt_meaningful: bool
+    nnt_note: str | None
+    completeness: dict[str, Any]
+    models: dict[str, ModelResult | None] | None
+    model_note: str | None
+    test_between: TestBetween | None
+    certainty: Certainty
 
 
 def md_text(value: Any) -> str:
@@ -244,17 +353,13 @@ def row_certainty(
     return grade.apply_overrides(cert, overrides) if overrides else cert
 
 
-#: the NNT fields of :class:`analysis.stats.absolute.AbsoluteEffect`
-_NNT_FIELDS = ("nnt", "nnt_kind", "nnt_low", "nnt_high", "nntb_limit", "nnth_limit")
-
-
 def _conclusion(lo: float | None, hi: float | None) -> str:
     if lo is None or hi is None:
         return "not estimable"
     return "favours IVIG" if lo > 1 else "favours the control" if hi < 1 else "includes no effect"
 
 
-def model_note(models: dict) -> str | None:
+def model_note(models: Mapping[str, ModelResult | None]) -> str | None:
     """A footnote when the choice of model changes the conclusion (whether the 95 % CI
     excludes no effect), naming each model's interval; None when all agree."""
     named = {
@@ -262,11 +367,7 @@ def model_note(models: dict) -> str | None:
         "random_z": "random effects without Hartung-Knapp",
         "common_mh": "the common-effect (Mantel-Haenszel) model",
     }
-    got = {
-        m: (_finite(r.get("ci_low")), _finite(r.get("ci_high")))
-        for m, r in models.items()
-        if r is not None
-    }
+    got = {m: (_finite(r.ci_low), _finite(r.ci_high)) for m, r in models.items() if r is not None}
     verdicts = {m: _conclusion(*ci) for m, ci in got.items()}
     if len(set(verdicts.values())) <= 1:
         return None
@@ -278,15 +379,17 @@ def model_note(models: dict) -> str | None:
     return "The choice of model changes the conclusion: " + "; ".join(parts)
 
 
-def _models(analysis: MetaAnalysis, unadjusted: Random | None) -> dict | None:
+def _models(
+    analysis: MetaAnalysis, unadjusted: Random | None
+) -> dict[str, ModelResult | None] | None:
     """Per row with at least two trials: HK, unadjusted random effects and MH side by side."""
     if analysis.k < 2:
         return None
 
-    def fig(r: Any) -> dict | None:
+    def fig(r: Pooled | Random | None) -> ModelResult | None:
         if r is None:
             return None
-        return {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p}
+        return ModelResult(r.estimate, r.ci_low, r.ci_high, r.p)
 
     return {
         "random_hk": fig(analysis.random),
@@ -303,7 +406,7 @@ def _row(
     overrides: dict,
     cell: dict | None = None,
     unadjusted: Random | None = None,
-) -> dict:
+) -> FindingsRow:
     """The summary-of-findings row of the full analysis *entry*.
 
     ``cell``: the completeness of this comparison and disease (k of n identified trials,
@@ -322,19 +425,20 @@ def _row(
     measure = analysis.measure
     ab = None
     if control_risk is not None and not text.missing(pooled.estimate):
-        ab = absolute_effect(
-            measure, pooled.estimate, pooled.ci_low, pooled.ci_high, control_risk
-        ).to_dict()
+        ab = absolute_effect(measure, pooled.estimate, pooled.ci_low, pooled.ci_high, control_risk)
     lo, hi = _finite(pooled.ci_low), _finite(pooled.ci_high)
     excludes_null = lo is not None and hi is not None and (lo > 1 or hi < 1)
     sg = analysis.subgroups if disease == "all" else None
-    tb = to_json(sg.test_between) if sg is not None else {}
+    tb = sg.test_between if sg is not None else None
     analysed = [s.study_id for s in analysis.studies if s.study_id not in excluded]
     found = cell if cell is not None else completeness(None, analysed, participants)
     models = _models(analysis, unadjusted)
     if disease == "all" and ab is not None:
         # no NNT for a pool across diseases: blank it in the bundle too, not only on the page
-        ab.update(dict.fromkeys(_NNT_FIELDS))
+        ab = dataclasses.replace(
+            ab, nnt=None, nnt_kind=None, nnt_low=None, nnt_high=None, nntb_limit=None,
+            nnth_limit=None,
+        )  # fmt: skip
     if disease == "all":
         nnt_note = (
             "no NNT for a pool across diseases: the control risks of different diseases differ, "
@@ -350,47 +454,47 @@ def _row(
         pooled=pooled,
         participants=participants,
         control_risk=control_risk,
-        subgroup_p=_finite(tb.get("p")) if disease == "all" else None,
+        subgroup_p=_finite(tb.p) if disease == "all" and tb is not None else None,
         overrides=overrides.get((comparison, disease)),
         missing=missing_of(found) if cell is not None else None,
     )
     outcome_types = sorted({str(t) for t in used["outcome_type"]})
-    return {
-        "disease": disease,
-        "diseases": sorted({str(d) for d in used["disease"]}),
-        "k": analysis.k,
-        "participants": participants,
-        "studies": [str(s) for s in used["study_id"]],
-        "outcome_types": outcome_types,
-        "outcomes": [
-            {
-                "study_id": str(r.study_id),
-                "population": None if r.population is pd.NA else str(r.population),
-                "definition": None if r.outcome_definition is pd.NA else str(r.outcome_definition),
-                "timepoint": None if r.timepoint is pd.NA else str(r.timepoint),
-            }
+    return FindingsRow(
+        disease=disease,
+        diseases=tuple(sorted({str(d) for d in used["disease"]})),
+        k=analysis.k,
+        participants=participants,
+        studies=tuple(str(s) for s in used["study_id"]),
+        outcome_types=tuple(outcome_types),
+        outcomes=tuple(
+            OutcomeUsed(
+                study_id=str(r.study_id),
+                population=None if r.population is pd.NA else str(r.population),
+                definition=None if r.outcome_definition is pd.NA else str(r.outcome_definition),
+                timepoint=None if r.timepoint is pd.NA else str(r.timepoint),
+            )
             for r in used.itertuples(index=False)
-        ],
-        "measure": measure,
-        "model": model,
-        "estimate": pooled.estimate,
-        "ci_low": pooled.ci_low,
-        "ci_high": pooled.ci_high,
-        "p": pooled.p,
-        "i2": analysis.heterogeneity.i2 if analysis.k > 1 else None,
-        "pi_low": analysis.random.pi_low,
-        "pi_high": analysis.random.pi_high,
-        "control_risk": control_risk,
-        "control_risk_source": "the control arms of this row's trials",
-        "absolute": ab,
-        "nnt_meaningful": bool(excludes_null) and disease != "all",
-        "nnt_note": nnt_note,
-        "completeness": found,
-        "models": models,
-        "model_note": model_note(models) if models else None,
-        "test_between": tb if disease == "all" else None,
-        "certainty": cert.to_dict(),
-    }
+        ),
+        measure=measure,
+        model=model,
+        estimate=pooled.estimate,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        p=pooled.p,
+        i2=analysis.heterogeneity.i2 if analysis.k > 1 else None,
+        pi_low=analysis.random.pi_low,
+        pi_high=analysis.random.pi_high,
+        control_risk=control_risk,
+        control_risk_source="the control arms of this row's trials",
+        absolute=ab,
+        nnt_meaningful=bool(excludes_null) and disease != "all",
+        nnt_note=nnt_note,
+        completeness=found,
+        models=models,
+        model_note=model_note(models) if models else None,
+        test_between=tb if disease == "all" else None,
+        certainty=cert,
+    )
 
 
 def findings(
@@ -403,7 +507,7 @@ def findings(
     register: pd.DataFrame | None = None,
     cells: Mapping[str, dict] | None = None,
     rules: Mapping[str, Any] | None = None,
-) -> list[dict]:
+) -> list[FindingsRow]:
     """Summary-of-findings rows of one comparison: per disease, then the across-disease pool.
 
     Parameters
@@ -460,13 +564,14 @@ def findings(
     return out
 
 
-def ordered(found: Any) -> list[dict]:
+def ordered(found: Mapping[str, Any] | None) -> list[Any]:
     """Summary-of-findings rows in reading order (diseases by code, the pool ``all`` last).
 
-    Accepts the bundle's mapping (disease code -> row; JSON sorts its keys) or a list.
+    *found* maps the disease code (or ``all``) to its row: ``Comparison.findings``
+    (:class:`FindingsRow`), or a bundle entry's ``findings`` read as JSON.
     """
-    rows = list(found.values()) if isinstance(found, dict) else list(found or [])
-    return sorted(rows, key=lambda r: (r["disease"] == "all", r["disease"]))
+    items = sorted((found or {}).items(), key=lambda kv: (kv[0] == "all", kv[0]))
+    return [row for _, row in items]
 
 
 # --------------------------------------------------------------------------- footnotes
@@ -540,22 +645,22 @@ def effect_size(estimate: float) -> tuple[str, str | None]:
     return "none", None
 
 
-def short_statement(row: dict) -> str:
+def short_statement(row: FindingsRow) -> str:
     """GRADE's statement of a row without its population (for a table cell): ``IVIG may
     result in a large increase in improvement`` or ``the evidence is very uncertain``."""
-    est = _finite(row.get("estimate"))
+    est = _finite(row.estimate)
     if est is None:
         return "not estimable"
-    label = row["certainty"]["label"]
+    label = row.certainty.label
     if label == "very_low":
         return "the evidence is very uncertain"
     size, direction = effect_size(est)
     words = {"improvement": "improvement", "responder": "response"}
-    outcome = " or ".join(words.get(t, t.replace("_", " ")) for t in row["outcome_types"])
+    outcome = " or ".join(words.get(t, t.replace("_", " ")) for t in row.outcome_types)
     return "IVIG " + STATEMENTS[(label, size, direction)].format(o=outcome)
 
 
-def plain_language(row: dict, comparator_label: str) -> str:
+def plain_language(row: FindingsRow, comparator_label: str) -> str:
     """One plain-language sentence for a row, in GRADE's informative wording (Markdown-safe).
 
     Names the outcome and the population; the certainty and the size of the point estimate
@@ -565,31 +670,31 @@ def plain_language(row: dict, comparator_label: str) -> str:
     the certainty (and why it is provisional) and what the result stands on (k of n
     identified trials).
     """
-    label = row["certainty"]["label"]
-    types = row["outcome_types"]
+    label = row.certainty.label
+    types = row.outcome_types
     if len(types) == 1:
         phrase = OUTCOME_PHRASES.get(types[0], types[0].replace("_", " "))
     else:
         phrase = "the number of patients who improve or respond (as each trial defined it)"
-    if row["disease"] == "all":
-        names = [text.disease_prose(d) for d in row["diseases"]]
+    if row.disease == "all":
+        names = [text.disease_prose(d) for d in row.diseases]
         who = "people with " + ", ".join(names[:-1]) + " or " + names[-1] + ", taken together"
     else:
-        who = "people with " + text.disease_prose(row["disease"])
+        who = "people with " + text.disease_prose(row.disease)
     comp = comparator_label.lower()
-    est = _finite(row["estimate"])
-    if est is None or _finite(row["ci_low"]) is None or _finite(row["ci_high"]) is None:
+    est = _finite(row.estimate)
+    if est is None or _finite(row.ci_low) is None or _finite(row.ci_high) is None:
         return (
             f"We cannot say whether IVIG changes {phrase} in {who} compared with {comp}: "
             "the effect could not be estimated."
         )
-    found = row.get("completeness")
+    found = row.completeness
     stands = (
         f"; {found['analysed']} of {text.count(found['identified'], 'identified trial')}"
         if found and found.get("identified")
         else ""
     )
-    provisional = row["certainty"].get("provisional")
+    provisional = row.certainty.provisional
     basis = f"{label.replace('_', ' ')} certainty" + (f", {provisional}" if provisional else "")
     if label == "very_low":
         return (

@@ -467,7 +467,7 @@ def compute(root: Path, config: Config = PRIMARY) -> dict:
         comparisons[comparator] = Comparison(
             analysis=fit,
             summary=_summary(fit, rows),
-            findings={row["disease"]: row for row in found},
+            findings={row.disease: row for row in found},
             sensitivity=sens,
             name=comparator,
         )

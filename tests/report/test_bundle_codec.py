@@ -4,7 +4,11 @@
 shape is defined. The results bundle builds typed objects (``MetaAnalysis``, and per
 comparison ``analysis.report.comparison.Comparison`` with its ``Summary``, ``Sensitivity``
 and ``CommonVsRandom``; ``Unavailable`` for a comparison without a primary analysis) and
-encodes them with it; the chapters decode the entries with it. These tests hold both ends
+encodes them with it; the chapters decode the entries with it. A comparison's
+summary-of-findings rows are ``analysis.report.findings.FindingsRow`` objects, their GRADE
+certainty ``analysis.stats.certainty.Certainty`` (whose computed ``judged``,
+``provisional`` and per-domain ``downgrade`` the codec writes from ``JSON_PROPERTIES``).
+These tests hold both ends
 to that: the codec's inline fields (the comparison entry is the full analysis key for key
 plus its own parts) on constructed types, and every typed entry of the snapshot's bundle
 read back and written again to the same JSON.
@@ -19,6 +23,8 @@ import pytest
 
 from analysis.report import results_bundle
 from analysis.report.comparison import Comparison, Unavailable
+from analysis.report.findings import FindingsRow
+from analysis.stats.certainty import Certainty
 from analysis.stats.result_json import INLINE, ResultKeyError, from_json, to_json
 
 
@@ -81,6 +87,46 @@ def test_every_comparison_entry_is_the_codecs_encoding_of_its_decoding(bundle):
     assert seen, "the snapshot has a comparison with a primary analysis"
 
 
+def test_every_findings_row_is_the_codecs_encoding_of_its_decoding(bundle):
+    """Each summary-of-findings row of the snapshot's bundle reads back as a ``FindingsRow``
+    (its certainty a ``Certainty``) and writes back to the same JSON; its keys are the
+    row's fields and nothing else."""
+    from dataclasses import fields
+
+    names = {f.name for f in fields(FindingsRow)}
+    seen = 0
+    for name, entry in bundle["comparisons"].items():
+        if entry is None:
+            continue
+        typed = Comparison.from_dict(name, entry)
+        for disease, row in entry["findings"].items():
+            where = f"comparisons.{name}.findings.{disease}"
+            back = from_json(FindingsRow, row, where)
+            assert typed.findings[disease] == back
+            assert isinstance(back.certainty, Certainty)
+            assert back.disease == disease and set(row) == names
+            assert to_json(back) == row and back.to_dict() == row
+            assert to_json(back.certainty) == row["certainty"]
+            seen += 1
+    assert seen, "the snapshot has summary-of-findings rows"
+
+
+def test_a_findings_row_is_read_strictly(bundle):
+    """A row missing a key, carrying an unknown one, or whose certainty's written
+    ``judged`` contradicts its domains is refused with the key's path."""
+    name, entry = next((n, e) for n, e in bundle["comparisons"].items() if e is not None)
+    disease, row = next(iter(entry["findings"].items()))
+    where = f"comparisons.{name}.findings.{disease}"
+    short = {k: v for k, v in row.items() if k != "control_risk"}
+    with pytest.raises(ResultKeyError, match=rf"^{where}\.control_risk: missing$"):
+        from_json(FindingsRow, short, where)
+    with pytest.raises(ResultKeyError, match=rf"^{where}\.nnt: unknown key$"):
+        from_json(FindingsRow, {**row, "nnt": 3}, where)
+    cert = {**row["certainty"], "judged": not row["certainty"]["judged"]}
+    with pytest.raises(ResultKeyError, match=rf"^{where}\.certainty\.judged: .* contradicts"):
+        from_json(FindingsRow, {**row, "certainty": cert}, where)
+
+
 def test_every_unavailable_entry_is_the_codecs_encoding_of_its_decoding(bundle):
     for name, entry in bundle["unavailable"].items():
         typed = from_json(Unavailable, entry, f"unavailable.{name}")
@@ -90,10 +136,15 @@ def test_every_unavailable_entry_is_the_codecs_encoding_of_its_decoding(bundle):
 def test_the_bundle_is_the_codecs_output_of_typed_entries(snapshot_root, monkeypatch):
     """The writer hands typed entries to the codec: with the codec's encoding of a
     ``Comparison`` or ``Unavailable`` marked, every comparison entry and every unavailable
-    one carries the mark, so none was built as a dict by hand."""
+    one carries the mark, so none was built as a dict by hand; and each comparison's
+    findings rows reach the codec as ``FindingsRow`` objects with a ``Certainty``."""
     real = results_bundle.to_json
+    rows: list[FindingsRow] = []
 
     def marking(obj):
+        if isinstance(obj, Comparison):
+            rows.extend(obj.findings.values())
+            assert all(isinstance(k, str) for k in obj.findings)
         if isinstance(obj, Comparison | Unavailable):
             return {**real(obj), "_by_codec": type(obj).__name__}
         if isinstance(obj, dict):
@@ -111,6 +162,9 @@ def test_the_bundle_is_the_codecs_output_of_typed_entries(snapshot_root, monkeyp
         assert entry.get("_by_codec") == "Unavailable", name
         marked += 1
     assert marked == len(out["comparisons"])
+    written = sum(len(e["findings"]) for e in out["comparisons"].values() if e is not None)
+    assert rows and len(rows) == written
+    assert all(type(r) is FindingsRow and type(r.certainty) is Certainty for r in rows)
 
 
 def test_the_text_helpers_set_aside_exactly_the_comparison_entrys_own_parts():

@@ -13,6 +13,7 @@ from analysis.report import few_trials
 from analysis.stats.bayes import bayes_re
 from analysis.stats.effects import escalc
 from analysis.stats.glmm import glmm_or
+from tests.report.test_findings import typed_row
 
 COLS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
 
@@ -72,10 +73,9 @@ def _rows(counts):
 
 def test_one_trial_gives_reasons_not_blanks():
     rows = _rows([(6, 8, 2, 9)])
-    finding = {
-        "studies": ["S0"], "model": "common.mh", "models": None,
-        "estimate": 3.375, "ci_low": 0.93, "ci_high": 12.2,
-    }  # fmt: skip
+    finding = typed_row(
+        est=3.375, lo=0.93, hi=12.2, studies=("S0",), model="common.mh", k=1, models=None
+    )
     cell = few_trials.cell(rows, finding, "RR")
     m = cell["models"]
     assert m["common_mh"]["estimate"] == 3.375 and m["common_mh"]["note"] is None
@@ -88,7 +88,7 @@ def test_one_trial_gives_reasons_not_blanks():
 
 
 def test_no_trial_at_all_gives_reasons():
-    cell = few_trials.cell(_rows([(1, 2, 1, 2)]), {"studies": [], "models": None}, "RR")
+    cell = few_trials.cell(_rows([(1, 2, 1, 2)]), typed_row(studies=(), k=0), "RR")
     for key, m in cell["models"].items():
         assert m["estimate"] is None and m["note"], key
     assert cell["agreement"] == "No model could be fitted to these trials."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from analysis.evidence import studies as data
 from analysis.report import findings as fm
 from analysis.report import results_bundle
+from analysis.stats import certainty as gr
+from analysis.stats.certainty import Domain
 from tests.report.test_sof_risk_difference import plain_marks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,16 +58,54 @@ def test_pool_carries_the_test_for_subgroup_differences(bundle):
     assert tb["df"] == len(row["diseases"]) - 1 and tb["p"] is not None
 
 
+def typed_row(
+    label: str = "low",
+    est: float | None = 2.0,
+    lo: float | None = 1.1,
+    hi: float | None = 4.0,
+    disease: str = "cidp",
+    types: tuple[str, ...] = ("improvement",),
+    *,
+    domains: tuple[Domain, ...] = (),
+    **changes,
+) -> fm.FindingsRow:
+    """A constructed summary-of-findings row (every field given, the rest plausible):
+    the certainty *label* with its GRADE symbols over *domains*, then *changes* field by
+    field."""
+    level = next(n for n, (word, _) in gr.LEVELS.items() if word == label)
+    row = fm.FindingsRow(
+        disease=disease,
+        diseases=(disease,) if disease != "all" else ("cidp", "multiple_sclerosis"),
+        k=3,
+        participants=198,
+        studies=("A2001", "B2002", "C2003"),
+        outcome_types=tuple(types),
+        outcomes=(fm.OutcomeUsed("A2001", None, "x", "y"),),
+        measure="RR",
+        model="random",
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        p=0.01,
+        i2=None,
+        pi_low=None,
+        pi_high=None,
+        control_risk=None,
+        control_risk_source="the control arms of this row's trials",
+        absolute=None,
+        nnt_meaningful=disease != "all",
+        nnt_note=None,
+        completeness={},
+        models=None,
+        model_note=None,
+        test_between=None,
+        certainty=gr.Certainty(level, label, gr.LEVELS[level][1], domains),
+    )
+    return dataclasses.replace(row, **changes)
+
+
 def _row(label: str, est: float, lo: float, hi: float, disease="cidp", types=("improvement",)):
-    return {
-        "disease": disease,
-        "diseases": [disease] if disease != "all" else ["cidp", "multiple_sclerosis"],
-        "outcome_types": list(types),
-        "estimate": est,
-        "ci_low": lo,
-        "ci_high": hi,
-        "certainty": {"label": label},
-    }
+    return typed_row(label, est, lo, hi, disease, types)
 
 
 #: GRADE's informative statements (Santesso et al. 2020, Table 3): certainty x size x direction
@@ -124,9 +165,9 @@ def test_very_low_certainty_is_very_uncertain_whatever_the_estimate(est):
 
 
 def test_sentence_states_provisional_certainty_and_k_of_n():
-    row = _row("low", 2.0, 1.1, 4.0)
-    row["certainty"]["provisional"] = "provisional: risk of bias not yet assessed"
-    row["completeness"] = {"analysed": 3, "identified": 6}
+    rob = Domain("risk_of_bias", "serious", "not assessed", provisional=gr.PROVISIONAL_ROB)
+    row = typed_row("low", 2.0, 1.1, 4.0, domains=(rob,))
+    row = dataclasses.replace(row, completeness={"analysed": 3, "identified": 6})
     s = fm.plain_language(row, "Placebo")
     assert s.endswith(
         "(low certainty, provisional: risk of bias not yet assessed; 3 of 6 identified trials)."
@@ -175,10 +216,7 @@ def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
     md = plain_marks(site.findings_table("placebo").data)  # footnote links out
     rows = site.findings_rows("placebo")
     reasons = {
-        (d["domain"], d["rating"], d["reason"])
-        for r in rows
-        for d in r["certainty"]["domains"]
-        if d["downgrade"]
+        (d.domain, d.rating, d.reason) for r in rows for d in r.certainty.domains if d.downgrade
     }
     notes = re.findall(r"^- \^([a-z]+)\^ (.*)$", md, flags=re.M)
     graded = [n for n in notes if "(−1)" in n[1] or "(−2)" in n[1]]
@@ -186,50 +224,29 @@ def test_findings_table_footnotes_every_downgrade_and_says_rule_based():
     assert len({n[1] for n in notes}) == len(notes)
     assert md.count("rule-based)") == len(rows)
     for r in rows:
-        assert r["certainty"]["symbols"] in md
+        assert r.certainty.symbols in md
 
 
-def _constructed_rows() -> list[dict]:
+def _constructed_rows() -> list[fm.FindingsRow]:
     """Two per-disease rows and a pool, rated down for the same unassessed risk of bias."""
-    rob = {
-        "domain": "risk_of_bias",
-        "rating": "serious",
-        "downgrade": 1,
-        "reason": "risk of bias not yet assessed",
-        "source": "rule",
-        "reviewer": None,
-    }
-    imp = dict(rob, domain="imprecision", reason="the 95 % CI 0.88 to 6.95 includes ...")
+    rob = Domain(
+        "risk_of_bias",
+        "serious",
+        "risk of bias not yet assessed",
+        provisional="provisional: risk of bias not yet assessed",
+    )
+    imp = dataclasses.replace(
+        rob, domain="imprecision", reason="the 95 % CI 0.88 to 6.95 includes ...", provisional=None
+    )
+    two = (fm.OutcomeUsed("A", None, "x", "y"),) * 2
 
     def row(disease, domains, **extra):
-        r = {
-            "disease": disease,
-            "diseases": ["cidp", "multiple_sclerosis"] if disease == "all" else [disease],
-            "k": 3,
-            "participants": 198,
-            "outcome_types": ["improvement"],
-            "outcomes": [{"study_id": "A", "definition": "x", "timepoint": "y"}] * 2,
-            "measure": "RR",
-            "estimate": 2.0,
-            "ci_low": 1.2,
-            "ci_high": 3.0,
-            "absolute": {},
-            "nnt_meaningful": disease != "all",
-            "model_note": None,
-            "certainty": {
-                "symbols": "⊕⊕◯◯",
-                "label": "low",
-                "provisional": "provisional: risk of bias not yet assessed",
-                "domains": domains,
-            },
-        }
-        r.update(extra)
-        return r
+        return typed_row("low", 2.0, 1.2, 3.0, disease, domains=domains, outcomes=two, **extra)
 
     return [
-        row("cidp", [rob, imp], model_note="The choice of model changes the conclusion: ..."),
-        row("multiple_sclerosis", [rob]),
-        row("all", [rob]),
+        row("cidp", (rob, imp), model_note="The choice of model changes the conclusion: ..."),
+        row("multiple_sclerosis", (rob,)),
+        row("all", (rob,)),
     ]
 
 
@@ -261,16 +278,16 @@ def test_footnotes_letters():
 
 
 def test_model_note_only_when_the_choice_changes_the_conclusion():
-    hk = {"estimate": 2.48, "ci_low": 0.88, "ci_high": 6.95}
-    z = {"estimate": 2.48, "ci_low": 1.53, "ci_high": 4.01}
-    mh = {"estimate": 2.56, "ci_low": 1.59, "ci_high": 4.13}
+    hk = fm.ModelResult(estimate=2.48, ci_low=0.88, ci_high=6.95, p=None)
+    z = fm.ModelResult(estimate=2.48, ci_low=1.53, ci_high=4.01, p=None)
+    mh = fm.ModelResult(estimate=2.56, ci_low=1.59, ci_high=4.13, p=None)
     note = fm.model_note({"random_hk": hk, "random_z": z, "common_mh": mh})
     assert note is not None
     assert "Hartung-Knapp (the primary model) gives 95 % CI 0.88 to 6.95 (includes no effect)" in (
         note
     )
     assert "without Hartung-Knapp gives 95 % CI 1.53 to 4.01 (favours IVIG)" in note
-    agree = dict(hk, ci_low=1.1)
+    agree = dataclasses.replace(hk, ci_low=1.1)
     assert fm.model_note({"random_hk": agree, "random_z": z, "common_mh": mh}) is None
 
 
@@ -347,7 +364,8 @@ def test_models_of_a_row_are_the_engine_with_and_without_hartung_knapp(bundle, d
             assert r["models"]["random_z"]["ci_low"] == z.random.ci_low
             assert r["models"]["random_z"]["ci_high"] == z.random.ci_high
             assert r["models"]["random_hk"]["ci_low"] == r["ci_low"]
-            assert (r["model_note"] is None) == (fm.model_note(r["models"]) is None)
+            typed = {m: fm.ModelResult.from_dict(v) for m, v in r["models"].items() if v}
+            assert (r["model_note"] is None) == (fm.model_note(typed) is None)
 
 
 def test_every_row_states_what_it_stands_on(bundle):
@@ -392,9 +410,10 @@ def test_no_small_study_results_below_ten_trials(monkeypatch):
 def test_conclusions_table_states_certainty_and_k_of_n(monkeypatch):
     from analysis.report import chapters as site
 
-    rows = _constructed_rows()
-    for r in rows:
-        r["completeness"] = {"analysed": 3, "identified": 6}
+    rows = [
+        dataclasses.replace(r, completeness={"analysed": 3, "identified": 6})
+        for r in _constructed_rows()
+    ]
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     cell = site.conclusion_cell("placebo")
     assert cell.count("low certainty, provisional: risk of bias not yet assessed; 3 of 6") == 3
@@ -422,7 +441,7 @@ def test_summary_paragraph_states_the_certainty_of_its_headline(monkeypatch):
     from analysis.report import chapters as site
 
     rows = _constructed_rows()
-    rows[-1]["completeness"] = {"analysed": 6, "identified": 26}
+    rows[-1] = dataclasses.replace(rows[-1], completeness={"analysed": 6, "identified": 26})
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     s = site.headline_certainty("placebo")
     assert s.startswith(

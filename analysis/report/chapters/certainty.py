@@ -3,7 +3,7 @@ published results beside ours."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import Markdown
 
@@ -20,6 +20,10 @@ from analysis.report.chapters.tables import (  # noqa: F401 (small_study_withhel
     risk_difference,
     small_study_withheld,
 )
+
+if TYPE_CHECKING:
+    from analysis.report.findings import FindingsRow
+    from analysis.stats.certainty import Domain
 
 # --------------------------------------------------------------------------- certainty (GRADE)
 # Summary of findings per comparison and disease, certainty of evidence, plain language,
@@ -42,7 +46,7 @@ RATING_WORDS = {
 }
 
 
-def findings_rows(name: str) -> list[dict]:
+def findings_rows(name: str) -> list[FindingsRow]:
     """Summary-of-findings rows of a comparison: per disease, then the pool ([] if none)."""
     from analysis.report.findings import ordered
 
@@ -50,73 +54,68 @@ def findings_rows(name: str) -> list[dict]:
     return ordered(c.findings if c else None)
 
 
-def _population(row: dict) -> str:
-    if row["disease"] == "all":
+def _population(row: FindingsRow) -> str:
+    if row.disease == "all":
         return (
-            "All diseases pooled ("
-            + ", ".join(text.disease_label(d) for d in row["diseases"])
-            + ")"
+            "All diseases pooled (" + ", ".join(text.disease_label(d) for d in row.diseases) + ")"
         )
-    return text.disease_label(row["disease"])
+    return text.disease_label(row.disease)
 
 
-def _row_effect(name: str, row: dict) -> str:
+def _row_effect(name: str, row: FindingsRow) -> str:
     """A summary-of-findings row's effect with its CI, marked with the row's bundle key."""
     return text.effect(
-        row["measure"],
-        row["estimate"],
-        row["ci_low"],
-        row["ci_high"],
-        key=_key(name, "findings", row["disease"]),
+        row.measure,
+        row.estimate,
+        row.ci_low,
+        row.ci_high,
+        key=_key(name, "findings", row.disease),
     )
 
 
-def certainty_label(row: dict, marks: str = "") -> str:
+def certainty_label(row: FindingsRow, marks: str = "") -> str:
     """``⊕⊕◯◯ Low``: GRADE's symbols and word for a row's certainty, then (when the rating
     rests on judgements not yet made) ``(provisional: risk of bias not yet assessed)``.
     ``marks``: footnote letters written right after the word."""
-    c = row["certainty"]
-    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']]}{marks}"
-    if c.get("provisional"):
-        out += f" ({c['provisional']})"
+    c = row.certainty
+    out = f"{c.symbols} {CERTAINTY_WORDS[c.label]}{marks}"
+    if c.provisional:
+        out += f" ({c.provisional})"
     return out
 
 
-def _how_rated(row: dict) -> str:
-    c = row["certainty"]
-    judged = [d for d in c["domains"] if d["source"] == "reviewer"]
+def _how_rated(row: FindingsRow) -> str:
+    c = row.certainty
+    judged = [d for d in c.domains if d.source == "reviewer"]
     if not judged:
         return "rule-based"
-    return "judged: " + ", ".join(DOMAIN_WORDS[d["domain"]].lower() for d in judged)
+    return "judged: " + ", ".join(DOMAIN_WORDS[d.domain].lower() for d in judged)
 
 
-def _outcome_cell(row: dict) -> str:
-    types = " or ".join(t.replace("_", " ") for t in row["outcome_types"])
-    if len(row["outcomes"]) == 1:
-        o = row["outcomes"][0]
+def _outcome_cell(row: FindingsRow) -> str:
+    types = " or ".join(t.replace("_", " ") for t in row.outcome_types)
+    if len(row.outcomes) == 1:
+        o = row.outcomes[0]
         return (
-            f"{types.capitalize()}: {findings_md(o['definition'])}; "
-            f"time point: {findings_md(o['timepoint']) or 'not stated'}"
+            f"{types.capitalize()}: {findings_md(o.definition)}; "
+            f"time point: {findings_md(o.timepoint) or 'not stated'}"
         )
     return f"{types.capitalize()}, as each trial defined it (definitions below)"
 
 
-def _domain_note(d: dict) -> str:
+def _domain_note(d: Domain) -> str:
     """A domain's footnote: ``Risk of bias, serious (−1): reason.`` (data fields escaped)."""
-    who = f" (judged by {findings_md(d['reviewer'])})" if d["source"] == "reviewer" else ""
-    return (
-        f"{DOMAIN_WORDS[d['domain']]}, {RATING_WORDS[d['rating']]}{who}: "
-        f"{findings_md(d['reason'])}."
-    )
+    who = f" (judged by {findings_md(d.reviewer)})" if d.source == "reviewer" else ""
+    return f"{DOMAIN_WORDS[d.domain]}, {RATING_WORDS[d.rating]}{who}: {findings_md(d.reason)}."
 
 
-def _row_notes(row: dict) -> tuple[list[str], int]:
+def _row_notes(row: FindingsRow) -> tuple[list[str], int]:
     """A row's footnote texts: one per domain rated down, then the model note (if the choice
     of model changes the conclusion); and how many are domain notes."""
-    notes = [_domain_note(d) for d in row["certainty"]["domains"] if d["downgrade"] > 0]
+    notes = [_domain_note(d) for d in row.certainty.domains if d.downgrade > 0]
     n = len(notes)
-    if row.get("model_note"):
-        notes.append(findings_md(row["model_note"]) + ".")
+    if row.model_note:
+        notes.append(findings_md(row.model_note) + ".")
     return notes, n
 
 
@@ -147,12 +146,12 @@ def findings_table(name: str) -> Markdown:
     out = []
     seen: set[str] = set()  # a letter shared by several rows: one anchor, at its first use
     for r, (_texts, n_domains), row_marks in zip(rows, texts, marks, strict=True):
-        ab = r.get("absolute") or {}
+        ab = r.absolute.to_dict() if r.absolute else {}
         grade_marks, model_marks = row_marks[:n_domains], row_marks[n_domains:]
-        key = _key(name, "findings", r["disease"])
-        if r.get("nnt_meaningful"):
+        key = _key(name, "findings", r.disease)
+        if r.nnt_meaningful:
             nnt = _nnt(ab)
-        elif r["disease"] == "all":
+        elif r.disease == "all":
             nnt = "not given for a pool across diseases"
         else:
             nnt = "not meaningful"
@@ -163,7 +162,7 @@ def findings_table(name: str) -> Markdown:
                 "Outcome": _outcome_cell(r),
                 "Trials (participants)": site.row_trials(name, r),  # k of n identified
                 "Relative effect (95 % CI)": text.effect(
-                    r["measure"], r["estimate"], r["ci_low"], r["ci_high"], key=key
+                    r.measure, r.estimate, r.ci_low, r.ci_high, key=key
                 )
                 + footnote_marks(name, model_marks, seen),
                 "Control risk per 1000": _per1000(ab.get("control_per_1000")),
@@ -175,20 +174,20 @@ def findings_table(name: str) -> Markdown:
                 ),
                 "Risk difference per 1000 (95 % CI)": risk_difference(ab),
                 "NNT": nnt,
-                "Certainty": f"{r['certainty']['symbols']} "
-                f"{CERTAINTY_WORDS[r['certainty']['label']]}{sup} ("
-                + "; ".join(x for x in (r["certainty"].get("provisional"), _how_rated(r)) if x)
+                "Certainty": f"{r.certainty.symbols} "
+                f"{CERTAINTY_WORDS[r.certainty.label]}{sup} ("
+                + "; ".join(x for x in (r.certainty.provisional, _how_rated(r)) if x)
                 + ")",
             }
         )
     table = _md_table(pd.DataFrame(out))
     defs = []
     for r in rows:
-        if len(r["outcomes"]) > 1:
+        if len(r.outcomes) > 1:
             items = "; ".join(
-                f"{findings_md(o['study_id'])}: {findings_md(o['definition'])} "
-                f"(time point: {findings_md(o['timepoint']) or 'not stated'})"
-                for o in r["outcomes"]
+                f"{findings_md(o.study_id)}: {findings_md(o.definition)} "
+                f"(time point: {findings_md(o.timepoint) or 'not stated'})"
+                for o in r.outcomes
             )
             defs.append(f"- **{_population(r)}:** {items}.")
     parts = [
@@ -225,43 +224,41 @@ MODEL_WORDS = {
 }
 
 
-def model_lines(name: str, rows: list[dict]) -> list[str]:
+def model_lines(name: str, rows: list[FindingsRow]) -> list[str]:
     """One list item per pooled row: its result under each model, numbers marked with their
     bundle keys (``...findings.cidp.models.random_z``)."""
     out = []
     for r in rows:
-        models = r.get("models")
+        models = r.models
         if not models:
             continue
-        key = _key(name, "findings", r["disease"], "models")
+        key = _key(name, "findings", r.disease, "models")
         shown = [
             f"{words} "
-            + text.effect(
-                r["measure"], m["estimate"], m["ci_low"], m["ci_high"], key=f"{key}.{code}"
-            )
+            + text.effect(r.measure, m.estimate, m.ci_low, m.ci_high, key=f"{key}.{code}")
             for code, words in MODEL_WORDS.items()
             if (m := models.get(code)) is not None
         ]
-        note = " The choice of model changes the conclusion." if r.get("model_note") else ""
+        note = " The choice of model changes the conclusion." if r.model_note else ""
         out.append(f"- **{_population(r)}:** " + "; ".join(shown) + "." + note)
     return out
 
 
 def pool_sentence(name: str) -> Markdown:
     """The across-disease pool, shown as such, with the test for subgroup differences."""
-    rows = [r for r in site.findings_rows(name) if r["disease"] == "all"]
+    rows = [r for r in site.findings_rows(name) if r.disease == "all"]
     if not rows:
         return Markdown("")
     r = rows[0]
-    tb = r.get("test_between") or {}
+    tb = r.test_between
     key = _key(name, "subgroups", "test_between")
     test = (
         f"The test for subgroup differences between diseases gives Q = "
-        f"{text.mark(text.num(tb.get('q')), key + '.q')}, df = {tb.get('df')}, "
-        f"{text.pval(tb.get('p'))}"
-        if not text.missing(tb.get("q"))
+        f"{text.mark(text.num(tb.q), key + '.q')}, df = {tb.df}, "
+        f"{text.pval(tb.p)}"
+        if tb is not None and not text.missing(tb.q)
         else "The test for subgroup differences could not be computed"
-        + (f" ({tb['note']})" if tb.get("note") else "")
+        + (f" ({tb.note})" if tb is not None and tb.note else "")
     )
     meaning = (
         "a small p-value would suggest that the effect differs between diseases; a large one "
@@ -269,10 +266,10 @@ def pool_sentence(name: str) -> Markdown:
         "little power (Cochrane Handbook, section 10.11.3.1 [@deeks2023])."
     )
     return Markdown(
-        f"Pooled across {text.count(len(r['diseases']), 'disease')}, as the source review did, "
+        f"Pooled across {text.count(len(r.diseases), 'disease')}, as the source review did, "
         f"IVIG versus {label(name).lower()} gives "
         + _row_effect(name, r)
-        + f" ({text.trials_and_participants(r['k'], r['participants'])}; certainty "
+        + f" ({text.trials_and_participants(r.k, r.participants)}; certainty "
         f"{certainty_label(r)}). This pool mixes different diseases and outcome definitions, so "
         f"it answers no single clinical question: the rows per disease are the primary results. "
         f"{test}: {meaning}"
@@ -305,19 +302,17 @@ def first_screen() -> Markdown:
             )
             continue
         for r in rows:
-            types = " or ".join(t.replace("_", " ") for t in r["outcome_types"])
-            pop = (
-                "all diseases pooled" if r["disease"] == "all" else text.disease_label(r["disease"])
-            )
-            c = r["certainty"]
-            provisional = " (provisional)" if c.get("provisional") else ""
-            if provisional:
-                notes.add(c["provisional"])
+            types = " or ".join(t.replace("_", " ") for t in r.outcome_types)
+            pop = "all diseases pooled" if r.disease == "all" else text.disease_label(r.disease)
+            c = r.certainty
+            provisional = " (provisional)" if c.provisional else ""
+            if c.provisional:
+                notes.add(c.provisional)
             lines.append(
                 f"- **IVIG vs {label(name).lower()}, {pop}** ({types}, "
                 f"{site.row_trials(name, r, words=True)}): "
                 + _row_effect(name, r)
-                + f"; certainty {c['symbols']} {CERTAINTY_WORDS[c['label']]}{provisional}."
+                + f"; certainty {c.symbols} {CERTAINTY_WORDS[c.label]}{provisional}."
             )
     if notes:
         lines += [
@@ -329,37 +324,37 @@ def first_screen() -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def _closest(p: dict) -> tuple[str, dict] | None:
+def _closest(p: dict) -> tuple[str, FindingsRow] | None:
     """The project's row closest to a published result: same comparison and disease."""
     if p.get("comparison") not in COMPARISON_KEYS or not p.get("disease"):
         return None
     for r in site.findings_rows(p["comparison"]):
-        if r["disease"] == p["disease"]:
-            return _key(p["comparison"], "findings", r["disease"]), r
+        if r.disease == p["disease"]:
+            return _key(p["comparison"], "findings", r.disease), r
     return None
 
 
-def why_different(p: dict, row: dict | None) -> str:
+def why_different(p: dict, row: FindingsRow | None) -> str:
     """One generated sentence on why a published result and the closest analysis differ."""
     if row is None:
         return "This version has no trial with counts for this comparison and disease yet."
     reasons = []
-    if p.get("trials") is not None and p["trials"] != row["k"]:
+    if p.get("trials") is not None and p["trials"] != row.k:
         reasons.append(
             f"it pools {text.count(int(p['trials']), 'trial')} where this version has "
-            f"{row['k']} with counts"
+            f"{row.k} with counts"
         )
     elif p.get("trials") is None:
-        reasons.append(f"this version has {text.count(row['k'], 'trial')} with counts")
-    if p.get("measure") and p["measure"] != row["measure"]:
+        reasons.append(f"this version has {text.count(row.k, 'trial')} with counts")
+    if p.get("measure") and p["measure"] != row.measure:
         reasons.append(
             "it reports an odds ratio, this version a risk ratio"
             if p["measure"] == "OR"
-            else f"it reports {p['measure']}, this version {row['measure']}"
+            else f"it reports {p['measure']}, this version {row.measure}"
         )
     if not p.get("measure"):
         reasons.append("it reports a different effect measure")
-    if row["model"] == "random":
+    if row.model == "random":
         reasons.append(
             "this version uses random effects with Hartung-Knapp intervals, whose t distribution "
             "on k − 1 degrees of freedom is wide when there are few trials"
@@ -367,10 +362,10 @@ def why_different(p: dict, row: dict | None) -> str:
     else:
         reasons.append("this version's figure is a single trial's own result")
     ot = p.get("outcome_type")
-    if ot and ot not in row["outcome_types"]:
+    if ot and ot not in row.outcome_types:
         reasons.append(
             f"its outcome ({ot.replace('_', ' ')}) is not the outcome pooled here "
-            f"({' or '.join(t.replace('_', ' ') for t in row['outcome_types'])})"
+            f"({' or '.join(t.replace('_', ' ') for t in row.outcome_types)})"
         )
     else:
         reasons.append("the outcome definitions and time points may differ")
@@ -393,8 +388,8 @@ def published_beside() -> Markdown:
         hit = _closest(p)
         key, row = hit if hit else (None, None)
         ours = (
-            text.effect(row["measure"], row["estimate"], row["ci_low"], row["ci_high"], key=key)
-            + f" ({text.trials_and_participants(row['k'], row['participants'])}; "
+            text.effect(row.measure, row.estimate, row.ci_low, row.ci_high, key=key)
+            + f" ({text.trials_and_participants(row.k, row.participants)}; "
             f"{certainty_label(row)})"
             if row
             else "no analysis"
@@ -423,11 +418,11 @@ def conclusion_cell(name: str) -> str:
         return "no trial in the primary analysis yet: no conclusion"
     parts = []
     for r in rows:
-        found = r.get("completeness") or {}
+        found = r.completeness or {}
         stands = (
             f"{found['analysed']} of {text.count(found['identified'], 'identified trial')}"
             if found.get("identified")
-            else text.count(r["k"], "trial")
+            else text.count(r.k, "trial")
         )
         parts.append(
             f"**{_population(r)}:** {short_statement(r)}, "
@@ -437,22 +432,22 @@ def conclusion_cell(name: str) -> str:
     return "; ".join(parts) + "."
 
 
-def _certainty_words(row: dict) -> str:
+def _certainty_words(row: FindingsRow) -> str:
     """``⊕◯◯◯ very low certainty, provisional: risk of bias not yet assessed``."""
-    c = row["certainty"]
-    out = f"{c['symbols']} {CERTAINTY_WORDS[c['label']].lower()} certainty"
-    return out + (f", {c['provisional']}" if c.get("provisional") else "")
+    c = row.certainty
+    out = f"{c.symbols} {CERTAINTY_WORDS[c.label].lower()} certainty"
+    return out + (f", {c.provisional}" if c.provisional else "")
 
 
 def headline_certainty(name: str) -> str:
     """The certainty of a comparison's headline result (the pool across diseases, or its one
     disease), as a sentence for the summary paragraph; "" when nothing is analysed."""
     rows = site.findings_rows(name)
-    pool = [r for r in rows if r["disease"] == "all"] or rows[:1]
+    pool = [r for r in rows if r.disease == "all"] or rows[:1]
     if not pool:
         return ""
     r = pool[0]
-    found = r.get("completeness") or {}
+    found = r.completeness or {}
     stands = (
         f"; it rests on {found['analysed']} of "
         f"{text.count(found['identified'], 'identified trial')}"

@@ -11,7 +11,7 @@ bundle (``completeness``, ``harms``, ``choice_of_outcome``, ``protocol``); every
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import Markdown
 
@@ -21,6 +21,9 @@ from analysis.report import text
 from analysis.report.chapters.loading import COMPARISON_KEYS, label
 from analysis.report.chapters.tables import _md_table
 from analysis.vocabulary import DISEASES
+
+if TYPE_CHECKING:
+    from analysis.report.findings import FindingsRow
 
 __all__ = [
     "choice_of_outcome_table",
@@ -77,12 +80,12 @@ def _cells(name: str) -> dict[str, dict]:
     return (site.bundle().get("completeness") or {}).get(name) or {}
 
 
-def row_trials(name: str, row: dict, *, words: bool = False) -> str:
+def row_trials(name: str, row: FindingsRow, *, words: bool = False) -> str:
     """A summary-of-findings row's trials beside those identified: ``1 of 12 identified
     (148)`` in a table cell, ``1 of 12 identified trials, 148 participants`` in a sentence
     (``words``). Without the bundle's completeness, the row's own k and participants."""
-    k, n_part = int(row["k"]), row.get("participants")
-    cell = _cells(name).get(str(row.get("disease")))
+    k, n_part = row.k, row.participants
+    cell = _cells(name).get(row.disease)
     if cell is None:
         if words:
             return text.trials_and_participants(k, n_part)
