@@ -8,7 +8,8 @@ rows of the primary analysis; the outcomes table (``outcomes.csv``) adds a trial
 where ``studies.csv`` has no counts for it but another outcome of the trial does.
 
 Each cell of the result (one per comparison and disease with at least one identified trial,
-plus ``all`` per comparison) is::
+plus ``all`` per comparison) is a :class:`Completeness`; its fields are its JSON object in
+the results bundle (written by the results' codec, :mod:`analysis.stats.result_json`)::
 
     {"identified": n, "analysed": k, "analysed_ids": [...],
      "participants_analysed": int, "participants_known": int,
@@ -27,16 +28,50 @@ of findings).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from analysis.stats.result_json import JsonResult
 from analysis.vocabulary import COMPARATORS, DISEASES
 
-__all__ = ["ALL", "completeness", "trial_sizes"]
+__all__ = ["ALL", "Completeness", "completeness", "trial_sizes"]
 
 #: the key of the across-disease cell of a comparison
 ALL = "all"
+
+
+@dataclass(frozen=True)
+class Completeness(JsonResult):
+    """What a result stands on: k analysed of n identified trials, for one comparison and
+    disease (or ``all``).
+
+    Attributes
+    ----------
+    identified, analysed : int
+        Trials identified (a re-report never counted twice) and analysed.
+    analysed_ids : tuple of str
+        The analysed trials.
+    participants_analysed, participants_known : int
+        Randomised participants of the analysed trials, and of every identified trial whose
+        size is known.
+    size_unknown : tuple of str
+        Identified trials whose size is not recorded.
+    awaiting : tuple of str
+        Identified trials without counts yet (status ``pending``).
+    other_outcome : tuple of str
+        Identified trials with counts only for an outcome outside the primary analysis.
+    """
+
+    identified: int
+    analysed: int
+    analysed_ids: tuple[str, ...]
+    participants_analysed: int
+    participants_known: int
+    size_unknown: tuple[str, ...]
+    awaiting: tuple[str, ...]
+    other_outcome: tuple[str, ...]
 
 
 def _int(v: Any) -> int | None:
@@ -58,30 +93,30 @@ def trial_sizes(df: pd.DataFrame, outcomes: Iterable[Any] = ()) -> dict[str, int
     return sizes
 
 
-def _cell(trials: pd.DataFrame, analysed: pd.DataFrame, sizes: Mapping[str, int]) -> dict:
+def _cell(trials: pd.DataFrame, analysed: pd.DataFrame, sizes: Mapping[str, int]) -> Completeness:
     ids = [str(s) for s in trials["study_id"]]
     done = [str(s) for s in analysed["study_id"] if str(s) in ids]
     pending = [
         sid for sid, st in zip(ids, trials["status"].astype(str), strict=True) if st == "pending"
     ]
     other = [sid for sid in ids if sid not in done and sid not in pending]
-    return {
-        "identified": len(ids),
-        "analysed": len(done),
-        "analysed_ids": done,
-        "participants_analysed": sum(sizes.get(s, 0) for s in done),
-        "participants_known": sum(sizes.get(s, 0) for s in ids),
-        "size_unknown": [s for s in ids if s not in sizes],
-        "awaiting": pending,
-        "other_outcome": other,
-    }
+    return Completeness(
+        identified=len(ids),
+        analysed=len(done),
+        analysed_ids=tuple(done),
+        participants_analysed=sum(sizes.get(s, 0) for s in done),
+        participants_known=sum(sizes.get(s, 0) for s in ids),
+        size_unknown=tuple(s for s in ids if s not in sizes),
+        awaiting=tuple(pending),
+        other_outcome=tuple(other),
+    )
 
 
 def completeness(
     df: pd.DataFrame,
     primary: Mapping[str, pd.DataFrame],
     outcomes: Iterable[Any] = (),
-) -> dict[str, dict[str, dict]]:
+) -> dict[str, dict[str, Completeness]]:
     """Per comparison, per disease (and ``all``): the figures of a result's completeness.
 
     Parameters
@@ -96,13 +131,13 @@ def completeness(
     sizes = trial_sizes(df, outcomes)
     reports = df["rereports"].notna() if "rereports" in df else pd.Series(False, index=df.index)
     trials = df.loc[~reports.astype(bool)]
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, Completeness]] = {}
     for comparator in COMPARATORS:
         mine = trials[trials["comparator"].astype(str) == comparator]
         if mine.empty:
             continue
         analysed = primary.get(comparator, df.iloc[0:0])
-        cells: dict[str, dict] = {}
+        cells: dict[str, Completeness] = {}
         for disease in DISEASES:
             part = mine[mine["disease"].astype(str) == disease]
             if not part.empty:

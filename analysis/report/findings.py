@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.report import text
+from analysis.report.completeness import Completeness
 from analysis.stats import certainty as grade
 from analysis.stats.absolute import AbsoluteEffect, absolute_effect
 from analysis.stats.certainty import Certainty
@@ -132,7 +133,7 @@ class FindingsRow(JsonResult):
         Risks per 1000 at that control risk; no NNT for the pool.
     nnt_meaningful : bool
         Whether the NNT is shown; ``nnt_note`` says why not.
-    completeness : dict
+    completeness : Completeness
         What the row stands on (:mod:`analysis.report.completeness`: k of n identified
         trials, those awaiting counts).
     models : dict or None
@@ -166,7 +167,7 @@ class FindingsRow(JsonResult):
     absolute: AbsoluteEffect | None
     nnt_meaningful: bool
     nnt_note: str | None
-    completeness: dict[str, Any]
+    completeness: Completeness
     models: dict[str, ModelResult | None] | None
     model_note: str | None
     test_between: TestBetween | None
@@ -227,7 +228,7 @@ def outcome_indirect_flag(definition: Any, protocol_rule: Any = None) -> str | N
 
 def completeness(
     register_rows: pd.DataFrame | None, analysed: list[str], participants: int
-) -> dict:
+) -> Completeness:
     """A row's completeness cell when the bundle's is not given, in the shape of
     :func:`analysis.report.completeness.completeness` (k analysed of n identified trials,
     those awaiting counts, those with counts for another outcome type only).
@@ -252,38 +253,29 @@ def completeness(
     done = list(analysed)
     rest = [i for i in ids if i not in set(done)]
     awaiting = [i for i in rest if status.get(i, "pending") == "pending"]
-    return {
-        "identified": len(set(ids) | set(done)),
-        "analysed": len(done),
-        "analysed_ids": done,
-        "participants_analysed": participants,
-        "participants_known": participants,
-        "size_unknown": list(rest),
-        "awaiting": awaiting,
-        "other_outcome": [i for i in rest if i not in set(awaiting)],
-    }
+    return Completeness(
+        identified=len(set(ids) | set(done)),
+        analysed=len(done),
+        analysed_ids=tuple(done),
+        participants_analysed=participants,
+        participants_known=participants,
+        size_unknown=tuple(rest),
+        awaiting=tuple(awaiting),
+        other_outcome=tuple(i for i in rest if i not in set(awaiting)),
+    )
 
 
-def missing_of(cell: dict) -> grade.MissingEvidence:
+def missing_of(cell: Completeness) -> grade.MissingEvidence:
     """A completeness cell (:mod:`analysis.report.completeness`) as the input of
     :func:`analysis.stats.certainty.missing_evidence`: participants awaiting are counted
     only when every awaiting trial's size is known and no other unanalysed trial blurs
     the sum (else the share is counted in trials)."""
-    awaiting = list(cell.get("awaiting") or [])
-    unknown = set(cell.get("size_unknown") or [])
-    p_analysed = cell.get("participants_analysed")
+    awaiting = list(cell.awaiting)
+    p_analysed = cell.participants_analysed
     p_awaiting = None
-    if (
-        awaiting
-        and not unknown & set(awaiting)
-        and not cell.get("other_outcome")
-        and p_analysed is not None
-        and cell.get("participants_known") is not None
-    ):
-        p_awaiting = int(cell["participants_known"]) - int(p_analysed)
-    return grade.missing_evidence(
-        int(cell["analysed"]), int(cell["identified"]), p_analysed, p_awaiting, awaiting
-    )
+    if awaiting and not set(cell.size_unknown) & set(awaiting) and not cell.other_outcome:
+        p_awaiting = cell.participants_known - p_analysed
+    return grade.missing_evidence(cell.analysed, cell.identified, p_analysed, p_awaiting, awaiting)
 
 
 def _finite(x: Any) -> float | None:
@@ -404,7 +396,7 @@ def _row(
     rows: pd.DataFrame,
     entry: MetaAnalysis,
     overrides: dict,
-    cell: dict | None = None,
+    cell: Completeness | None = None,
     unadjusted: Random | None = None,
 ) -> FindingsRow:
     """The summary-of-findings row of the full analysis *entry*.
@@ -505,7 +497,7 @@ def findings(
     unadjusted: Callable[[pd.DataFrame], Random | None],
     overrides: dict,
     register: pd.DataFrame | None = None,
-    cells: Mapping[str, dict] | None = None,
+    cells: Mapping[str, Completeness] | None = None,
     rules: Mapping[str, Any] | None = None,
 ) -> list[FindingsRow]:
     """Summary-of-findings rows of one comparison: per disease, then the across-disease pool.
@@ -541,7 +533,7 @@ def findings(
         picked = [rules.get(str(s)) for s in rows["study_id"]]
         rows = rows.assign(protocol_rule=pd.Series(picked, index=rows.index, dtype=object))
 
-    def cell(d: str | None, part: pd.DataFrame, analysis: MetaAnalysis) -> dict | None:
+    def cell(d: str | None, part: pd.DataFrame, analysis: MetaAnalysis) -> Completeness | None:
         if cells is not None:
             return cells.get(d or "all")
         if register is None:
@@ -690,8 +682,8 @@ def plain_language(row: FindingsRow, comparator_label: str) -> str:
         )
     found = row.completeness
     stands = (
-        f"; {found['analysed']} of {text.count(found['identified'], 'identified trial')}"
-        if found and found.get("identified")
+        f"; {found.analysed} of {text.count(found.identified, 'identified trial')}"
+        if found.identified
         else ""
     )
     provisional = row.certainty.provisional

@@ -23,6 +23,7 @@ import pytest
 
 from analysis.report import results_bundle
 from analysis.report.comparison import Comparison, Unavailable
+from analysis.report.completeness import Completeness
 from analysis.report.findings import FindingsRow
 from analysis.stats.certainty import Certainty
 from analysis.stats.result_json import INLINE, ResultKeyError, from_json, to_json
@@ -127,6 +128,21 @@ def test_a_findings_row_is_read_strictly(bundle):
         from_json(FindingsRow, {**row, "certainty": cert}, where)
 
 
+def test_every_completeness_cell_is_the_codecs_encoding_of_its_decoding(bundle):
+    """The bundle's completeness cells (k of n identified trials) read back as
+    ``Completeness`` and write back to the same JSON; a row's cell is its comparison's."""
+    seen = 0
+    for name, cells in bundle["completeness"].items():
+        for disease, cell in cells.items():
+            back = from_json(Completeness, cell, f"completeness.{name}.{disease}")
+            assert to_json(back) == cell
+            row = ((bundle["comparisons"].get(name) or {}).get("findings") or {}).get(disease)
+            if row is not None:
+                assert row["completeness"] == cell
+            seen += 1
+    assert seen
+
+
 def test_every_unavailable_entry_is_the_codecs_encoding_of_its_decoding(bundle):
     for name, entry in bundle["unavailable"].items():
         typed = from_json(Unavailable, entry, f"unavailable.{name}")
@@ -165,6 +181,7 @@ def test_the_bundle_is_the_codecs_output_of_typed_entries(snapshot_root, monkeyp
     written = sum(len(e["findings"]) for e in out["comparisons"].values() if e is not None)
     assert rows and len(rows) == written
     assert all(type(r) is FindingsRow and type(r.certainty) is Certainty for r in rows)
+    assert all(type(r.completeness) is Completeness for r in rows)
 
 
 def test_the_text_helpers_set_aside_exactly_the_comparison_entrys_own_parts():

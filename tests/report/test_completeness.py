@@ -83,10 +83,10 @@ def _fit(rows: pd.DataFrame):
 def test_k_of_n_counts_identified_trials_once_and_lists_those_awaiting():
     df = _ms_world()
     cell = completeness(df, _primary(df))["placebo"]["multiple_sclerosis"]
-    assert (cell["identified"], cell["analysed"]) == (12, 1)  # the re-report is not a trial
-    assert cell["participants_analysed"] == 148
-    assert len(cell["awaiting"]) == 11
-    words = pages.stands_on(cell)
+    assert (cell.identified, cell.analysed) == (12, 1)  # the re-report is not a trial
+    assert cell.participants_analysed == 148
+    assert len(cell.awaiting) == 11
+    words = pages.stands_on(cell.to_dict())  # the chapters read the bundle's JSON
     assert words.startswith("1 of 12 identified trials (148 of 148 participants where known")
     assert "the size of 11 trials not recorded" in words
     assert "awaiting counts: Pending2000" in words

@@ -10,6 +10,7 @@ import pytest
 from analysis.evidence import studies as data
 from analysis.report import findings as fm
 from analysis.report import results_bundle
+from analysis.report.completeness import Completeness
 from analysis.stats import certainty as gr
 from analysis.stats.certainty import Domain
 from tests.report.test_sof_risk_difference import plain_marks
@@ -95,13 +96,21 @@ def typed_row(
         absolute=None,
         nnt_meaningful=disease != "all",
         nnt_note=None,
-        completeness={},
+        completeness=stands_on(3, 3),
         models=None,
         model_note=None,
         test_between=None,
         certainty=gr.Certainty(level, label, gr.LEVELS[level][1], domains),
     )
     return dataclasses.replace(row, **changes)
+
+
+def stands_on(analysed: int, identified: int) -> Completeness:
+    """A completeness cell: *analysed* of *identified* trials, the rest awaiting counts."""
+    ids = tuple(f"T{i}" for i in range(identified))
+    return Completeness(
+        identified, analysed, ids[:analysed], 198, 198, ids[analysed:], ids[analysed:], ()
+    )
 
 
 def _row(label: str, est: float, lo: float, hi: float, disease="cidp", types=("improvement",)):
@@ -132,7 +141,7 @@ WORDING = [
 def test_grade_informative_wording(label, est, statement):
     s = fm.plain_language(_row(label, est, est / 2, est * 2), "Placebo")
     assert s.startswith("In people with CIDP, " + statement), s
-    assert s.endswith(f"compared with placebo ({label} certainty).")
+    assert s.endswith(f"compared with placebo ({label} certainty; 3 of 3 identified trials).")
 
 
 def test_wording_table_covers_every_certainty_size_and_direction():
@@ -160,14 +169,15 @@ def test_very_low_certainty_is_very_uncertain_whatever_the_estimate(est):
     s = fm.plain_language(_row("very_low", est, est / 3, est * 3), "Placebo")
     assert s == (
         "The evidence is very uncertain about the effect of IVIG on the number of patients who "
-        "improve in people with CIDP compared with placebo (very low certainty)."
+        "improve in people with CIDP compared with placebo (very low certainty; 3 of 3 "
+        "identified trials)."
     )
 
 
 def test_sentence_states_provisional_certainty_and_k_of_n():
     rob = Domain("risk_of_bias", "serious", "not assessed", provisional=gr.PROVISIONAL_ROB)
     row = typed_row("low", 2.0, 1.1, 4.0, domains=(rob,))
-    row = dataclasses.replace(row, completeness={"analysed": 3, "identified": 6})
+    row = dataclasses.replace(row, completeness=stands_on(3, 6))
     s = fm.plain_language(row, "Placebo")
     assert s.endswith(
         "(low certainty, provisional: risk of bias not yet assessed; 3 of 6 identified trials)."
@@ -318,31 +328,27 @@ def test_completeness_counts_identified_trials_and_lists_those_awaiting():
     )
     # E has counts for another outcome type only: identified, not awaiting
     c = fm.completeness(reg, ["A", "B"], 120)
-    assert (c["analysed"], c["identified"], c["awaiting"], c["other_outcome"]) == (
-        2,
-        5,
-        ["C", "D"],
-        ["E"],
-    )
+    assert (c.analysed, c.identified, c.awaiting, c.other_outcome) == (2, 5, ("C", "D"), ("E",))
     m = fm.missing_of(c)
     assert m.share == 0.5 and m.awaiting == ("C", "D") and m.basis == "trials"
-    assert fm.completeness(None, ["A"], 10)["identified"] == 1
+    assert fm.completeness(None, ["A"], 10).identified == 1
 
 
 def test_missing_evidence_in_participants_when_every_awaiting_size_is_known():
-    cell = {
-        "identified": 4,
-        "analysed": 3,
-        "participants_analysed": 1000,
-        "participants_known": 1030,
-        "size_unknown": [],
-        "awaiting": ["D"],
-        "other_outcome": [],
-    }
+    cell = Completeness(
+        identified=4,
+        analysed=3,
+        analysed_ids=("A", "B", "C"),
+        participants_analysed=1000,
+        participants_known=1030,
+        size_unknown=(),
+        awaiting=("D",),
+        other_outcome=(),
+    )
     m = fm.missing_of(cell)
     assert m.basis == "participants" and m.participants_awaiting == 30
     # a size unknown: counted in trials
-    m = fm.missing_of(dict(cell, size_unknown=["D"]))
+    m = fm.missing_of(dataclasses.replace(cell, size_unknown=("D",)))
     assert m.basis == "trials" and m.share == 0.25
 
 
@@ -379,7 +385,7 @@ def test_every_row_states_what_it_stands_on(bundle):
             assert c == bundle["completeness"][name][r["disease"]]
             assert c["analysed"] == r["k"]
             pb = next(d for d in r["certainty"]["domains"] if d["domain"] == "publication_bias")
-            m = fm.missing_of(c)
+            m = fm.missing_of(Completeness.from_dict(c))
             assert pb["rating"] in (gr_rating(m), "not_assessable")
             if c["awaiting"]:
                 assert "known missing evidence" in pb["reason"]
@@ -410,10 +416,7 @@ def test_no_small_study_results_below_ten_trials(monkeypatch):
 def test_conclusions_table_states_certainty_and_k_of_n(monkeypatch):
     from analysis.report import chapters as site
 
-    rows = [
-        dataclasses.replace(r, completeness={"analysed": 3, "identified": 6})
-        for r in _constructed_rows()
-    ]
+    rows = [dataclasses.replace(r, completeness=stands_on(3, 6)) for r in _constructed_rows()]
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     cell = site.conclusion_cell("placebo")
     assert cell.count("low certainty, provisional: risk of bias not yet assessed; 3 of 6") == 3
@@ -441,7 +444,7 @@ def test_summary_paragraph_states_the_certainty_of_its_headline(monkeypatch):
     from analysis.report import chapters as site
 
     rows = _constructed_rows()
-    rows[-1] = dataclasses.replace(rows[-1], completeness={"analysed": 6, "identified": 26})
+    rows[-1] = dataclasses.replace(rows[-1], completeness=stands_on(6, 26))
     monkeypatch.setattr(site, "findings_rows", lambda name: rows)
     s = site.headline_certainty("placebo")
     assert s.startswith(

@@ -418,10 +418,10 @@ def conclusion_cell(name: str) -> str:
         return "no trial in the primary analysis yet: no conclusion"
     parts = []
     for r in rows:
-        found = r.completeness or {}
+        found = r.completeness
         stands = (
-            f"{found['analysed']} of {text.count(found['identified'], 'identified trial')}"
-            if found.get("identified")
+            f"{found.analysed} of {text.count(found.identified, 'identified trial')}"
+            if found.identified
             else text.count(r.k, "trial")
         )
         parts.append(
@@ -447,11 +447,10 @@ def headline_certainty(name: str) -> str:
     if not pool:
         return ""
     r = pool[0]
-    found = r.completeness or {}
+    found = r.completeness
     stands = (
-        f"; it rests on {found['analysed']} of "
-        f"{text.count(found['identified'], 'identified trial')}"
-        if found.get("identified")
+        f"; it rests on {found.analysed} of {text.count(found.identified, 'identified trial')}"
+        if found.identified
         else ""
     )
     return (
