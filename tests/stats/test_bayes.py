@@ -10,7 +10,6 @@ trapezoid rule, quantiles read from the cumulative sums. Agreement 1e-4.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -151,10 +150,19 @@ def test_direction_of_benefit_and_natural_scale() -> None:
     assert fit.p_benefit > 0.95
 
 
-def test_fast_at_200_trials() -> None:
+def test_many_trials_leave_little_to_the_prior() -> None:
+    """Property: at k = 200 (the benchmark's size; its speed goal is measured in
+    ``bench/glmm_bench.py``, not here) the data dominate the weakly informative prior: the
+    posterior median and 95 % credible interval of the overall effect come close to the REML
+    estimate and its normal-theory CI, and the posterior median of tau to REML's."""
+    from analysis.stats.random_effects import rma
+
     rng = np.random.default_rng(1)
-    y, s = rng.normal(0.2, 0.4, 200), rng.uniform(0.1, 0.6, 200)
-    bayes_re(y, s)
-    t0 = time.perf_counter()
-    bayes_re(y, s)
-    assert time.perf_counter() - t0 < 0.5  # the goal (50 ms) is measured in bench/
+    s = rng.uniform(0.1, 0.6, 200)
+    y = rng.normal(0.2, np.sqrt(0.3**2 + s**2))
+    fit = bayes_re(y, s)
+    reml = rma(y, s**2, method="REML")
+    se = (reml.ci_high - reml.ci_low) / (2 * stats.norm.ppf(0.975))
+    assert abs(fit.mu - reml.estimate) < 0.5 * se  # within half a standard error
+    assert math.isclose(fit.mu_high - fit.mu_low, reml.ci_high - reml.ci_low, rel_tol=0.05)
+    assert math.isclose(fit.tau, math.sqrt(reml.tau2), rel_tol=0.1)
