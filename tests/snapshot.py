@@ -14,6 +14,7 @@ FILES : tuple[str, ...]   the data files of the snapshot (its README excluded)
 copy_snapshot(dest) -> Path      the snapshot's data files copied into *dest* (created)
 project(dest) -> Path            a project root at *dest*: the repository's top-level entries
                                  copied (.git and tests linked), ``data/`` the snapshot
+bibliography() -> (entries, problems)   the publication's bibliography on the snapshot
 """
 
 from __future__ import annotations
@@ -69,3 +70,18 @@ def project(dest: Path) -> Path:
             shutil.copy2(entry, target)
     copy_snapshot(dest / "data")
     return dest
+
+
+def bibliography() -> tuple[list, list]:
+    """The publication's bibliography on the snapshot, parsed: the snapshot's
+    ``references.bib`` (the trials) and the code's ``analysis/report/methods.bib``, as
+    ``(entries, problems)`` of :func:`analysis.evidence.bibtex.parse`."""
+    from analysis.evidence import bibtex
+
+    entries: list = []
+    problems: list = []
+    for path in (SNAPSHOT / "references.bib", bibtex.METHODS_BIB):
+        more, bad = bibtex.parse(path.read_text(encoding="utf-8"))
+        entries += more
+        problems += bad
+    return entries, problems

@@ -24,6 +24,7 @@ from analysis.evidence import bibtex
 from analysis.evidence.studies import DataError, included, load_studies, primary
 from analysis.evidence.validate import validate
 from tests.snapshot import DATA, SNAPSHOT, copy_snapshot
+from tests.snapshot import bibliography as snapshot_bibliography
 
 COUNTS = ("ivig_improved", "ivig_total", "control_improved", "control_total")
 ROB = ("rob_d1", "rob_d2", "rob_d3", "rob_d4", "rob_d5")
@@ -175,11 +176,7 @@ def test_broken_data_never_loads_and_is_not_touched(tmp_path):
 
 
 def test_bibliography_parser_reads_the_reviews():
-    entries, problems = [], []
-    for path in (SNAPSHOT / "references.bib", bibtex.METHODS_BIB):
-        more, bad = bibtex.parse(path.read_text(encoding="utf-8"))
-        entries += more
-        problems += bad
+    entries, problems = snapshot_bibliography()
     assert problems == []
     bib = {e.key: e for e in entries}
     assert bib["moralesruiz2022"].fields["doi"] == "10.1016/j.autrev.2021.103019"

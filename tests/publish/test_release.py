@@ -52,7 +52,12 @@ def git(repo: Path, *args: str) -> str:
 @pytest.fixture
 def repo(tmp_path) -> Path:
     """A project with this repository's version carriers and data, released as v0.1.0."""
-    r = tmp_path / "project"
+    return released_project(tmp_path / "project")
+
+
+def released_project(r: Path) -> Path:
+    """A project at *r* with this repository's version carriers and the snapshot's data,
+    committed and tagged v0.1.0 (a git repository of its own)."""
     r.mkdir()
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     (r / "pyproject.toml").write_text(_pyproject(pyproject, "0.1.0", r), encoding="utf-8")

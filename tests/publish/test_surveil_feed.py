@@ -171,22 +171,9 @@ def test_the_build_puts_the_feed_and_records_in_the_site(tmp_path):
 
 
 def test_a_release_writes_its_json_record_beside_the_entry(tmp_path):
-    import shutil
+    from tests.publish.test_release import released_project, run_release, set_count
 
-    from tests.publish.test_release import ROOT, _pyproject, git, run_release, set_count
-    from tests.snapshot import copy_snapshot
-
-    r = tmp_path / "project"
-    r.mkdir()
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    (r / "pyproject.toml").write_text(_pyproject(text, "0.1.0", r), encoding="utf-8")
-    for name in ("CITATION.cff", ".zenodo.json"):
-        shutil.copy(ROOT / name, r / name)
-    copy_snapshot(r / "data")
-    git(r, "init", "-q", "-b", "main")
-    git(r, "add", ".")
-    git(r, "commit", "-q", "-m", "v0.1.0")
-    git(r, "tag", "v0.1.0")
+    r = released_project(tmp_path / "project")
     set_count(r, "Mendell2001", "ivig_improved", "12")
     proc = run_release(r, "0.1.1", "--date", "2026-12-01")
     assert proc.returncode == 0, proc.stderr

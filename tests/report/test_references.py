@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 from analysis.evidence import bibtex
-from tests.snapshot import SNAPSHOT
+from tests import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-#: the publication's bibliography: the trials (the frozen data snapshot's) and the code's
-BIBS = (SNAPSHOT / "references.bib", bibtex.METHODS_BIB)
 PUBLISHED = sorted(
     [ROOT / "index.qmd", *(ROOT / "chapters").glob("*.qmd")]
     + list((ROOT / "analysis" / "report" / "templates").glob("*.j2"))
@@ -32,11 +30,7 @@ VENUE = ("journal", "publisher", "booktitle", "institution", "school", "howpubli
 
 @pytest.fixture(scope="module")
 def bib() -> dict[str, bibtex.Entry]:
-    entries, problems = [], []
-    for path in BIBS:
-        more, bad = bibtex.parse(path.read_text(encoding="utf-8"))
-        entries += more
-        problems += bad
+    entries, problems = snapshot.bibliography()
     assert not problems
     return {e.key: e for e in entries}
 

@@ -328,9 +328,7 @@ def pooled_results(bundle: Mapping | None) -> list[Pooled]:
     A comparison that is null or absent (no trials) contributes nothing.
     """
     comparisons = (bundle or {}).get("comparisons") or {}
-    names = [c for c in COMPARISONS if c in comparisons] + sorted(
-        c for c in comparisons if c not in COMPARISONS
-    )
+    names = _in_order(comparisons)
     out: list[Pooled] = []
     unavailable = (bundle or {}).get("unavailable") or {}
     for name in names:
@@ -344,11 +342,15 @@ def pooled_results(bundle: Mapping | None) -> list[Pooled]:
         part = (bundle or {}).get(section)
         if not isinstance(part, Mapping):
             continue
-        for name in [c for c in COMPARISONS if c in part] + sorted(
-            c for c in part if c not in COMPARISONS
-        ):
+        for name in _in_order(part):
             out.extend(p for p in _walk(name, section, part[name], "RR") if not _repeats_primary(p))
     return out
+
+
+def _in_order(keys: Mapping) -> list[str]:
+    """The comparisons of a bundle section: those of :data:`COMPARISONS` in its order, then
+    any other key, sorted."""
+    return [c for c in COMPARISONS if c in keys] + sorted(c for c in keys if c not in COMPARISONS)
 
 
 def _repeats_primary(p: Pooled) -> bool:
